@@ -1,0 +1,7 @@
+import type { CaseContext } from '../context.js';
+import { SEEDS_CASES } from './seeds.js';
+
+/** A case: RPCs and checks; it throws (CheckFailure or a gRPC error) to fail. */
+export type CaseFn = (ctx: CaseContext) => Promise<void>;
+
+export const CASES: ReadonlyMap<string, CaseFn> = new Map(Object.entries(SEEDS_CASES));

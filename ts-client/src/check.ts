@@ -1,0 +1,42 @@
+import { isDeepStrictEqual } from 'node:util';
+import { status } from '@grpc/grpc-js';
+import { describeError, isServiceError } from './rpc.js';
+
+/** A failed check: its message is the case's error in the report. */
+export class CheckFailure extends Error {}
+
+const show = (v: unknown): string => JSON.stringify(v);
+
+export function expectEqual<T>(what: string, expected: T, got: T): void {
+  if (!isDeepStrictEqual(got, expected)) throw new CheckFailure(`${what}: expected ${show(expected)}, got ${show(got)}`);
+}
+
+export function expectThat(what: string, ok: boolean, detail: string): void {
+  if (!ok) throw new CheckFailure(`${what}: ${detail}`);
+}
+
+/** Awaits an RPC that must succeed; a gRPC error becomes a failure naming the RPC. */
+export async function expectOk<T>(what: string, rpc: Promise<T>): Promise<T> {
+  try {
+    return await rpc;
+  } catch (err) {
+    throw new CheckFailure(`${what}: expected OK, got ${describeError(err)}`);
+  }
+}
+
+/** Awaits an RPC that must fail with `code`, and whose message contains `mentions` if given. */
+export async function expectStatus(what: string, rpc: Promise<unknown>, code: status, mentions?: string): Promise<void> {
+  let got: unknown;
+  try {
+    got = await rpc;
+  } catch (err) {
+    if (!isServiceError(err) || err.code !== code) {
+      throw new CheckFailure(`${what}: expected ${status[code]}, got ${describeError(err)}`);
+    }
+    if (mentions !== undefined && !err.details.includes(mentions)) {
+      throw new CheckFailure(`${what}: expected a message naming ${show(mentions)}, got ${show(err.details)}`);
+    }
+    return;
+  }
+  throw new CheckFailure(`${what}: expected ${status[code]}, got OK ${show(got)}`);
+}

@@ -1,0 +1,39 @@
+/**
+ * Deliberate misbehaviours, used only by the self-test to prove every case can fail.
+ * docs/peer-contract.md describes each one; every server implements the same list.
+ */
+export const FAULTS = [
+  'greeting-punctuation',
+  'again-wrong',
+  'service-wrong',
+  'length-utf16',
+  'length-bytes',
+  'recommend-share-set',
+  'recommend-no-validation',
+  'random-constant',
+  'panda-float64',
+  'stream-truncate',
+  'greetings-reversed',
+  'bidi-buffered',
+  'unary-every-10th-unavailable',
+  'single-worker',
+] as const;
+
+export type Fault = (typeof FAULTS)[number];
+
+export type Faults = ReadonlySet<Fault>;
+
+export const NO_FAULTS: Faults = new Set();
+
+/** Parses `a,b,c`; throws with the list of known faults on an unknown name. */
+export function parseFaults(list: string): Faults {
+  const names = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const faults = new Set<Fault>();
+  for (const name of names) {
+    if (!(FAULTS as readonly string[]).includes(name)) {
+      throw new Error(`unknown fault "${name}"; known faults: ${FAULTS.join(', ')}`);
+    }
+    faults.add(name as Fault);
+  }
+  return faults;
+}

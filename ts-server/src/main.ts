@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/**
+ * The TypeScript (grpc-js) interop server. Flags follow docs/peer-contract.md:
+ *   --port=P [--host=127.0.0.1] [--use_tls=false] [--workers=N] [--fault=a,b]
+ * Prints {"event":"listening","port":P} on stdout when ready; SIGTERM/SIGINT stop it.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { intIn, parseBool, parseOrExit, USAGE_ERROR } from '../../ts-common/src/cli.js';
+import { type Faults, parseFaults } from './faults.js';
+import { serve } from './server.js';
+import { isWorker, reportWorkerListening, runPrimary } from './workers.js';
+
+interface Options {
+  port: number;
+  host: string;
+  use_tls: boolean;
+  workers: number;
+  fault: Faults;
+}
+
+function parseFlags(): Options {
+  const program = new Command('ts-server')
+    .requiredOption('--port <port>', 'port to listen on; 0 binds an ephemeral port', intIn(0, 65535))
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--use_tls <bool>', 'serve TLS', parseBool, false)
+    .option('--workers <n>', 'processes serving the port', intIn(1, 64), 1)
+    .option('--fault <list>', 'self-test only: comma-separated faults', (v) => {
+      try {
+        return parseFaults(v);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+    });
+  const options = parseOrExit<Partial<Options> & Omit<Options, 'fault'>>(program);
+  if (options.use_tls) {
+    process.stderr.write('ts-server: --use_tls=true is not supported yet\n');
+    process.exit(USAGE_ERROR);
+  }
+  return { ...options, fault: options.fault ?? new Set() };
+}
+
+function printListening(port: number): void {
+  process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`);
+}
+
+async function main(): Promise<void> {
+  const options = parseFlags();
+  const multiProcess = options.workers > 1 && !options.fault.has('single-worker');
+  if (multiProcess && !isWorker()) {
+    await runPrimary(options.workers, printListening);
+    return;
+  }
+  const server = await serve({ host: options.host, port: options.port, faults: options.fault });
+  if (isWorker()) reportWorkerListening(server.port);
+  else printListening(server.port);
+  const stop = () => void server.stop().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`ts-server: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,67 @@
+import * as grpc from '@grpc/grpc-js';
+import { hostPort } from '../../ts-common/src/cli.js';
+import { loadProtos } from '../../ts-common/src/proto.js';
+import type { Faults } from './faults.js';
+import { computeHandlers } from './services/compute.js';
+import { greeterHandlers, helloWorldServiceHandlers } from './services/greeter.js';
+import { healthHandlers } from './services/health.js';
+import { pandaHandlers } from './services/panda.js';
+import { serverInfoHandlers } from './services/server-info.js';
+import { streamingGreeterHandlers } from './services/streaming-greeter.js';
+import { testServerHandlers } from './services/test-server.js';
+import { userRecommendHandlers } from './services/user-recommend.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  faults: Faults;
+}
+
+export interface RunningServer {
+  port: number;
+  /** Stops accepting, lets in-flight calls finish for up to `graceMs`, then cancels them. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** A grpc-js server with every service of protos/ registered. */
+export function createServer(faults: Faults): grpc.Server {
+  const p = loadProtos();
+  const server = new grpc.Server();
+  const services: Array<[string, grpc.ServiceDefinition, grpc.UntypedServiceImplementation]> = [
+    ['helloworld.Greeter', p.helloworld.Greeter.service, greeterHandlers(faults)],
+    ['helloworld.StreamingGreeter', p.helloworld.StreamingGreeter.service, streamingGreeterHandlers(faults)],
+    ['rpc_package.HelloWorldService', p.rpc_package.HelloWorldService.service, helloWorldServiceHandlers(faults)],
+    ['compute.Compute', p.compute.Compute.service, computeHandlers(faults)],
+    ['UserRecommend', p.UserRecommend.service, userRecommendHandlers(faults)],
+    ['TestServer', p.TestServer.service, testServerHandlers(faults)],
+    ['panda.Panda', p.panda.Panda.service, pandaHandlers(faults)],
+    ['interop.ServerInfo', p.interop.ServerInfo.service, serverInfoHandlers()],
+  ];
+  const served = new Set(services.map(([name]) => name).concat('grpc.health.v1.Health'));
+  for (const [, definition, handlers] of services) server.addService(definition, handlers);
+  server.addService(p.grpc.health.v1.Health.service, healthHandlers(served));
+  return server;
+}
+
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const server = createServer(options.faults);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(hostPort(options.host, options.port), grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
+  });
+  return {
+    port,
+    stop: (graceMs = 1000) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

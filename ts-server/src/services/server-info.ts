@@ -1,0 +1,22 @@
+import { createRequire } from 'node:module';
+import type { ServerInfoHandlers } from '../../../ts-common/src/generated/interop/ServerInfo.js';
+import type { ServerInfoReply } from '../../../ts-common/src/generated/interop/ServerInfoReply.js';
+
+/** The version of @grpc/grpc-js this process actually loaded. */
+export function grpcJsVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('@grpc/grpc-js/package.json') as { version: string }).version;
+}
+
+export function serverInfo(): ServerInfoReply {
+  return { language: 'typescript', implementation: 'grpc-js', version: grpcJsVersion(), pid: process.pid };
+}
+
+/** interop.ServerInfo: which library serves, and which process answered. */
+export function serverInfoHandlers(): ServerInfoHandlers {
+  return {
+    GetInfo(_call, callback) {
+      callback(null, serverInfo());
+    },
+  };
+}

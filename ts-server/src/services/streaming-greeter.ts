@@ -1,0 +1,48 @@
+import { status } from '@grpc/grpc-js';
+import type { HelloReply } from '../../../ts-common/src/generated/helloworld/HelloReply.js';
+import type { StreamingGreeterHandlers } from '../../../ts-common/src/generated/helloworld/StreamingGreeter.js';
+import type { Faults } from '../faults.js';
+import { rpcError } from '../status.js';
+
+export const MAX_REPLIES = 10_000;
+
+/** helloworld.StreamingGreeter (seed 004): the three streaming shapes. */
+export function streamingGreeterHandlers(faults: Faults): StreamingGreeterHandlers {
+  return {
+    LotsOfReplies(call) {
+      const { name, count } = call.request;
+      if (count < 0 || count > MAX_REPLIES) {
+        call.emit('error', rpcError(status.INVALID_ARGUMENT, `count must be in 0..${MAX_REPLIES}, got ${count}`));
+        return;
+      }
+      const sent = faults.has('stream-truncate') ? Math.max(0, count - 1) : count;
+      for (let i = 1; i <= sent; i++) call.write({ message: `Hello, ${name}! #${i}` });
+      call.end();
+    },
+
+    LotsOfGreetings(call, callback) {
+      const names: string[] = [];
+      call.on('data', (req: { name: string }) => names.push(req.name));
+      call.on('error', () => undefined); // the client went away; nothing to answer
+      call.on('end', () => {
+        const ordered = faults.has('greetings-reversed') ? names.reverse() : names;
+        callback(null, { message: `Hello, ${ordered.join(', ')}!` });
+      });
+    },
+
+    BidiHello(call) {
+      const held: HelloReply[] = [];
+      const buffered = faults.has('bidi-buffered');
+      call.on('data', (req: { name: string }) => {
+        const reply = { message: `Hello, ${req.name}!` };
+        if (buffered) held.push(reply);
+        else call.write(reply);
+      });
+      call.on('error', () => undefined);
+      call.on('end', () => {
+        for (const reply of held) call.write(reply);
+        call.end();
+      });
+    },
+  };
+}
