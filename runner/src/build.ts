@@ -1,0 +1,135 @@
+/**
+ * Stage 3 — build: check each implementation's toolchain, then rebuild what is stale. A build is
+ * stale when the content hash of its inputs changed or an output is missing; the hash is kept in
+ * build/stamps/. A failed build does not stop the run: its cells fail with the build log.
+ */
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, relative } from 'node:path';
+import { execa } from 'execa';
+import { ConfigError, type Build, type Matrix } from './config.js';
+
+export interface BuildOutcome {
+  impl: string;
+  status: 'fresh' | 'built' | 'failed';
+  ms: number;
+  log?: string;
+  error?: string;
+}
+
+export interface BuildOptions {
+  root: string;
+  logDir: string;
+  onProgress?: (line: string) => void;
+}
+
+/** Files under `path` (a file or a folder), skipping excluded prefixes, sorted. */
+function filesUnder(root: string, path: string, exclude: string[]): string[] {
+  const abs = join(root, path);
+  if (!existsSync(abs)) return [];
+  const rels = statSync(abs).isDirectory()
+    ? readdirSync(abs, { recursive: true, encoding: 'utf8' }).map((f) => join(path, f))
+    : [path];
+  return rels
+    .filter((rel) => !exclude.some((ex) => rel === ex || rel.startsWith(`${ex}/`)))
+    .filter((rel) => statSync(join(root, rel)).isFile())
+    .sort();
+}
+
+export function inputHash(root: string, build: Build): string {
+  const hash = createHash('sha256').update(JSON.stringify(build.command));
+  for (const input of build.inputs) {
+    for (const file of filesUnder(root, input, build.exclude)) {
+      hash.update(file).update('\0').update(readFileSync(join(root, file))).update('\0');
+    }
+  }
+  return hash.digest('hex');
+}
+
+function onPath(command: string): boolean {
+  const dirs = command.includes('/') ? [''] : (process.env.PATH ?? '').split(delimiter);
+  return dirs.some((dir) => {
+    try {
+      accessSync(dir ? join(dir, command) : command, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The implementations and everything their builds need first, dependencies before dependents. */
+export function buildOrder(matrix: Matrix, impls: Iterable<string>): string[] {
+  const order: string[] = [];
+  const visit = (name: string, trail: string[]) => {
+    if (order.includes(name)) return;
+    if (trail.includes(name)) throw new ConfigError(`${matrix.file}: build dependency cycle: ${[...trail, name].join(' → ')}`);
+    for (const dep of matrix.implementations[name]?.build?.after ?? []) visit(dep, [...trail, name]);
+    order.push(name);
+  };
+  for (const name of impls) visit(name, []);
+  return order;
+}
+
+/** Throws a ConfigError naming what to install when a required command is missing. */
+export function checkToolchains(matrix: Matrix, impls: string[]): void {
+  const missing: string[] = [];
+  for (const name of impls) {
+    for (const req of matrix.implementations[name]?.requires ?? []) {
+      if (!onPath(req.command)) missing.push(`- ${req.command} (needed by "${name}"): ${req.install}`);
+    }
+  }
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `missing toolchain:\n${missing.join('\n')}\n` +
+        'Install it, leave those implementations out (--clients/--servers), or run the peers in containers with --launcher docker.',
+    );
+  }
+}
+
+/** Builds every stale implementation of `impls` (with dependencies), in order. */
+export async function ensureBuilt(matrix: Matrix, impls: Iterable<string>, options: BuildOptions): Promise<Map<string, BuildOutcome>> {
+  const { root, logDir } = options;
+  const order = buildOrder(matrix, impls);
+  checkToolchains(matrix, order);
+  const outcomes = new Map<string, BuildOutcome>();
+  for (const name of order) {
+    const build = matrix.implementations[name]!.build;
+    if (!build) {
+      outcomes.set(name, { impl: name, status: 'fresh', ms: 0 });
+      continue;
+    }
+    const failedDep = build.after.find((dep) => outcomes.get(dep)?.status === 'failed');
+    if (failedDep) {
+      outcomes.set(name, { impl: name, status: 'failed', ms: 0, log: outcomes.get(failedDep)?.log, error: `its dependency "${failedDep}" failed to build` });
+      continue;
+    }
+    const stamp = join(root, 'build', 'stamps', `${name}.json`);
+    const hash = inputHash(root, build);
+    const outputsThere = build.outputs.every((out) => existsSync(join(root, out)));
+    const previous = existsSync(stamp) ? (JSON.parse(readFileSync(stamp, 'utf8')) as { hash?: string }).hash : undefined;
+    if (previous === hash && outputsThere) {
+      outcomes.set(name, { impl: name, status: 'fresh', ms: 0 });
+      continue;
+    }
+    options.onProgress?.(`building ${name}: ${build.command.join(' ')}`);
+    const started = performance.now();
+    const log = join(logDir, 'build', `${name}.log`);
+    mkdirSync(dirname(log), { recursive: true });
+    const result = await execa(build.command[0]!, build.command.slice(1), { cwd: root, all: true, reject: false, stdin: 'ignore' });
+    writeFileSync(log, `$ ${build.command.join(' ')}\n${result.all ?? ''}\n`);
+    const ms = Math.round(performance.now() - started);
+    const missing = build.outputs.filter((out) => !existsSync(join(root, out)));
+    if (result.failed || missing.length > 0) {
+      const why = result.failed ? (result.exitCode !== undefined ? `exit code ${result.exitCode}` : result.shortMessage) : `it did not produce ${missing.join(', ')}`;
+      options.onProgress?.(`build of ${name} failed (${why}); log: ${relative(root, log)}`);
+      outcomes.set(name, { impl: name, status: 'failed', ms, log, error: `build failed (${why}); see ${relative(root, log)}` });
+      continue;
+    }
+    mkdirSync(dirname(stamp), { recursive: true });
+    writeFileSync(stamp, `${JSON.stringify({ hash, builtAt: new Date().toISOString() })}\n`);
+    options.onProgress?.(`built ${name} in ${(ms / 1000).toFixed(1)} s`);
+    outcomes.set(name, { impl: name, status: 'built', ms, log });
+  }
+  return outcomes;
+}

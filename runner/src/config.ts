@@ -1,0 +1,171 @@
+/**
+ * Stage 1 — config: matrix.yaml in, a validated Matrix out. Every error names the file, the
+ * line and the field, so a user can fix it without reading a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+
+const commandLine = z.array(z.string().min(1)).min(1);
+
+const Requirement = z.strictObject({
+  command: z.string().min(1),
+  install: z.string().min(1),
+});
+
+const Build = z.strictObject({
+  command: commandLine,
+  /** Files and folders whose content decides whether the build is stale. */
+  inputs: z.array(z.string().min(1)).min(1),
+  /** Path prefixes under `inputs` that the build writes itself (generated code): not hashed. */
+  exclude: z.array(z.string().min(1)).default([]),
+  /** Files the build must leave behind; a missing one makes the build stale. */
+  outputs: z.array(z.string().min(1)).default([]),
+  /** Implementations whose build must run first. */
+  after: z.array(z.string().min(1)).default([]),
+});
+
+const Implementation = z.strictObject({
+  language: z.string().min(1),
+  library: z.string().min(1),
+  requires: z.array(Requirement).default([]),
+  build: Build.optional(),
+  server: commandLine.optional(),
+  client: commandLine.optional(),
+  /** The client takes --test_case=a,b,c and prints one JSON line per case (SPEC §3). */
+  batch: z.boolean().default(false),
+});
+
+const CaseEntry = z.union([
+  z.string().min(1),
+  z.strictObject({
+    name: z.string().min(1),
+    /** Extra server flags: the case gets a server of its own started with them. */
+    server_args: z.array(z.string()).default([]),
+  }),
+]);
+
+const Suite = z.strictObject({
+  description: z.string().default(''),
+  cases: z.array(CaseEntry).min(1),
+});
+
+const Transport = z.strictObject({
+  server_args: z.array(z.string()).default([]),
+  client_args: z.array(z.string()).default([]),
+});
+
+const KnownFailure = z.strictObject({
+  cell: z.string().min(1),
+  reason: z.string().min(1),
+  reference: z.string().min(1).optional(),
+});
+
+const MatrixSchema = z.strictObject({
+  implementations: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes'), Implementation),
+  suites: z.record(z.string().min(1), Suite),
+  transports: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), Transport),
+  known_failures: z.array(KnownFailure).default([]),
+});
+
+export type Implementation = z.infer<typeof Implementation>;
+export type Build = z.infer<typeof Build>;
+export type KnownFailure = z.infer<typeof KnownFailure>;
+
+export interface CaseSpec {
+  suite: string;
+  name: string;
+  serverArgs: string[];
+}
+
+export interface Matrix {
+  file: string;
+  implementations: Record<string, Implementation>;
+  suites: Record<string, { description: string; cases: CaseSpec[] }>;
+  transports: Record<string, z.infer<typeof Transport>>;
+  knownFailures: KnownFailure[];
+}
+
+/** A problem with the user's input: printed as is, exit code 2. */
+export class ConfigError extends Error {}
+
+function lineOf(doc: Document, counter: LineCounter, path: ReadonlyArray<PropertyKey>): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth) as unknown[], true);
+    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+function fieldName(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(top level)';
+}
+
+function issueText(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    return { path: [...issue.path, key], message: `unknown key "${key}"` };
+  }
+  return { path: [...issue.path], message: issue.message };
+}
+
+/** Checks that names used across sections exist and are unique. */
+function crossCheck(m: z.infer<typeof MatrixSchema>): Array<{ path: PropertyKey[]; message: string }> {
+  const problems: Array<{ path: PropertyKey[]; message: string }> = [];
+  for (const [name, impl] of Object.entries(m.implementations)) {
+    if (!impl.server && !impl.client) problems.push({ path: ['implementations', name], message: 'needs a server, a client, or both' });
+    impl.build?.after.forEach((dep, i) => {
+      if (!(dep in m.implementations)) problems.push({ path: ['implementations', name, 'build', 'after', i], message: `unknown implementation "${dep}"` });
+    });
+  }
+  const seen = new Map<string, string>();
+  for (const [suite, s] of Object.entries(m.suites)) {
+    s.cases.forEach((entry, i) => {
+      const name = typeof entry === 'string' ? entry : entry.name;
+      if (seen.has(name)) problems.push({ path: ['suites', suite, 'cases', i], message: `duplicate case "${name}" (already in suite ${seen.get(name)})` });
+      seen.set(name, suite);
+    });
+  }
+  return problems;
+}
+
+/** Parses and validates matrix.yaml text; `file` is only used in messages. */
+export function parseMatrix(text: string, file: string): Matrix {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0]!;
+    const line = err.linePos?.[0]?.line;
+    throw new ConfigError(`${file}${line ? `:${line}` : ''}: YAML syntax error: ${err.message.split('\n')[0]}`);
+  }
+  const parsed = MatrixSchema.safeParse(doc.toJS());
+  const problems = parsed.success ? crossCheck(parsed.data) : parsed.error.issues.map(issueText);
+  if (problems.length > 0 || !parsed.success) {
+    const lines = problems.map(({ path, message }) => {
+      const line = lineOf(doc, counter, path);
+      return `${file}${line ? `:${line}` : ''}: ${fieldName(path)}: ${message}`;
+    });
+    throw new ConfigError(lines.join('\n'));
+  }
+  const m = parsed.data;
+  const suites = Object.fromEntries(
+    Object.entries(m.suites).map(([suite, s]) => [
+      suite,
+      {
+        description: s.description,
+        cases: s.cases.map((c): CaseSpec => (typeof c === 'string' ? { suite, name: c, serverArgs: [] } : { suite, name: c.name, serverArgs: c.server_args })),
+      },
+    ]),
+  );
+  return { file, implementations: m.implementations, suites, transports: m.transports, knownFailures: m.known_failures };
+}
+
+export function loadMatrix(file: string): Matrix {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return parseMatrix(text, file);
+}

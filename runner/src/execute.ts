@@ -1,0 +1,179 @@
+/**
+ * Stage 4 — execute: for every server group, start the server through the launcher, wait for it
+ * through the health service, run each client against it, and turn whatever happens (a pass, a
+ * failed check, a crash, a hang) into one outcome per cell. Results already collected are kept
+ * whatever a peer does.
+ */
+import { join, relative } from 'node:path';
+import pLimit from 'p-limit';
+import type { BuildOutcome } from './build.js';
+import type { Matrix } from './config.js';
+import { StartError, type Launcher, type ServerHandle } from './launcher/launcher.js';
+import { logTail } from './launcher/process.js';
+import type { Cell, ServerGroup } from './plan.js';
+import { serverInfo, waitServing } from './probe.js';
+import { classify, type CellResult, type ImplementationInfo, type Outcome } from './results.js';
+
+export interface ExecuteOptions {
+  matrix: Matrix;
+  launcher: Launcher;
+  root: string;
+  logDir: string;
+  /** Server groups run at once. */
+  jobs: number;
+  builds: Map<string, BuildOutcome>;
+  /** Self-test only: passed to every server as --fault=LIST. */
+  serverFault?: string;
+  onCell?: (result: CellResult) => void;
+}
+
+export interface Execution {
+  cells: CellResult[];
+  implementations: Record<string, ImplementationInfo>;
+}
+
+const SERVER_START_TIMEOUT_MS = 30_000;
+const HEALTH_TIMEOUT_MS = 15_000;
+/** A client gets this long to start, plus CASE_BUDGET_MS per case (each RPC has a 5 s deadline). */
+const CLIENT_BASE_MS = 10_000;
+const CASE_BUDGET_MS = 10_000;
+
+interface ClientCaseLine {
+  case: string;
+  status: 'passed' | 'failed';
+  ms?: number;
+  error?: string;
+}
+
+function parseCaseLine(line: string): ClientCaseLine | undefined {
+  try {
+    const v = JSON.parse(line) as Partial<ClientCaseLine>;
+    if (typeof v.case === 'string' && (v.status === 'passed' || v.status === 'failed')) return v as ClientCaseLine;
+  } catch {
+    // a stray line: the client broke the contract, which shows up as unreported cases
+  }
+  return undefined;
+}
+
+export async function execute(groups: ServerGroup[], options: ExecuteOptions): Promise<Execution> {
+  const cells: CellResult[] = [];
+  const implementations: Record<string, ImplementationInfo> = {};
+  for (const [name, impl] of Object.entries(options.matrix.implementations)) {
+    implementations[name] = { language: impl.language, library: impl.library, version: null };
+  }
+  const record = (cell: Cell, outcome: Outcome) => {
+    const result = classify(cell, outcome, options.matrix.knownFailures);
+    cells.push(result);
+    options.onCell?.(result);
+  };
+  const limit = pLimit(Math.max(1, options.jobs));
+  await Promise.all(groups.map((group) => limit(() => runGroup(group, options, record, implementations))));
+  return { cells, implementations };
+}
+
+type Record_ = (cell: Cell, outcome: Outcome) => void;
+
+async function runGroup(group: ServerGroup, options: ExecuteOptions, record: Record_, impls: Record<string, ImplementationInfo>): Promise<void> {
+  const { matrix, launcher, root } = options;
+  const allCells = group.pairings.flatMap((p) => p.cells);
+  const failAll = (cellsToFail: Cell[], error: string, log?: string) => {
+    for (const cell of cellsToFail) record(cell, { passed: false, durationMs: 0, error, ...(log ? { log } : {}) });
+  };
+  const serverBuild = options.builds.get(group.server);
+  if (serverBuild?.status === 'failed') return failAll(allCells, `server ${group.server}: ${serverBuild.error}`);
+
+  const groupDir = join(options.logDir, ...group.id.split('/'));
+  const serverLog = join(groupDir, 'server.log');
+  const serverRel = relative(root, serverLog);
+  const impl = matrix.implementations[group.server]!;
+  const transport = matrix.transports[group.transport]!;
+  const args = ['--port=0', ...transport.server_args, ...group.serverArgs, ...(options.serverFault ? [`--fault=${options.serverFault}`] : [])];
+
+  let server: ServerHandle;
+  try {
+    server = await launcher.startServer({ impl: group.server, command: impl.server!, args, logFile: serverLog, startTimeoutMs: SERVER_START_TIMEOUT_MS });
+  } catch (err) {
+    const why = err instanceof StartError ? err.message : String(err);
+    return failAll(allCells, `server ${group.server} failed to start: ${why}`, serverRel);
+  }
+  try {
+    try {
+      await waitServing(server.host, server.port, HEALTH_TIMEOUT_MS);
+    } catch (err) {
+      return failAll(allCells, `server ${group.server} is not healthy: ${(err as Error).message}\n${logTail(serverLog)}`, serverRel);
+    }
+    try {
+      const info = await serverInfo(server.host, server.port, 5000);
+      impls[group.server] = { language: info.language, library: info.implementation, version: info.version };
+    } catch (err) {
+      process.stderr.write(`warning: ${group.server} did not answer interop.ServerInfo: ${(err as Error).message}\n`);
+    }
+    for (const pairing of group.pairings) {
+      if (!server.running()) {
+        failAll(pairing.cells, `server ${group.server} is gone: ${await server.exited}\n${logTail(serverLog)}`, serverRel);
+        continue;
+      }
+      await runPairing(pairing.client, pairing.cells, server, { ...options, serverLog: serverRel, groupDir }, record);
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+async function runPairing(
+  client: string,
+  cells: Cell[],
+  server: ServerHandle,
+  options: ExecuteOptions & { serverLog: string; groupDir: string },
+  record: Record_,
+): Promise<void> {
+  const { matrix, launcher, root } = options;
+  const clientBuild = options.builds.get(client);
+  const logFile = join(options.groupDir, `client-${client}.log`);
+  if (clientBuild?.status === 'failed') {
+    for (const cell of cells) record(cell, { passed: false, durationMs: 0, error: `client ${client}: ${clientBuild.error}` });
+    return;
+  }
+  const impl = matrix.implementations[client]!;
+  const transport = matrix.transports[cells[0]!.transport]!;
+  const baseArgs = [`--server_host=${server.host}`, `--server_port=${server.port}`, ...transport.client_args];
+  const batches = impl.batch ? [cells] : cells.map((c) => [c]);
+  for (const batch of batches) {
+    const pending = new Map(batch.map((c) => [c.case, c]));
+    const batchLog = batches.length === 1 ? logFile : join(options.groupDir, `client-${client}`, `${batch[0]!.case}.log`);
+    const log = relative(root, batchLog);
+    const run = await launcher.runClient({
+      impl: client,
+      command: impl.client!,
+      args: [...baseArgs, `--test_case=${batch.map((c) => c.case).join(',')}`],
+      logFile: batchLog,
+      timeoutMs: CLIENT_BASE_MS + CASE_BUDGET_MS * batch.length,
+      onLine: (line) => {
+        const reported = parseCaseLine(line);
+        const cell = reported && pending.get(reported.case);
+        if (!reported || !cell) return;
+        pending.delete(reported.case);
+        record(cell, { passed: reported.status === 'passed', durationMs: reported.ms ?? 0, log, ...(reported.error ? { error: reported.error } : {}) });
+      },
+    });
+    if (pending.size === 0) continue;
+    const why = unreportedReason(run, server, batch.length === 1 && !impl.batch);
+    const tail = logTail(batchLog);
+    for (const cell of pending.values()) {
+      const passed = why === undefined;
+      record(cell, { passed, durationMs: run.ms / batch.length, log, ...(passed ? {} : { error: `${why}\n${tail}` }) });
+    }
+  }
+}
+
+/**
+ * Why a case has no JSON line. A one-case client that follows only the upstream contract reports
+ * through its exit code alone: 0 is a pass (undefined here).
+ */
+function unreportedReason(run: { exitCode: number | undefined; signal: string | undefined; timedOut: boolean; ms: number }, server: ServerHandle, exitCodeOnly: boolean): string | undefined {
+  if (run.timedOut) return `client killed after ${run.ms} ms: it exceeded its time limit`;
+  if (exitCodeOnly && run.exitCode === 0) return undefined;
+  if (!server.running()) return 'the server exited during the run';
+  if (run.signal) return `client killed by ${run.signal} before reporting this case`;
+  return `client exited with code ${run.exitCode} without reporting this case`;
+}

@@ -1,0 +1,55 @@
+/**
+ * A launcher knows how to start peers, not what a case means. The executor talks to this
+ * interface only; the process launcher runs local processes (a Docker launcher is another
+ * implementation of the same interface).
+ */
+export interface ServerSpec {
+  impl: string;
+  command: string[];
+  args: string[];
+  /** Everything the server prints goes here. */
+  logFile: string;
+  /** How long to wait for the `{"event":"listening"}` line. */
+  startTimeoutMs: number;
+}
+
+export interface ServerHandle {
+  host: string;
+  port: number;
+  pid?: number;
+  /** Resolves when the server process exits, for whatever reason. */
+  exited: Promise<string>;
+  running(): boolean;
+  /** SIGTERM, then SIGKILL after a grace period; resolves once it is gone. */
+  stop(): Promise<void>;
+}
+
+export interface ClientSpec {
+  impl: string;
+  command: string[];
+  args: string[];
+  logFile: string;
+  /** The client (and everything it started) is killed after this long. */
+  timeoutMs: number;
+  /** Called with every complete stdout line as it arrives. */
+  onLine?: (line: string) => void;
+}
+
+export interface ClientRun {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  timedOut: boolean;
+  stdout: string;
+  ms: number;
+}
+
+export interface Launcher {
+  readonly name: string;
+  startServer(spec: ServerSpec): Promise<ServerHandle>;
+  runClient(spec: ClientSpec): Promise<ClientRun>;
+  /** Stops everything this launcher started that is still running. */
+  close(): Promise<void>;
+}
+
+/** A server that did not come up: the message says why, with its log tail. */
+export class StartError extends Error {}

@@ -1,0 +1,159 @@
+/**
+ * The process launcher: peers run as local processes, each in its own process group, with
+ * stdout and stderr captured into a log file per peer.
+ */
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { killGroup, track, untrack } from './children.js';
+import { StartError, type ClientRun, type ClientSpec, type Launcher, type ServerHandle, type ServerSpec } from './launcher.js';
+
+const STOP_GRACE_MS = 3000;
+const LOOPBACK = '127.0.0.1';
+
+/** The last `lines` lines of a log file, for error messages. */
+export function logTail(file: string, lines = 15): string {
+  try {
+    const text = readFileSync(file, 'utf8').trimEnd();
+    return text.split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function openLog(file: string, command: string[]): WriteStream {
+  mkdirSync(dirname(file), { recursive: true });
+  const log = createWriteStream(file);
+  log.write(`$ ${command.join(' ')}\n`);
+  return log;
+}
+
+/** Splits a stream into lines, calling `onLine` for each complete one. */
+function lines(onLine: (line: string) => void): (chunk: Buffer) => void {
+  let pending = '';
+  return (chunk) => {
+    pending += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      onLine(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+    }
+  };
+}
+
+interface Spawned {
+  child: ResultPromise;
+  pid: number;
+  log: WriteStream;
+  exited: Promise<string>;
+}
+
+function spawn(command: string[], args: string[], logFile: string, cwd: string, onStdoutLine?: (line: string) => void): Spawned {
+  const full = [...command, ...args];
+  const log = openLog(logFile, full);
+  const child = execa(command[0]!, [...command.slice(1), ...args], {
+    cwd,
+    detached: true,
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+    cleanup: false,
+  });
+  const split = onStdoutLine ? lines(onStdoutLine) : undefined;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    log.write(chunk);
+    split?.(chunk);
+  });
+  child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
+  const pid = child.pid;
+  if (pid === undefined) {
+    log.end();
+    throw new StartError(`could not start ${full.join(' ')}: is ${command[0]} installed?`);
+  }
+  track(pid);
+  const exited = child.then((result) => {
+    untrack(pid);
+    killGroup(pid, 'SIGKILL'); // whatever it left behind
+    const how = result.signal ? `killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+    return new Promise<string>((resolve) => log.end(`\n[runner] process ${how}\n`, () => resolve(how)));
+  });
+  return { child, pid, log, exited };
+}
+
+export class ProcessLauncher implements Launcher {
+  readonly name = 'process';
+  private readonly running = new Set<Spawned>();
+
+  constructor(private readonly root: string) {}
+
+  async startServer(spec: ServerSpec): Promise<ServerHandle> {
+    let onListening: (port: number) => void = () => undefined;
+    const listening = new Promise<number>((resolve) => (onListening = resolve));
+    const spawned = spawn(spec.command, spec.args, spec.logFile, this.root, (line) => {
+      try {
+        const msg = JSON.parse(line) as { event?: string; port?: number };
+        if (msg.event === 'listening' && typeof msg.port === 'number') onListening(msg.port);
+      } catch {
+        // not the listening line
+      }
+    });
+    this.running.add(spawned);
+    let alive = true;
+    void spawned.exited.then(() => {
+      alive = false;
+      this.running.delete(spawned);
+    });
+    const stop = () => this.stopSpawned(spawned);
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      listening.then((port) => ({ port })),
+      spawned.exited.then((how) => ({ failed: `the server ${how} before listening` })),
+      new Promise<{ failed: string }>((resolve) => {
+        timer = setTimeout(() => resolve({ failed: `the server printed no listening line within ${spec.startTimeoutMs} ms` }), spec.startTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if ('failed' in outcome) {
+      await stop();
+      throw new StartError(`${outcome.failed}\n${logTail(spec.logFile)}`);
+    }
+    return { host: LOOPBACK, port: outcome.port, pid: spawned.pid, exited: spawned.exited, running: () => alive, stop };
+  }
+
+  async runClient(spec: ClientSpec): Promise<ClientRun> {
+    const started = performance.now();
+    let stdout = '';
+    const spawned = spawn(spec.command, spec.args, spec.logFile, this.root, (line) => {
+      stdout += `${line}\n`;
+      spec.onLine?.(line);
+    });
+    this.running.add(spawned);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void this.stopSpawned(spawned);
+    }, spec.timeoutMs);
+    const result = await spawned.child;
+    await spawned.exited;
+    clearTimeout(timer);
+    this.running.delete(spawned);
+    return {
+      exitCode: result.exitCode,
+      signal: result.signal,
+      timedOut,
+      stdout,
+      ms: Math.round(performance.now() - started),
+    };
+  }
+
+  private async stopSpawned(spawned: Spawned): Promise<void> {
+    killGroup(spawned.pid, 'SIGTERM');
+    const force = setTimeout(() => killGroup(spawned.pid, 'SIGKILL'), STOP_GRACE_MS);
+    await spawned.exited;
+    clearTimeout(force);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.running].map((s) => this.stopSpawned(s)));
+  }
+}

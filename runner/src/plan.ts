@@ -1,0 +1,96 @@
+/**
+ * Stage 2 — plan: expand the matrix into cells (client × server × transport × suite × case),
+ * filter them, and group them by the server they need.
+ */
+import { ConfigError, type CaseSpec, type Matrix } from './config.js';
+
+export interface Cell {
+  /** `client→server/transport/suite/case`, e.g. `ts→go/insecure/seeds/greeter_say_hello`. */
+  id: string;
+  client: string;
+  server: string;
+  transport: string;
+  suite: string;
+  case: string;
+}
+
+/** One server process and the clients that run against it. */
+export interface ServerGroup {
+  /** e.g. `go/insecure` or `go/insecure/workers=4`: names the server's log folder. */
+  id: string;
+  server: string;
+  transport: string;
+  /** Extra server flags of the cases in this group (e.g. --workers=4). */
+  serverArgs: string[];
+  /** Per client, the cells it runs here, in plan order. */
+  pairings: Array<{ client: string; cells: Cell[] }>;
+}
+
+export interface Selection {
+  clients?: string[];
+  servers?: string[];
+  suites?: string[];
+  transports?: string[];
+  grep?: RegExp;
+}
+
+export const cellId = (c: Omit<Cell, 'id'>): string => `${c.client}→${c.server}/${c.transport}/${c.suite}/${c.case}`;
+
+function choose(kind: string, available: string[], wanted: string[] | undefined): string[] {
+  if (!wanted) return available;
+  const unknown = wanted.filter((w) => !available.includes(w));
+  if (unknown.length > 0) throw new ConfigError(`unknown ${kind} "${unknown.join('", "')}"; available: ${available.join(', ')}`);
+  return available.filter((a) => wanted.includes(a));
+}
+
+/** The cells of the selection, in matrix.yaml order (suite, case, transport, server, client). */
+export function planCells(matrix: Matrix, selection: Selection = {}): Cell[] {
+  const impls = Object.entries(matrix.implementations);
+  const clients = choose('client', impls.filter(([, i]) => i.client).map(([n]) => n), selection.clients);
+  const servers = choose('server', impls.filter(([, i]) => i.server).map(([n]) => n), selection.servers);
+  const suites = choose('suite', Object.keys(matrix.suites), selection.suites);
+  const transports = choose('transport', Object.keys(matrix.transports), selection.transports);
+  const cells: Cell[] = [];
+  for (const suite of suites) {
+    for (const { name } of matrix.suites[suite]!.cases) {
+      for (const transport of transports) {
+        for (const server of servers) {
+          for (const client of clients) {
+            const cell = { client, server, transport, suite, case: name };
+            const id = cellId(cell);
+            if (!selection.grep || selection.grep.test(id)) cells.push({ id, ...cell });
+          }
+        }
+      }
+    }
+  }
+  return cells;
+}
+
+export function caseSpec(matrix: Matrix, cell: Pick<Cell, 'suite' | 'case'>): CaseSpec {
+  const spec = matrix.suites[cell.suite]?.cases.find((c) => c.name === cell.case);
+  if (!spec) throw new Error(`no case ${cell.suite}/${cell.case} in ${matrix.file}`);
+  return spec;
+}
+
+/** Groups cells by (server, transport, server flags): each group is one server process. */
+export function groupByServer(matrix: Matrix, cells: Cell[]): ServerGroup[] {
+  const groups = new Map<string, ServerGroup>();
+  for (const cell of cells) {
+    const serverArgs = caseSpec(matrix, cell).serverArgs;
+    const setup = serverArgs.map((a) => a.replace(/^--/, '')).join(',');
+    const id = [cell.server, cell.transport, setup].filter((s) => s !== '').join('/');
+    let group = groups.get(id);
+    if (!group) {
+      group = { id, server: cell.server, transport: cell.transport, serverArgs, pairings: [] };
+      groups.set(id, group);
+    }
+    let pairing = group.pairings.find((p) => p.client === cell.client);
+    if (!pairing) {
+      pairing = { client: cell.client, cells: [] };
+      group.pairings.push(pairing);
+    }
+    pairing.cells.push(cell);
+  }
+  return [...groups.values()];
+}
