@@ -3,7 +3,7 @@
  * line and the field, so a user can fix it without reading a stack trace.
  */
 import { readFileSync } from 'node:fs';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 
 const commandLine = z.array(z.string().min(1)).min(1);
@@ -62,9 +62,9 @@ const KnownFailure = z.strictObject({
 });
 
 const MatrixSchema = z.strictObject({
-  implementations: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes'), Implementation),
+  implementations: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'), Implementation),
   suites: z.record(z.string().min(1), Suite),
-  transports: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), Transport),
+  transports: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'), Transport),
   known_failures: z.array(KnownFailure).default([]),
 });
 
@@ -89,12 +89,25 @@ export interface Matrix {
 /** A problem with the user's input: printed as is, exit code 2. */
 export class ConfigError extends Error {}
 
+/** The line of the deepest node on `path` that exists; for a map entry, the line of its key. */
 function lineOf(doc: Document, counter: LineCounter, path: ReadonlyArray<PropertyKey>): number | undefined {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth) as unknown[], true);
-    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+  let node: unknown = doc.contents;
+  let line = isNode(node) && node.range ? counter.linePos(node.range[0]).line : undefined;
+  for (const segment of path) {
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      const key = pair?.key as Node | undefined;
+      if (key?.range) line = counter.linePos(key.range[0]).line;
+      next = pair?.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      next = node.items[segment];
+      if (isNode(next) && next.range) line = counter.linePos(next.range[0]).line;
+    }
+    if (next === undefined) break;
+    node = next;
   }
-  return undefined;
+  return line;
 }
 
 function fieldName(path: ReadonlyArray<PropertyKey>): string {
@@ -102,6 +115,9 @@ function fieldName(path: ReadonlyArray<PropertyKey>): string {
 }
 
 function issueText(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
+  if (issue.code === 'invalid_key') {
+    return { path: [...issue.path], message: `bad name: ${issue.issues[0]?.message ?? issue.message}` };
+  }
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
     return { path: [...issue.path, key], message: `unknown key "${key}"` };
@@ -132,7 +148,7 @@ function crossCheck(m: z.infer<typeof MatrixSchema>): Array<{ path: PropertyKey[
 /** Parses and validates matrix.yaml text; `file` is only used in messages. */
 export function parseMatrix(text: string, file: string): Matrix {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
     const line = err.linePos?.[0]?.line;

@@ -6,9 +6,8 @@
  */
 import { Command } from 'commander';
 import { intIn, parseBool, parseOrExit, USAGE_ERROR } from '../../ts-common/src/cli.js';
-import { CASES } from './cases/registry.js';
-import { CaseContext, type Target } from './context.js';
-import { describeError } from './rpc.js';
+import type { Target } from './context.js';
+import { runCase } from './run-case.js';
 
 interface Options {
   server_host: string;
@@ -18,30 +17,6 @@ interface Options {
   use_test_ca: boolean;
   server_host_override?: string;
   rpc_timeout_ms: number;
-}
-
-export interface CaseResult {
-  case: string;
-  status: 'passed' | 'failed';
-  ms: number;
-  error?: string;
-}
-
-export async function runCase(name: string, target: Target): Promise<CaseResult> {
-  const started = performance.now();
-  const fn = CASES.get(name);
-  const ctx = new CaseContext(target);
-  let error: string | undefined;
-  try {
-    if (!fn) throw new Error(`unknown test case: ${name}`);
-    await fn(ctx);
-  } catch (err) {
-    error = describeError(err);
-  } finally {
-    ctx.close();
-  }
-  const ms = Math.round((performance.now() - started) * 10) / 10;
-  return error === undefined ? { case: name, status: 'passed', ms } : { case: name, status: 'failed', ms, error };
 }
 
 async function main(): Promise<void> {

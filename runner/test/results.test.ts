@@ -1,0 +1,29 @@
+import { classify, exitCodeOf, globToRegExp, type Results } from '../src/results.js';
+
+const cell = { id: 'ts→go/tls/grpc.testing/server_compressed_unary', client: 'ts', server: 'go', transport: 'tls', suite: 'grpc.testing', case: 'server_compressed_unary' };
+
+describe('known failures', () => {
+  it('`*` matches within one segment only', () => {
+    expect(globToRegExp('ts→*/*/grpc.testing/server_compressed_*').test(cell.id)).toBe(true);
+    expect(globToRegExp('*/grpc.testing/*').test(cell.id)).toBe(false);
+    expect(globToRegExp('**/server_compressed_unary').test(cell.id)).toBe(true);
+    expect(globToRegExp('ts→go/tls/grpc.testing/server_compressed_unary').test('ts→go/tls/grpcXtesting/server_compressed_unary')).toBe(false);
+  });
+
+  it('a listed failure is known_failure; a listed pass is unexpected_pass and fails the run', () => {
+    const known = [{ cell: 'ts→*/*/*/server_compressed_*', reason: 'grpc-js sends no compressed responses' }];
+    expect(classify(cell, { passed: false, durationMs: 1, error: 'boom' }, known).status).toBe('known_failure');
+    const pass = classify(cell, { passed: true, durationMs: 1 }, known);
+    expect(pass.status).toBe('unexpected_pass');
+    expect(pass.error).toMatch(/remove it from known_failures/);
+    const results: Results = { schema: 1, startedAt: '', durationMs: 0, implementations: {}, cells: [pass] };
+    expect(exitCodeOf(results)).toBe(1);
+  });
+
+  it('an unlisted failure fails the run; passes do not', () => {
+    const failed = classify(cell, { passed: false, durationMs: 1, error: 'x' }, []);
+    const passed = classify(cell, { passed: true, durationMs: 1 }, []);
+    expect(exitCodeOf({ schema: 1, startedAt: '', durationMs: 0, implementations: {}, cells: [passed] })).toBe(0);
+    expect(exitCodeOf({ schema: 1, startedAt: '', durationMs: 0, implementations: {}, cells: [passed, failed] })).toBe(1);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * End to end: the real CLI, the real peers of all three languages, the whole seeds matrix.
+ * Needs the build (npm test builds first).
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { repoRoot } from '../ts-common/src/paths.js';
+import type { Results } from '../runner/src/results.js';
+
+const root = repoRoot();
+const cli = join(root, 'build/ts/runner/src/cli.js');
+const matrix = (...args: string[]) => execa('node', [cli, ...args], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
+
+describe('npm run matrix (seeds suite)', () => {
+  let out: string;
+  let results: Results;
+  let exitCode: number | undefined;
+  let output: string;
+
+  beforeAll(async () => {
+    out = mkdtempSync(join(tmpdir(), 'matrix-e2e-'));
+    const run = await matrix('--suites', 'seeds', '--out', out);
+    exitCode = run.exitCode;
+    output = run.all ?? '';
+    results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+  }, 300_000);
+
+  it('runs 9 pairings × 13 cases = 117 cells, all passed, exit 0', () => {
+    const failures = results.cells.filter((c) => c.status !== 'passed').map((c) => `${c.id}: ${c.error}`);
+    expect(failures).toEqual([]);
+    expect(results.cells).toHaveLength(117);
+    expect(new Set(results.cells.map((c) => `${c.client}→${c.server}`)).size).toBe(9);
+    expect(exitCode).toBe(0);
+  });
+
+  it('records the library version each running server reported', () => {
+    expect(results.implementations.ts).toMatchObject({ language: 'typescript', library: 'grpc-js', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(results.implementations.python).toMatchObject({ language: 'python', library: 'grpcio', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(results.implementations.go).toMatchObject({ language: 'go', library: 'grpc-go', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+  });
+
+  it('writes results.json in the SPEC §5 shape, junit.xml, and a grid', () => {
+    expect(results.schema).toBe(1);
+    expect(Date.parse(results.startedAt)).not.toBeNaN();
+    const cell = results.cells.find((c) => c.id === 'ts→go/insecure/seeds/greeter_say_hello');
+    expect(cell).toMatchObject({ client: 'ts', server: 'go', transport: 'insecure', suite: 'seeds', case: 'greeter_say_hello', status: 'passed', attempts: 1 });
+    expect(readFileSync(join(root, cell!.log!), 'utf8')).toContain('greeter_say_hello');
+    const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
+    expect(junit.match(/<testcase /g)).toHaveLength(117);
+    expect(output).toMatch(/seeds · insecure/);
+    expect(output).toMatch(/117 cells: 117 passed/);
+  });
+});
+
+describe('the CLI contract', () => {
+  it('exits 1 with the reason when a cell fails', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'matrix-e2e-'));
+    const run = await matrix('--clients', 'ts', '--servers', 'go', '--grep', '/panda_getinfo$', '--server-fault', 'panda-float64', '--out', out);
+    expect(run.exitCode).toBe(1);
+    expect(run.all).toMatch(/ts→go\/insecure\/seeds\/panda_getinfo: Getinfo\{arg:9007199254740993\}: expected "9007199254740994", got "9007199254740992"/);
+  }, 120_000);
+
+  it('--list prints the planned cell ids', async () => {
+    const run = await matrix('--list', '--clients', 'python', '--servers', 'ts', '--grep', 'stream_');
+    expect(run.exitCode).toBe(0);
+    expect(run.all?.trim().split('\n')).toEqual(['python→ts/insecure/seeds/stream_server', 'python→ts/insecure/seeds/stream_client', 'python→ts/insecure/seeds/stream_bidi']);
+  });
+
+  it.each([
+    [['--clients', 'rust'], /unknown client "rust"; available: ts, python, go/],
+    [['--grep', '('], /--grep: not a regular expression/],
+    [['--jobs', 'zero'], /--jobs/],
+  ])('exits 2 on bad options %j', async (args, message) => {
+    const run = await matrix(...args, '--list');
+    expect(run.exitCode).toBe(2);
+    expect(run.all).toMatch(message);
+  });
+
+  it('exits 2 naming file, line and field for a malformed matrix.yaml', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'matrix-bad-'));
+    const file = join(dir, 'matrix.yaml');
+    writeFileSync(file, readFileSync(join(root, 'matrix.yaml'), 'utf8').replace('    batch: true\n', '    batch: yes please\n'));
+    const run = await matrix('--config', file, '--list');
+    expect(run.exitCode).toBe(2);
+    expect(run.all).toMatch(new RegExp(`${file}:\\d+: implementations\\.ts\\.batch: `));
+    expect(run.all).not.toMatch(/at .*\.js:\d+/); // no stack trace
+  });
+});
