@@ -1,0 +1,1 @@
+"""The Python (grpcio) peer of the interop matrix: server, client and their shared pieces."""

@@ -1,0 +1,37 @@
+"""The self-test faults of docs/peer-contract.md: each breaks exactly one server behaviour."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Fault(enum.StrEnum):
+    GREETING_PUNCTUATION = "greeting-punctuation"
+    AGAIN_WRONG = "again-wrong"
+    SERVICE_WRONG = "service-wrong"
+    LENGTH_UTF16 = "length-utf16"
+    LENGTH_BYTES = "length-bytes"
+    RECOMMEND_SHARE_SET = "recommend-share-set"
+    RECOMMEND_NO_VALIDATION = "recommend-no-validation"
+    RANDOM_CONSTANT = "random-constant"
+    PANDA_FLOAT64 = "panda-float64"
+    STREAM_TRUNCATE = "stream-truncate"
+    GREETINGS_REVERSED = "greetings-reversed"
+    BIDI_BUFFERED = "bidi-buffered"
+    UNARY_EVERY_10TH_UNAVAILABLE = "unary-every-10th-unavailable"
+    SINGLE_WORKER = "single-worker"
+
+
+Faults = frozenset[Fault]
+
+
+def parse_faults(text: str) -> Faults:
+    """Parses `a,b,...` (empty → no fault); ValueError names the first unknown fault."""
+    faults: set[Fault] = set()
+    for name in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            faults.add(Fault(name))
+        except ValueError:
+            known = ", ".join(fault.value for fault in Fault)
+            raise ValueError(f"unknown fault {name!r} (known: {known})") from None
+    return frozenset(faults)

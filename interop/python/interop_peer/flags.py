@@ -1,0 +1,139 @@
+"""Command-line flags of the server and the client (docs/peer-contract.md).
+
+Both accept `--flag=value` and `--flag value`; booleans take true/false (also 1/0, t/f, as Go's
+flag package does, so upstream runners' spellings work). Any problem raises FlagError with a
+one-line message; the entry points turn it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NoReturn
+
+from .faults import Faults, parse_faults
+
+_TRUE = {"1", "t", "true"}
+_FALSE = {"0", "f", "false"}
+
+
+class FlagError(Exception):
+    """A bad command line; the message is a single line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog=prog, allow_abbrev=False)
+
+    def error(self, message: str) -> NoReturn:
+        raise FlagError(message)
+
+
+def parse_bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(f"must be in {low}..{high}, got {value}")
+        return value
+
+    return parse
+
+
+def _typed(parse: Callable[[str], object], name: str) -> Callable[[str], object]:
+    """Wraps parse so that argparse reports its ValueError text, not a generic message."""
+
+    def convert(text: str) -> object:
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(f"invalid {name}: {err}") from None
+
+    return convert
+
+
+def _add_bool(parser: argparse.ArgumentParser, flag: str) -> None:
+    # `--flag` alone means true, as with Go's boolean flags.
+    parser.add_argument(flag, type=_typed(parse_bool, "boolean"), nargs="?", const=True, default=False)
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    port: int
+    host: str
+    use_tls: bool
+    workers: int
+    faults: Faults
+    worker_child: bool
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    server_host: str
+    server_port: int
+    test_cases: tuple[str, ...]
+    use_tls: bool
+    use_test_ca: bool
+    server_host_override: str
+    rpc_timeout_ms: int
+
+
+def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
+    parser = _Parser("server")
+    parser.add_argument("--port", type=_typed(_int_in(0, 65535), "port"), required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    _add_bool(parser, "--use_tls")
+    parser.add_argument("--workers", type=_typed(_int_in(1, 64), "worker count"), default=1)
+    parser.add_argument("--fault", type=_typed(parse_faults, "fault list"), default=frozenset())
+    # Internal: set by the --workers parent on the processes it spawns.
+    parser.add_argument("--worker_child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not args.host:
+        raise FlagError("argument --host: must not be empty")
+    return ServerOptions(
+        port=args.port,
+        host=args.host,
+        use_tls=args.use_tls,
+        workers=args.workers,
+        faults=args.fault,
+        worker_child=args.worker_child,
+    )
+
+
+def _case_list(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(","))
+    if not all(names):
+        raise ValueError(f"empty test case name in {text!r}")
+    return names
+
+
+def parse_client_flags(argv: Sequence[str]) -> ClientOptions:
+    parser = _Parser("client")
+    parser.add_argument("--server_host", required=True)
+    parser.add_argument("--server_port", type=_typed(_int_in(1, 65535), "port"), required=True)
+    parser.add_argument("--test_case", type=_typed(_case_list, "test case list"), required=True)
+    _add_bool(parser, "--use_tls")
+    _add_bool(parser, "--use_test_ca")
+    parser.add_argument("--server_host_override", default="")
+    parser.add_argument("--rpc_timeout_ms", type=_typed(_int_in(1, 3_600_000), "timeout"), default=5000)
+    args = parser.parse_args(argv)
+    if not args.server_host:
+        raise FlagError("argument --server_host: must not be empty")
+    return ClientOptions(
+        server_host=args.server_host,
+        server_port=args.server_port,
+        test_cases=args.test_case,
+        use_tls=args.use_tls,
+        use_test_ca=args.use_test_ca,
+        server_host_override=args.server_host_override,
+        rpc_timeout_ms=args.rpc_timeout_ms,
+    )

@@ -1,0 +1,61 @@
+"""The generated protobuf and gRPC modules, importable from one place.
+
+build.py writes them to interop/python/gen/ (one directory per proto package). The generated
+code imports its siblings by proto path (``from helloworld import helloworld_pb2``), so gen/
+goes on sys.path.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+GEN = Path(__file__).resolve().parent.parent / "gen"
+if not GEN.is_dir():
+    raise ImportError(f"{GEN} is missing: run `python3 interop/python/build.py` first")
+sys.path.insert(0, str(GEN))
+
+import grpc  # noqa: E402
+
+# protos/grpc/health/v1/health.proto generates gen/grpc/health/v1/, i.e. the module
+# grpc.health.v1. Python resolves `grpc` to the installed grpcio package (a regular package
+# beats the namespace directory gen/grpc), so grpc.health would not be found. Extending the
+# package's search path makes gen/grpc/* importable as grpc.* next to grpcio's own modules.
+# Every future proto in a grpc.* package (e.g. grpc/testing/*.proto) relies on this too.
+grpc.__path__.append(str(GEN / "grpc"))
+
+from compute import compute_pb2, compute_pb2_grpc  # noqa: E402
+from grpc.health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+from helloworld import (  # noqa: E402
+    helloworld_pb2,
+    helloworld_pb2_grpc,
+    streaming_pb2,
+    streaming_pb2_grpc,
+)
+from interop import server_info_pb2, server_info_pb2_grpc  # noqa: E402
+from panda import panda_pb2, panda_pb2_grpc  # noqa: E402
+from rpc_package import hello_world_service_pb2, hello_world_service_pb2_grpc  # noqa: E402
+from test_server import test_server_pb2, test_server_pb2_grpc  # noqa: E402
+from user_recommend import user_recommend_pb2, user_recommend_pb2_grpc  # noqa: E402
+
+__all__ = [
+    "GEN",
+    "compute_pb2",
+    "compute_pb2_grpc",
+    "health_pb2",
+    "health_pb2_grpc",
+    "hello_world_service_pb2",
+    "hello_world_service_pb2_grpc",
+    "helloworld_pb2",
+    "helloworld_pb2_grpc",
+    "panda_pb2",
+    "panda_pb2_grpc",
+    "server_info_pb2",
+    "server_info_pb2_grpc",
+    "streaming_pb2",
+    "streaming_pb2_grpc",
+    "test_server_pb2",
+    "test_server_pb2_grpc",
+    "user_recommend_pb2",
+    "user_recommend_pb2_grpc",
+]

@@ -1,0 +1,58 @@
+"""One server process: every service on host:port until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+
+from .faults import Faults
+from .jsonl import emit, listening
+from .services import add_seed_services
+from .support import add_support_services
+
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+GRACE_SECONDS = 1.0
+# Enough handler threads for concurrent_unary's 100 calls plus held-open streams (Health/Watch).
+HANDLER_THREADS = 64
+
+
+def log(message: str) -> None:
+    print(f"python server[{os.getpid()}]: {message}", file=sys.stderr, flush=True)
+
+
+def grpc_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def serve(host: str, port: int, faults: Faults, reuse_port: bool) -> int:
+    """Serves until SIGTERM/SIGINT; returns the exit code.
+
+    reuse_port lets several processes (the --workers children) share the port; a lone server
+    turns it off so that a port already in use is an error instead of a silent share.
+    """
+    # Block the stop signals before grpc starts its threads (they inherit the mask), so that
+    # only the sigwait below receives them.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=HANDLER_THREADS, thread_name_prefix="rpc"),
+        options=[("grpc.so_reuseport", int(reuse_port))],
+    )
+    add_support_services(server, add_seed_services(server, faults))
+    address = grpc_address(host, port)
+    try:
+        bound = server.add_insecure_port(address)
+    except RuntimeError as err:
+        log(f"cannot listen on {address}: {err}")
+        return 1
+    server.start()
+    emit(listening(bound))
+    fault_list = ",".join(sorted(faults)) or "none"
+    log(f"serving on {grpc_address(host, bound)} (grpcio {grpc.__version__}, faults: {fault_list})")
+    received = signal.sigwait(STOP_SIGNALS)
+    log(f"{signal.Signals(received).name}: stopping (grace {GRACE_SECONDS:g} s)")
+    server.stop(grace=GRACE_SECONDS).wait()
+    return 0

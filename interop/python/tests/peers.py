@@ -1,0 +1,158 @@
+"""Helpers to run the real server and client as subprocesses, with bounded waits and cleanup."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+PEER_DIR = Path(__file__).resolve().parent.parent
+SERVER = PEER_DIR / "server.py"
+CLIENT = PEER_DIR / "client.py"
+START_TIMEOUT_SECONDS = 30.0
+
+# The seeds suite in the contract's order.
+SEED_CASES = (
+    "greeter_say_hello",
+    "greeter_say_hello_again",
+    "helloworld_service",
+    "compute_length",
+    "user_recommend",
+    "random_get",
+    "panda_getinfo",
+    "stream_server",
+    "stream_client",
+    "stream_bidi",
+    "concurrent_unary",
+    "multi_address_failover",
+    "reuseport_workers",
+)
+SINGLE_PROCESS_CASES = SEED_CASES[:-1]
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[str]
+    port: int
+
+
+@contextmanager
+def running_server(*flags: str) -> Iterator[RunningServer]:
+    """Starts server.py --port=0 with flags, waits for its listening line, stops it afterwards."""
+    process = subprocess.Popen(
+        [sys.executable, str(SERVER), "--port=0", *flags],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield RunningServer(process, _listening_port(process))
+    finally:
+        stop(process)
+
+
+def _listening_port(process: subprocess.Popen[str]) -> int:
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(START_TIMEOUT_SECONDS):
+            raise AssertionError(f"server printed nothing within {START_TIMEOUT_SECONDS} s")
+    line = process.stdout.readline()
+    record = json.loads(line)
+    assert set(record) == {"event", "port"} and record["event"] == "listening", line
+    assert line == json.dumps(record, separators=(",", ":")) + "\n", "listening line must be compact JSON"
+    return int(record["port"])
+
+
+def stop(process: subprocess.Popen[str], signum: int = signal.SIGTERM, timeout: float = 10.0) -> int:
+    """Sends signum (if still running) and returns the exit code; kills after timeout."""
+    if process.poll() is None:
+        process.send_signal(signum)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"server {process.pid} did not exit within {timeout} s of signal {signum}") from None
+    finally:
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@dataclass
+class ClientRun:
+    returncode: int
+    records: list[dict[str, object]]
+    stderr: str
+
+    def by_case(self) -> dict[str, dict[str, object]]:
+        return {str(record["case"]): record for record in self.records}
+
+
+def run_client(port: int, cases: tuple[str, ...] | list[str], *flags: str, timeout: float = 60.0) -> ClientRun:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(CLIENT),
+            "--server_host=127.0.0.1",
+            f"--server_port={port}",
+            f"--test_case={','.join(cases)}",
+            *flags,
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return ClientRun(result.returncode, [json.loads(line) for line in result.stdout.splitlines()], result.stderr)
+
+
+def child_pids(parent: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def is_alive(pid: int) -> bool:
+    """True while pid runs (a zombie, exited but not yet reaped, counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def wait_until_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
+    """Waits (bounded) for every pid to end; returns the ones still alive."""
+    deadline = time.monotonic() + timeout
+    while (alive := [pid for pid in pids if is_alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive
+
+
+def kill_all(pids: list[int]) -> None:
+    for pid in pids:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

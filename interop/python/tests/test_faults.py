@@ -1,0 +1,50 @@
+"""Every case can fail: against a server with one fault, exactly the cases the contract lists turn red."""
+
+from __future__ import annotations
+
+import pytest
+from peers import SEED_CASES, SINGLE_PROCESS_CASES, run_client, running_server
+
+from interop_peer.faults import Fault
+
+# docs/peer-contract.md, "Faults": the cases each fault must break.
+BREAKS: dict[Fault, set[str]] = {
+    Fault.GREETING_PUNCTUATION: {
+        "greeter_say_hello",
+        "greeter_say_hello_again",
+        "concurrent_unary",
+        "multi_address_failover",
+    },
+    Fault.AGAIN_WRONG: {"greeter_say_hello_again"},
+    Fault.SERVICE_WRONG: {"helloworld_service"},
+    Fault.LENGTH_UTF16: {"compute_length"},
+    Fault.LENGTH_BYTES: {"compute_length"},
+    Fault.RECOMMEND_SHARE_SET: {"user_recommend"},
+    Fault.RECOMMEND_NO_VALIDATION: {"user_recommend"},
+    Fault.RANDOM_CONSTANT: {"random_get"},
+    Fault.PANDA_FLOAT64: {"panda_getinfo"},
+    Fault.STREAM_TRUNCATE: {"stream_server"},
+    Fault.GREETINGS_REVERSED: {"stream_client"},
+    Fault.BIDI_BUFFERED: {"stream_bidi"},
+    Fault.UNARY_EVERY_10TH_UNAVAILABLE: {"concurrent_unary"},
+    Fault.SINGLE_WORKER: {"reuseport_workers"},
+}
+
+
+def test_every_fault_is_covered() -> None:
+    assert set(BREAKS) == set(Fault)
+
+
+@pytest.mark.parametrize("fault", list(Fault), ids=str)
+def test_fault_breaks_exactly_its_cases(fault: Fault) -> None:
+    # single-worker is checked with --workers=4 (which it must defeat) and the full suite.
+    workers = fault is Fault.SINGLE_WORKER
+    cases = SEED_CASES if workers else SINGLE_PROCESS_CASES
+    flags = [f"--fault={fault}", *(["--workers=4"] if workers else [])]
+    with running_server(*flags) as server:
+        run = run_client(server.port, cases, "--rpc_timeout_ms=1000")
+    failed = {str(record["case"]) for record in run.records if record["status"] == "failed"}
+    assert failed == BREAKS[fault], run.stderr
+    assert run.returncode == 1
+    for case in failed:
+        assert f"client: {case} failed: " in run.stderr

@@ -1,0 +1,76 @@
+"""Health, ServerInfo, and every service in protos/ being served (checked over the wire)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2
+from google.protobuf.descriptor import MethodDescriptor
+from peers import RunningServer
+
+from interop_peer.protos import GEN, health_pb2, health_pb2_grpc, server_info_pb2_grpc
+
+HealthCheckResponse = health_pb2.HealthCheckResponse
+
+
+@pytest.fixture
+def channel(server: RunningServer) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}", options=[("grpc.enable_http_proxy", 0)]) as channel:
+        yield channel
+
+
+def proto_methods() -> list[MethodDescriptor]:
+    """Every method of every service generated from protos/ (found by scanning gen/)."""
+    methods = []
+    for path in sorted(GEN.rglob("*_pb2.py")):
+        module = importlib.import_module(".".join(path.relative_to(GEN).with_suffix("").parts))
+        for service in module.DESCRIPTOR.services_by_name.values():
+            methods.extend(service.methods)
+    return methods
+
+
+def test_health_check(channel: grpc.Channel) -> None:
+    stub = health_pb2_grpc.HealthStub(channel)
+    names = {"", *(method.containing_service.full_name for method in proto_methods())}
+    assert {"helloworld.Greeter", "UserRecommend", "TestServer", "interop.ServerInfo", "grpc.health.v1.Health"} <= names
+    for name in names:
+        reply = stub.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
+        assert reply.status == HealthCheckResponse.SERVING, name
+    with pytest.raises(grpc.RpcError) as error:
+        stub.Check(health_pb2.HealthCheckRequest(service="no.Such"), timeout=5)
+    assert error.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(("service", "status"), [("", "SERVING"), ("no.Such", "SERVICE_UNKNOWN")])
+def test_health_watch_sends_once_then_holds_the_stream(channel: grpc.Channel, service: str, status: str) -> None:
+    stream = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=service), timeout=0.5)
+    assert HealthCheckResponse.ServingStatus.Name(next(stream).status) == status
+    with pytest.raises(grpc.RpcError) as error:
+        next(stream)  # nothing more: the stream stays open until the deadline
+    assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+def test_server_info(channel: grpc.Channel, server: RunningServer) -> None:
+    reply = server_info_pb2_grpc.ServerInfoStub(channel).GetInfo(empty_pb2.Empty(), timeout=5)
+    assert (reply.language, reply.implementation, reply.version) == ("python", "grpcio", grpc.__version__)
+    assert reply.pid == server.process.pid
+
+
+def test_every_proto_method_is_implemented(channel: grpc.Channel) -> None:
+    for method in proto_methods():
+        path = f"/{method.containing_service.full_name}/{method.name}"
+        kind = ("unary" if not method.client_streaming else "stream") + (
+            "_stream" if method.server_streaming else "_unary"
+        )
+        # Raw bytes in and out: an empty request is the default message of any type.
+        callable_ = getattr(channel, kind)(path)
+        request = iter([b""]) if method.client_streaming else b""
+        try:
+            result = callable_(request, timeout=0.5)
+            if method.server_streaming:
+                list(result)
+        except grpc.RpcError as error:
+            assert error.code() != grpc.StatusCode.UNIMPLEMENTED, path
