@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the Go (grpc-go) peer from scratch:
+#   1. the protoc plugins pinned as tool dependencies in go.mod  -> build/go/bin/
+#   2. the generated code for every .proto under protos/         -> interop/go/gen/
+#   3. the server and client                                     -> build/go/server, build/go/client
+# protoc comes from grpcio-tools in the Python peer's venv; set PROTOC_PYTHON to use another one.
+set -euo pipefail
+
+die() {
+  echo "interop/go/build.sh: $*" >&2
+  exit 1
+}
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+out="$repo/build/go"
+protoc_python="${PROTOC_PYTHON:-$repo/interop/python/.venv/bin/python}"
+
+command -v go >/dev/null || die "go is not on PATH"
+command -v "$protoc_python" >/dev/null ||
+  die "no Python at $protoc_python: run \`python3 interop/python/build.py\` first (it provides protoc via grpcio-tools), or set PROTOC_PYTHON"
+wkt_dir="$("$protoc_python" -c 'import os, grpc_tools; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))' 2>/dev/null)" &&
+  [[ -f "$wkt_dir/google/protobuf/empty.proto" ]] ||
+  die "$protoc_python has no grpc_tools (grpcio-tools): run \`python3 interop/python/build.py\` first, or set PROTOC_PYTHON"
+
+cd "$here"
+mkdir -p "$out/bin"
+
+echo "[go] building protoc plugins into $out/bin" >&2
+go build -o "$out/bin/" google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc
+
+echo "[go] generating $here/gen from $repo/protos" >&2
+rm -rf "$here/gen"
+mapfile -t protos < <(cd "$repo/protos" && find . -name '*.proto' -printf '%P\n' | sort)
+((${#protos[@]} > 0)) || die "no .proto files under $repo/protos"
+"$protoc_python" -m grpc_tools.protoc \
+  -I "$repo/protos" -I "$wkt_dir" \
+  --plugin=protoc-gen-go="$out/bin/protoc-gen-go" \
+  --plugin=protoc-gen-go-grpc="$out/bin/protoc-gen-go-grpc" \
+  --go_out="$here" --go_opt=module=interopmatrix \
+  --go-grpc_out="$here" --go-grpc_opt=module=interopmatrix \
+  "${protos[@]}"
+
+echo "[go] building $out/server and $out/client" >&2
+go build -o "$out/" ./cmd/server ./cmd/client
+echo "[go] done" >&2

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"interopmatrix/gen/health"
+	"interopmatrix/internal/binarytest"
+	"interopmatrix/internal/cases"
+)
+
+var (
+	serverBin string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	bin, cleanup, err := binarytest.Build("server")
+	serverBin, buildErr = bin, err
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
+// serverProcess is a running server binary.
+type serverProcess struct {
+	cmd    *exec.Cmd
+	port   int
+	stdout *bufio.Reader // what follows the listening line
+	stderr bytes.Buffer
+}
+
+// startServer runs the server binary with args and waits for its listening line.
+func startServer(t *testing.T, args ...string) *serverProcess {
+	t.Helper()
+	if buildErr != nil {
+		t.Skipf("cannot build the server binary, skipping: %v", buildErr)
+	}
+	s := &serverProcess{cmd: exec.Command(serverBin, args...)}
+	s.cmd.Stderr = &s.stderr
+	s.cmd.WaitDelay = 2 * time.Second // workers share stderr: do not wait on a leaked one
+	pipe, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			s.cmd.Process.Kill()
+			s.cmd.Wait()
+		}
+	})
+	s.stdout = bufio.NewReader(pipe)
+	line := make(chan string, 1)
+	go func() {
+		text, _ := s.stdout.ReadString('\n')
+		line <- text
+	}()
+	select {
+	case text := <-line:
+		var l struct {
+			Event string `json:"event"`
+			Port  int    `json:"port"`
+		}
+		if err := json.Unmarshal([]byte(text), &l); err != nil || l.Event != "listening" || l.Port <= 0 {
+			t.Fatalf("first stdout line %q is not a listening line; stderr:\n%s", text, &s.stderr)
+		}
+		s.port = l.Port
+	case <-time.After(15 * time.Second):
+		t.Fatalf("no listening line after 15s; stderr:\n%s", &s.stderr)
+	}
+	return s
+}
+
+func (s *serverProcess) target() cases.Target {
+	return cases.Target{Host: "127.0.0.1", Port: s.port, RPCTimeout: 5 * time.Second}
+}
+
+// stop sends sig and returns the exit code, or fails the test if the server does not exit
+// within limit. It also checks that nothing followed the listening line on stdout.
+func (s *serverProcess) stop(t *testing.T, sig os.Signal, limit time.Duration) int {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	rest := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(s.stdout)
+		rest <- b
+	}()
+	exited := make(chan error, 1)
+	go func() { exited <- s.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if b := <-rest; len(b) > 0 {
+			t.Errorf("stdout after the listening line: %q", b)
+		}
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
+		return 0
+	case <-time.After(limit):
+		t.Fatalf("still running %v after %v; stderr:\n%s", limit, sig, &s.stderr)
+		return -1
+	}
+}
+
+func TestServesAndStopsCleanly(t *testing.T) {
+	for _, sig := range []os.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		s := startServer(t, "--port=0")
+		if err := cases.Run("greeter_say_hello", s.target()); err != nil {
+			t.Error(err)
+		}
+		if code := s.stop(t, sig, 5*time.Second); code != 0 {
+			t.Errorf("exit code %d after %v; stderr:\n%s", code, sig, &s.stderr)
+		}
+	}
+}
+
+func TestStopCancelsCallsStillRunningAfterOneSecond(t *testing.T) {
+	s := startServer(t, "--port=0")
+	conn, err := grpc.NewClient(fmt.Sprintf("127.0.0.1:%d", s.port), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	watch, err := health.NewHealthClient(conn).Watch(ctx, &health.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := watch.Recv(); err != nil { // the Watch call is now in flight for good
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if code := s.stop(t, syscall.SIGTERM, 5*time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if elapsed := time.Since(start); elapsed < 900*time.Millisecond || elapsed > 3*time.Second {
+		t.Errorf("stopped %v after SIGTERM with a call in flight, want about 1s", elapsed)
+	}
+}
+
+func TestWorkersShareThePortAndStopTogether(t *testing.T) {
+	s := startServer(t, "--port=0", "--workers=4")
+	workers := children(t, s.cmd.Process.Pid)
+	if len(workers) != 3 {
+		t.Fatalf("--workers=4 started %d worker processes %v, want 3", len(workers), workers)
+	}
+	if err := cases.Run("reuseport_workers", s.target()); err != nil {
+		t.Error(err)
+	}
+	if code := s.stop(t, syscall.SIGTERM, 8*time.Second); code != 0 {
+		t.Errorf("exit code %d; stderr:\n%s", code, &s.stderr)
+	}
+	requireGone(t, workers, 0)
+}
+
+func TestWorkersExitWhenTheParentDies(t *testing.T) {
+	s := startServer(t, "--port=0", "--workers=3")
+	workers := children(t, s.cmd.Process.Pid)
+	if len(workers) != 2 {
+		t.Fatalf("--workers=3 started %d worker processes, want 2", len(workers))
+	}
+	s.stop(t, syscall.SIGKILL, 5*time.Second)
+	requireGone(t, workers, 5*time.Second)
+}
+
+func TestWorkersRunTheParentsFaults(t *testing.T) {
+	s := startServer(t, "--port=0", "--workers=3", "--fault=again-wrong")
+	for i := range 8 { // new channels, spread over the workers
+		if err := cases.Run("greeter_say_hello_again", s.target()); err == nil {
+			t.Errorf("channel %d: greeter_say_hello_again passed against --fault=again-wrong", i)
+		}
+	}
+	s.stop(t, syscall.SIGTERM, 8*time.Second)
+}
+
+func TestSingleWorkerFaultBreaksReuseportWorkers(t *testing.T) {
+	s := startServer(t, "--port=0", "--workers=4", "--fault=single-worker")
+	if workers := children(t, s.cmd.Process.Pid); len(workers) != 0 {
+		t.Errorf("single-worker started workers %v", workers)
+	}
+	if err := cases.Run("reuseport_workers", s.target()); err == nil {
+		t.Error("reuseport_workers passed against --fault=single-worker")
+	}
+	s.stop(t, syscall.SIGTERM, 5*time.Second)
+}
+
+func TestBadFlagsExitTwo(t *testing.T) {
+	if buildErr != nil {
+		t.Skipf("cannot build the server binary, skipping: %v", buildErr)
+	}
+	for _, args := range [][]string{
+		{},
+		{"--port=0", "--fault=no-such-fault"},
+		{"--port=0", "--fault=again-wrong,"},
+		{"--port=0", "--workers=0"},
+		{"--port=0", "--use_tls=true"},
+		{"--port=0", "--no_such_flag=1"},
+		{"--port=70000"},
+	} {
+		cmd := exec.Command(serverBin, args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 || stdout.Len() != 0 || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%q: %v, stdout %q, stderr %q; want exit 2, nothing, one line", args, err, &stdout, &stderr)
+		}
+	}
+}
+
+// children returns the pids of the running processes whose parent is ppid.
+func children(t *testing.T, ppid int) []int {
+	t.Helper()
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, path := range stats {
+		pid, parent, state, ok := readStat(path)
+		if ok && parent == ppid && state != "Z" {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// requireGone fails the test if any of pids is still running after grace, and kills it.
+func requireGone(t *testing.T, pids []int, grace time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(grace)
+	for _, pid := range pids {
+		for running(pid) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if running(pid) {
+			t.Errorf("worker %d still running %v after its parent exited", pid, grace)
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// running reports whether pid is a live process (not gone, not a zombie).
+func running(pid int) bool {
+	_, _, state, ok := readStat(fmt.Sprintf("/proc/%d/stat", pid))
+	return ok && state != "Z"
+}
+
+// readStat reads a process's pid, parent pid and state from /proc/PID/stat.
+func readStat(path string) (pid, ppid int, state string, ok bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, "", false
+	}
+	text := string(b)
+	end := strings.LastIndexByte(text, ')') // the command name may hold spaces and parentheses
+	fields := strings.Fields(text[end+1:])
+	if end < 0 || len(fields) < 2 {
+		return 0, 0, "", false
+	}
+	pid, err1 := strconv.Atoi(strings.Fields(text)[0])
+	ppid, err2 := strconv.Atoi(fields[1])
+	return pid, ppid, fields[0], err1 == nil && err2 == nil
+}

@@ -1,0 +1,133 @@
+package cases_test
+
+import (
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"interopmatrix/internal/cases"
+	"interopmatrix/internal/faults"
+	"interopmatrix/internal/servertest"
+)
+
+// contractCases is the seeds suite, in the contract's order.
+var contractCases = []string{
+	"greeter_say_hello", "greeter_say_hello_again", "helloworld_service", "compute_length",
+	"user_recommend", "random_get", "panda_getinfo", "stream_server", "stream_client",
+	"stream_bidi", "concurrent_unary", "multi_address_failover", "reuseport_workers",
+}
+
+// broken is the contract's table of faults and the cases each must break. single-worker
+// needs a multi-process server: cmd/server's tests cover it.
+var broken = map[faults.Name][]string{
+	faults.GreetingPunctuation:       {"greeter_say_hello", "greeter_say_hello_again", "concurrent_unary", "multi_address_failover"},
+	faults.AgainWrong:                {"greeter_say_hello_again"},
+	faults.ServiceWrong:              {"helloworld_service"},
+	faults.LengthUTF16:               {"compute_length"},
+	faults.LengthBytes:               {"compute_length"},
+	faults.RecommendShareSet:         {"user_recommend"},
+	faults.RecommendNoValidation:     {"user_recommend"},
+	faults.RandomConstant:            {"random_get"},
+	faults.PandaFloat64:              {"panda_getinfo"},
+	faults.StreamTruncate:            {"stream_server"},
+	faults.GreetingsReversed:         {"stream_client"},
+	faults.BidiBuffered:              {"stream_bidi"},
+	faults.UnaryEvery10thUnavailable: {"concurrent_unary"},
+}
+
+// singleProcessCases is every case an in-process server can pass.
+var singleProcessCases = contractCases[:len(contractCases)-1]
+
+func target(port int) cases.Target {
+	return cases.Target{Host: "127.0.0.1", Port: port, RPCTimeout: time.Second}
+}
+
+func TestNamesAreTheContractCases(t *testing.T) {
+	if got := cases.Names(); !slices.Equal(got, contractCases) {
+		t.Errorf("Names() = %q, want %q", got, contractCases)
+	}
+}
+
+func TestEveryCasePassesAgainstACorrectServer(t *testing.T) {
+	tgt := target(servertest.Start(t, nil))
+	for _, name := range singleProcessCases {
+		if err := cases.Run(name, tgt); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestReuseportWorkersFailsAgainstOneProcess(t *testing.T) {
+	err := cases.Run("reuseport_workers", target(servertest.Start(t, nil)))
+	if err == nil {
+		t.Fatal("reuseport_workers passed against a single process")
+	}
+	t.Log(err)
+}
+
+// TestEachFaultBreaksExactlyItsCases runs every single-process case against a server with
+// one fault: the cases the contract lists for that fault fail, every other case passes. The
+// broken cases run last, so that the other cases' SayHello calls stay below the 10th.
+func TestEachFaultBreaksExactlyItsCases(t *testing.T) {
+	for fault, breaks := range broken {
+		t.Run(string(fault), func(t *testing.T) {
+			t.Parallel()
+			tgt := target(servertest.Start(t, faults.Set{fault: true}))
+			order := slices.Concat(slices.DeleteFunc(slices.Clone(singleProcessCases), func(name string) bool {
+				return slices.Contains(breaks, name)
+			}), breaks)
+			for _, name := range order {
+				err := cases.Run(name, tgt)
+				switch {
+				case slices.Contains(breaks, name) && err == nil:
+					t.Errorf("%s passed, but %s must break it", name, fault)
+				case !slices.Contains(breaks, name) && err != nil:
+					t.Errorf("%s failed, but %s must not break it: %v", name, fault, err)
+				case err != nil:
+					t.Logf("%s: %v", name, err)
+				}
+			}
+		})
+	}
+}
+
+func TestErrorsNameCallExpectedAndGot(t *testing.T) {
+	tgt := target(servertest.Start(t, faults.Set{faults.GreetingPunctuation: true}))
+	err := cases.Run("greeter_say_hello", tgt)
+	const want = `SayHello("world"): expected "Hello, world!", got "Hello, world"`
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v, want %s", err, want)
+	}
+}
+
+func TestUnknownCaseFails(t *testing.T) {
+	err := cases.Run("no_such_case", target(1))
+	if err == nil || err.Error() != "unknown test case: no_such_case" {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestCasesFailInBoundedTimeWithoutServer(t *testing.T) {
+	tgt := target(closedPort(t))
+	tgt.RPCTimeout = 300 * time.Millisecond
+	start := time.Now()
+	for _, name := range contractCases {
+		if cases.Run(name, tgt) == nil {
+			t.Errorf("%s passed with no server", name)
+		}
+	}
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("the cases took %v with no server", elapsed)
+	}
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return lis.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,48 @@
+package client
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseFlags(t *testing.T) {
+	cfg, err := ParseFlags([]string{
+		"--server_host=127.0.0.1", "--server_port=50051", "--test_case=greeter_say_hello,stream_bidi",
+		"--use_tls=false", "--use_test_ca=true", "--server_host_override=foo.test.google.fr", "--rpc_timeout_ms=250",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Target.Host != "127.0.0.1" || cfg.Target.Port != 50051 || cfg.Target.RPCTimeout != 250*time.Millisecond ||
+		!slices.Equal(cfg.Cases, []string{"greeter_say_hello", "stream_bidi"}) {
+		t.Errorf("ParseFlags = %+v", cfg)
+	}
+	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a"}); err != nil || cfg.Target.RPCTimeout != 5*time.Second {
+		t.Errorf("default --rpc_timeout_ms: %+v, %v", cfg, err)
+	}
+}
+
+func TestParseFlagsRejects(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--test_case=a"}, "--server_port is required"},
+		{[]string{"--server_port=70000", "--test_case=a"}, "--server_port"},
+		{[]string{"--server_port=1"}, "--test_case"},
+		{[]string{"--server_port=1", "--test_case=a,,b"}, "--test_case"},
+		{[]string{"--server_port=1", "--test_case=a", "--server_host="}, "--server_host"},
+		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true"}, "TLS is not supported by this peer yet"},
+		{[]string{"--server_port=1", "--test_case=a", "--rpc_timeout_ms=0"}, "--rpc_timeout_ms"},
+		{[]string{"--server_port=x", "--test_case=a"}, "server_port"},
+		{[]string{"--server_port=1", "--test_case=a", "--bogus=1"}, "bogus"},
+		{[]string{"--server_port=1", "--test_case=a", "stray"}, `unexpected argument "stray"`},
+	} {
+		_, err := ParseFlags(tc.args)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("ParseFlags(%q) error = %v, want one line containing %q", tc.args, err, tc.want)
+		}
+	}
+}

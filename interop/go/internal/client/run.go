@@ -1,0 +1,30 @@
+package client
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"interopmatrix/internal/cases"
+	"interopmatrix/internal/result"
+)
+
+// Run runs every case of cfg in order, each independently, printing one JSON line per case
+// on stdout and each failure's reason on stderr. It returns the exit code: 0 when every case
+// passed, 1 otherwise.
+func Run(cfg Config, stdout, stderr io.Writer) int {
+	code := 0
+	for _, name := range cfg.Cases {
+		start := time.Now()
+		err := cases.Run(name, cfg.Target)
+		if err != nil {
+			code = 1
+			fmt.Fprintf(stderr, "%s: FAILED: %v\n", name, err)
+		}
+		if werr := result.Write(stdout, result.New(name, time.Since(start), err)); werr != nil {
+			fmt.Fprintf(stderr, "writing the result of %s: %v\n", name, werr)
+			code = 1
+		}
+	}
+	return code
+}

@@ -1,0 +1,73 @@
+// Package faults names the deliberate server bugs of the self-test (docs/peer-contract.md,
+// "Faults"). Each one breaks exactly one behaviour, so that the self-test can prove that the
+// cases checking that behaviour turn red.
+package faults
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Name is one fault of the contract.
+type Name string
+
+// The faults of the contract, and nothing else.
+const (
+	GreetingPunctuation       Name = "greeting-punctuation"
+	AgainWrong                Name = "again-wrong"
+	ServiceWrong              Name = "service-wrong"
+	LengthUTF16               Name = "length-utf16"
+	LengthBytes               Name = "length-bytes"
+	RecommendShareSet         Name = "recommend-share-set"
+	RecommendNoValidation     Name = "recommend-no-validation"
+	RandomConstant            Name = "random-constant"
+	PandaFloat64              Name = "panda-float64"
+	StreamTruncate            Name = "stream-truncate"
+	GreetingsReversed         Name = "greetings-reversed"
+	BidiBuffered              Name = "bidi-buffered"
+	UnaryEvery10thUnavailable Name = "unary-every-10th-unavailable"
+	SingleWorker              Name = "single-worker"
+)
+
+// All lists every fault in the contract's order.
+var All = []Name{
+	GreetingPunctuation, AgainWrong, ServiceWrong, LengthUTF16, LengthBytes,
+	RecommendShareSet, RecommendNoValidation, RandomConstant, PandaFloat64,
+	StreamTruncate, GreetingsReversed, BidiBuffered, UnaryEvery10thUnavailable, SingleWorker,
+}
+
+// Set is the faults a server runs with; the zero value is a correct server.
+type Set map[Name]bool
+
+// Has reports whether fault n is on.
+func (s Set) Has(n Name) bool { return s[n] }
+
+// String renders the set as the --fault flag value that would produce it.
+func (s Set) String() string {
+	return join(slices.Sorted(maps.Keys(s)), ",")
+}
+
+// Parse reads a --fault value: comma-separated fault names, "" for none.
+func Parse(list string) (Set, error) {
+	set := Set{}
+	if list == "" {
+		return set, nil
+	}
+	for _, name := range strings.Split(list, ",") {
+		if !slices.Contains(All, Name(name)) {
+			return nil, fmt.Errorf("unknown fault %q (known: %s)", name, join(All, ", "))
+		}
+		set[Name(name)] = true
+	}
+	return set, nil
+}
+
+func join(names []Name, sep string) string {
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = string(n)
+	}
+	return strings.Join(parts, sep)
+}

@@ -1,0 +1,59 @@
+package faults
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		list string
+		want []Name
+	}{
+		{"", nil},
+		{"again-wrong", []Name{AgainWrong}},
+		{"panda-float64,single-worker", []Name{PandaFloat64, SingleWorker}},
+		{"panda-float64,panda-float64", []Name{PandaFloat64}},
+	} {
+		got, err := Parse(tc.list)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tc.list, err)
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("Parse(%q) = %v, want %v", tc.list, got, tc.want)
+		}
+		for _, n := range tc.want {
+			if !got.Has(n) {
+				t.Errorf("Parse(%q) lacks %s", tc.list, n)
+			}
+		}
+	}
+}
+
+func TestParseRejectsUnknownNames(t *testing.T) {
+	for _, list := range []string{"nope", "again-wrong,nope", "again-wrong,", ",", "Again-Wrong", " again-wrong"} {
+		_, err := Parse(list)
+		if err == nil {
+			t.Errorf("Parse(%q) accepted an unknown fault", list)
+		} else if strings.Contains(err.Error(), "\n") {
+			t.Errorf("Parse(%q): error is not one line: %q", list, err)
+		}
+	}
+}
+
+func TestAllFourteenFaultsRoundTrip(t *testing.T) {
+	if len(All) != 14 {
+		t.Fatalf("the contract has 14 faults, All has %d", len(All))
+	}
+	all := Set{}
+	for _, n := range All {
+		all[n] = true
+	}
+	back, err := Parse(all.String())
+	if err != nil || len(back) != 14 {
+		t.Fatalf("Parse(%q) = %v, %v", all.String(), back, err)
+	}
+	if got := (Set{}).String(); got != "" {
+		t.Errorf("empty set renders as %q", got)
+	}
+}

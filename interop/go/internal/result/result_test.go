@@ -1,0 +1,33 @@
+package result
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWrite(t *testing.T) {
+	for _, tc := range []struct {
+		line Line
+		want string
+	}{
+		{New("greeter_say_hello", 12500*time.Microsecond, nil), `{"case":"greeter_say_hello","status":"passed","ms":12.5}`},
+		{New("x", 5003149*time.Microsecond, errors.New(`SayHello("world"): <got> "Hello & bye"`)),
+			`{"case":"x","status":"failed","ms":5003.1,"error":"SayHello(\"world\"): <got> \"Hello & bye\""}`},
+		{New("y", 0, nil), `{"case":"y","status":"passed","ms":0}`},
+	} {
+		var out strings.Builder
+		if err := Write(&out, tc.line); err != nil {
+			t.Fatal(err)
+		}
+		if got := out.String(); got != tc.want+"\n" {
+			t.Errorf("Write printed %s, want %s", got, tc.want)
+		}
+		var back Line
+		if err := json.Unmarshal([]byte(out.String()), &back); err != nil || back != tc.line {
+			t.Errorf("%s does not read back: %+v, %v", out.String(), back, err)
+		}
+	}
+}

@@ -1,0 +1,74 @@
+// Package server runs the Go peer's gRPC server: flags, listening (alone or as several
+// SO_REUSEPORT workers), the readiness line, and the graceful stop on SIGTERM or SIGINT.
+package server
+
+import (
+	"errors"
+	"fmt"
+
+	"interopmatrix/internal/cli"
+	"interopmatrix/internal/faults"
+)
+
+// maxWorkers bounds --workers; the suite uses 4.
+const maxWorkers = 64
+
+// Config is the server's command line.
+type Config struct {
+	Host    string
+	Port    int
+	Workers int
+	Faults  faults.Set
+	// ParentPID is set (internal flag --worker_parent) in the worker processes a --workers
+	// parent starts: the worker serves Port with SO_REUSEPORT and exits if that parent is gone.
+	ParentPID int
+}
+
+// ParseFlags reads the server's command line (docs/peer-contract.md, "Server").
+func ParseFlags(args []string) (Config, error) {
+	var cfg Config
+	var useTLS bool
+	var faultList string
+	fs := cli.NewFlagSet("server")
+	fs.IntVar(&cfg.Port, "port", 0, "port to listen on (required); 0 binds an ephemeral port")
+	fs.StringVar(&cfg.Host, "host", "127.0.0.1", "address to bind")
+	fs.BoolVar(&useTLS, "use_tls", false, "serve over TLS (not supported by this peer yet)")
+	fs.IntVar(&cfg.Workers, "workers", 1, "number of processes serving the port (SO_REUSEPORT)")
+	fs.StringVar(&faultList, "fault", "", "self-test only: comma-separated fault names")
+	fs.IntVar(&cfg.ParentPID, "worker_parent", 0, "internal: run as a worker of the --workers parent with this pid")
+	if err := cli.Parse(fs, args); err != nil {
+		return Config{}, err
+	}
+	var err error
+	if cfg.Faults, err = faults.Parse(faultList); err != nil {
+		return Config{}, err
+	}
+	switch {
+	case !cli.IsSet(fs, "port"):
+		return Config{}, errors.New("--port is required")
+	case cfg.Port < 0 || cfg.Port > 65535:
+		return Config{}, fmt.Errorf("--port must be in 0..65535, got %d", cfg.Port)
+	case cfg.Host == "":
+		return Config{}, errors.New("--host must not be empty")
+	case useTLS:
+		return Config{}, errors.New("TLS is not supported by this peer yet")
+	case cfg.Workers < 1 || cfg.Workers > maxWorkers:
+		return Config{}, fmt.Errorf("--workers must be in 1..%d, got %d", maxWorkers, cfg.Workers)
+	case cfg.ParentPID < 0 || (cfg.ParentPID > 0 && cfg.Workers != 1):
+		return Config{}, errors.New("--worker_parent is internal: it takes a pid and no --workers")
+	}
+	return cfg, nil
+}
+
+// extraWorkers is how many worker processes to start besides this one.
+func (c Config) extraWorkers() int {
+	if c.Faults.Has(faults.SingleWorker) {
+		return 0
+	}
+	return c.Workers - 1
+}
+
+// reusePort tells whether the port is shared between processes.
+func (c Config) reusePort() bool {
+	return c.extraWorkers() > 0 || c.ParentPID != 0
+}

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"interopmatrix/internal/faults"
+)
+
+func TestParseFlags(t *testing.T) {
+	cfg, err := ParseFlags([]string{"--port=0", "--workers=4", "--fault=again-wrong,bidi-buffered", "--use_tls=false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Host != "127.0.0.1" || cfg.Port != 0 || cfg.Workers != 4 || cfg.ParentPID != 0 ||
+		!cfg.Faults.Has(faults.AgainWrong) || !cfg.Faults.Has(faults.BidiBuffered) || len(cfg.Faults) != 2 {
+		t.Errorf("ParseFlags = %+v", cfg)
+	}
+	if !cfg.reusePort() || cfg.extraWorkers() != 3 {
+		t.Errorf("--workers=4: reusePort %v, extraWorkers %d", cfg.reusePort(), cfg.extraWorkers())
+	}
+	if cfg, err = ParseFlags([]string{"-port", "50051", "-host", "127.0.0.2"}); err != nil || cfg.Port != 50051 || cfg.Host != "127.0.0.2" {
+		t.Errorf("single-dash flags: %+v, %v", cfg, err)
+	}
+}
+
+func TestSingleWorkerFaultIgnoresWorkers(t *testing.T) {
+	cfg, err := ParseFlags([]string{"--port=0", "--workers=4", "--fault=single-worker"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.extraWorkers() != 0 || cfg.reusePort() {
+		t.Errorf("single-worker: extraWorkers %d, reusePort %v", cfg.extraWorkers(), cfg.reusePort())
+	}
+}
+
+func TestWorkerFlag(t *testing.T) {
+	cfg, err := ParseFlags([]string{"--port=1234", "--worker_parent=42"})
+	if err != nil || cfg.ParentPID != 42 || cfg.extraWorkers() != 0 || !cfg.reusePort() {
+		t.Errorf("worker: %+v, %v", cfg, err)
+	}
+}
+
+func TestParseFlagsRejects(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--port is required"},
+		{[]string{"--port=-2"}, "--port"},
+		{[]string{"--port=65536"}, "--port"},
+		{[]string{"--port=abc"}, "port"},
+		{[]string{"--port=0", "--host="}, "--host"},
+		{[]string{"--port=0", "--workers=0"}, "--workers"},
+		{[]string{"--port=0", "--workers=65"}, "--workers"},
+		{[]string{"--port=0", "--fault=nope"}, `unknown fault "nope"`},
+		{[]string{"--port=0", "--use_tls=true"}, "TLS is not supported"},
+		{[]string{"--port=0", "--use_tls=maybe"}, "use_tls"},
+		{[]string{"--port=0", "--nope"}, "nope"},
+		{[]string{"--port=0", "extra"}, `unexpected argument "extra"`},
+		{[]string{"--port=0", "--workers=2", "--worker_parent=1"}, "--worker_parent"},
+	} {
+		_, err := ParseFlags(tc.args)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("ParseFlags(%q) error = %v, want one line containing %q", tc.args, err, tc.want)
+		}
+	}
+}

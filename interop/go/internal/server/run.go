@@ -1,0 +1,86 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"interopmatrix/internal/services"
+)
+
+// gracePeriod is how long in-flight calls may run on after a stop signal before they are cancelled.
+const gracePeriod = time.Second
+
+// Run serves until SIGTERM or SIGINT, then stops gracefully and returns nil. It prints the
+// listening line on stdout once this process and every worker it started are ready.
+func Run(cfg Config) error {
+	if cfg.ParentPID != 0 && os.Getppid() != cfg.ParentPID {
+		return fmt.Errorf("parent %d exited before this worker started", cfg.ParentPID)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	lis, err := listen(cfg.Host, cfg.Port, cfg.reusePort())
+	if err != nil {
+		return err
+	}
+	port := lis.Addr().(*net.TCPAddr).Port
+	s := services.NewServer(cfg.Faults)
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(lis) }()
+
+	pool, err := startWorkers(ctx, cfg, port)
+	if err != nil {
+		s.Stop()
+		if ctx.Err() != nil {
+			return nil // stopped by a signal while starting: a clean stop
+		}
+		return err
+	}
+	if err := announce(os.Stdout, port); err != nil {
+		s.Stop()
+		pool.stop(syscall.SIGTERM)
+		return err
+	}
+	role := fmt.Sprintf("%d process(es)", cfg.extraWorkers()+1)
+	if cfg.ParentPID != 0 {
+		role = fmt.Sprintf("worker of %d", cfg.ParentPID)
+	}
+	log.Printf("serving on %s (%s), faults %q", lis.Addr(), role, cfg.Faults)
+
+	select {
+	case <-ctx.Done():
+		log.Print("stopping")
+	case err = <-served:
+		log.Printf("serving failed: %v", err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { pool.stop(syscall.SIGTERM) })
+	stopGracefully(s)
+	wg.Wait()
+	return err
+}
+
+// stopGracefully stops accepting, lets in-flight calls end for at most gracePeriod, then
+// cancels the rest.
+func stopGracefully(s *grpc.Server) {
+	done := make(chan struct{})
+	go func() {
+		s.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(gracePeriod):
+		s.Stop()
+		<-done
+	}
+}

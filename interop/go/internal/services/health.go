@@ -1,0 +1,46 @@
+package services
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"interopmatrix/gen/health"
+)
+
+// healthService is grpc.health.v1.Health: every served service is always SERVING.
+type healthService struct {
+	health.UnimplementedHealthServer
+	served map[string]bool // full service names; "" stands for the whole server
+}
+
+// setServed records the services of a server; call it once every service is registered.
+func (h *healthService) setServed(services map[string]grpc.ServiceInfo) {
+	h.served = map[string]bool{"": true}
+	for name := range services {
+		h.served[name] = true
+	}
+}
+
+func (h *healthService) Check(_ context.Context, req *health.HealthCheckRequest) (*health.HealthCheckResponse, error) {
+	if !h.served[req.GetService()] {
+		return nil, status.Errorf(codes.NotFound, "unknown service %q", req.GetService())
+	}
+	return &health.HealthCheckResponse{Status: health.HealthCheckResponse_SERVING}, nil
+}
+
+// Watch sends the current status once, then holds the stream open until the client cancels
+// (or the server stops).
+func (h *healthService) Watch(req *health.HealthCheckRequest, stream grpc.ServerStreamingServer[health.HealthCheckResponse]) error {
+	current := health.HealthCheckResponse_SERVICE_UNKNOWN
+	if h.served[req.GetService()] {
+		current = health.HealthCheckResponse_SERVING
+	}
+	if err := stream.Send(&health.HealthCheckResponse{Status: current}); err != nil {
+		return err
+	}
+	<-stream.Context().Done()
+	return status.FromContextError(stream.Context().Err()).Err()
+}
