@@ -22,7 +22,7 @@ const out = join(root, 'reports', 'tests');
 
 async function jest(args: string[]): Promise<Counts> {
   const file = join(out, 'jest.json');
-  const run = await execa('node', ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', join(root, 'node_modules/jest/bin/jest.js'), '--json', `--outputFile=${file}`, ...args], {
+  const run = await execa('node', ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', join(root, 'node_modules/jest/bin/jest.js'), '--runInBand', '--json', `--outputFile=${file}`, ...args], {
     cwd: root,
     stdio: 'inherit',
     reject: false,
