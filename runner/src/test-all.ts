@@ -63,7 +63,7 @@ async function goTest(): Promise<Counts> {
     } catch {
       continue;
     }
-    if (event.Action === 'output' && event.Output && /^(---|FAIL|ok|panic)/.test(event.Output.trimStart())) process.stdout.write(event.Output);
+    if (event.Action === 'output' && event.Output && /^(--- FAIL|FAIL|ok|panic)/.test(event.Output.trimStart())) process.stdout.write(event.Output);
     if (!event.Test) {
       if (event.Action === 'fail') failed++; // a package that failed to build or crashed
       continue;
