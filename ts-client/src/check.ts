@@ -5,7 +5,18 @@ import { describeError, isServiceError } from './rpc.js';
 /** A failed check: its message is the case's error in the report. */
 export class CheckFailure extends Error {}
 
-const show = (v: unknown): string => JSON.stringify(v);
+const MAX_SHOWN = 300;
+
+/** A value for a failure message: buffers as their size, long text cut. */
+export function show(v: unknown): string {
+  const text = JSON.stringify(v, (_key, value: unknown) => {
+    if (Buffer.isBuffer(value)) return `<${value.length} bytes>`;
+    const data = (value as { type?: string; data?: unknown[] } | null)?.data;
+    if ((value as { type?: string } | null)?.type === 'Buffer' && Array.isArray(data)) return `<${data.length} bytes>`;
+    return value;
+  });
+  return text !== undefined && text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}… (${text.length} characters)` : String(text);
+}
 
 export function expectEqual<T>(what: string, expected: T, got: T): void {
   if (!isDeepStrictEqual(got, expected)) throw new CheckFailure(`${what}: expected ${show(expected)}, got ${show(got)}`);

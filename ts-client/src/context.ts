@@ -3,10 +3,34 @@ import { hostPort } from '../../ts-common/src/cli.js';
 import { loadProtos, type Protos } from '../../ts-common/src/proto.js';
 import { within } from './rpc.js';
 
+export interface ClientTls {
+  /** Trusted roots; absent: the system's. */
+  ca?: Buffer;
+  /** mTLS: the client's certificate and key. */
+  cert?: Buffer;
+  key?: Buffer;
+  /** The name the server certificate must match (TLS authority / SNI). */
+  serverNameOverride?: string;
+}
+
 export interface Target {
   host: string;
   port: number;
   rpcTimeoutMs: number;
+  /** Absent: plaintext. */
+  tls?: ClientTls;
+  /** Self-test only: `no-cancel` makes the cancel and timeout cases end normally. */
+  clientFault?: string;
+}
+
+function channelCredentials(tls: ClientTls | undefined): grpc.ChannelCredentials {
+  if (!tls) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
+}
+
+function tlsOptions(tls: ClientTls | undefined): grpc.ClientOptions {
+  const name = tls?.serverNameOverride;
+  return name ? { 'grpc.ssl_target_name_override': name, 'grpc.default_authority': name } : {};
 }
 
 /** What a case gets: where the server is, the typed stubs, and per-RPC deadlines. */
@@ -30,8 +54,9 @@ export class CaseContext {
     Stub: new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => C,
     options: grpc.ClientOptions = {},
     address: string = this.address,
+    tls: ClientTls | undefined = this.target.tls,
   ): C {
-    const client = new Stub(address, grpc.credentials.createInsecure(), options);
+    const client = new Stub(address, channelCredentials(tls), { ...tlsOptions(tls), ...options });
     this.clients.push(client);
     return client;
   }

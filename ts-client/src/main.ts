@@ -4,9 +4,11 @@
  * (docs/peer-contract.md): --server_host --server_port --test_case=a,b,c [--use_tls ...].
  * Prints one JSON line per case; exits 0 when all passed, 1 when any failed, 2 for bad flags.
  */
-import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
 import { intIn, parseBool, parseOrExit, USAGE_ERROR } from '../../ts-common/src/cli.js';
-import type { Target } from './context.js';
+import { certPath } from '../../ts-common/src/paths.js';
+import type { ClientTls, Target } from './context.js';
 import { runCase } from './run-case.js';
 
 interface Options {
@@ -16,7 +18,30 @@ interface Options {
   use_tls: boolean;
   use_test_ca: boolean;
   server_host_override?: string;
+  ca_file: string;
+  client_cert_file?: string;
+  client_key_file?: string;
   rpc_timeout_ms: number;
+  client_fault?: string;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`ts-client: ${message}\n`);
+  process.exit(USAGE_ERROR);
+}
+
+function clientTls(o: Options): ClientTls | undefined {
+  if (!o.use_tls) return undefined;
+  if ((o.client_cert_file === undefined) !== (o.client_key_file === undefined)) usage('--client_cert_file and --client_key_file go together');
+  try {
+    return {
+      ...(o.use_test_ca ? { ca: readFileSync(o.ca_file) } : {}),
+      ...(o.client_cert_file && o.client_key_file ? { cert: readFileSync(o.client_cert_file), key: readFileSync(o.client_key_file) } : {}),
+      ...(o.server_host_override ? { serverNameOverride: o.server_host_override } : {}),
+    };
+  } catch (err) {
+    usage(`cannot read TLS files: ${(err as Error).message}`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -27,13 +52,20 @@ async function main(): Promise<void> {
     .option('--use_tls <bool>', 'connect with TLS', parseBool, false)
     .option('--use_test_ca <bool>', 'trust the project test CA', parseBool, false)
     .option('--server_host_override <name>', 'TLS server name to expect')
-    .option('--rpc_timeout_ms <ms>', 'deadline of every RPC', intIn(1, 600_000), 5000);
+    .option('--ca_file <file>', 'the test CA, with --use_test_ca=true', certPath('ca.pem'))
+    .option('--client_cert_file <file>', 'mTLS: client certificate (PEM)')
+    .option('--client_key_file <file>', 'mTLS: client private key (PEM)')
+    .option('--rpc_timeout_ms <ms>', 'deadline of every RPC', intIn(1, 600_000), 5000)
+    .addOption(new Option('--client_fault <name>', 'self-test only').choices(['no-cancel', 'with-certificate']).hideHelp());
   const options = parseOrExit<Options>(program);
-  if (options.use_tls) {
-    process.stderr.write('ts-client: --use_tls=true is not supported yet\n');
-    process.exit(USAGE_ERROR);
-  }
-  const target: Target = { host: options.server_host, port: options.server_port, rpcTimeoutMs: options.rpc_timeout_ms };
+  const tls = clientTls(options);
+  const target: Target = {
+    host: options.server_host,
+    port: options.server_port,
+    rpcTimeoutMs: options.rpc_timeout_ms,
+    ...(tls ? { tls } : {}),
+    ...(options.client_fault ? { clientFault: options.client_fault } : {}),
+  };
   let failed = 0;
   for (const name of options.test_case.split(',').filter((n) => n !== '')) {
     const result = await runCase(name, target);

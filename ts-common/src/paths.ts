@@ -17,3 +17,6 @@ export function repoRoot(from: string = dirname(fileURLToPath(import.meta.url)))
 }
 
 export const protosDir = (): string => join(repoRoot(), 'protos');
+
+/** A file of the project's test PKI (certs/, made by certs/generate.sh). */
+export const certPath = (name: string): string => join(repoRoot(), 'certs', name);

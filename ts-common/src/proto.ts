@@ -9,12 +9,14 @@ import type { ProtoGrpcType as Helloworld } from './generated/helloworld.js';
 import type { ProtoGrpcType as Panda } from './generated/panda.js';
 import type { ProtoGrpcType as ServerInfo } from './generated/server_info.js';
 import type { ProtoGrpcType as Streaming } from './generated/streaming.js';
+import type { ProtoGrpcType as GrpcTesting } from './generated/test.js';
 import type { ProtoGrpcType as TestServer } from './generated/test_server.js';
 import type { ProtoGrpcType as UserRecommend } from './generated/user_recommend.js';
 import { protosDir } from './paths.js';
 
 /** Every package of `protos/`, typed by proto-loader-gen-types. */
 export type Protos = Compute &
+  GrpcTesting &
   Health &
   HelloWorldService &
   Helloworld &

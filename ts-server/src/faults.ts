@@ -17,6 +17,17 @@ export const FAULTS = [
   'bidi-buffered',
   'unary-every-10th-unavailable',
   'single-worker',
+  'testing-empty-payload',
+  'testing-aggregate-off',
+  'testing-stream-drop-last',
+  'testing-duplex-buffered',
+  'testing-duplex-extra',
+  'testing-no-echo-metadata',
+  'testing-status-ignored',
+  'testing-status-message-trimmed',
+  'testing-implement-everything',
+  'testing-empty-call-error',
+  'testing-compression-unchecked',
 ] as const;
 
 export type Fault = (typeof FAULTS)[number];

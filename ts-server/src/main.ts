@@ -4,16 +4,22 @@
  *   --port=P [--host=127.0.0.1] [--use_tls=false] [--workers=N] [--fault=a,b]
  * Prints {"event":"listening","port":P} on stdout when ready; SIGTERM/SIGINT stop it.
  */
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { intIn, parseBool, parseOrExit, USAGE_ERROR } from '../../ts-common/src/cli.js';
+import { certPath } from '../../ts-common/src/paths.js';
 import { type Faults, parseFaults } from './faults.js';
-import { serve } from './server.js';
+import { serve, type TlsFiles } from './server.js';
 import { isWorker, reportWorkerListening, runPrimary } from './workers.js';
 
 interface Options {
   port: number;
   host: string;
   use_tls: boolean;
+  tls_cert_file: string;
+  tls_key_file: string;
+  require_client_cert: boolean;
+  client_ca_file: string;
   workers: number;
   fault: Faults;
 }
@@ -23,6 +29,10 @@ function parseFlags(): Options {
     .requiredOption('--port <port>', 'port to listen on; 0 binds an ephemeral port', intIn(0, 65535))
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--use_tls <bool>', 'serve TLS', parseBool, false)
+    .option('--tls_cert_file <file>', 'server certificate (PEM)', certPath('server.pem'))
+    .option('--tls_key_file <file>', 'server private key (PEM)', certPath('server.key'))
+    .option('--require_client_cert <bool>', 'mTLS: demand a client certificate signed by --client_ca_file', parseBool, false)
+    .option('--client_ca_file <file>', 'CA that signs client certificates (PEM)', certPath('ca.pem'))
     .option('--workers <n>', 'processes serving the port', intIn(1, 64), 1)
     .option('--fault <list>', 'self-test only: comma-separated faults', (v) => {
       try {
@@ -32,11 +42,23 @@ function parseFlags(): Options {
       }
     });
   const options = parseOrExit<Partial<Options> & Omit<Options, 'fault'>>(program);
-  if (options.use_tls) {
-    process.stderr.write('ts-server: --use_tls=true is not supported yet\n');
+  if (options.require_client_cert && !options.use_tls) {
+    process.stderr.write('ts-server: --require_client_cert=true needs --use_tls=true\n');
     process.exit(USAGE_ERROR);
   }
   return { ...options, fault: options.fault ?? new Set() };
+}
+
+function tlsFiles(o: Options): TlsFiles | undefined {
+  if (!o.use_tls) return undefined;
+  try {
+    const files: TlsFiles = { cert: readFileSync(o.tls_cert_file), key: readFileSync(o.tls_key_file) };
+    if (o.require_client_cert) files.clientCa = readFileSync(o.client_ca_file);
+    return files;
+  } catch (err) {
+    process.stderr.write(`ts-server: cannot read TLS files: ${(err as Error).message}\n`);
+    process.exit(USAGE_ERROR);
+  }
 }
 
 function printListening(port: number): void {
@@ -50,7 +72,8 @@ async function main(): Promise<void> {
     await runPrimary(options.workers, printListening);
     return;
   }
-  const server = await serve({ host: options.host, port: options.port, faults: options.fault });
+  const tls = tlsFiles(options);
+  const server = await serve({ host: options.host, port: options.port, faults: options.fault, ...(tls ? { tls } : {}) });
   if (isWorker()) reportWorkerListening(server.port);
   else printListening(server.port);
   const stop = () => void server.stop().then(() => process.exit(0));

@@ -9,12 +9,27 @@ import { pandaHandlers } from './services/panda.js';
 import { serverInfoHandlers } from './services/server-info.js';
 import { streamingGreeterHandlers } from './services/streaming-greeter.js';
 import { testServerHandlers } from './services/test-server.js';
+import { testServiceHandlers, unimplementedServiceHandlers } from './services/test-service.js';
 import { userRecommendHandlers } from './services/user-recommend.js';
+
+export interface TlsFiles {
+  cert: Buffer;
+  key: Buffer;
+  /** Set for mTLS: client certificates must be signed by this CA. */
+  clientCa?: Buffer;
+}
 
 export interface ServeOptions {
   host: string;
   port: number;
   faults: Faults;
+  /** Absent: plaintext. */
+  tls?: TlsFiles;
+}
+
+export function serverCredentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined);
 }
 
 export interface RunningServer {
@@ -36,7 +51,11 @@ export function createServer(faults: Faults): grpc.Server {
     ['TestServer', p.TestServer.service, testServerHandlers(faults)],
     ['panda.Panda', p.panda.Panda.service, pandaHandlers(faults)],
     ['interop.ServerInfo', p.interop.ServerInfo.service, serverInfoHandlers()],
+    ['grpc.testing.TestService', p.grpc.testing.TestService.service, testServiceHandlers(faults)],
   ];
+  if (faults.has('testing-implement-everything')) {
+    server.addService(p.grpc.testing.UnimplementedService.service, unimplementedServiceHandlers());
+  }
   const served = new Set(services.map(([name]) => name).concat('grpc.health.v1.Health'));
   for (const [, definition, handlers] of services) server.addService(definition, handlers);
   server.addService(p.grpc.health.v1.Health.service, healthHandlers(served));
@@ -46,7 +65,7 @@ export function createServer(faults: Faults): grpc.Server {
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const server = createServer(options.faults);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(hostPort(options.host, options.port), grpc.ServerCredentials.createInsecure(), (err, bound) =>
+    server.bindAsync(hostPort(options.host, options.port), serverCredentials(options.tls), (err, bound) =>
       err ? reject(err) : resolve(bound),
     );
   });

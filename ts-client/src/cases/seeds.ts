@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { status } from '@grpc/grpc-js';
 import type { HelloReply__Output } from '../../../ts-common/src/generated/helloworld/HelloReply.js';
+import { unusedPort } from '../../../ts-common/src/net.js';
 import { expectEqual, expectOk, expectStatus, expectThat } from '../check.js';
 import type { CaseContext } from '../context.js';
 import { collect, unary } from '../rpc.js';
@@ -160,20 +160,8 @@ const concurrentUnary: CaseFn = async (ctx) => {
   }
 };
 
-/** A port on 127.0.0.1 that nothing listens on (bound, noted, closed). */
-export function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 const multiAddressFailover: CaseFn = async (ctx) => {
-  const target = `ipv4:127.0.0.1:${await closedPort()},127.0.0.1:${ctx.target.port}`;
+  const target = `ipv4:127.0.0.1:${await unusedPort()},127.0.0.1:${ctx.target.port}`;
   await sayHello(ctx, 'failover', 'Hello, failover!', target);
 };
 
