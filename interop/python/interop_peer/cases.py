@@ -1,4 +1,5 @@
 """The `seeds` suite's cases, with the exact checks of docs/peer-contract.md (one function each).
+The grpc.testing suite's cases (testing_cases.py) register in the same CASES.
 
 A case returns when every check passed and raises CaseFailure otherwise. Every RPC carries the
 peer's deadline (a stream's deadline covers the whole stream).
@@ -45,18 +46,27 @@ _BASE_OPTIONS: ChannelOptions = (("grpc.enable_http_proxy", 0),)
 
 @dataclass(frozen=True)
 class Peer:
-    """The server under test and the per-RPC deadline."""
+    """The server under test, how to reach it (TLS or not) and the per-RPC deadline."""
 
     host: str
     port: int
     timeout: float
+    credentials: grpc.ChannelCredentials | None = None  # None: insecure
+    tls_options: ChannelOptions = ()  # the server name override, with credentials
+    no_cancel: bool = False  # --client_fault=no-cancel (self-test only)
+    # TLS without the client certificate (the security suite), or None for an insecure client.
+    credentials_without_certificate: grpc.ChannelCredentials | None = None
+    with_certificate: bool = False  # --client_fault=with-certificate (self-test only)
 
     @property
     def target(self) -> str:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     def channel(self, target: str | None = None, options: ChannelOptions = ()) -> grpc.Channel:
-        return grpc.insecure_channel(target or self.target, options=[*_BASE_OPTIONS, *options])
+        all_options = [*_BASE_OPTIONS, *self.tls_options, *options]
+        if self.credentials is None:
+            return grpc.insecure_channel(target or self.target, options=all_options)
+        return grpc.secure_channel(target or self.target, self.credentials, options=all_options)
 
     def rpc(self, name: str, method: Callable[..., Any]) -> UnaryRpc:
         return UnaryRpc(name, method, self.timeout)

@@ -1,5 +1,6 @@
 """client --server_host=H --server_port=P --test_case=NAME[,NAME…] [--use_tls=false] [--use_test_ca=false]
-[--server_host_override=NAME] [--rpc_timeout_ms=5000]
+[--ca_file=certs/ca.pem] [--server_host_override=NAME] [--client_cert_file=F --client_key_file=F]
+[--rpc_timeout_ms=5000] [--client_fault=no-cancel]
 
 Runs the cases in order, each independently, printing one JSON line per case on stdout and
 every failure's reason on stderr. Exit 0 when all passed, 1 when any failed, 2 for bad flags.
@@ -11,11 +12,15 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 
+from . import testing_cases  # noqa: F401, I001  (registers the grpc.testing cases in CASES)
+from . import security_cases  # noqa: F401  (registers the security case in CASES, after them)
 from .cases import CASES, Peer
 from .checks import CaseFailure
-from .flags import FlagError, parse_client_flags
+from .flags import ClientOptions, FlagError, parse_client_flags
 from .jsonl import emit
+from .tls import TlsError, channel_credentials, channel_options, client_pem
 
 
 def run_case(name: str, peer: Peer) -> str | None:
@@ -33,16 +38,28 @@ def run_case(name: str, peer: Peer) -> str | None:
     return None
 
 
+def make_peer(options: ClientOptions) -> Peer:
+    """The server to test as the flags describe it; TlsError for unusable certificate files."""
+    pem = client_pem(options)
+    return Peer(
+        options.server_host,
+        options.server_port,
+        options.rpc_timeout_ms / 1000,
+        credentials=None if pem is None else channel_credentials(pem),
+        tls_options=() if pem is None else channel_options(pem),
+        no_cancel=options.client_fault == "no-cancel",
+        credentials_without_certificate=None if pem is None else channel_credentials(replace(pem, cert=None, key=None)),
+        with_certificate=options.client_fault == "with-certificate",
+    )
+
+
 def main(argv: Sequence[str]) -> int:
     try:
         options = parse_client_flags(argv)
-    except FlagError as err:
+        peer = make_peer(options)
+    except (FlagError, TlsError) as err:
         print(f"client: {err}", file=sys.stderr)
         return 2
-    if options.use_tls:
-        print("client: TLS is not supported by this peer yet", file=sys.stderr)
-        return 2
-    peer = Peer(options.server_host, options.server_port, options.rpc_timeout_ms / 1000)
     all_passed = True
     for name in options.test_cases:
         started = time.perf_counter()

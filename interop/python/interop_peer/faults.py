@@ -1,4 +1,8 @@
-"""The self-test faults of docs/peer-contract.md: each breaks exactly one server behaviour."""
+"""The self-test faults of docs/peer-contract.md: each breaks exactly one server behaviour.
+
+The first fourteen break the seed services ("Faults"), the `testing-*` ones grpc.testing.TestService
+("Faults for the grpc.testing self-test").
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,17 @@ class Fault(enum.StrEnum):
     BIDI_BUFFERED = "bidi-buffered"
     UNARY_EVERY_10TH_UNAVAILABLE = "unary-every-10th-unavailable"
     SINGLE_WORKER = "single-worker"
+    TESTING_EMPTY_PAYLOAD = "testing-empty-payload"
+    TESTING_AGGREGATE_OFF = "testing-aggregate-off"
+    TESTING_STREAM_DROP_LAST = "testing-stream-drop-last"
+    TESTING_DUPLEX_BUFFERED = "testing-duplex-buffered"
+    TESTING_DUPLEX_EXTRA = "testing-duplex-extra"
+    TESTING_NO_ECHO_METADATA = "testing-no-echo-metadata"
+    TESTING_STATUS_IGNORED = "testing-status-ignored"
+    TESTING_STATUS_MESSAGE_TRIMMED = "testing-status-message-trimmed"
+    TESTING_IMPLEMENT_EVERYTHING = "testing-implement-everything"
+    TESTING_EMPTY_CALL_ERROR = "testing-empty-call-error"
+    TESTING_COMPRESSION_UNCHECKED = "testing-compression-unchecked"
 
 
 Faults = frozenset[Fault]

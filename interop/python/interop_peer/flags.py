@@ -3,6 +3,9 @@
 Both accept `--flag=value` and `--flag value`; booleans take true/false (also 1/0, t/f, as Go's
 flag package does, so upstream runners' spellings work). Any problem raises FlagError with a
 one-line message; the entry points turn it into exit code 2.
+
+Certificate paths given on the command line are used as given (relative to the working
+directory); their defaults are the project's test PKI in certs/ at the repository root.
 """
 
 from __future__ import annotations
@@ -10,9 +13,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
 
 from .faults import Faults, parse_faults
+
+REPO = Path(__file__).resolve().parents[3]
+CERTS = REPO / "certs"
+CLIENT_FAULTS = ("no-cancel", "with-certificate")
 
 _TRUE = {"1", "t", "true"}
 _FALSE = {"0", "f", "false"}
@@ -66,6 +74,16 @@ def _add_bool(parser: argparse.ArgumentParser, flag: str) -> None:
     parser.add_argument(flag, type=_typed(parse_bool, "boolean"), nargs="?", const=True, default=False)
 
 
+def _nonempty(text: str) -> str:
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+def _path(text: str) -> Path:
+    return Path(_nonempty(text))
+
+
 @dataclass(frozen=True)
 class ServerOptions:
     port: int
@@ -74,6 +92,10 @@ class ServerOptions:
     workers: int
     faults: Faults
     worker_child: bool
+    tls_cert_file: Path = CERTS / "server.pem"
+    tls_key_file: Path = CERTS / "server.key"
+    require_client_cert: bool = False
+    client_ca_file: Path = CERTS / "ca.pem"
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,10 @@ class ClientOptions:
     use_test_ca: bool
     server_host_override: str
     rpc_timeout_ms: int
+    ca_file: Path = CERTS / "ca.pem"
+    client_cert_file: Path | None = None
+    client_key_file: Path | None = None
+    client_fault: str | None = None
 
 
 def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
@@ -94,11 +120,17 @@ def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
     _add_bool(parser, "--use_tls")
     parser.add_argument("--workers", type=_typed(_int_in(1, 64), "worker count"), default=1)
     parser.add_argument("--fault", type=_typed(parse_faults, "fault list"), default=frozenset())
+    parser.add_argument("--tls_cert_file", type=_typed(_path, "path"), default=CERTS / "server.pem")
+    parser.add_argument("--tls_key_file", type=_typed(_path, "path"), default=CERTS / "server.key")
+    _add_bool(parser, "--require_client_cert")
+    parser.add_argument("--client_ca_file", type=_typed(_path, "path"), default=CERTS / "ca.pem")
     # Internal: set by the --workers parent on the processes it spawns.
     parser.add_argument("--worker_child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not args.host:
         raise FlagError("argument --host: must not be empty")
+    if args.require_client_cert and not args.use_tls:
+        raise FlagError("argument --require_client_cert: needs --use_tls=true")
     return ServerOptions(
         port=args.port,
         host=args.host,
@@ -106,6 +138,10 @@ def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
         workers=args.workers,
         faults=args.fault,
         worker_child=args.worker_child,
+        tls_cert_file=args.tls_cert_file,
+        tls_key_file=args.tls_key_file,
+        require_client_cert=args.require_client_cert,
+        client_ca_file=args.client_ca_file,
     )
 
 
@@ -125,9 +161,16 @@ def parse_client_flags(argv: Sequence[str]) -> ClientOptions:
     _add_bool(parser, "--use_test_ca")
     parser.add_argument("--server_host_override", default="")
     parser.add_argument("--rpc_timeout_ms", type=_typed(_int_in(1, 3_600_000), "timeout"), default=5000)
+    parser.add_argument("--ca_file", type=_typed(_path, "path"), default=CERTS / "ca.pem")
+    parser.add_argument("--client_cert_file", type=_typed(_path, "path"), default=None)
+    parser.add_argument("--client_key_file", type=_typed(_path, "path"), default=None)
+    # Self-test only (docs/peer-contract.md): makes the cancel and deadline cases half-close instead.
+    parser.add_argument("--client_fault", choices=CLIENT_FAULTS, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not args.server_host:
         raise FlagError("argument --server_host: must not be empty")
+    if (args.client_cert_file is None) != (args.client_key_file is None):
+        raise FlagError("arguments --client_cert_file and --client_key_file: give both or neither")
     return ClientOptions(
         server_host=args.server_host,
         server_port=args.server_port,
@@ -136,4 +179,8 @@ def parse_client_flags(argv: Sequence[str]) -> ClientOptions:
         use_test_ca=args.use_test_ca,
         server_host_override=args.server_host_override,
         rpc_timeout_ms=args.rpc_timeout_ms,
+        ca_file=args.ca_file,
+        client_cert_file=args.client_cert_file,
+        client_key_file=args.client_key_file,
+        client_fault=args.client_fault,
     )

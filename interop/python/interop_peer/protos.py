@@ -21,11 +21,12 @@ import grpc  # noqa: E402
 # grpc.health.v1. Python resolves `grpc` to the installed grpcio package (a regular package
 # beats the namespace directory gen/grpc), so grpc.health would not be found. Extending the
 # package's search path makes gen/grpc/* importable as grpc.* next to grpcio's own modules.
-# Every future proto in a grpc.* package (e.g. grpc/testing/*.proto) relies on this too.
+# The grpc.testing protos (gen/grpc/testing/) are reached the same way.
 grpc.__path__.append(str(GEN / "grpc"))
 
 from compute import compute_pb2, compute_pb2_grpc  # noqa: E402
 from grpc.health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+from grpc.testing import empty_pb2, messages_pb2, test_pb2, test_pb2_grpc  # noqa: E402
 from helloworld import (  # noqa: E402
     helloworld_pb2,
     helloworld_pb2_grpc,
@@ -42,18 +43,22 @@ __all__ = [
     "GEN",
     "compute_pb2",
     "compute_pb2_grpc",
+    "empty_pb2",
     "health_pb2",
     "health_pb2_grpc",
     "hello_world_service_pb2",
     "hello_world_service_pb2_grpc",
     "helloworld_pb2",
     "helloworld_pb2_grpc",
+    "messages_pb2",
     "panda_pb2",
     "panda_pb2_grpc",
     "server_info_pb2",
     "server_info_pb2_grpc",
     "streaming_pb2",
     "streaming_pb2_grpc",
+    "test_pb2",
+    "test_pb2_grpc",
     "test_server_pb2",
     "test_server_pb2_grpc",
     "user_recommend_pb2",

@@ -1,4 +1,6 @@
-"""server --port=P [--host=127.0.0.1] [--use_tls=false] [--workers=N] [--fault=NAME[,NAME…]]"""
+"""server --port=P [--host=127.0.0.1] [--use_tls=false] [--tls_cert_file=certs/server.pem]
+[--tls_key_file=certs/server.key] [--require_client_cert=false] [--client_ca_file=certs/ca.pem]
+[--workers=N] [--fault=NAME[,NAME…]]"""
 
 from __future__ import annotations
 
@@ -7,16 +9,15 @@ from collections.abc import Sequence
 
 from .faults import Fault
 from .flags import FlagError, parse_server_flags
+from .tls import TlsError, server_pem
 
 
 def main(argv: Sequence[str]) -> int:
     try:
         options = parse_server_flags(argv)
-    except FlagError as err:
+        tls = server_pem(options)  # read here too by the --workers parent: bad files exit 2 at once
+    except (FlagError, TlsError) as err:
         print(f"server: {err}", file=sys.stderr)
-        return 2
-    if options.use_tls:
-        print("server: TLS is not supported by this peer yet", file=sys.stderr)
         return 2
     if options.workers > 1 and not options.worker_child and Fault.SINGLE_WORKER not in options.faults:
         # Imported here: the --workers parent forks its children and must not load grpc at all.
@@ -25,4 +26,4 @@ def main(argv: Sequence[str]) -> int:
         return supervise(options)
     from .serving import serve
 
-    return serve(options.host, options.port, options.faults, reuse_port=options.worker_child)
+    return serve(options.host, options.port, options.faults, reuse_port=options.worker_child, tls=tls)

@@ -9,10 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 
+from .compression import KEEP_COMPRESSED_OPTION, DecompressingInterceptor
 from .faults import Faults
 from .jsonl import emit, listening
 from .services import add_seed_services
 from .support import add_support_services
+from .testing_service import add_testing_services
+from .tls import ServerPem, server_credentials
 
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 GRACE_SECONDS = 1.0
@@ -28,30 +31,39 @@ def grpc_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def serve(host: str, port: int, faults: Faults, reuse_port: bool) -> int:
+def serve(host: str, port: int, faults: Faults, reuse_port: bool, tls: ServerPem | None = None) -> int:
     """Serves until SIGTERM/SIGINT; returns the exit code.
 
     reuse_port lets several processes (the --workers children) share the port; a lone server
     turns it off so that a port already in use is an error instead of a silent share.
+    tls (None: insecure) serves TLS, and with a client CA demands a client certificate (mTLS).
+
+    gRPC core's per-message decompression is off, so that TestService sees which requests arrived
+    compressed (compression.py); the interceptor decompresses them for every other service.
     """
     # Block the stop signals before grpc starts its threads (they inherit the mask), so that
     # only the sigwait below receives them.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     server = grpc.server(
         ThreadPoolExecutor(max_workers=HANDLER_THREADS, thread_name_prefix="rpc"),
-        options=[("grpc.so_reuseport", int(reuse_port))],
+        options=[("grpc.so_reuseport", int(reuse_port)), KEEP_COMPRESSED_OPTION],
+        interceptors=[DecompressingInterceptor()],
     )
-    add_support_services(server, add_seed_services(server, faults))
+    add_support_services(server, [*add_seed_services(server, faults), *add_testing_services(server, faults)])
     address = grpc_address(host, port)
     try:
-        bound = server.add_insecure_port(address)
+        if tls is None:
+            bound = server.add_insecure_port(address)
+        else:
+            bound = server.add_secure_port(address, server_credentials(tls))
     except RuntimeError as err:
         log(f"cannot listen on {address}: {err}")
         return 1
     server.start()
     emit(listening(bound))
     fault_list = ",".join(sorted(faults)) or "none"
-    log(f"serving on {grpc_address(host, bound)} (grpcio {grpc.__version__}, faults: {fault_list})")
+    transport = "insecure" if tls is None else tls.mode
+    log(f"serving {transport} on {grpc_address(host, bound)} (grpcio {grpc.__version__}, faults: {fault_list})")
     received = signal.sigwait(STOP_SIGNALS)
     log(f"{signal.Signals(received).name}: stopping (grace {GRACE_SECONDS:g} s)")
     server.stop(grace=GRACE_SECONDS).wait()

@@ -2,9 +2,9 @@
 
 The parent never loads grpc (it forks). With --port=0 it first reserves an ephemeral port with
 a bound, non-listening SO_REUSEPORT socket, which keeps other programs off the port until every
-worker has bound it too. Each worker is `server.py --worker_child`, an ordinary single server
-that dies with the parent (PR_SET_PDEATHSIG) and reports readiness with its usual listening
-line on its stdout, a pipe to the parent. When all N are ready the parent prints the one
+worker has bound it too. Each worker is `server.py --worker_child` with the parent's TLS flags,
+an ordinary single server that dies with the parent (PR_SET_PDEATHSIG) and reports readiness
+with its usual listening line on its stdout, a pipe to the parent. When all N are ready the parent prints the one
 listening line. SIGTERM/SIGINT are forwarded to the workers and awaited; a worker that exits on
 its own stops the rest and the parent exits 1.
 """
@@ -115,6 +115,14 @@ def _spawn(options: ServerOptions, port: int, preexec: Callable[[], None]) -> Wo
         f"--fault={','.join(sorted(options.faults))}",
         "--worker_child",
     ]
+    if options.use_tls:
+        command += [
+            "--use_tls=true",
+            f"--tls_cert_file={options.tls_cert_file.resolve()}",
+            f"--tls_key_file={options.tls_key_file.resolve()}",
+            f"--require_client_cert={str(options.require_client_cert).lower()}",
+            f"--client_ca_file={options.client_ca_file.resolve()}",
+        ]
     # preexec_fn is unsafe only with threads, and this parent has none.
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, preexec_fn=preexec)
     return Worker(process)

@@ -37,6 +37,45 @@ SEED_CASES = (
     "reuseport_workers",
 )
 SINGLE_PROCESS_CASES = SEED_CASES[:-1]
+# The grpc.testing suite in the contract's order.
+TESTING_CASES = (
+    "empty_unary",
+    "large_unary",
+    "client_compressed_unary",
+    "server_compressed_unary",
+    "client_streaming",
+    "client_compressed_streaming",
+    "server_streaming",
+    "server_compressed_streaming",
+    "ping_pong",
+    "empty_stream",
+    "cancel_after_begin",
+    "cancel_after_first_response",
+    "timeout_on_sleeping_server",
+    "custom_metadata",
+    "status_code_and_message",
+    "special_status_message",
+    "unimplemented_method",
+    "unimplemented_service",
+)
+# What grpcio's Python client cannot do (interop_peer/testing_cases.py): this case fails against
+# every server, with a message naming the limitation.
+PYTHON_CLIENT_CANNOT = {"client_compressed_streaming": "cannot pass with the grpcio (Python) client"}
+
+CERTS = PEER_DIR.parent.parent / "certs"
+# docs/peer-contract.md, "Transports": the flags of each side.
+SERVER_TRANSPORT_FLAGS = {
+    "insecure": (),
+    "tls": ("--use_tls=true",),
+    "mtls": ("--use_tls=true", "--require_client_cert=true"),
+}
+TLS_CLIENT_FLAGS = ("--use_tls=true", "--use_test_ca=true", "--server_host_override=foo.test.google.fr")
+CLIENT_CERT_FLAGS = (f"--client_cert_file={CERTS / 'client.pem'}", f"--client_key_file={CERTS / 'client.key'}")
+CLIENT_TRANSPORT_FLAGS = {
+    "insecure": (),
+    "tls": TLS_CLIENT_FLAGS,
+    "mtls": TLS_CLIENT_FLAGS + CLIENT_CERT_FLAGS,
+}
 
 
 @dataclass

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from peers import SEED_CASES
+from peers import CERTS, SEED_CASES, TESTING_CASES
 
 from interop_peer import checks, client_main, server_main
 from interop_peer.cases import CASES
 from interop_peer.faults import Fault, parse_faults
 from interop_peer.flags import FlagError, parse_client_flags, parse_server_flags
+from interop_peer.tls import TlsError, client_pem, server_pem
 from interop_peer.protos import helloworld_pb2, streaming_pb2
 
 
 def test_parse_faults() -> None:
     assert parse_faults("") == frozenset()
     assert parse_faults("again-wrong, single-worker") == {Fault.AGAIN_WRONG, Fault.SINGLE_WORKER}
-    assert len(Fault) == 14
+    assert len(Fault) == 25
+    assert parse_faults("testing-duplex-extra") == {Fault.TESTING_DUPLEX_EXTRA}
     with pytest.raises(ValueError, match="unknown fault 'nope'"):
         parse_faults("again-wrong,nope")
 
@@ -25,6 +29,43 @@ def test_server_flags() -> None:
     assert (options.port, options.host, options.workers, options.use_tls) == (0, "127.0.0.1", 4, False)
     assert options.faults == {Fault.BIDI_BUFFERED} and not options.worker_child
     assert parse_server_flags(["--port=1", "--use_tls"]).use_tls
+
+
+def test_server_tls_flags_default_to_the_project_certs() -> None:
+    options = parse_server_flags(["--port=0", "--use_tls=true", "--require_client_cert=true"])
+    assert (options.tls_cert_file, options.tls_key_file) == (CERTS / "server.pem", CERTS / "server.key")
+    assert options.require_client_cert and options.client_ca_file == CERTS / "ca.pem"
+    pem = server_pem(options)
+    assert pem is not None and pem.mode == "mtls" and pem.client_ca == (CERTS / "ca.pem").read_bytes()
+    assert server_pem(parse_server_flags(["--port=0"])) is None
+    tls = server_pem(parse_server_flags(["--port=0", "--use_tls", "--tls_cert_file", str(CERTS / "client.pem")]))
+    assert tls is not None and tls.mode == "tls" and tls.cert == (CERTS / "client.pem").read_bytes()
+
+
+def test_client_tls_flags() -> None:
+    base = ["--server_host=h", "--server_port=1", "--test_case=a"]
+    options = parse_client_flags([*base, "--use_tls", "--use_test_ca", "--server_host_override=foo.test.google.fr"])
+    pem = client_pem(options)
+    assert pem is not None and pem.root == (CERTS / "ca.pem").read_bytes() and pem.cert is None
+    assert pem.server_host_override == "foo.test.google.fr"
+    mtls = [f"--client_cert_file={CERTS / 'client.pem'}", f"--client_key_file={CERTS / 'client.key'}"]
+    pem = client_pem(parse_client_flags([*base, "--use_tls", *mtls]))
+    assert pem is not None and pem.root is None and pem.key == (CERTS / "client.key").read_bytes()
+    assert client_pem(parse_client_flags(base)) is None
+    assert parse_client_flags([*base, "--client_fault=no-cancel"]).client_fault == "no-cancel"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--port=0", "--use_tls", "--tls_cert_file=/no/such.pem"], "--tls_cert_file: cannot read /no/such.pem"),
+        (["--port=0", "--use_tls", "--require_client_cert", "--client_ca_file=/no/ca.pem"], "--client_ca_file"),
+        (["--port=0", "--use_tls", f"--tls_key_file={Path(__file__)}"], "is not a PEM file"),
+    ],
+)
+def test_unusable_server_tls_files(argv: list[str], message: str) -> None:
+    with pytest.raises(TlsError, match=message):
+        server_pem(parse_server_flags(argv))
 
 
 @pytest.mark.parametrize(
@@ -38,6 +79,8 @@ def test_server_flags() -> None:
         (["--port=0", "--use_tls=maybe"], "--use_tls"),
         (["--port=0", "--bogus=1"], "unrecognized"),
         (["--port=0", "--wor=2"], "unrecognized"),  # no abbreviations
+        (["--port=0", "--require_client_cert=true"], "needs --use_tls=true"),
+        (["--port=0", "--tls_cert_file="], "--tls_cert_file"),
     ],
 )
 def test_server_flag_errors(argv: list[str], message: str) -> None:
@@ -62,6 +105,9 @@ def test_client_flags() -> None:
         (["--server_host=h", "--server_port=1"], "--test_case"),
         (["--server_host=h", "--server_port=1", "--test_case=a,,b"], "empty test case"),
         (["--server_host=h", "--server_port=1", "--test_case=a", "--rpc_timeout_ms=0"], "--rpc_timeout_ms"),
+        (["--server_host=h", "--server_port=1", "--test_case=a", "--client_cert_file=c"], "give both or neither"),
+        (["--server_host=h", "--server_port=1", "--test_case=a", "--client_key_file=k"], "give both or neither"),
+        (["--server_host=h", "--server_port=1", "--test_case=a", "--client_fault=nope"], "--client_fault"),
     ],
 )
 def test_client_flag_errors(argv: list[str], message: str) -> None:
@@ -69,11 +115,13 @@ def test_client_flag_errors(argv: list[str], message: str) -> None:
         parse_client_flags(argv)
 
 
-def test_tls_is_refused_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert server_main.main(["--port=0", "--use_tls=true"]) == 2
-    assert client_main.main(["--server_host=h", "--server_port=1", "--test_case=a", "--use_tls=true"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("TLS is not supported by this peer yet") == 2
+def test_unreadable_tls_files_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert server_main.main(["--port=0", "--use_tls=true", "--tls_key_file=/no/such.key"]) == 2
+    client = ["--server_host=h", "--server_port=1", "--test_case=a", "--use_tls=true", "--use_test_ca=true"]
+    assert client_main.main([*client, "--ca_file=/no/ca.pem"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.splitlines()) == 2
+    assert "--tls_key_file: cannot read /no/such.key" in captured.err and "--ca_file: cannot read" in captured.err
 
 
 def test_bad_flags_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,8 +131,8 @@ def test_bad_flags_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> N
     assert captured.out == "" and len(captured.err.splitlines()) == 2
 
 
-def test_every_seed_case_is_registered_in_order() -> None:
-    assert tuple(CASES) == SEED_CASES
+def test_every_case_is_registered_in_order() -> None:
+    assert tuple(CASES) == SEED_CASES + TESTING_CASES + ("mtls_client_without_certificate",)
 
 
 def test_failure_wording() -> None:
