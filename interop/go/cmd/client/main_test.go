@@ -13,10 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"interopmatrix/internal/binarytest"
 	"interopmatrix/internal/cases"
 	"interopmatrix/internal/faults"
 	"interopmatrix/internal/servertest"
+	"interopmatrix/internal/transporttest"
 )
 
 var (
@@ -87,7 +90,7 @@ func serverArgs(port int, names ...string) []string {
 }
 
 func TestEverySingleProcessCasePasses(t *testing.T) {
-	names := slices.DeleteFunc(cases.Names(), func(name string) bool { return name == "reuseport_workers" })
+	names := slices.DeleteFunc(cases.SeedsNames(), func(name string) bool { return name == "reuseport_workers" })
 	code, stdout, stderr := runClient(t, serverArgs(servertest.Start(t, nil), names...)...)
 	statuses, _ := resultLines(t, stdout, names)
 	if code != 0 || stderr != "" {
@@ -97,6 +100,44 @@ func TestEverySingleProcessCasePasses(t *testing.T) {
 		if status != "passed" {
 			t.Errorf("%s: %s", names[i], status)
 		}
+	}
+}
+
+// TestTransports runs the client binary with the contract's flags of each transport against
+// a server of that transport: every grpc.testing case passes, and the seeds cases that dial
+// their own way.
+func TestTransports(t *testing.T) {
+	names := append(cases.TestingNames(), "greeter_say_hello", "multi_address_failover")
+	for _, transport := range transporttest.Names {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			port := servertest.Start(t, nil, grpc.Creds(transporttest.ServerCreds(t, transport)))
+			code, stdout, stderr := runClient(t, append(serverArgs(port, names...), transporttest.ClientArgs(transport)...)...)
+			statuses, _ := resultLines(t, stdout, names)
+			if code != 0 {
+				t.Errorf("exit %d, statuses %q, stderr:\n%s", code, statuses, stderr)
+			}
+		})
+	}
+}
+
+func TestTLSClientFailsWithTheWrongServerName(t *testing.T) {
+	port := servertest.Start(t, nil, grpc.Creds(transporttest.ServerCreds(t, "tls")))
+	names := []string{"empty_unary", "multi_address_failover"}
+	args := append(serverArgs(port, names...), "--use_tls=true", "--use_test_ca=true", "--server_host_override=foo.example.org", "--rpc_timeout_ms=1000")
+	code, stdout, stderr := runClient(t, args...)
+	statuses, errs := resultLines(t, stdout, names)
+	if code != 1 || !slices.Equal(statuses, []string{"failed", "failed"}) || !strings.Contains(errs[0], "foo.example.org") {
+		t.Errorf("exit %d, statuses %q, errors %q, stderr:\n%s", code, statuses, errs, stderr)
+	}
+}
+
+func TestNoCancelFaultBreaksTheCancellingCases(t *testing.T) {
+	names := []string{"cancel_after_begin", "cancel_after_first_response", "timeout_on_sleeping_server", "empty_unary"}
+	code, stdout, _ := runClient(t, append(serverArgs(servertest.Start(t, nil), names...), "--client_fault=no-cancel")...)
+	statuses, errs := resultLines(t, stdout, names)
+	if code != 1 || !slices.Equal(statuses, []string{"failed", "failed", "failed", "passed"}) {
+		t.Errorf("exit %d, statuses %q, errors %q", code, statuses, errs)
 	}
 }
 
@@ -141,7 +182,9 @@ func TestBadFlagsExitTwo(t *testing.T) {
 	for _, args := range [][]string{
 		{"--test_case=greeter_say_hello"},
 		{"--server_port=1"},
-		{"--server_port=1", "--test_case=greeter_say_hello", "--use_tls=true"},
+		{"--server_port=1", "--test_case=greeter_say_hello", "--client_fault=nope"},
+		{"--server_port=1", "--test_case=greeter_say_hello", "--use_tls=true", "--client_cert_file=certs/client.pem"},
+		{"--server_port=1", "--test_case=greeter_say_hello", "--use_tls=true", "--use_test_ca=true", "--ca_file=/nonexistent/ca.pem"},
 		{"--server_port=1", "--test_case=greeter_say_hello", "--no_such_flag"},
 		{"--server_port=abc", "--test_case=greeter_say_hello"},
 	} {

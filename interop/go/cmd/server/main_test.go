@@ -23,6 +23,7 @@ import (
 	"interopmatrix/gen/health"
 	"interopmatrix/internal/binarytest"
 	"interopmatrix/internal/cases"
+	"interopmatrix/internal/transporttest"
 )
 
 var (
@@ -207,6 +208,32 @@ func TestSingleWorkerFaultBreaksReuseportWorkers(t *testing.T) {
 	s.stop(t, syscall.SIGTERM, 5*time.Second)
 }
 
+// TestTLSWorkers: an mTLS server with --workers serves mTLS from every worker, and turns
+// away a client without a certificate.
+func TestTLSWorkers(t *testing.T) {
+	s := startServer(t, "--port=0", "--use_tls=true", "--require_client_cert=true", "--workers=4")
+	tgt := s.target()
+	tgt.Creds = transporttest.ClientCreds(t, "mtls")
+	for _, name := range []string{"reuseport_workers", "multi_address_failover", "server_compressed_streaming"} {
+		if err := cases.Run(name, tgt); err != nil {
+			t.Errorf("%s over mTLS: %v", name, err)
+		}
+	}
+	tgt.Creds = transporttest.ClientCreds(t, "tls")
+	for i := range 4 { // new channels, spread over the workers
+		if err := cases.Run("empty_unary", tgt); err == nil {
+			t.Errorf("channel %d: empty_unary passed without a client certificate", i)
+		}
+	}
+	tgt.Creds = nil
+	if err := cases.Run("empty_unary", tgt); err == nil {
+		t.Error("empty_unary passed in plaintext against a TLS server")
+	}
+	if code := s.stop(t, syscall.SIGTERM, 8*time.Second); code != 0 {
+		t.Errorf("exit code %d; stderr:\n%s", code, &s.stderr)
+	}
+}
+
 func TestBadFlagsExitTwo(t *testing.T) {
 	if buildErr != nil {
 		t.Skipf("cannot build the server binary, skipping: %v", buildErr)
@@ -216,7 +243,8 @@ func TestBadFlagsExitTwo(t *testing.T) {
 		{"--port=0", "--fault=no-such-fault"},
 		{"--port=0", "--fault=again-wrong,"},
 		{"--port=0", "--workers=0"},
-		{"--port=0", "--use_tls=true"},
+		{"--port=0", "--require_client_cert=true"},
+		{"--port=0", "--use_tls=true", "--tls_cert_file=/nonexistent/server.pem"},
 		{"--port=0", "--no_such_flag=1"},
 		{"--port=70000"},
 	} {

@@ -11,8 +11,8 @@ import (
 	"interopmatrix/internal/servertest"
 )
 
-// contractCases is the seeds suite, in the contract's order.
-var contractCases = []string{
+// seedsCases is the seeds suite, in the contract's order.
+var seedsCases = []string{
 	"greeter_say_hello", "greeter_say_hello_again", "helloworld_service", "compute_length",
 	"user_recommend", "random_get", "panda_getinfo", "stream_server", "stream_client",
 	"stream_bidi", "concurrent_unary", "multi_address_failover", "reuseport_workers",
@@ -37,15 +37,21 @@ var broken = map[faults.Name][]string{
 }
 
 // singleProcessCases is every case an in-process server can pass.
-var singleProcessCases = contractCases[:len(contractCases)-1]
+var singleProcessCases = seedsCases[:len(seedsCases)-1]
 
 func target(port int) cases.Target {
 	return cases.Target{Host: "127.0.0.1", Port: port, RPCTimeout: time.Second}
 }
 
 func TestNamesAreTheContractCases(t *testing.T) {
-	if got := cases.Names(); !slices.Equal(got, contractCases) {
-		t.Errorf("Names() = %q, want %q", got, contractCases)
+	if got := cases.SeedsNames(); !slices.Equal(got, seedsCases) {
+		t.Errorf("SeedsNames() = %q, want %q", got, seedsCases)
+	}
+	if got := cases.TestingNames(); !slices.Equal(got, testingCases) {
+		t.Errorf("TestingNames() = %q, want %q", got, testingCases)
+	}
+	if got, want := cases.Names(), slices.Concat(seedsCases, testingCases, []string{securityCase}); !slices.Equal(got, want) {
+		t.Errorf("Names() = %q, want %q", got, want)
 	}
 }
 
@@ -112,8 +118,13 @@ func TestCasesFailInBoundedTimeWithoutServer(t *testing.T) {
 	tgt := target(closedPort(t))
 	tgt.RPCTimeout = 300 * time.Millisecond
 	start := time.Now()
-	for _, name := range contractCases {
-		if cases.Run(name, tgt) == nil {
+	for _, name := range cases.Names() {
+		err := cases.Run(name, tgt)
+		switch {
+		case name == "timeout_on_sleeping_server":
+			// It checks the client's own 1 ms deadline, which passes before a dead server
+			// is even noticed; only --client_fault=no-cancel turns it red.
+		case err == nil:
 			t.Errorf("%s passed with no server", name)
 		}
 	}

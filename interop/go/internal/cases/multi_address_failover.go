@@ -15,7 +15,7 @@ func multiAddressFailover(t Target) error {
 		return fmt.Errorf("finding a closed port: %w", err)
 	}
 	target := fmt.Sprintf("ipv4:127.0.0.1:%d,127.0.0.1:%d", closed, t.Port)
-	conn, err := dialIPv4Target(target)
+	conn, err := dialIPv4Target(target, t.dialOptions()...)
 	if err != nil {
 		return err
 	}

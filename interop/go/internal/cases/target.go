@@ -1,5 +1,6 @@
-// Package cases holds the client's test cases of the seeds suite, one function per case, and
-// the registry that runs them by name (docs/peer-contract.md, "Cases of the seeds suite").
+// Package cases holds the client's test cases of the seeds and grpc.testing suites, one
+// function per case, and the registry that runs them by name (docs/peer-contract.md, "Cases
+// of the seeds suite" and "Cases of the grpc.testing suite").
 package cases
 
 import (
@@ -9,7 +10,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	_ "google.golang.org/grpc/encoding/gzip" // registers gzip: compressed requests and responses
 )
 
 // Target is the server under test.
@@ -17,6 +20,16 @@ type Target struct {
 	Host       string
 	Port       int
 	RPCTimeout time.Duration // the deadline of every RPC, and of every stream as a whole
+	// Creds are the channel's transport credentials; nil means insecure.
+	Creds credentials.TransportCredentials
+	// NoCancel is the self-test's --client_fault=no-cancel: the cases that cancel or time out
+	// a call half-close it instead, so that they must fail.
+	NoCancel bool
+	// CredsWithoutCertificate are Creds less the client certificate (the security suite).
+	CredsWithoutCertificate credentials.TransportCredentials
+	// WithCertificate is the self-test's --client_fault=with-certificate: the security case
+	// presents the certificate after all, so that it must fail.
+	WithCertificate bool
 }
 
 // rpcContext returns the context for one RPC or one whole stream.
@@ -24,10 +37,18 @@ func (t Target) rpcContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), t.RPCTimeout)
 }
 
+// dialOptions are the options of every channel to the target.
+func (t Target) dialOptions() []grpc.DialOption {
+	creds := t.Creds
+	if creds == nil {
+		creds = insecure.NewCredentials()
+	}
+	return []grpc.DialOption{grpc.WithTransportCredentials(creds), grpc.WithStatsHandler(wireObserver{})}
+}
+
 // dial opens a new channel to the target.
 func (t Target) dial() (*grpc.ClientConn, error) {
-	return grpc.NewClient(net.JoinHostPort(t.Host, strconv.Itoa(t.Port)),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	return grpc.NewClient(net.JoinHostPort(t.Host, strconv.Itoa(t.Port)), t.dialOptions()...)
 }
 
 // onChannel runs f on a new channel to the target, then closes the channel.
@@ -41,8 +62,8 @@ func (t Target) onChannel(f func(*grpc.ClientConn) error) error {
 }
 
 // invoke makes one unary call with the RPC deadline.
-func invoke[Req, Resp any](t Target, rpc func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req) (Resp, error) {
+func invoke[Req, Resp any](t Target, rpc func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, opts ...grpc.CallOption) (Resp, error) {
 	ctx, cancel := t.rpcContext()
 	defer cancel()
-	return rpc(ctx, req)
+	return rpc(ctx, req, opts...)
 }

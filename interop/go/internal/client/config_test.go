@@ -19,8 +19,33 @@ func TestParseFlags(t *testing.T) {
 		!slices.Equal(cfg.Cases, []string{"greeter_say_hello", "stream_bidi"}) {
 		t.Errorf("ParseFlags = %+v", cfg)
 	}
+	if cfg.Target.Creds != nil || cfg.Target.NoCancel {
+		t.Errorf("--use_tls=false: %+v", cfg.Target)
+	}
 	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a"}); err != nil || cfg.Target.RPCTimeout != 5*time.Second {
 		t.Errorf("default --rpc_timeout_ms: %+v, %v", cfg, err)
+	}
+	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=no-cancel"}); err != nil || !cfg.Target.NoCancel {
+		t.Errorf("--client_fault=no-cancel: %+v, %v", cfg, err)
+	}
+}
+
+func TestTLSFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args       []string
+		serverName string
+	}{
+		{[]string{"--use_tls=true", "--use_test_ca=true", "--server_host_override=foo.test.google.fr"}, "foo.test.google.fr"},
+		{[]string{"--use_tls=true", "--use_test_ca=true", "--server_host_override=foo.test.google.fr",
+			"--client_cert_file=certs/client.pem", "--client_key_file=certs/client.key"}, "foo.test.google.fr"},
+		{[]string{"--use_tls=true", "--use_test_ca=true", "--server_host=localhost"}, "localhost"},
+		{[]string{"--use_tls=true"}, "127.0.0.1"}, // the system roots
+	} {
+		cfg, err := ParseFlags(append([]string{"--server_port=1", "--test_case=a"}, tc.args...))
+		if err != nil || cfg.Target.Creds == nil || cfg.Target.Creds.Info().ServerName != tc.serverName ||
+			cfg.Target.Creds.Info().SecurityProtocol != "tls" {
+			t.Errorf("%q: %+v, %v; want TLS credentials for %s", tc.args, cfg.Target, err, tc.serverName)
+		}
 	}
 }
 
@@ -34,7 +59,11 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--server_port=1"}, "--test_case"},
 		{[]string{"--server_port=1", "--test_case=a,,b"}, "--test_case"},
 		{[]string{"--server_port=1", "--test_case=a", "--server_host="}, "--server_host"},
-		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true"}, "TLS is not supported by this peer yet"},
+		{[]string{"--server_port=1", "--test_case=a", "--client_fault=nope"}, `unknown --client_fault "nope"`},
+		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true", "--client_cert_file=certs/client.pem"}, "--client_key_file"},
+		{[]string{"--server_port=1", "--test_case=a", "--client_cert_file=certs/client.pem", "--client_key_file=certs/client.key"}, "needs --use_tls=true"},
+		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true", "--use_test_ca=true", "--ca_file=certs/nope.pem"}, "nope.pem"},
+		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true", "--client_cert_file=certs/client.pem", "--client_key_file=certs/server.key"}, "private key does not match"},
 		{[]string{"--server_port=1", "--test_case=a", "--rpc_timeout_ms=0"}, "--rpc_timeout_ms"},
 		{[]string{"--server_port=x", "--test_case=a"}, "server_port"},
 		{[]string{"--server_port=1", "--test_case=a", "--bogus=1"}, "bogus"},

@@ -29,6 +29,19 @@ const (
 	BidiBuffered              Name = "bidi-buffered"
 	UnaryEvery10thUnavailable Name = "unary-every-10th-unavailable"
 	SingleWorker              Name = "single-worker"
+
+	// The faults of the grpc.testing self-test.
+	TestingEmptyPayload         Name = "testing-empty-payload"
+	TestingAggregateOff         Name = "testing-aggregate-off"
+	TestingStreamDropLast       Name = "testing-stream-drop-last"
+	TestingDuplexBuffered       Name = "testing-duplex-buffered"
+	TestingDuplexExtra          Name = "testing-duplex-extra"
+	TestingNoEchoMetadata       Name = "testing-no-echo-metadata"
+	TestingStatusIgnored        Name = "testing-status-ignored"
+	TestingStatusMessageTrimmed Name = "testing-status-message-trimmed"
+	TestingImplementEverything  Name = "testing-implement-everything"
+	TestingEmptyCallError       Name = "testing-empty-call-error"
+	TestingCompressionUnchecked Name = "testing-compression-unchecked"
 )
 
 // All lists every fault in the contract's order.
@@ -36,6 +49,9 @@ var All = []Name{
 	GreetingPunctuation, AgainWrong, ServiceWrong, LengthUTF16, LengthBytes,
 	RecommendShareSet, RecommendNoValidation, RandomConstant, PandaFloat64,
 	StreamTruncate, GreetingsReversed, BidiBuffered, UnaryEvery10thUnavailable, SingleWorker,
+	TestingEmptyPayload, TestingAggregateOff, TestingStreamDropLast, TestingDuplexBuffered,
+	TestingDuplexExtra, TestingNoEchoMetadata, TestingStatusIgnored, TestingStatusMessageTrimmed,
+	TestingImplementEverything, TestingEmptyCallError, TestingCompressionUnchecked,
 }
 
 // Set is the faults a server runs with; the zero value is a correct server.

@@ -41,19 +41,31 @@ func TestParseRejectsUnknownNames(t *testing.T) {
 	}
 }
 
-func TestAllFourteenFaultsRoundTrip(t *testing.T) {
-	if len(All) != 14 {
-		t.Fatalf("the contract has 14 faults, All has %d", len(All))
+func TestAllTwentyFiveFaultsRoundTrip(t *testing.T) {
+	if len(All) != 25 {
+		t.Fatalf("the contract has 25 faults (14 seeds, 11 grpc.testing), All has %d", len(All))
 	}
 	all := Set{}
 	for _, n := range All {
 		all[n] = true
 	}
 	back, err := Parse(all.String())
-	if err != nil || len(back) != 14 {
+	if err != nil || len(back) != 25 {
 		t.Fatalf("Parse(%q) = %v, %v", all.String(), back, err)
 	}
 	if got := (Set{}).String(); got != "" {
 		t.Errorf("empty set renders as %q", got)
+	}
+}
+
+func TestNamesAreTheContractsExactly(t *testing.T) {
+	want := "greeting-punctuation,again-wrong,service-wrong,length-utf16,length-bytes," +
+		"recommend-share-set,recommend-no-validation,random-constant,panda-float64," +
+		"stream-truncate,greetings-reversed,bidi-buffered,unary-every-10th-unavailable,single-worker," +
+		"testing-empty-payload,testing-aggregate-off,testing-stream-drop-last,testing-duplex-buffered," +
+		"testing-duplex-extra,testing-no-echo-metadata,testing-status-ignored,testing-status-message-trimmed," +
+		"testing-implement-everything,testing-empty-call-error,testing-compression-unchecked"
+	if got := join(All, ","); got != want {
+		t.Errorf("All = %s\nwant  %s", got, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"interopmatrix/internal/cli"
 	"interopmatrix/internal/faults"
+	"interopmatrix/internal/tlscreds"
 )
 
 // maxWorkers bounds --workers; the suite uses 4.
@@ -19,6 +20,8 @@ type Config struct {
 	Port    int
 	Workers int
 	Faults  faults.Set
+	// TLS is the TLS setup, nil for an insecure server.
+	TLS *tlscreds.Server
 	// ParentPID is set (internal flag --worker_parent) in the worker processes a --workers
 	// parent starts: the worker serves Port with SO_REUSEPORT and exits if that parent is gone.
 	ParentPID int
@@ -27,12 +30,12 @@ type Config struct {
 // ParseFlags reads the server's command line (docs/peer-contract.md, "Server").
 func ParseFlags(args []string) (Config, error) {
 	var cfg Config
-	var useTLS bool
 	var faultList string
+	var transport tlsFlags
 	fs := cli.NewFlagSet("server")
 	fs.IntVar(&cfg.Port, "port", 0, "port to listen on (required); 0 binds an ephemeral port")
 	fs.StringVar(&cfg.Host, "host", "127.0.0.1", "address to bind")
-	fs.BoolVar(&useTLS, "use_tls", false, "serve over TLS (not supported by this peer yet)")
+	transport.register(fs)
 	fs.IntVar(&cfg.Workers, "workers", 1, "number of processes serving the port (SO_REUSEPORT)")
 	fs.StringVar(&faultList, "fault", "", "self-test only: comma-separated fault names")
 	fs.IntVar(&cfg.ParentPID, "worker_parent", 0, "internal: run as a worker of the --workers parent with this pid")
@@ -50,12 +53,13 @@ func ParseFlags(args []string) (Config, error) {
 		return Config{}, fmt.Errorf("--port must be in 0..65535, got %d", cfg.Port)
 	case cfg.Host == "":
 		return Config{}, errors.New("--host must not be empty")
-	case useTLS:
-		return Config{}, errors.New("TLS is not supported by this peer yet")
 	case cfg.Workers < 1 || cfg.Workers > maxWorkers:
 		return Config{}, fmt.Errorf("--workers must be in 1..%d, got %d", maxWorkers, cfg.Workers)
 	case cfg.ParentPID < 0 || (cfg.ParentPID > 0 && cfg.Workers != 1):
 		return Config{}, errors.New("--worker_parent is internal: it takes a pid and no --workers")
+	}
+	if cfg.TLS, err = transport.resolve(fs); err != nil {
+		return Config{}, err
 	}
 	return cfg, nil
 }

@@ -1,10 +1,14 @@
 package server
 
 import (
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"interopmatrix/internal/faults"
+	"interopmatrix/internal/repo"
+	"interopmatrix/internal/tlscreds"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -54,7 +58,10 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--port=0", "--workers=0"}, "--workers"},
 		{[]string{"--port=0", "--workers=65"}, "--workers"},
 		{[]string{"--port=0", "--fault=nope"}, `unknown fault "nope"`},
-		{[]string{"--port=0", "--use_tls=true"}, "TLS is not supported"},
+		{[]string{"--port=0", "--require_client_cert=true"}, "--require_client_cert=true needs --use_tls=true"},
+		{[]string{"--port=0", "--use_tls=true", "--tls_cert_file=/nonexistent/server.pem"}, "/nonexistent/server.pem"},
+		{[]string{"--port=0", "--use_tls=true", "--tls_key_file=certs/client.key"}, "private key does not match"},
+		{[]string{"--port=0", "--use_tls=true", "--require_client_cert=true", "--client_ca_file=certs/nope.pem"}, "nope.pem"},
 		{[]string{"--port=0", "--use_tls=maybe"}, "use_tls"},
 		{[]string{"--port=0", "--nope"}, "nope"},
 		{[]string{"--port=0", "extra"}, `unexpected argument "extra"`},
@@ -64,5 +71,38 @@ func TestParseFlagsRejects(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("ParseFlags(%q) error = %v, want one line containing %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+func TestTLSFlags(t *testing.T) {
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseFlags([]string{"--port=0", "--use_tls=false", "--tls_cert_file=ignored.pem"})
+	if err != nil || cfg.TLS != nil {
+		t.Errorf("--use_tls=false: %+v, %v", cfg.TLS, err)
+	}
+	if creds, err := cfg.credentials(); err != nil || creds.Info().SecurityProtocol != "insecure" {
+		t.Errorf("insecure credentials: %v, %v", creds, err)
+	}
+	cfg, err = ParseFlags([]string{"--port=0", "--use_tls=true"})
+	if err != nil || *cfg.TLS != (tlscreds.Server{CertFile: filepath.Join(root, "certs/server.pem"), KeyFile: filepath.Join(root, "certs/server.key")}) {
+		t.Errorf("--use_tls=true: %+v, %v", cfg.TLS, err)
+	}
+	cfg, err = ParseFlags([]string{"--port=0", "--use_tls=true", "--require_client_cert=true"})
+	if err != nil || !cfg.TLS.RequireClientCert || cfg.TLS.ClientCAFile != filepath.Join(root, "certs/ca.pem") {
+		t.Errorf("--require_client_cert=true: %+v, %v", cfg.TLS, err)
+	}
+	if creds, err := cfg.credentials(); err != nil || creds.Info().SecurityProtocol != "tls" {
+		t.Errorf("TLS credentials: %v, %v", creds, err)
+	}
+	// A worker gets the same setup.
+	worker, err := ParseFlags(slices.Concat([]string{"--port=1", "--worker_parent=1"}, cfg.tlsArgs()))
+	if err != nil || *worker.TLS != *cfg.TLS {
+		t.Errorf("a worker's TLS setup: %+v, %v; want %+v", worker.TLS, err, cfg.TLS)
+	}
+	if got := (Config{}).tlsArgs(); !slices.Equal(got, []string{"--use_tls=false"}) {
+		t.Errorf("insecure worker flags %q", got)
 	}
 }

@@ -28,12 +28,16 @@ func Run(cfg Config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
+	creds, err := cfg.credentials()
+	if err != nil {
+		return err
+	}
 	lis, err := listen(cfg.Host, cfg.Port, cfg.reusePort())
 	if err != nil {
 		return err
 	}
 	port := lis.Addr().(*net.TCPAddr).Port
-	s := services.NewServer(cfg.Faults)
+	s := services.NewServer(cfg.Faults, grpc.Creds(creds))
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(lis) }()
 
@@ -54,7 +58,7 @@ func Run(cfg Config) error {
 	if cfg.ParentPID != 0 {
 		role = fmt.Sprintf("worker of %d", cfg.ParentPID)
 	}
-	log.Printf("serving on %s (%s), faults %q", lis.Addr(), role, cfg.Faults)
+	log.Printf("serving on %s (%s, %s), faults %q", lis.Addr(), role, creds.Info().SecurityProtocol, cfg.Faults)
 
 	select {
 	case <-ctx.Done():

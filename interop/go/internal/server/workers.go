@@ -44,12 +44,12 @@ func startWorkers(ctx context.Context, cfg Config, port int) (*workerPool, error
 	if err != nil {
 		return nil, err
 	}
-	args := []string{
+	args := append([]string{
 		"--host=" + cfg.Host,
 		"--port=" + strconv.Itoa(port),
 		"--fault=" + cfg.Faults.String(),
 		"--worker_parent=" + strconv.Itoa(os.Getpid()),
-	}
+	}, cfg.tlsArgs()...)
 	for range cfg.extraWorkers() {
 		w, err := startWorker(exe, args)
 		if err != nil {

@@ -16,11 +16,14 @@ type healthService struct {
 	served map[string]bool // full service names; "" stands for the whole server
 }
 
+// notServed is registered only by a self-test fault, and is never reported as served.
+const notServed = "grpc.testing.UnimplementedService"
+
 // setServed records the services of a server; call it once every service is registered.
 func (h *healthService) setServed(services map[string]grpc.ServiceInfo) {
 	h.served = map[string]bool{"": true}
 	for name := range services {
-		h.served[name] = true
+		h.served[name] = name != notServed
 	}
 }
 

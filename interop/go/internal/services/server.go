@@ -3,9 +3,13 @@
 package services
 
 import (
+	"slices"
+
 	"google.golang.org/grpc"
+	_ "google.golang.org/grpc/encoding/gzip" // registers gzip: compressed requests and responses
 
 	"interopmatrix/gen/compute"
+	"interopmatrix/gen/grpctesting"
 	"interopmatrix/gen/health"
 	"interopmatrix/gen/helloworld"
 	"interopmatrix/gen/panda"
@@ -16,9 +20,11 @@ import (
 	"interopmatrix/internal/faults"
 )
 
-// NewServer returns a gRPC server with every service registered, ready to Serve.
-func NewServer(f faults.Set) *grpc.Server {
-	s := grpc.NewServer()
+// NewServer returns a gRPC server with every service registered, ready to Serve; opts add
+// to the server's own options (the transport credentials, for one).
+func NewServer(f faults.Set, opts ...grpc.ServerOption) *grpc.Server {
+	opts = slices.Concat([]grpc.ServerOption{grpc.StatsHandler(inboundRecorder{})}, echoInterceptors(f), opts)
+	s := grpc.NewServer(opts...)
 	helloworld.RegisterGreeterServer(s, &greeter{faults: f})
 	helloworld.RegisterStreamingGreeterServer(s, &streamingGreeter{faults: f})
 	rpcpackage.RegisterHelloWorldServiceServer(s, &helloWorldService{faults: f})
@@ -27,8 +33,21 @@ func NewServer(f faults.Set) *grpc.Server {
 	testserver.RegisterTestServerServer(s, &randomService{faults: f})
 	panda.RegisterPandaServer(s, &pandaService{faults: f})
 	serverinfo.RegisterServerInfoServer(s, serverInfo{})
+	registerTesting(s, f)
 	h := &healthService{}
 	health.RegisterHealthServer(s, h)
 	h.setServed(s.GetServiceInfo())
 	return s
+}
+
+// registerTesting registers grpc.testing.TestService; grpc.testing.UnimplementedService is
+// registered only by the fault that implements it.
+func registerTesting(s *grpc.Server, f faults.Set) {
+	ts := &testService{faults: f}
+	if !f.Has(faults.TestingImplementEverything) {
+		grpctesting.RegisterTestServiceServer(s, ts)
+		return
+	}
+	grpctesting.RegisterTestServiceServer(s, everythingTestService{ts})
+	grpctesting.RegisterUnimplementedServiceServer(s, everythingUnimplementedService{})
 }

@@ -1,0 +1,160 @@
+package cases_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc"
+
+	"interopmatrix/internal/cases"
+	"interopmatrix/internal/faults"
+	"interopmatrix/internal/servertest"
+	"interopmatrix/internal/tlscreds"
+	"interopmatrix/internal/transporttest"
+)
+
+// testingCases is the grpc.testing suite, in the contract's order.
+var testingCases = []string{
+	"empty_unary", "large_unary", "client_compressed_unary", "server_compressed_unary",
+	"client_streaming", "client_compressed_streaming", "server_streaming", "server_compressed_streaming",
+	"ping_pong", "empty_stream", "cancel_after_begin", "cancel_after_first_response",
+	"timeout_on_sleeping_server", "custom_metadata", "status_code_and_message",
+	"special_status_message", "unimplemented_method", "unimplemented_service",
+}
+
+// testingBroken is the contract's table of grpc.testing faults and the cases each must break.
+var testingBroken = map[faults.Name][]string{
+	faults.TestingEmptyPayload:         {"large_unary", "client_compressed_unary", "server_compressed_unary", "custom_metadata"},
+	faults.TestingAggregateOff:         {"client_streaming", "client_compressed_streaming"},
+	faults.TestingStreamDropLast:       {"server_streaming", "server_compressed_streaming"},
+	faults.TestingDuplexBuffered:       {"ping_pong", "cancel_after_first_response"},
+	faults.TestingDuplexExtra:          {"empty_stream", "ping_pong"},
+	faults.TestingNoEchoMetadata:       {"custom_metadata"},
+	faults.TestingStatusIgnored:        {"status_code_and_message", "special_status_message"},
+	faults.TestingStatusMessageTrimmed: {"special_status_message"},
+	faults.TestingImplementEverything:  {"unimplemented_method", "unimplemented_service"},
+	faults.TestingEmptyCallError:       {"empty_unary"},
+	faults.TestingCompressionUnchecked: {"client_compressed_unary", "client_compressed_streaming"},
+}
+
+// noCancelBreaks is what --client_fault=no-cancel must break.
+var noCancelBreaks = []string{"cancel_after_begin", "cancel_after_first_response", "timeout_on_sleeping_server"}
+
+// overTransport starts a server with faults f serving transport and returns a target
+// dialling it the same way.
+func overTransport(t *testing.T, transport string, f faults.Set) cases.Target {
+	tgt := target(servertest.Start(t, f, grpc.Creds(transporttest.ServerCreds(t, transport))))
+	tgt.Creds = transporttest.ClientCreds(t, transport)
+	return tgt
+}
+
+// expectBroken runs names against tgt: those in broken must fail, the others pass.
+func expectBroken(t *testing.T, tgt cases.Target, names, broken []string) {
+	t.Helper()
+	for _, name := range names {
+		err := cases.Run(name, tgt)
+		switch {
+		case slices.Contains(broken, name) && err == nil:
+			t.Errorf("%s passed, but must fail", name)
+		case !slices.Contains(broken, name) && err != nil:
+			t.Errorf("%s: %v", name, err)
+		case err != nil:
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestTestingFaultsAreTheContractTable(t *testing.T) {
+	for _, name := range faults.All {
+		_, listed := testingBroken[name]
+		if isTesting := strings.HasPrefix(string(name), "testing-"); isTesting != listed {
+			t.Errorf("fault %s: in the grpc.testing table %v", name, listed)
+		}
+	}
+	if len(testingBroken) != 11 {
+		t.Errorf("%d grpc.testing faults, the contract has 11", len(testingBroken))
+	}
+}
+
+// TestEveryCasePassesOverEveryTransport runs the grpc.testing suite and every single-process
+// seeds case against a correct server over insecure, tls and mtls.
+func TestEveryCasePassesOverEveryTransport(t *testing.T) {
+	for _, transport := range transporttest.Names {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			expectBroken(t, overTransport(t, transport, nil), slices.Concat(testingCases, singleProcessCases), nil)
+		})
+	}
+}
+
+// TestEachTestingFaultBreaksExactlyItsCases: against a server with one grpc.testing fault,
+// the cases the contract lists for it fail and every other grpc.testing case passes.
+func TestEachTestingFaultBreaksExactlyItsCases(t *testing.T) {
+	for fault, breaks := range testingBroken {
+		t.Run(string(fault), func(t *testing.T) {
+			t.Parallel()
+			expectBroken(t, overTransport(t, "insecure", faults.Set{fault: true}), testingCases, breaks)
+		})
+	}
+}
+
+// TestNoCancelBreaksTheCancellingCases: --client_fault=no-cancel makes exactly the cases
+// that cancel or time out a call fail, against a correct server.
+func TestNoCancelBreaksTheCancellingCases(t *testing.T) {
+	tgt := overTransport(t, "insecure", nil)
+	tgt.NoCancel = true
+	expectBroken(t, tgt, testingCases, noCancelBreaks)
+}
+
+func TestMTLSServerRejectsAClientWithoutCertificate(t *testing.T) {
+	tgt := overTransport(t, "mtls", nil)
+	tgt.Creds = transporttest.ClientCreds(t, "tls")
+	for _, name := range []string{"empty_unary", "greeter_say_hello"} {
+		err := cases.Run(name, tgt)
+		if err == nil {
+			t.Errorf("%s passed over TLS without a client certificate against an mTLS server", name)
+		}
+		t.Logf("%s: %v", name, err)
+	}
+}
+
+const securityCase = "mtls_client_without_certificate"
+
+// TestSecurityCase: the case passes against an mTLS server, and fails against a server that
+// does not demand a certificate, under --client_fault=with-certificate, and without TLS.
+func TestSecurityCase(t *testing.T) {
+	mtls := overTransport(t, "mtls", nil)
+	mtls.CredsWithoutCertificate = transporttest.ClientCreds(t, "tls")
+	if err := cases.Run(securityCase, mtls); err != nil {
+		t.Errorf("against an mTLS server: %v", err)
+	}
+	tls := overTransport(t, "tls", nil)
+	tls.CredsWithoutCertificate = tls.Creds
+	if err := cases.Run(securityCase, tls); err == nil {
+		t.Error("passed against a server that does not demand a client certificate")
+	}
+	mtls.WithCertificate = true
+	if err := cases.Run(securityCase, mtls); err == nil {
+		t.Error("passed under --client_fault=with-certificate")
+	}
+	if err := cases.Run(securityCase, overTransport(t, "insecure", nil)); err == nil || !strings.Contains(err.Error(), "needs --use_tls=true") {
+		t.Errorf("without TLS: got %v, want the needs --use_tls=true failure", err)
+	}
+}
+
+func TestTLSClientWithTheWrongServerNameFails(t *testing.T) {
+	tgt := overTransport(t, "tls", nil)
+	creds, err := tlscreds.Client{CAFile: transporttest.Cert(t, "ca.pem"), ServerName: "foo.example.org"}.Credentials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt.Creds = creds
+	for _, name := range []string{"empty_unary", "multi_address_failover"} {
+		err := cases.Run(name, tgt)
+		if err == nil {
+			t.Errorf("%s passed with the server name foo.example.org", name)
+		}
+		t.Logf("%s: %v", name, err)
+	}
+}

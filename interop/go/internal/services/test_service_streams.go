@@ -1,0 +1,131 @@
+package services
+
+import (
+	"errors"
+	"io"
+
+	"google.golang.org/grpc"
+
+	"interopmatrix/gen/grpctesting"
+	"interopmatrix/internal/faults"
+)
+
+func (s *testService) StreamingOutputCall(req *grpctesting.StreamingOutputCallRequest, stream grpc.ServerStreamingServer[grpctesting.StreamingOutputCallResponse]) error {
+	if err := s.respond(newResponseSender(stream), req, true); err != nil {
+		return err
+	}
+	return echoedStatus(s.faults, req.GetResponseStatus())
+}
+
+func (s *testService) StreamingInputCall(stream grpc.ClientStreamingServer[grpctesting.StreamingInputCallRequest, grpctesting.StreamingInputCallResponse]) error {
+	var total int32
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := checkCompressed(stream.Context(), s.faults, req.GetExpectCompressed()); err != nil {
+			return err
+		}
+		total += int32(len(req.GetPayload().GetBody()))
+	}
+	if s.faults.Has(faults.TestingAggregateOff) {
+		total++
+	}
+	return stream.SendAndClose(&grpctesting.StreamingInputCallResponse{AggregatedPayloadSize: total})
+}
+
+// FullDuplexCall answers each request as it arrives; a request with response_status ends
+// the call with that status.
+func (s *testService) FullDuplexCall(stream grpc.BidiStreamingServer[grpctesting.StreamingOutputCallRequest, grpctesting.StreamingOutputCallResponse]) error {
+	if s.faults.Has(faults.TestingDuplexBuffered) {
+		return s.answerAfterHalfClose(stream, true)
+	}
+	sender := newResponseSender(stream)
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.answer(sender, req, true); err != nil {
+			return err
+		}
+	}
+	if s.faults.Has(faults.TestingDuplexExtra) {
+		return sender.send(&grpctesting.StreamingOutputCallResponse{Payload: &grpctesting.Payload{}}, false)
+	}
+	return nil
+}
+
+// HalfDuplexCall buffers the requests until the client half-closes, then answers them in order.
+func (s *testService) HalfDuplexCall(stream grpc.BidiStreamingServer[grpctesting.StreamingOutputCallRequest, grpctesting.StreamingOutputCallResponse]) error {
+	return s.answerAfterHalfClose(stream, false)
+}
+
+// answerAfterHalfClose reads every request, then answers them in order, as HalfDuplexCall
+// does; fullDuplex tells which method's faults apply.
+func (s *testService) answerAfterHalfClose(stream grpc.BidiStreamingServer[grpctesting.StreamingOutputCallRequest, grpctesting.StreamingOutputCallResponse], fullDuplex bool) error {
+	var held []*grpctesting.StreamingOutputCallRequest
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		held = append(held, req)
+	}
+	sender := newResponseSender(stream)
+	for _, req := range held {
+		if err := s.answer(sender, req, fullDuplex); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// answer is a duplex call's answer to one request: its echoed status ends the call, else
+// its responses.
+func (s *testService) answer(sender *responseSender, req *grpctesting.StreamingOutputCallRequest, fullDuplex bool) error {
+	if err := echoedStatus(s.faults, req.GetResponseStatus()); err != nil {
+		return err
+	}
+	return s.respond(sender, req, fullDuplex)
+}
+
+// respond sends the responses req's parameters ask for, in order, each after its interval.
+// dropLastFault tells whether testing-stream-drop-last applies to this method.
+func (s *testService) respond(sender *responseSender, req *grpctesting.StreamingOutputCallRequest, dropLastFault bool) error {
+	if err := checkResponseType(req.GetResponseType()); err != nil {
+		return err
+	}
+	params := req.GetResponseParameters()
+	if dropLastFault && s.faults.Has(faults.TestingStreamDropLast) && len(params) >= 2 {
+		params = params[:len(params)-1]
+	}
+	for _, p := range params {
+		if p.GetCompressed().GetValue() {
+			sender.expectCompressed() // before the first response carries the headers out
+		}
+	}
+	for _, p := range params {
+		if err := sleepMicros(sender.stream.Context(), p.GetIntervalUs()); err != nil {
+			return err
+		}
+		payload, err := newPayload(req.GetResponseType(), p.GetSize())
+		if err != nil {
+			return err
+		}
+		if err := sender.send(&grpctesting.StreamingOutputCallResponse{Payload: payload}, p.GetCompressed().GetValue()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
