@@ -2,7 +2,7 @@
  * A peer that crashes becomes failed cells with a reason and its log; the run goes on, writes its
  * results, and leaves no process behind.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -13,12 +13,12 @@ const root = repoRoot();
 const TS_SERVER = '[node, build/ts/ts-server/src/main.js]';
 const TS_CLIENT = '[node, build/ts/ts-client/src/main.js]';
 
-async function runWith(implementations: string, args: string[] = []): Promise<{ exitCode: number | undefined; results: Results; output: string }> {
+async function runWith(implementations: string, args: string[] = [], extra = ''): Promise<{ exitCode: number | undefined; results: Results; output: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'matrix-robust-'));
   const config = join(dir, 'matrix.yaml');
   writeFileSync(
     config,
-    `implementations:\n${implementations}\nsuites:\n  seeds:\n    cases: [greeter_say_hello, helloworld_service]\ntransports:\n  insecure: {}\n`,
+    `implementations:\n${implementations}\nsuites:\n  seeds:\n    cases: [greeter_say_hello, helloworld_service]\ntransports:\n  insecure: {}\n${extra}`,
   );
   const run = await execa('node', ['build/ts/runner/src/cli.js', '--config', config, '--out', join(dir, 'out'), ...args], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
   expect(run.exitCode === 0 || run.exitCode === 1 ? '' : run.all).toBe('');
@@ -53,6 +53,26 @@ describe('robustness', () => {
     const cells = byId(results);
     expect(cells['upstream→ts/insecure/seeds/greeter_say_hello']?.status).toBe('passed');
     expect(cells['upstream→ts/insecure/seeds/helloworld_service']).toMatchObject({ status: 'failed', error: expect.stringMatching(/exited with code 1[\s\S]*no such case/) });
+  }, 60_000);
+
+  it('a listed flaky cell that passes on a retry is flaky, and fails the run only with --fail-on-flaky', async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'flaky-')), 'tried');
+    const impls = `  ts: {language: typescript, library: grpc-js, server: ${TS_SERVER}}
+  wobbly: {language: sh, library: none, client: [sh, -c, 'case "$*" in *helloworld_service*) exit 0;; esac; [ -e ${marker} ] && exit 0; touch ${marker}; echo first try fails >&2; exit 1', client]}`;
+    const flaky = 'flaky:\n  - cell: "wobbly→ts/insecure/seeds/greeter_say_hello"\n    reason: fails on its first try\n';
+    const first = await runWith(impls, [], flaky);
+    expect(byId(first.results)['wobbly→ts/insecure/seeds/greeter_say_hello']).toMatchObject({ status: 'flaky', attempts: 2, error: expect.stringMatching(/passed on attempt 2; attempt 1 failed: [\s\S]*first try fails/) });
+    expect(first.exitCode).toBe(0);
+    rmSync(marker);
+    const strict = await runWith(impls, ['--fail-on-flaky'], flaky);
+    expect(byId(strict.results)['wobbly→ts/insecure/seeds/greeter_say_hello']?.status).toBe('flaky');
+    expect(strict.exitCode).toBe(1);
+    rmSync(marker);
+    const unlisted = await runWith(impls);
+    expect(byId(unlisted.results)['wobbly→ts/insecure/seeds/greeter_say_hello']).toMatchObject({ status: 'failed', attempts: 1 });
+    rmSync(marker);
+    const retried = await runWith(impls, ['--retries', '1']);
+    expect(byId(retried.results)['wobbly→ts/insecure/seeds/greeter_say_hello']).toMatchObject({ status: 'flaky', attempts: 2 });
   }, 60_000);
 
   it('leaves no process behind, even one a server started in the background', async () => {

@@ -28,6 +28,9 @@ interface Options {
   list?: boolean;
   jobs: number;
   serverFault?: string;
+  clientFault?: string;
+  retries: number;
+  failOnFlaky?: boolean;
 }
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -63,8 +66,11 @@ async function main(): Promise<number> {
     .option('--launcher <kind>', 'process (local processes) or docker', 'process')
     .option('--out <dir>', 'where reports and logs go', join(root, 'reports'))
     .option('--jobs <n>', 'servers run at once', intIn(1, 64), defaultJobs())
+    .option('--retries <n>', 'run a failed cell again up to N times (listed flaky cells: at least 2)', intIn(0, 10), 0)
+    .option('--fail-on-flaky', 'a cell that passed only on a retry fails the run')
     .option('--list', 'print the planned cell ids and exit')
-    .addOption(new Option('--server-fault <list>', 'self-test only: start every server with --fault=LIST').hideHelp());
+    .addOption(new Option('--server-fault <list>', 'self-test only: start every server with --fault=LIST').hideHelp())
+    .addOption(new Option('--client-fault <name>', 'self-test only: run every client with --client_fault=NAME').hideHelp());
   const o = parseOrExit<Options>(program);
   const selection = selectionOf(o);
   if (o.list) {
@@ -82,11 +88,13 @@ async function main(): Promise<number> {
     outDir,
     jobs: o.jobs,
     ...(o.serverFault ? { serverFault: o.serverFault } : {}),
+    ...(o.clientFault ? { clientFault: o.clientFault } : {}),
+    retries: o.retries,
     reporters: [terminalReporter(), jsonReporter(outDir), junitReporter(outDir)],
     onProgress: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`reports: ${join(outDir, 'results.json')}, ${join(outDir, 'junit.xml')}\n`);
-  return exitCodeOf(results);
+  return exitCodeOf(results, o.failOnFlaky === true);
 }
 
 main().then(

@@ -25,6 +25,11 @@ const Build = z.strictObject({
   after: z.array(z.string().min(1)).default([]),
 });
 
+const TransportArgs = z.strictObject({
+  server_args: z.array(z.string()).default([]),
+  client_args: z.array(z.string()).default([]),
+});
+
 const Implementation = z.strictObject({
   language: z.string().min(1),
   library: z.string().min(1),
@@ -34,6 +39,19 @@ const Implementation = z.strictObject({
   client: commandLine.optional(),
   /** The client takes --test_case=a,b,c and prints one JSON line per case (SPEC §3). */
   batch: z.boolean().default(false),
+  /**
+   * How the server tells its port: `line` — started with --port=0, it prints
+   * {"event":"listening","port":P}; `port` — the runner picks a free port and passes --port=P.
+   */
+  listening: z.enum(['line', 'port']).default('line'),
+  /** Readiness probe: `health` (grpc.health.v1 Check) or `tcp` (the port accepts connections). */
+  readiness: z.enum(['health', 'tcp']).default('health'),
+  /** Where the library version is read when the server has no interop.ServerInfo. */
+  version_file: z.string().min(1).optional(),
+  /** The peer takes the self-test's --fault (server) and --client_fault (client) flags. */
+  self_test: z.boolean().default(false),
+  /** Per transport, flags that replace the transport's own (for peers with other flag names). */
+  transport_args: z.record(z.string(), TransportArgs).default({}),
 });
 
 const CaseEntry = z.union([
@@ -48,12 +66,15 @@ const CaseEntry = z.union([
 const Suite = z.strictObject({
   description: z.string().default(''),
   cases: z.array(CaseEntry).min(1),
+  /** Only these transports run this suite (default: all). */
+  transports: z.array(z.string().min(1)).optional(),
+  /** Only these clients run this suite (default: all). */
+  clients: z.array(z.string().min(1)).optional(),
+  /** Only these servers run this suite (default: all). */
+  servers: z.array(z.string().min(1)).optional(),
 });
 
-const Transport = z.strictObject({
-  server_args: z.array(z.string()).default([]),
-  client_args: z.array(z.string()).default([]),
-});
+const Transport = TransportArgs;
 
 const KnownFailure = z.strictObject({
   cell: z.string().min(1),
@@ -66,6 +87,8 @@ const MatrixSchema = z.strictObject({
   suites: z.record(z.string().min(1), Suite),
   transports: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'), Transport),
   known_failures: z.array(KnownFailure).default([]),
+  /** Cells that fail now and then for a known reason: retried, and reported as flaky when a retry passes. */
+  flaky: z.array(KnownFailure).default([]),
 });
 
 export type Implementation = z.infer<typeof Implementation>;
@@ -78,12 +101,21 @@ export interface CaseSpec {
   serverArgs: string[];
 }
 
+export interface SuiteSpec {
+  description: string;
+  cases: CaseSpec[];
+  transports?: string[];
+  clients?: string[];
+  servers?: string[];
+}
+
 export interface Matrix {
   file: string;
   implementations: Record<string, Implementation>;
-  suites: Record<string, { description: string; cases: CaseSpec[] }>;
+  suites: Record<string, SuiteSpec>;
   transports: Record<string, z.infer<typeof Transport>>;
   knownFailures: KnownFailure[];
+  flaky: KnownFailure[];
 }
 
 /** A problem with the user's input: printed as is, exit code 2. */
@@ -134,8 +166,22 @@ function crossCheck(m: z.infer<typeof MatrixSchema>): Array<{ path: PropertyKey[
       if (!(dep in m.implementations)) problems.push({ path: ['implementations', name, 'build', 'after', i], message: `unknown implementation "${dep}"` });
     });
   }
+  for (const [name, impl] of Object.entries(m.implementations)) {
+    for (const t of Object.keys(impl.transport_args)) {
+      if (!(t in m.transports)) problems.push({ path: ['implementations', name, 'transport_args', t], message: `unknown transport "${t}"` });
+    }
+  }
   const seen = new Map<string, string>();
   for (const [suite, s] of Object.entries(m.suites)) {
+    s.transports?.forEach((t, i) => {
+      if (!(t in m.transports)) problems.push({ path: ['suites', suite, 'transports', i], message: `unknown transport "${t}"` });
+    });
+    s.clients?.forEach((c, i) => {
+      if (!m.implementations[c]?.client) problems.push({ path: ['suites', suite, 'clients', i], message: `unknown client "${c}"` });
+    });
+    s.servers?.forEach((c, i) => {
+      if (!m.implementations[c]?.server) problems.push({ path: ['suites', suite, 'servers', i], message: `unknown server "${c}"` });
+    });
     s.cases.forEach((entry, i) => {
       const name = typeof entry === 'string' ? entry : entry.name;
       if (seen.has(name)) problems.push({ path: ['suites', suite, 'cases', i], message: `duplicate case "${name}" (already in suite ${seen.get(name)})` });
@@ -169,11 +215,14 @@ export function parseMatrix(text: string, file: string): Matrix {
       suite,
       {
         description: s.description,
+        ...(s.transports ? { transports: s.transports } : {}),
+        ...(s.clients ? { clients: s.clients } : {}),
+        ...(s.servers ? { servers: s.servers } : {}),
         cases: s.cases.map((c): CaseSpec => (typeof c === 'string' ? { suite, name: c, serverArgs: [] } : { suite, name: c.name, serverArgs: c.server_args })),
       },
     ]),
   );
-  return { file, implementations: m.implementations, suites, transports: m.transports, knownFailures: m.known_failures };
+  return { file, implementations: m.implementations, suites, transports: m.transports, knownFailures: m.known_failures, flaky: m.flaky };
 }
 
 export function loadMatrix(file: string): Matrix {

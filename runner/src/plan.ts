@@ -52,10 +52,11 @@ export function planCells(matrix: Matrix, selection: Selection = {}): Cell[] {
   const transports = choose('transport', Object.keys(matrix.transports), selection.transports);
   const cells: Cell[] = [];
   for (const suite of suites) {
-    for (const { name } of matrix.suites[suite]!.cases) {
-      for (const transport of transports) {
-        for (const server of servers) {
-          for (const client of clients) {
+    const spec = matrix.suites[suite]!;
+    for (const { name } of spec.cases) {
+      for (const transport of transports.filter((t) => !spec.transports || spec.transports.includes(t))) {
+        for (const server of servers.filter((v) => !spec.servers || spec.servers.includes(v))) {
+          for (const client of clients.filter((c) => !spec.clients || spec.clients.includes(c))) {
             const cell = { client, server, transport, suite, case: name };
             const id = cellId(cell);
             if (!selection.grep || selection.grep.test(id)) cells.push({ id, ...cell });

@@ -37,11 +37,20 @@ export interface Outcome {
   durationMs: number;
   error?: string;
   log?: string;
+  /** Runs it took (1 unless retried). */
+  attempts?: number;
+  /** The failure of the first attempt, when a retry passed. */
+  firstError?: string;
 }
 
-/** `*` matches within one path segment of a cell id; `**` matches any number of segments. */
+/**
+ * A cell-id glob: `*` matches within one path segment, `**` any number of segments, and
+ * `{a,b}` either alternative (e.g. `upstream-go→{ts,go}/mtls/**`).
+ */
 export function globToRegExp(pattern: string): RegExp {
-  const segment = (s: string) => s.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
+  const literal = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  const alternatives = (s: string) => s.split(/(\{[^{}]*\})/).map((part) => (/^\{.*\}$/.test(part) ? `(?:${part.slice(1, -1).split(',').map(literal).join('|')})` : literal(part))).join('');
+  const segment = (s: string) => s.split('*').map(alternatives).join('[^/]*');
   const body = pattern
     .split('/')
     .map((s) => (s === '**' ? '.*' : segment(s)))
@@ -53,10 +62,13 @@ export function knownFailureFor(id: string, known: KnownFailure[]): KnownFailure
   return known.find((k) => globToRegExp(k.cell).test(id));
 }
 
+export const flakyFor = knownFailureFor;
+
 export function classify(cell: Cell, outcome: Outcome, known: KnownFailure[]): CellResult {
   const expectedToFail = knownFailureFor(cell.id, known);
-  let status: CellStatus = outcome.passed ? 'passed' : 'failed';
-  let error = outcome.error;
+  const attempts = outcome.attempts ?? 1;
+  let status: CellStatus = outcome.passed ? (attempts > 1 ? 'flaky' : 'passed') : 'failed';
+  let error = status === 'flaky' ? `passed on attempt ${attempts}; attempt 1 failed: ${outcome.firstError}` : outcome.error;
   if (expectedToFail) {
     status = outcome.passed ? 'unexpected_pass' : 'known_failure';
     error = outcome.passed
@@ -67,13 +79,14 @@ export function classify(cell: Cell, outcome: Outcome, known: KnownFailure[]): C
     ...cell,
     status,
     durationMs: Math.round(outcome.durationMs),
-    attempts: 1,
+    attempts,
     ...(error !== undefined ? { error } : {}),
     ...(outcome.log !== undefined ? { log: outcome.log } : {}),
   };
 }
 
-export const isBad = (c: CellResult): boolean => c.status === 'failed' || c.status === 'unexpected_pass';
+export const isBad = (c: CellResult, failOnFlaky = false): boolean =>
+  c.status === 'failed' || c.status === 'unexpected_pass' || (failOnFlaky && c.status === 'flaky');
 
-/** SPEC §5: 0 when no cell is failed or unexpected_pass, 1 otherwise. */
-export const exitCodeOf = (results: Results): 0 | 1 => (results.cells.some(isBad) ? 1 : 0);
+/** SPEC §5: 0 when no cell is failed or unexpected_pass (or flaky, with --fail-on-flaky), 1 otherwise. */
+export const exitCodeOf = (results: Results, failOnFlaky = false): 0 | 1 => (results.cells.some((c) => isBad(c, failOnFlaky)) ? 1 : 0);

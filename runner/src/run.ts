@@ -21,6 +21,9 @@ export interface RunOptions {
   jobs?: number;
   /** Self-test only: every server runs with --fault=LIST. */
   serverFault?: string;
+  /** Self-test only: every client runs with --client_fault=NAME. */
+  clientFault?: string;
+  retries?: number;
   reporters: Reporter[];
   /** Build progress lines. */
   onProgress?: (line: string) => void;
@@ -66,6 +69,8 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
     jobs: options.jobs ?? defaultJobs(),
     builds,
     ...(options.serverFault ? { serverFault: options.serverFault } : {}),
+    ...(options.clientFault ? { clientFault: options.clientFault } : {}),
+    ...(options.retries !== undefined ? { retries: options.retries } : {}),
     onCell: (result) => {
       collected.push(result);
       for (const r of options.reporters) r.onCell?.(result);

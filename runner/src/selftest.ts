@@ -9,34 +9,73 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../../ts-common/src/paths.js';
+import { loadMatrix, type Matrix } from './config.js';
 import { planCells } from './plan.js';
-import { loadMatrix } from './config.js';
 import { runMatrix } from './run.js';
 import type { CellResult } from './results.js';
 
-/** fault → the seeds cases that must fail against it (the contract's table). */
-export const EXPECTED_DETECTIONS: Readonly<Record<string, readonly string[]>> = {
-  'greeting-punctuation': ['greeter_say_hello', 'greeter_say_hello_again', 'concurrent_unary', 'multi_address_failover'],
-  'again-wrong': ['greeter_say_hello_again'],
-  'service-wrong': ['helloworld_service'],
-  'length-utf16': ['compute_length'],
-  'length-bytes': ['compute_length'],
-  'recommend-share-set': ['user_recommend'],
-  'recommend-no-validation': ['user_recommend'],
-  'random-constant': ['random_get'],
-  'panda-float64': ['panda_getinfo'],
-  'stream-truncate': ['stream_server'],
-  'greetings-reversed': ['stream_client'],
-  'bidi-buffered': ['stream_bidi'],
-  'unary-every-10th-unavailable': ['concurrent_unary'],
-  'single-worker': ['reuseport_workers'],
+/** What must break which cases: server faults (--fault) and client faults (--client_fault). */
+export interface SuiteFaults {
+  server: Readonly<Record<string, readonly string[]>>;
+  client: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Per suite, fault → the cases that must fail against it (the contract's tables). */
+export const EXPECTED_DETECTIONS: Readonly<Record<string, SuiteFaults>> = {
+  seeds: {
+    server: {
+      'greeting-punctuation': ['greeter_say_hello', 'greeter_say_hello_again', 'concurrent_unary', 'multi_address_failover'],
+      'again-wrong': ['greeter_say_hello_again'],
+      'service-wrong': ['helloworld_service'],
+      'length-utf16': ['compute_length'],
+      'length-bytes': ['compute_length'],
+      'recommend-share-set': ['user_recommend'],
+      'recommend-no-validation': ['user_recommend'],
+      'random-constant': ['random_get'],
+      'panda-float64': ['panda_getinfo'],
+      'stream-truncate': ['stream_server'],
+      'greetings-reversed': ['stream_client'],
+      'bidi-buffered': ['stream_bidi'],
+      'unary-every-10th-unavailable': ['concurrent_unary'],
+      'single-worker': ['reuseport_workers'],
+    },
+    client: {},
+  },
+  'grpc.testing': {
+    server: {
+      'testing-empty-payload': ['large_unary', 'client_compressed_unary', 'server_compressed_unary', 'custom_metadata'],
+      'testing-aggregate-off': ['client_streaming', 'client_compressed_streaming'],
+      'testing-stream-drop-last': ['server_streaming', 'server_compressed_streaming'],
+      'testing-duplex-buffered': ['ping_pong', 'cancel_after_first_response'],
+      'testing-duplex-extra': ['empty_stream', 'ping_pong'],
+      'testing-no-echo-metadata': ['custom_metadata'],
+      'testing-status-ignored': ['status_code_and_message', 'special_status_message'],
+      'testing-status-message-trimmed': ['special_status_message'],
+      'testing-implement-everything': ['unimplemented_method', 'unimplemented_service'],
+      'testing-empty-call-error': ['empty_unary'],
+      'testing-compression-unchecked': ['client_compressed_unary', 'client_compressed_streaming'],
+    },
+    client: {
+      'no-cancel': ['cancel_after_begin', 'cancel_after_first_response', 'timeout_on_sleeping_server'],
+    },
+  },
+  security: {
+    server: {},
+    client: { 'with-certificate': ['mtls_client_without_certificate'] },
+  },
 };
 
 export interface FaultRun {
+  suite: string;
+  /** `--fault=NAME` (server) or `--client_fault=NAME` (client). */
+  side: 'server' | 'client';
   fault: string;
-  /** Cells of the expected cases that did not fail: each one is a case that missed its fault. */
+  /** Cells of the expected cases that passed: each one is a case that missed its fault. */
   missed: string[];
-  /** Detected (case, fault) pairs: expected cases that failed for every client and server. */
+  /**
+   * Detected (case, fault) pairs: expected cases that failed in every cell that can judge
+   * (known-failure cells fail anyway and are not counted), and in at least one.
+   */
   detectedCases: string[];
   /** Other cases that also failed (allowed: e.g. a wrong greeting breaks several cases). */
   alsoFailed: string[];
@@ -44,9 +83,8 @@ export interface FaultRun {
 }
 
 export interface SelfTestReport {
-  suite: string;
   faults: FaultRun[];
-  /** Cases no fault is meant to break: a case that cannot fail. */
+  /** suite/case that no fault is meant to break: a case that cannot fail. */
   uncovered: string[];
   pairsExpected: number;
   pairsDetected: number;
@@ -54,64 +92,73 @@ export interface SelfTestReport {
 
 export interface SelfTestOptions {
   root?: string;
-  clients?: string[];
-  servers?: string[];
-  faults?: string[];
+  suites?: string[];
   jobs?: number;
   onFault?: (run: FaultRun) => void;
 }
 
+/** The implementations that take the fault flags (self_test: true in matrix.yaml). */
+export const selfTestPeers = (matrix: Matrix): string[] => Object.entries(matrix.implementations).filter(([, i]) => i.self_test).map(([name]) => name);
+
 export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTestReport> {
   const root = options.root ?? repoRoot();
   const configFile = join(root, 'matrix.yaml');
-  const suite = 'seeds';
-  const selection = {
-    suites: [suite],
-    ...(options.clients ? { clients: options.clients } : {}),
-    ...(options.servers ? { servers: options.servers } : {}),
-  };
-  const allCases = [...new Set(planCells(loadMatrix(configFile), selection).map((c) => c.case))];
-  const faults = options.faults ?? Object.keys(EXPECTED_DETECTIONS);
+  const matrix = loadMatrix(configFile);
+  const peers = selfTestPeers(matrix);
+  const suites = options.suites ?? Object.keys(EXPECTED_DETECTIONS).filter((s) => s in matrix.suites);
   const runs: FaultRun[] = [];
-  for (const fault of faults) {
-    const expected = EXPECTED_DETECTIONS[fault] ?? [];
-    const results = await runMatrix({
-      root,
-      configFile,
-      selection,
-      outDir: join(root, 'reports', 'selftest', fault),
-      serverFault: fault,
-      reporters: [],
-      ...(options.jobs ? { jobs: options.jobs } : {}),
-    });
-    const failed = (c: CellResult) => c.status === 'failed';
-    const missed = results.cells.filter((c) => expected.includes(c.case) && !failed(c)).map((c) => c.id);
-    const run: FaultRun = {
-      fault,
-      missed,
-      detectedCases: expected.filter((name) => results.cells.some((c) => c.case === name) && results.cells.filter((c) => c.case === name).every(failed)),
-      alsoFailed: [...new Set(results.cells.filter((c) => failed(c) && !expected.includes(c.case)).map((c) => c.case))],
-      cells: results.cells.length,
-    };
-    runs.push(run);
-    options.onFault?.(run);
+  const uncovered: string[] = [];
+  for (const suite of suites) {
+    const expected = EXPECTED_DETECTIONS[suite] ?? { server: {}, client: {} };
+    // Faults do not depend on the transport: one transport the suite runs over is enough.
+    const transport = matrix.suites[suite]?.transports?.[0] ?? 'insecure';
+    const selection = { suites: [suite], transports: [transport], clients: peers, servers: peers };
+    const cases = [...new Set(planCells(matrix, selection).map((c) => c.case))];
+    const covered = new Set([...Object.values(expected.server), ...Object.values(expected.client)].flat());
+    uncovered.push(...cases.filter((c) => !covered.has(c)).map((c) => `${suite}/${c}`));
+    const faults = [
+      ...Object.entries(expected.server).map(([fault, want]) => ({ side: 'server' as const, fault, want })),
+      ...Object.entries(expected.client).map(([fault, want]) => ({ side: 'client' as const, fault, want })),
+    ];
+    for (const { side, fault, want } of faults) {
+      const results = await runMatrix({
+        root,
+        configFile,
+        selection,
+        outDir: join(root, 'reports', 'selftest', suite, fault),
+        ...(side === 'server' ? { serverFault: fault } : { clientFault: fault }),
+        reporters: [],
+        ...(options.jobs ? { jobs: options.jobs } : {}),
+      });
+      const judged = (name: string) => results.cells.filter((c) => c.case === name && c.status !== 'known_failure');
+      const run: FaultRun = {
+        suite,
+        side,
+        fault,
+        missed: results.cells.filter((c) => want.includes(c.case) && c.status === 'passed').map((c) => c.id),
+        detectedCases: want.filter((name) => judged(name).length > 0 && judged(name).every((c) => c.status === 'failed')),
+        alsoFailed: [...new Set(results.cells.filter((c) => c.status === 'failed' && !want.includes(c.case)).map((c) => c.case))],
+        cells: results.cells.length,
+      };
+      runs.push(run);
+      options.onFault?.(run);
+    }
   }
-  const covered = new Set(faults.flatMap((f) => EXPECTED_DETECTIONS[f] ?? []));
   return {
-    suite,
     faults: runs,
-    uncovered: allCases.filter((c) => !covered.has(c)),
-    pairsExpected: faults.reduce((n, f) => n + (EXPECTED_DETECTIONS[f]?.length ?? 0), 0),
+    uncovered,
+    pairsExpected: runs.reduce((n, r) => n + (EXPECTED_DETECTIONS[r.suite]?.[r.side][r.fault]?.length ?? 0), 0),
     pairsDetected: runs.reduce((n, r) => n + r.detectedCases.length, 0),
   };
 }
 
 export function renderSelfTest(report: SelfTestReport): string {
-  const lines = [`self-test (${report.suite}): fault → cases that caught it (every client × every server)`];
+  const lines = ['self-test: fault → cases that caught it (every client × every server, known failures aside)'];
   for (const run of report.faults) {
     const verdict = run.missed.length === 0 ? 'caught' : `MISSED by ${run.missed.length} cell(s): ${run.missed.slice(0, 5).join(', ')}`;
     const also = run.alsoFailed.length > 0 ? `; also failed: ${run.alsoFailed.join(', ')}` : '';
-    lines.push(`  ${run.fault.padEnd(30)} ${verdict} [${run.detectedCases.join(', ')}]${also}`);
+    const name = `${run.suite} ${run.side === 'client' ? 'client ' : ''}${run.fault}`;
+    lines.push(`  ${name.padEnd(44)} ${verdict} [${run.detectedCases.join(', ')}]${also}`);
   }
   lines.push(`${report.pairsDetected} of ${report.pairsExpected} (case, fault) pairs detected`);
   if (report.uncovered.length > 0) lines.push(`cases no fault can break: ${report.uncovered.join(', ')}`);
@@ -121,7 +168,7 @@ export function renderSelfTest(report: SelfTestReport): string {
 export const selfTestPassed = (r: SelfTestReport): boolean => r.pairsDetected === r.pairsExpected && r.uncovered.length === 0 && r.faults.every((f) => f.missed.length === 0);
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const report = await runSelfTest({ onFault: (run) => process.stderr.write(`${run.fault}: ${run.missed.length === 0 ? 'caught' : 'MISSED'}\n`) });
+  const report = await runSelfTest({ onFault: (run) => process.stderr.write(`${run.suite} ${run.side} ${run.fault}: ${run.missed.length === 0 ? 'caught' : 'MISSED'}\n`) });
   const out = join(repoRoot(), 'reports', 'selftest');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'selftest.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -27,11 +27,13 @@ function errorOf(text: string): string {
 }
 
 describe('matrix.yaml', () => {
-  it('the repository matrix.yaml is valid and has the 13 seeds cases', () => {
+  it('the repository matrix.yaml is valid: 13 seeds cases, 18 grpc.testing cases, 3 transports', () => {
     const file = join(repoRoot(), 'matrix.yaml');
     const m = parseMatrix(readFileSync(file, 'utf8'), file);
     expect(m.suites.seeds?.cases).toHaveLength(13);
-    expect(Object.keys(m.implementations)).toEqual(['ts', 'python', 'go']);
+    expect(m.suites['grpc.testing']?.cases).toHaveLength(18);
+    expect(Object.keys(m.transports)).toEqual(['insecure', 'tls', 'mtls']);
+    expect(Object.keys(m.implementations)).toEqual(['ts', 'python', 'go', 'upstream-go']);
   });
 
   it('a minimal file parses, with defaults', () => {
@@ -51,6 +53,8 @@ describe('matrix.yaml', () => {
     ['neither server nor client', MINIMAL.replace('    server: [node, s.js]\n    client: [node, c.js]\n', ''), /^matrix\.yaml:2: implementations\.ts: needs a server, a client, or both/],
     ['bad implementation name', MINIMAL.replace('  ts:', '  TS Peer:'), /^matrix\.yaml:2: implementations\.TS Peer: bad name: use lower-case letters/],
     ['empty command', MINIMAL.replace('server: [node, s.js]', 'server: []'), /^matrix\.yaml:5: implementations\.ts\.server: /],
+    ['unknown transport in a suite', MINIMAL.replace('    cases: [greeter_say_hello]', '    cases: [greeter_say_hello]\n    transports: [quic]'), /^matrix\.yaml:10: suites\.seeds\.transports\[0\]: unknown transport "quic"/],
+    ['bad enum value', MINIMAL.replace('    library: grpc-js', '    library: grpc-js\n    listening: stdout'), /^matrix\.yaml:5: implementations\.ts\.listening: /],
   ])('%s is reported with file, line and field', (_kind, text, expected) => {
     expect(errorOf(text)).toMatch(expected);
   });

@@ -18,7 +18,28 @@ transports:
   'm.yaml',
 );
 
+const restricted = parseMatrix(
+  `implementations:
+  a: {language: x, library: x, server: [s], client: [c]}
+  b: {language: y, library: y, server: [s], client: [c]}
+suites:
+  only-a-on-t2:
+    transports: [t2]
+    clients: [a]
+    servers: [b]
+    cases: [one]
+transports:
+  t1: {}
+  t2: {}
+`,
+  'm.yaml',
+);
+
 describe('plan', () => {
+  it('a suite runs only on its transports, clients and servers', () => {
+    expect(planCells(restricted).map((c) => c.id)).toEqual(['a→b/t2/only-a-on-t2/one']);
+  });
+
   it('expands client × server × transport × case into cell ids', () => {
     expect(planCells(matrix).map((c) => c.id)).toEqual([
       'a→a/insecure/seeds/one',

@@ -10,6 +10,13 @@ describe('known failures', () => {
     expect(globToRegExp('ts→go/tls/grpc.testing/server_compressed_unary').test('ts→go/tls/grpcXtesting/server_compressed_unary')).toBe(false);
   });
 
+  it('`{a,b}` matches either alternative', () => {
+    const re = globToRegExp('{ts,python}→go/{tls,mtls}/*/{client,server}_compressed_unary');
+    expect(re.test(cell.id)).toBe(true);
+    expect(re.test('go→go/tls/grpc.testing/server_compressed_unary')).toBe(false);
+    expect(re.test('ts→go/insecure/grpc.testing/server_compressed_unary')).toBe(false);
+  });
+
   it('a listed failure is known_failure; a listed pass is unexpected_pass and fails the run', () => {
     const known = [{ cell: 'ts→*/*/*/server_compressed_*', reason: 'grpc-js sends no compressed responses' }];
     expect(classify(cell, { passed: false, durationMs: 1, error: 'boom' }, known).status).toBe('known_failure');

@@ -11,6 +11,8 @@ export interface ServerSpec {
   logFile: string;
   /** How long to wait for the `{"event":"listening"}` line. */
   startTimeoutMs: number;
+  /** Set when the runner chose the port (the server prints no listening line): no waiting. */
+  port?: number;
 }
 
 export interface ServerHandle {

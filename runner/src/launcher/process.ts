@@ -104,6 +104,7 @@ export class ProcessLauncher implements Launcher {
       this.running.delete(spawned);
     });
     const stop = () => this.stopSpawned(spawned);
+    if (spec.port !== undefined) return { host: LOOPBACK, port: spec.port, pid: spawned.pid, exited: spawned.exited, running: () => alive, stop };
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       listening.then((port) => ({ port })),

@@ -39,7 +39,7 @@ export function renderGrids(results: Results): string {
       const row = servers.map((server) => {
         const here = cells.filter((c) => c.client === client && c.server === server);
         if (here.length === 0) return pad('—', width);
-        const ok = here.filter((c) => c.status === 'passed' || c.status === 'known_failure').length;
+        const ok = here.filter((c) => c.status === 'passed' || c.status === 'known_failure' || c.status === 'flaky').length;
         return PAINT[worst(here)](pad(`${ok}/${here.length}`, width));
       });
       out.push(pad(client, first) + row.join(''));
@@ -60,6 +60,14 @@ export function renderFailures(results: Results, limit = 50): string {
     if (cell.log) lines.push(pc.dim(`    log: ${cell.log}`));
   }
   if (bad.length > limit) lines.push(`… and ${bad.length - limit} more (see results.json)`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderFlaky(results: Results): string {
+  const flaky = results.cells.filter((c) => c.status === 'flaky');
+  if (flaky.length === 0) return '';
+  const lines = [pc.bold(pc.yellow(`${flaky.length} flaky cell${flaky.length === 1 ? '' : 's'} (passed on a retry):`))];
+  for (const cell of flaky) lines.push(`${pc.yellow('~')} ${cell.id}: ${(cell.error ?? '').split('\n')[0]}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -93,7 +101,7 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stdout): R
     },
     onEnd: (results) => {
       if (tty) stream.write('\r\x1b[2K');
-      stream.write(`\n${renderGrids(results)}${renderFailures(results)}${renderSummary(results)}`);
+      stream.write(`\n${renderGrids(results)}${renderFlaky(results)}${renderFailures(results)}${renderSummary(results)}`);
     },
   };
 }
