@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { intIn, parseOrExit, USAGE_ERROR } from '../../ts-common/src/cli.js';
 import { repoRoot } from '../../ts-common/src/paths.js';
 import { ConfigError, loadMatrix } from './config.js';
+import { isStopping } from './launcher/children.js';
 import { planCells, type Selection } from './plan.js';
 import { jsonReporter } from './reporters/json.js';
 import { junitReporter } from './reporters/junit.js';
@@ -31,6 +32,7 @@ interface Options {
   clientFault?: string;
   retries: number;
   failOnFlaky?: boolean;
+  dockerBase?: string;
 }
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -63,7 +65,8 @@ async function main(): Promise<number> {
     .option('--suites <list>', 'comma-separated suites (default: all)', list)
     .option('--transports <list>', 'comma-separated transports (default: all)', list)
     .option('--grep <regex>', 'only cells whose id (client→server/transport/suite/case) matches')
-    .option('--launcher <kind>', 'process (local processes) or docker', 'process')
+    .addOption(new Option('--launcher <kind>', 'run the peers as local processes or in Docker containers').choices(['process', 'docker']).default('process'))
+    .option('--docker-base <image>', 'with --launcher docker: base image of every Dockerfile instead of the official images (see ci/docker/offline-base.sh)')
     .option('--out <dir>', 'where reports and logs go', join(root, 'reports'))
     .option('--jobs <n>', 'servers run at once', intIn(1, 64), defaultJobs())
     .option('--retries <n>', 'run a failed cell again up to N times (listed flaky cells: at least 2)', intIn(0, 10), 0)
@@ -77,9 +80,6 @@ async function main(): Promise<number> {
     for (const cell of planCells(loadMatrix(o.config), selection)) process.stdout.write(`${cell.id}\n`);
     return 0;
   }
-  if (o.launcher !== 'process') {
-    throw new ConfigError(`--launcher ${o.launcher}: only "process" is available in this version (the Docker launcher is planned)`);
-  }
   const outDir = resolve(o.out);
   const results = await runMatrix({
     root,
@@ -90,6 +90,8 @@ async function main(): Promise<number> {
     ...(o.serverFault ? { serverFault: o.serverFault } : {}),
     ...(o.clientFault ? { clientFault: o.clientFault } : {}),
     retries: o.retries,
+    launcher: o.launcher as 'process' | 'docker',
+    ...(o.dockerBase ? { dockerBase: o.dockerBase } : {}),
     reporters: [terminalReporter(), jsonReporter(outDir), junitReporter(outDir)],
     onProgress: (line) => process.stderr.write(`${line}\n`),
   });
@@ -98,7 +100,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    if (!isStopping()) process.exit(code); // else the signal handler exits once cleanup is done
+  },
   (err: unknown) => {
     if (err instanceof ConfigError) process.stderr.write(`matrix: ${err.message}\n`);
     else process.stderr.write(`matrix: setup failure: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);

@@ -30,11 +30,22 @@ const TransportArgs = z.strictObject({
   client_args: z.array(z.string()).default([]),
 });
 
+const DockerImage = z.strictObject({
+  /** The Dockerfile (build context: the repository root). */
+  dockerfile: z.string().min(1),
+  /** Files and folders whose content decides the image tag (an unchanged peer is not rebuilt). */
+  inputs: z.array(z.string().min(1)).min(1),
+  /** Path prefixes under `inputs` that a local build writes (generated code, caches): not hashed. */
+  exclude: z.array(z.string().min(1)).default([]),
+});
+
 const Implementation = z.strictObject({
   language: z.string().min(1),
   library: z.string().min(1),
   requires: z.array(Requirement).default([]),
   build: Build.optional(),
+  /** How --launcher docker builds the peer's image; commands run in it from /app. */
+  docker: DockerImage.optional(),
   server: commandLine.optional(),
   client: commandLine.optional(),
   /** The client takes --test_case=a,b,c and prints one JSON line per case (SPEC §3). */
@@ -94,6 +105,7 @@ const MatrixSchema = z.strictObject({
 export type Implementation = z.infer<typeof Implementation>;
 export type Build = z.infer<typeof Build>;
 export type KnownFailure = z.infer<typeof KnownFailure>;
+export type DockerImage = z.infer<typeof DockerImage>;
 
 export interface CaseSpec {
   suite: string;

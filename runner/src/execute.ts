@@ -113,7 +113,7 @@ async function runGroup(group: ServerGroup, options: ExecuteOptions, record: Rec
   try {
     try {
       if (impl.readiness === 'tcp') await waitTcp(server.host, server.port, HEALTH_TIMEOUT_MS, server.running);
-      else await waitServing(server.host, server.port, HEALTH_TIMEOUT_MS, tlsOf(transport.client_args));
+      else await waitServing(server.host, server.port, HEALTH_TIMEOUT_MS, tlsOf(transport.client_args), server.running);
     } catch (err) {
       return failAll(allCells, `server ${group.server} is not ready: ${(err as Error).message}\n${logTail(serverLog)}`, serverRel);
     }

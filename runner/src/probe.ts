@@ -32,7 +32,7 @@ function dial(tls: ProbeTls | undefined): { credentials: grpc.ChannelCredentials
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** Polls Health/Check("") until SERVING or `timeoutMs`; throws with the last answer. */
-export async function waitServing(host: string, port: number, timeoutMs: number, tls?: ProbeTls): Promise<void> {
+export async function waitServing(host: string, port: number, timeoutMs: number, tls?: ProbeTls, alive: () => boolean = () => true): Promise<void> {
   const p = loadProtos();
   const { credentials, options } = dial(tls);
   const client = new p.grpc.health.v1.Health(hostPort(host, port), credentials, options);
@@ -40,6 +40,7 @@ export async function waitServing(host: string, port: number, timeoutMs: number,
   let last = 'no answer';
   try {
     while (Date.now() < until) {
+      if (!alive()) throw new Error('the server exited before it was serving');
       try {
         const reply = await new Promise<HealthCheckResponse__Output>((resolve, reject) =>
           client.Check({ service: '' }, { deadline: Math.min(until, Date.now() + 1000) }, (err, res) => (err || !res ? reject(err) : resolve(res))),

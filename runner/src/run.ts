@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { ensureBuilt } from './build.js';
 import { loadMatrix } from './config.js';
 import { execute } from './execute.js';
-import { installCleanup } from './launcher/children.js';
+import { checkDocker, ensureImages } from './images.js';
+import { installCleanup, isStopping } from './launcher/children.js';
+import { composeExecutable, DockerLauncher } from './launcher/docker.js';
+import type { Launcher } from './launcher/launcher.js';
 import { ProcessLauncher } from './launcher/process.js';
 import { groupByServer, planCells, type Selection } from './plan.js';
 import type { Reporter } from './reporters/reporter.js';
@@ -27,6 +30,10 @@ export interface RunOptions {
   reporters: Reporter[];
   /** Build progress lines. */
   onProgress?: (line: string) => void;
+  /** `process` (default): local processes; `docker`: containers through Docker Compose. */
+  launcher?: 'process' | 'docker';
+  /** With docker: the base image for every Dockerfile (the offline base); absent: official images. */
+  dockerBase?: string;
 }
 
 export const defaultJobs = (): number => availableParallelism();
@@ -40,7 +47,20 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
   rmSync(logDir, { recursive: true, force: true });
 
   const used = new Set(cells.flatMap((c) => [c.client, c.server]));
-  const builds = await ensureBuilt(matrix, used, { root: options.root, logDir, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  const progress = options.onProgress ? { onProgress: options.onProgress } : {};
+  let launcher: Launcher;
+  let builds: Awaited<ReturnType<typeof ensureBuilt>>;
+  if (options.launcher === 'docker') {
+    await checkDocker();
+    const executable = await composeExecutable();
+    const images = await ensureImages(matrix, used, { root: options.root, logDir, ...(options.dockerBase ? { base: options.dockerBase } : {}), ...progress });
+    const tags = new Map([...images].flatMap(([impl, o]) => (o.tag ? [[impl, o.tag] as const] : [])));
+    launcher = new DockerLauncher(options.root, tags, join(options.outDir, 'docker-compose.yml'), executable);
+    builds = images;
+  } else {
+    builds = await ensureBuilt(matrix, used, { root: options.root, logDir, ...progress });
+    launcher = new ProcessLauncher(options.root);
+  }
 
   const collected: CellResult[] = [];
   const snapshot = (implementations: Results['implementations']): Results => ({
@@ -50,14 +70,13 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
     implementations,
     cells: [...collected],
   });
-  const launcher = new ProcessLauncher(options.root);
   const finish = async (results: Results) => {
     for (const r of options.reporters) await r.onEnd(results);
   };
   let implementationsSoFar: Results['implementations'] = {};
   installCleanup(async () => {
+    await finish(snapshot(implementationsSoFar)); // results first: they must survive whatever follows
     await launcher.close();
-    await finish(snapshot(implementationsSoFar));
   });
 
   for (const r of options.reporters) r.onBegin?.(cells.length);
@@ -82,6 +101,8 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
   const order = new Map(cells.map((c, i) => [c.id, i]));
   collected.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   const results = snapshot(execution.implementations);
-  await finish(results);
+  // After SIGINT/SIGTERM the signal handler has written the cells that really ran; what the
+  // executor recorded since (peers refused or killed by the stop) must not overwrite them.
+  if (!isStopping()) await finish(results);
   return results;
 }

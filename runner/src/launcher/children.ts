@@ -30,17 +30,30 @@ export function killAll(signal: NodeJS.Signals = 'SIGKILL'): void {
 export const liveGroups = (): number[] => [...groups];
 
 let installed = false;
+let stopping = false;
 
-/** On SIGINT/SIGTERM: run `onSignal` (write partial results), kill every child, exit 130/143. */
+/** True once SIGINT/SIGTERM arrived: the signal handler owns the exit from then on. */
+export const isStopping = (): boolean => stopping;
+
+/**
+ * On SIGINT/SIGTERM: run `onSignal` (write partial results), kill every child, exit 130/143.
+ * The handler stays installed: a second signal (a second Ctrl-C, or one that a child such as
+ * docker-compose passes on to the process group) must not kill the runner mid-cleanup. The
+ * cleanup is bounded: after 30 s the runner exits anyway.
+ */
 export function installCleanup(onSignal: (signal: NodeJS.Signals) => Promise<void> | void): void {
   if (installed) return;
   installed = true;
   process.on('exit', () => killAll());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`\n${signal}: writing the results so far and stopping every peer…\n`);
       killAll('SIGTERM');
       const code = signal === 'SIGINT' ? 130 : 143;
-      const force = setTimeout(() => process.exit(code), 5000);
+      // Removing containers can take several seconds; past this the runner exits anyway.
+      const force = setTimeout(() => process.exit(code), 30_000);
       force.unref();
       Promise.resolve(onSignal(signal)).finally(() => {
         killAll();

@@ -83,10 +83,12 @@ function spawn(command: string[], args: string[], logFile: string, cwd: string, 
 export class ProcessLauncher implements Launcher {
   readonly name = 'process';
   private readonly running = new Set<Spawned>();
+  private closed = false;
 
   constructor(private readonly root: string) {}
 
   async startServer(spec: ServerSpec): Promise<ServerHandle> {
+    if (this.closed) throw new StartError('the run is stopping');
     let onListening: (port: number) => void = () => undefined;
     const listening = new Promise<number>((resolve) => (onListening = resolve));
     const spawned = spawn(spec.command, spec.args, spec.logFile, this.root, (line) => {
@@ -122,6 +124,7 @@ export class ProcessLauncher implements Launcher {
   }
 
   async runClient(spec: ClientSpec): Promise<ClientRun> {
+    if (this.closed) return { exitCode: undefined, signal: 'SIGTERM', timedOut: false, stdout: '', ms: 0 };
     const started = performance.now();
     let stdout = '';
     const spawned = spawn(spec.command, spec.args, spec.logFile, this.root, (line) => {
@@ -155,6 +158,7 @@ export class ProcessLauncher implements Launcher {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.running].map((s) => this.stopSpawned(s)));
   }
 }
