@@ -1,0 +1,58 @@
+/**
+ * The Docker launcher against a real engine: the same cells and statuses as the process
+ * launcher, and nothing left behind — after a run and after Ctrl-C. Runs only when
+ * DOCKER_BASE names a base image (.ci/run sets it after starting dockerd and building the
+ * offline base with ci/docker/offline-base.sh); otherwise it is skipped, saying why.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { repoRoot } from '../ts-common/src/paths.js';
+import type { Results } from '../runner/src/results.js';
+
+const root = repoRoot();
+const base = process.env.DOCKER_BASE;
+const cli = join(root, 'build/ts/runner/src/cli.js');
+// Python and Go servers against the TypeScript client, and the reverse (and each with itself).
+const SMOKE = ['--suites', 'seeds', '--transports', 'insecure', '--clients', 'ts,python,go', '--servers', 'ts,python,go', '--grep', '/(greeter_say_hello|stream_bidi|panda_getinfo)$'];
+
+async function containersAndNetworks(): Promise<string[]> {
+  const ps = await execa('docker', ['ps', '-a', '--filter', 'label=com.docker.compose.project', '--format', '{{.Names}}']);
+  const nets = await execa('docker', ['network', 'ls', '--filter', 'label=com.docker.compose.project', '--format', '{{.Name}}']);
+  return [...ps.stdout.split('\n'), ...nets.stdout.split('\n')].filter((l) => l.startsWith('grpc-interop'));
+}
+
+const describeDocker = base ? describe : describe.skip;
+if (!base) process.stdout.write('docker.test.ts: skipped — set DOCKER_BASE (see .ci/run) to run the Docker launcher tests\n');
+
+describeDocker('--launcher docker', () => {
+  const statusesOf = (r: Results) => Object.fromEntries(r.cells.map((c) => [c.id, c.status]));
+
+  it('gives the same cells and statuses as the process launcher, and leaves no container or network', async () => {
+    const dockerOut = mkdtempSync(join(tmpdir(), 'docker-smoke-'));
+    const processOut = mkdtempSync(join(tmpdir(), 'process-smoke-'));
+    const docker = await execa('node', [cli, ...SMOKE, '--launcher', 'docker', '--docker-base', base!, '--out', dockerOut], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
+    const local = await execa('node', [cli, ...SMOKE, '--out', processOut], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
+    const inDocker = JSON.parse(readFileSync(join(dockerOut, 'results.json'), 'utf8')) as Results;
+    const asProcesses = JSON.parse(readFileSync(join(processOut, 'results.json'), 'utf8')) as Results;
+    expect(inDocker.cells).toHaveLength(27);
+    expect(statusesOf(inDocker)).toEqual(statusesOf(asProcesses));
+    expect(inDocker.cells.every((c) => c.status === 'passed')).toBe(true);
+    expect(docker.exitCode).toBe(0);
+    expect(local.exitCode).toBe(0);
+    expect(await containersAndNetworks()).toEqual([]);
+  }, 1_200_000);
+
+  it('Ctrl-C writes the results so far, exits 130 and removes every container', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'docker-sigint-'));
+    const run = execa('node', [cli, ...SMOKE, '--launcher', 'docker', '--docker-base', base!, '--out', out], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
+    // Wait for the first container of the run, then interrupt.
+    for (let i = 0; i < 600 && (await containersAndNetworks()).length === 0; i++) await new Promise((r) => setTimeout(r, 200));
+    run.kill('SIGINT');
+    const result = await run;
+    expect(result.exitCode).toBe(130);
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).toMatchObject({ schema: 1 });
+    expect(await containersAndNetworks()).toEqual([]);
+  }, 600_000);
+});
