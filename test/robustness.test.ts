@@ -13,7 +13,7 @@ const root = repoRoot();
 const TS_SERVER = '[node, build/ts/ts-server/src/main.js]';
 const TS_CLIENT = '[node, build/ts/ts-client/src/main.js]';
 
-async function runWith(implementations: string, args: string[] = [], extra = ''): Promise<{ exitCode: number | undefined; results: Results; output: string }> {
+async function runWith(implementations: string, args: string[] = [], extra = '', expectResults = true): Promise<{ exitCode: number | undefined; results: Results; output: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'matrix-robust-'));
   const config = join(dir, 'matrix.yaml');
   writeFileSync(
@@ -21,6 +21,7 @@ async function runWith(implementations: string, args: string[] = [], extra = '')
     `implementations:\n${implementations}\nsuites:\n  seeds:\n    cases: [greeter_say_hello, helloworld_service]\ntransports:\n  insecure: {}\n${extra}`,
   );
   const run = await execa('node', ['build/ts/runner/src/cli.js', '--config', config, '--out', join(dir, 'out'), ...args], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
+  if (!expectResults) return { exitCode: run.exitCode, results: { schema: 1, startedAt: '', durationMs: 0, implementations: {}, cells: [] }, output: run.all ?? '' };
   expect(run.exitCode === 0 || run.exitCode === 1 ? '' : run.all).toBe('');
   const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as Results;
   return { exitCode: run.exitCode, results, output: run.all ?? '' };
@@ -73,6 +74,22 @@ describe('robustness', () => {
     rmSync(marker);
     const retried = await runWith(impls, ['--retries', '1']);
     expect(byId(retried.results)['wobbly→ts/insecure/seeds/greeter_say_hello']).toMatchObject({ status: 'flaky', attempts: 2 });
+  }, 60_000);
+
+  it('a known failure that starts passing is an unexpected pass and fails the run', async () => {
+    const known = 'known_failures:\n  - cell: "ts→ts/insecure/seeds/helloworld_service"\n    reason: thought broken\n';
+    const { exitCode, results, output } = await runWith(`  ts: {language: typescript, library: grpc-js, server: ${TS_SERVER}, client: ${TS_CLIENT}, batch: true}`, [], known);
+    expect(byId(results)['ts→ts/insecure/seeds/helloworld_service']).toMatchObject({ status: 'unexpected_pass', error: expect.stringMatching(/thought broken.*remove it from known_failures/) });
+    expect(byId(results)['ts→ts/insecure/seeds/greeter_say_hello']?.status).toBe('passed');
+    expect(output).toMatch(/1 unexpected pass/);
+    expect(exitCode).toBe(1);
+  }, 60_000);
+
+  it('a known_failures or flaky pattern that matches no cell is an error (exit 2) naming it', async () => {
+    const stale = 'known_failures:\n  - cell: "ts→ts/insecure/seeds/no_such_case"\n    reason: stale\n';
+    const { exitCode, output } = await runWith(`  ts: {language: typescript, library: grpc-js, server: ${TS_SERVER}, client: ${TS_CLIENT}, batch: true}`, [], stale, false);
+    expect(exitCode).toBe(2);
+    expect(output).toMatch(/known_failures: the pattern "ts→ts\/insecure\/seeds\/no_such_case" matches no cell/);
   }, 60_000);
 
   it('leaves no process behind, even one a server started in the background', async () => {

@@ -4,17 +4,23 @@
  * reports a grid, results.json and junit.xml. Exit 0: nothing failed; 1: a cell failed or
  * passed unexpectedly; 2: bad input or a setup failure (reason on stderr).
  */
-import { join, resolve } from 'node:path';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { intIn, parseOrExit, USAGE_ERROR } from '../../ts-common/src/cli.js';
 import { repoRoot } from '../../ts-common/src/paths.js';
 import { ConfigError, loadMatrix } from './config.js';
 import { isStopping } from './launcher/children.js';
-import { planCells, type Selection } from './plan.js';
-import { jsonReporter } from './reporters/json.js';
-import { junitReporter } from './reporters/junit.js';
-import { terminalReporter } from './reporters/terminal.js';
-import { exitCodeOf } from './results.js';
+import { compareResults, isRegression, readResults, renderDiff } from './compare.js';
+import { mergeResults, readParts } from './merge.js';
+import { renderKnownFailures } from './suggest.js';
+import { checkPatterns, parseShard, planCells, type Selection } from './plan.js';
+import { jsonReporter, writeResultsJson } from './reporters/json.js';
+import { junitReporter, writeJunit } from './reporters/junit.js';
+import { htmlReporter, writeHtml } from './reporters/html.js';
+import { markdownReporter, writeMarkdown } from './reporters/markdown.js';
+import { renderFailures, renderGrids, renderSummary, terminalReporter } from './reporters/terminal.js';
+import { exitCodeOf, globToRegExp } from './results.js';
 import { defaultJobs, runMatrix } from './run.js';
 
 interface Options {
@@ -33,6 +39,9 @@ interface Options {
   retries: number;
   failOnFlaky?: boolean;
   dockerBase?: string;
+  shard?: string;
+  baseline?: string;
+  updateBaseline?: boolean;
 }
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -52,13 +61,51 @@ function selectionOf(o: Options): Selection {
     ...(o.suites ? { suites: o.suites } : {}),
     ...(o.transports ? { transports: o.transports } : {}),
     ...(grep ? { grep } : {}),
+    ...(o.shard ? { shard: parseShard(o.shard) } : {}),
   };
+}
+
+/** `matrix compare OLD.json NEW.json`: the regression diff; exit 1 on anything newly failing. */
+function compareMain(argv: string[]): number {
+  const program = new Command('matrix compare').description('Compare two results.json files.').argument('<old>').argument('<new>');
+  parseOrExit(program, ['node', 'compare', ...argv]);
+  const [oldFile, newFile] = program.args as [string, string];
+  const diff = compareResults(readResults(oldFile), readResults(newFile));
+  process.stdout.write(renderDiff(diff));
+  return isRegression(diff) ? 1 : 0;
+}
+
+/** `matrix merge DIR… --out DIR`: shard results as one results.json and every report. */
+function mergeMain(argv: string[], root: string): number {
+  const program = new Command('matrix merge')
+    .description('Merge the results of shards into one results.json and every report.')
+    .argument('<dirs...>')
+    .option('--config <file>', 'the matrix file (for the plan order)', join(root, 'matrix.yaml'))
+    .requiredOption('--out <dir>', 'where the merged reports go');
+  const o = parseOrExit<{ config: string; out: string }>(program, ['node', 'merge', ...argv]);
+  const merged = mergeResults(loadMatrix(o.config), readParts(program.args));
+  const out = resolve(o.out);
+  writeResultsJson(out, merged);
+  writeJunit(out, merged);
+  writeMarkdown(out, merged);
+  writeHtml(out, merged, root);
+  process.stdout.write(`${renderGrids(merged)}${renderFailures(merged)}${renderSummary(merged)}reports: ${join(out, 'results.json')}\n`);
+  return exitCodeOf(merged);
 }
 
 async function main(): Promise<number> {
   const root = repoRoot();
+  const [sub, ...rest] = process.argv.slice(2);
+  if (sub === 'compare') return compareMain(rest);
+  if (sub === 'merge') return mergeMain(rest, root);
+  if (sub === 'known-failures') {
+    const program = new Command('matrix known-failures').description('Print a minimal known_failures list for the failures of a run.').argument('[results]', 'results.json', join(root, 'reports', 'results.json'));
+    parseOrExit(program, ['node', 'known-failures', ...rest]);
+    process.stdout.write(renderKnownFailures(readResults(program.args[0] ?? join(root, 'reports', 'results.json'))));
+    return 0;
+  }
   const program = new Command('matrix')
-    .description('Run every client against every server of matrix.yaml, case by case.')
+    .description('Run every client against every server of matrix.yaml, case by case.\nAlso: `matrix compare OLD.json NEW.json`, `matrix merge DIR... --out DIR`, `matrix known-failures [results.json]`.')
     .option('--config <file>', 'the matrix file', join(root, 'matrix.yaml'))
     .option('--clients <list>', 'comma-separated client implementations (default: all)', list)
     .option('--servers <list>', 'comma-separated server implementations (default: all)', list)
@@ -71,13 +118,18 @@ async function main(): Promise<number> {
     .option('--jobs <n>', 'servers run at once', intIn(1, 64), defaultJobs())
     .option('--retries <n>', 'run a failed cell again up to N times (listed flaky cells: at least 2)', intIn(0, 10), 0)
     .option('--fail-on-flaky', 'a cell that passed only on a retry fails the run')
+    .option('--shard <i/n>', 'run only the i-th of n slices of the sorted plan (merge them with `matrix merge`)')
+    .option('--baseline <file>', 'compare with this results.json; exit 1 on anything newly failing')
+    .option('--update-baseline', 'with --baseline: write this run\'s results there afterwards')
     .option('--list', 'print the planned cell ids and exit')
     .addOption(new Option('--server-fault <list>', 'self-test only: start every server with --fault=LIST').hideHelp())
     .addOption(new Option('--client-fault <name>', 'self-test only: run every client with --client_fault=NAME').hideHelp());
   const o = parseOrExit<Options>(program);
   const selection = selectionOf(o);
   if (o.list) {
-    for (const cell of planCells(loadMatrix(o.config), selection)) process.stdout.write(`${cell.id}\n`);
+    const matrix = loadMatrix(o.config);
+    checkPatterns(matrix, globToRegExp);
+    for (const cell of planCells(matrix, selection)) process.stdout.write(`${cell.id}\n`);
     return 0;
   }
   const outDir = resolve(o.out);
@@ -92,11 +144,25 @@ async function main(): Promise<number> {
     retries: o.retries,
     launcher: o.launcher as 'process' | 'docker',
     ...(o.dockerBase ? { dockerBase: o.dockerBase } : {}),
-    reporters: [terminalReporter(), jsonReporter(outDir), junitReporter(outDir)],
+    reporters: [terminalReporter(), jsonReporter(outDir), junitReporter(outDir), markdownReporter(outDir), htmlReporter(outDir, root)],
     onProgress: (line) => process.stderr.write(`${line}\n`),
   });
-  process.stdout.write(`reports: ${join(outDir, 'results.json')}, ${join(outDir, 'junit.xml')}\n`);
-  return exitCodeOf(results, o.failOnFlaky === true);
+  process.stdout.write(`reports: ${['results.json', 'junit.xml', 'summary.md', 'report.html'].map((f) => join(outDir, f)).join(', ')}\n`);
+  let code = exitCodeOf(results, o.failOnFlaky === true);
+  if (o.updateBaseline && !o.baseline) throw new ConfigError('--update-baseline needs --baseline FILE');
+  if (o.baseline) {
+    const baseline = resolve(o.baseline);
+    if (o.updateBaseline) {
+      mkdirSync(dirname(baseline), { recursive: true });
+      copyFileSync(join(outDir, 'results.json'), baseline);
+      process.stdout.write(`baseline updated: ${baseline}\n`);
+    } else {
+      const diff = compareResults(readResults(baseline), results);
+      process.stdout.write(`against the baseline ${baseline}:\n${renderDiff(diff)}`);
+      if (isRegression(diff)) code = 1;
+    }
+  }
+  return code;
 }
 
 main().then(

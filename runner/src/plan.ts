@@ -32,6 +32,33 @@ export interface Selection {
   suites?: string[];
   transports?: string[];
   grep?: RegExp;
+  shard?: Shard;
+}
+
+/** `i/n`, 1-based: which part of the sorted plan this run takes. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count) throw new ConfigError(`--shard ${text}: expected i/n with 1 ≤ i ≤ n, e.g. 2/3`);
+  return { index, count };
+}
+
+/**
+ * The cells of one shard: the plan sorted by cell id, cut into `count` contiguous slices of
+ * near-equal size. Pure arithmetic, so every shard of every machine agrees on the split.
+ */
+export function shardCells(cells: Cell[], shard: Shard): Cell[] {
+  const sorted = [...cells].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const from = Math.floor(((shard.index - 1) * sorted.length) / shard.count);
+  const to = Math.floor((shard.index * sorted.length) / shard.count);
+  const ids = new Set(sorted.slice(from, to).map((c) => c.id));
+  return cells.filter((c) => ids.has(c.id)); // back in plan order
 }
 
 export const cellId = (c: Omit<Cell, 'id'>): string => `${c.client}→${c.server}/${c.transport}/${c.suite}/${c.case}`;
@@ -65,7 +92,22 @@ export function planCells(matrix: Matrix, selection: Selection = {}): Cell[] {
       }
     }
   }
-  return cells;
+  return selection.shard ? shardCells(cells, selection.shard) : cells;
+}
+
+/**
+ * Every known_failures and flaky pattern must match at least one cell of the whole matrix: a
+ * pattern that matches nothing is a typo or a stale entry, and would silently stop guarding.
+ */
+export function checkPatterns(matrix: Matrix, toRegExp: (pattern: string) => RegExp): void {
+  const ids = planCells(matrix).map((c) => c.id);
+  const unmatched = [
+    ...matrix.knownFailures.map((k) => ['known_failures', k.cell] as const),
+    ...matrix.flaky.map((k) => ['flaky', k.cell] as const),
+  ].filter(([, pattern]) => !ids.some((id) => toRegExp(pattern).test(id)));
+  if (unmatched.length > 0) {
+    throw new ConfigError(unmatched.map(([section, pattern]) => `${matrix.file}: ${section}: the pattern "${pattern}" matches no cell`).join('\n'));
+  }
 }
 
 export function caseSpec(matrix: Matrix, cell: Pick<Cell, 'suite' | 'case'>): CaseSpec {

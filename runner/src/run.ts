@@ -12,9 +12,9 @@ import { installCleanup, isStopping } from './launcher/children.js';
 import { composeExecutable, DockerLauncher } from './launcher/docker.js';
 import type { Launcher } from './launcher/launcher.js';
 import { ProcessLauncher } from './launcher/process.js';
-import { groupByServer, planCells, type Selection } from './plan.js';
+import { checkPatterns, groupByServer, planCells, type Selection } from './plan.js';
 import type { Reporter } from './reporters/reporter.js';
-import type { CellResult, Results } from './results.js';
+import { globToRegExp, type CellResult, type Results } from './results.js';
 
 export interface RunOptions {
   root: string;
@@ -41,6 +41,7 @@ export const defaultJobs = (): number => availableParallelism();
 export async function runMatrix(options: RunOptions): Promise<Results> {
   const startedAt = new Date();
   const matrix = loadMatrix(options.configFile);
+  checkPatterns(matrix, globToRegExp);
   const cells = planCells(matrix, options.selection);
   const groups = groupByServer(matrix, cells);
   const logDir = join(options.outDir, 'logs');

@@ -1,6 +1,7 @@
 import { parseMatrix } from '../src/config.js';
 import { ConfigError } from '../src/config.js';
-import { groupByServer, planCells } from '../src/plan.js';
+import { checkPatterns, groupByServer, parseShard, planCells, shardCells } from '../src/plan.js';
+import { globToRegExp } from '../src/results.js';
 
 const matrix = parseMatrix(
   `implementations:
@@ -66,5 +67,44 @@ describe('plan', () => {
       ['a/insecure/workers=4', ['--workers=4'], [1]],
       ['b/insecure/workers=4', ['--workers=4'], [1]],
     ]);
+  });
+});
+
+describe('known_failures and flaky patterns', () => {
+  const withPatterns = (known: string, flaky: string) =>
+    parseMatrix(
+      `implementations:\n  a: {language: x, library: x, server: [s], client: [c]}\nsuites:\n  s: {cases: [one]}\ntransports:\n  t: {}\nknown_failures:\n  - {cell: "${known}", reason: r}\nflaky:\n  - {cell: "${flaky}", reason: r}\n`,
+      'm.yaml',
+    );
+
+  it('accept patterns that match a cell', () => {
+    expect(() => checkPatterns(withPatterns('a→a/t/s/one', '*→*/*/*/*'), globToRegExp)).not.toThrow();
+  });
+
+  it('reject a pattern that matches no cell, naming it', () => {
+    expect(() => checkPatterns(withPatterns('a→a/t/s/oen', 'a→*/t/s/one'), globToRegExp)).toThrow(/m\.yaml: known_failures: the pattern "a→a\/t\/s\/oen" matches no cell/);
+    expect(() => checkPatterns(withPatterns('a→a/t/s/one', 'b→*/**'), globToRegExp)).toThrow(/flaky: the pattern "b→\*\/\*\*" matches no cell/);
+  });
+});
+
+describe('--shard', () => {
+  const cells = planCells(restricted).concat(planCells(matrix));
+
+  it('splits the sorted plan into disjoint slices that together are the whole plan', () => {
+    for (const n of [1, 2, 3, 5, 7]) {
+      const parts = Array.from({ length: n }, (_, i) => shardCells(cells, { index: i + 1, count: n }).map((c) => c.id));
+      expect(parts.flat().sort()).toEqual(cells.map((c) => c.id).sort());
+      expect(new Set(parts.flat()).size).toBe(cells.length);
+      expect(Math.max(...parts.map((p) => p.length)) - Math.min(...parts.map((p) => p.length))).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('is the same whatever order the plan came in', () => {
+    expect(shardCells([...cells].reverse(), { index: 2, count: 3 }).map((c) => c.id).sort()).toEqual(shardCells(cells, { index: 2, count: 3 }).map((c) => c.id).sort());
+  });
+
+  it('rejects a malformed shard', () => {
+    expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
+    for (const bad of ['0/3', '4/3', '1/0', '1', 'a/b', '1/3/2']) expect(() => parseShard(bad)).toThrow(/expected i\/n/);
   });
 });
