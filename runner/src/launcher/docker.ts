@@ -6,13 +6,14 @@
  * run from /app, where each image holds the repository layout its commands expect.
  * One Compose project per run (so two runs never collide); `close()` takes it all down.
  */
-import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as compose from 'docker-compose';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { unusedPort } from '../../../ts-common/src/net.js';
 import { ConfigError } from '../config.js';
+import { lines, openLog } from './output.js';
 import { StartError, type ClientRun, type ClientSpec, type Launcher, type ServerHandle, type ServerSpec } from './launcher.js';
 
 const LOOPBACK = '127.0.0.1';
@@ -36,25 +37,7 @@ interface Service {
   command?: string[];
 }
 
-/** Splits a stream into lines, calling `onLine` for each complete one. */
-function lines(onLine: (line: string) => void): (chunk: Buffer) => void {
-  let pending = '';
-  return (chunk) => {
-    pending += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      onLine(pending.slice(0, nl));
-      pending = pending.slice(nl + 1);
-    }
-  };
-}
 
-function openLog(file: string, what: string): WriteStream {
-  mkdirSync(dirname(file), { recursive: true });
-  const log = createWriteStream(file);
-  log.write(`$ ${what}\n`);
-  return log;
-}
 
 export class DockerLauncher implements Launcher {
   readonly name = 'docker';

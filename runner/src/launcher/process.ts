@@ -2,10 +2,10 @@
  * The process launcher: peers run as local processes, each in its own process group, with
  * stdout and stderr captured into a log file per peer.
  */
-import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, type WriteStream } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { killGroup, track, untrack } from './children.js';
+import { lines, openLog } from './output.js';
 import { StartError, type ClientRun, type ClientSpec, type Launcher, type ServerHandle, type ServerSpec } from './launcher.js';
 
 const STOP_GRACE_MS = 3000;
@@ -21,25 +21,7 @@ export function logTail(file: string, lines = 15): string {
   }
 }
 
-function openLog(file: string, command: string[]): WriteStream {
-  mkdirSync(dirname(file), { recursive: true });
-  const log = createWriteStream(file);
-  log.write(`$ ${command.join(' ')}\n`);
-  return log;
-}
 
-/** Splits a stream into lines, calling `onLine` for each complete one. */
-function lines(onLine: (line: string) => void): (chunk: Buffer) => void {
-  let pending = '';
-  return (chunk) => {
-    pending += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      onLine(pending.slice(0, nl));
-      pending = pending.slice(nl + 1);
-    }
-  };
-}
 
 interface Spawned {
   child: ResultPromise;
@@ -50,7 +32,7 @@ interface Spawned {
 
 function spawn(command: string[], args: string[], logFile: string, cwd: string, onStdoutLine?: (line: string) => void): Spawned {
   const full = [...command, ...args];
-  const log = openLog(logFile, full);
+  const log = openLog(logFile, full.join(' '));
   const child = execa(command[0]!, [...command.slice(1), ...args], {
     cwd,
     detached: true,
