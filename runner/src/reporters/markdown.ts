@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CellResult, Results } from '../results.js';
+import { gridsOf } from './grid.js';
 import type { Reporter } from './reporter.js';
 
 const ICON: Record<string, string> = { passed: '✅', failed: '❌', known_failure: '🟡', unexpected_pass: '❗', flaky: '🔁', skipped: '⏭️' };
@@ -13,20 +14,14 @@ export function renderMarkdown(results: Results, extra = ''): string {
     `${results.cells.length} cells: ${Object.keys(ICON).map((s) => [s, count(results.cells, s)] as const).filter(([, n]) => n > 0).map(([s, n]) => `${ICON[s]} ${n} ${s.replace('_', ' ')}`).join(', ')}`,
     '',
   );
-  const keys = [...new Set(results.cells.map((c) => `${c.suite}\0${c.transport}`))];
-  for (const key of keys) {
-    const [suite, transport] = key.split('\0') as [string, string];
-    const cells = results.cells.filter((c) => c.suite === suite && c.transport === transport);
-    const clients = [...new Set(cells.map((c) => c.client))];
-    const servers = [...new Set(cells.map((c) => c.server))];
-    out.push(`## ${suite} · ${transport}`, '', `| client ↓ server → | ${servers.join(' | ')} |`, `|---|${servers.map(() => '---').join('|')}|`);
-    for (const client of clients) {
-      const row = servers.map((server) => {
-        const here = cells.filter((c) => c.client === client && c.server === server);
-        if (here.length === 0) return '—';
-        const ok = here.filter((c) => c.status === 'passed' || c.status === 'known_failure' || c.status === 'flaky').length;
-        const bad = here.some((c) => c.status === 'failed' || c.status === 'unexpected_pass');
-        return `${bad ? '❌' : here.some((c) => c.status !== 'passed') ? '🟡' : '✅'} ${ok}/${here.length}`;
+  for (const grid of gridsOf(results)) {
+    out.push(`## ${grid.suite} · ${grid.transport}`, '', `| client ↓ server → | ${grid.servers.join(' | ')} |`, `|---|${grid.servers.map(() => '---').join('|')}|`);
+    for (const client of grid.clients) {
+      const row = grid.servers.map((server) => {
+        const e = grid.entry(client, server);
+        if (!e) return '—';
+        const mark = e.worst === 'failed' || e.worst === 'unexpected_pass' ? '❌' : e.worst === 'passed' ? '✅' : '🟡';
+        return `${mark} ${e.ok}/${e.total}`;
       });
       out.push(`| **${client}** | ${row.join(' | ')} |`);
     }

@@ -1,5 +1,6 @@
 import pc from 'picocolors';
-import type { CellResult, CellStatus, Results } from '../results.js';
+import type { CellStatus, Results } from '../results.js';
+import { gridsOf } from './grid.js';
 import type { Reporter } from './reporter.js';
 
 type Paint = (s: string) => string;
@@ -15,32 +16,19 @@ const PAINT: Record<CellStatus, Paint> = {
 
 const pad = (s: string, width: number) => s + ' '.repeat(Math.max(0, width - [...s].length));
 
-/** The colour of a grid cell: its worst status. */
-function worst(cells: CellResult[]): CellStatus {
-  const order: CellStatus[] = ['failed', 'unexpected_pass', 'flaky', 'known_failure', 'skipped', 'passed'];
-  return order.find((s) => cells.some((c) => c.status === s)) ?? 'passed';
-}
-
 /** One grid per suite and transport: rows are clients, columns are servers, "passed/total". */
 export function renderGrids(results: Results): string {
   const out: string[] = [];
-  const keys = [...new Set(results.cells.map((c) => `${c.suite}\0${c.transport}`))];
-  for (const key of keys) {
-    const [suite, transport] = key.split('\0') as [string, string];
-    const cells = results.cells.filter((c) => c.suite === suite && c.transport === transport);
-    const clients = [...new Set(cells.map((c) => c.client))];
-    const servers = [...new Set(cells.map((c) => c.server))];
+  for (const grid of gridsOf(results)) {
     const corner = 'client ↓  server →';
-    const width = Math.max(8, ...servers.map((s) => s.length + 2));
-    const first = Math.max(corner.length, ...clients.map((c) => c.length)) + 2;
-    out.push(pc.bold(`${suite} · ${transport}`));
-    out.push(pad(corner, first) + servers.map((s) => pad(s, width)).join(''));
-    for (const client of clients) {
-      const row = servers.map((server) => {
-        const here = cells.filter((c) => c.client === client && c.server === server);
-        if (here.length === 0) return pad('—', width);
-        const ok = here.filter((c) => c.status === 'passed' || c.status === 'known_failure' || c.status === 'flaky').length;
-        return PAINT[worst(here)](pad(`${ok}/${here.length}`, width));
+    const width = Math.max(8, ...grid.servers.map((s) => s.length + 2));
+    const first = Math.max(corner.length, ...grid.clients.map((c) => c.length)) + 2;
+    out.push(pc.bold(`${grid.suite} · ${grid.transport}`));
+    out.push(pad(corner, first) + grid.servers.map((s) => pad(s, width)).join(''));
+    for (const client of grid.clients) {
+      const row = grid.servers.map((server) => {
+        const e = grid.entry(client, server);
+        return e ? PAINT[e.worst](pad(`${e.ok}/${e.total}`, width)) : pad('—', width);
       });
       out.push(pad(client, first) + row.join(''));
     }
