@@ -1,9 +1,7 @@
 package services
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -43,15 +41,12 @@ func (s *streamingGreeter) LotsOfReplies(req *helloworld.HelloStreamRequest, str
 
 func (s *streamingGreeter) LotsOfGreetings(stream grpc.ClientStreamingServer[helloworld.HelloRequest, helloworld.HelloReply]) error {
 	var names []string
-	for {
-		req, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err := eachRequest(stream.Recv, func(req *helloworld.HelloRequest) error {
 		names = append(names, req.GetName())
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if s.faults.Has(faults.GreetingsReversed) {
 		slices.Reverse(names)
@@ -61,22 +56,16 @@ func (s *streamingGreeter) LotsOfGreetings(stream grpc.ClientStreamingServer[hel
 
 func (s *streamingGreeter) BidiHello(stream grpc.BidiStreamingServer[helloworld.HelloRequest, helloworld.HelloReply]) error {
 	var held []*helloworld.HelloReply // replies the bidi-buffered fault holds back until half-close
-	for {
-		req, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err := eachRequest(stream.Recv, func(req *helloworld.HelloRequest) error {
 		reply := &helloworld.HelloReply{Message: greeting(req.GetName())}
 		if s.faults.Has(faults.BidiBuffered) {
 			held = append(held, reply)
-			continue
+			return nil
 		}
-		if err := stream.Send(reply); err != nil {
-			return err
-		}
+		return stream.Send(reply)
+	})
+	if err != nil {
+		return err
 	}
 	for _, reply := range held {
 		if err := stream.Send(reply); err != nil {

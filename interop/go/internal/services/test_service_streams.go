@@ -1,9 +1,6 @@
 package services
 
 import (
-	"errors"
-	"io"
-
 	"google.golang.org/grpc"
 
 	"interopmatrix/gen/grpctesting"
@@ -19,18 +16,15 @@ func (s *testService) StreamingOutputCall(req *grpctesting.StreamingOutputCallRe
 
 func (s *testService) StreamingInputCall(stream grpc.ClientStreamingServer[grpctesting.StreamingInputCallRequest, grpctesting.StreamingInputCallResponse]) error {
 	var total int32
-	for {
-		req, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err := eachRequest(stream.Recv, func(req *grpctesting.StreamingInputCallRequest) error {
 		if err := checkCompressed(stream.Context(), s.faults, req.GetExpectCompressed()); err != nil {
 			return err
 		}
 		total += int32(len(req.GetPayload().GetBody()))
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if s.faults.Has(faults.TestingAggregateOff) {
 		total++
@@ -45,17 +39,11 @@ func (s *testService) FullDuplexCall(stream grpc.BidiStreamingServer[grpctesting
 		return s.answerAfterHalfClose(stream, true)
 	}
 	sender := newResponseSender(stream)
-	for {
-		req, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if err := s.answer(sender, req, true); err != nil {
-			return err
-		}
+	err := eachRequest(stream.Recv, func(req *grpctesting.StreamingOutputCallRequest) error {
+		return s.answer(sender, req, true)
+	})
+	if err != nil {
+		return err
 	}
 	if s.faults.Has(faults.TestingDuplexExtra) {
 		return sender.send(&grpctesting.StreamingOutputCallResponse{Payload: &grpctesting.Payload{}}, false)
@@ -72,15 +60,12 @@ func (s *testService) HalfDuplexCall(stream grpc.BidiStreamingServer[grpctesting
 // does; fullDuplex tells which method's faults apply.
 func (s *testService) answerAfterHalfClose(stream grpc.BidiStreamingServer[grpctesting.StreamingOutputCallRequest, grpctesting.StreamingOutputCallResponse], fullDuplex bool) error {
 	var held []*grpctesting.StreamingOutputCallRequest
-	for {
-		req, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err := eachRequest(stream.Recv, func(req *grpctesting.StreamingOutputCallRequest) error {
 		held = append(held, req)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	sender := newResponseSender(stream)
 	for _, req := range held {
