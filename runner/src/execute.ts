@@ -10,7 +10,7 @@ import pLimit from 'p-limit';
 import type { BuildOutcome } from './build.js';
 import type { Matrix } from './config.js';
 import { StartError, type Launcher, type ServerHandle } from './launcher/launcher.js';
-import { logTail } from './launcher/process.js';
+import { logTail } from './launcher/output.js';
 import type { Cell, ServerGroup } from './plan.js';
 import { unusedPort } from '../../ts-common/src/net.js';
 import { serverInfo, waitServing, waitTcp, type ProbeTls } from './probe.js';
@@ -30,6 +30,8 @@ export interface ExecuteOptions {
   clientFault?: string;
   /** How often a failed cell is run again (listed flaky cells: at least 2). */
   retries?: number;
+  /** Filled in as servers report their library (owned by the caller, so partial results have it). */
+  implementations?: Record<string, ImplementationInfo>;
   onCell?: (result: CellResult) => void;
 }
 
@@ -63,7 +65,7 @@ function parseCaseLine(line: string): ClientCaseLine | undefined {
 
 export async function execute(groups: ServerGroup[], options: ExecuteOptions): Promise<Execution> {
   const cells: CellResult[] = [];
-  const implementations: Record<string, ImplementationInfo> = {};
+  const implementations = options.implementations ?? {};
   for (const [name, impl] of Object.entries(options.matrix.implementations)) {
     implementations[name] = { language: impl.language, library: impl.library, version: null };
   }
@@ -110,20 +112,21 @@ async function runGroup(group: ServerGroup, options: ExecuteOptions, record: Rec
     const why = err instanceof StartError ? err.message : String(err);
     return failAll(allCells, `server ${group.server} failed to start: ${why}`, serverRel);
   }
+  const probeTls = tlsOf(transport.client_args);
   try {
     try {
       if (impl.readiness === 'tcp') await waitTcp(server.host, server.port, HEALTH_TIMEOUT_MS, server.running);
-      else await waitServing(server.host, server.port, HEALTH_TIMEOUT_MS, tlsOf(transport.client_args), server.running);
+      else await waitServing(server.host, server.port, HEALTH_TIMEOUT_MS, probeTls, server.running);
     } catch (err) {
       return failAll(allCells, `server ${group.server} is not ready: ${(err as Error).message}\n${logTail(serverLog)}`, serverRel);
     }
-    impls[group.server] = await identify(group.server, impl, server, tlsOf(transport.client_args), options.root);
+    impls[group.server] = await identify(group.server, impl, server, probeTls, options.root);
     for (const pairing of group.pairings) {
       if (!server.running()) {
         failAll(pairing.cells, `server ${group.server} is gone: ${await server.exited}\n${logTail(serverLog)}`, serverRel);
         continue;
       }
-      await runPairing(pairing.client, pairing.cells, server, { ...options, serverLog: serverRel, groupDir }, record);
+      await runPairing(pairing.client, pairing.cells, server, { ...options, groupDir }, record);
     }
   } finally {
     await server.stop();
@@ -134,7 +137,7 @@ async function runPairing(
   client: string,
   cells: Cell[],
   server: ServerHandle,
-  options: ExecuteOptions & { serverLog: string; groupDir: string },
+  options: ExecuteOptions & { groupDir: string },
   record: Record_,
 ): Promise<void> {
   const clientBuild = options.builds.get(client);

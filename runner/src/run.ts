@@ -74,15 +74,16 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
   const finish = async (results: Results) => {
     for (const r of options.reporters) await r.onEnd(results);
   };
-  let implementationsSoFar: Results['implementations'] = {};
+  const implementations: Results['implementations'] = {}; // execute() fills it as servers answer
   installCleanup(async () => {
-    await finish(snapshot(implementationsSoFar)); // results first: they must survive whatever follows
+    await finish(snapshot(implementations)); // results first: they must survive whatever follows
     await launcher.close();
   });
 
   for (const r of options.reporters) r.onBegin?.(cells.length);
-  const execution = await execute(groups, {
+  await execute(groups, {
     matrix,
+    implementations,
     launcher,
     root: options.root,
     logDir,
@@ -96,12 +97,11 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
       for (const r of options.reporters) r.onCell?.(result);
     },
   });
-  implementationsSoFar = execution.implementations;
   await launcher.close();
   // Report in plan order, whatever order the cells finished in.
   const order = new Map(cells.map((c, i) => [c.id, i]));
   collected.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-  const results = snapshot(execution.implementations);
+  const results = snapshot(implementations);
   // After SIGINT/SIGTERM the signal handler has written the cells that really ran; what the
   // executor recorded since (peers refused or killed by the stop) must not overwrite them.
   if (!isStopping()) await finish(results);
