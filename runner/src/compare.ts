@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config.js';
-import type { CellResult, CellStatus, Results } from './results.js';
+import { isBad, type CellResult, type CellStatus, type Results } from './results.js';
 
 export interface StatusChange {
   id: string;
@@ -38,8 +38,6 @@ export interface DurationThreshold {
 
 export const DEFAULT_THRESHOLD: DurationThreshold = { minMs: 500, ratio: 0.5 };
 
-const bad = (s: CellStatus) => s === 'failed' || s === 'unexpected_pass';
-
 export function compareResults(before: Results, after: Results, threshold: DurationThreshold = DEFAULT_THRESHOLD): Diff {
   const old = new Map(before.cells.map((c) => [c.id, c]));
   const now = new Map(after.cells.map((c) => [c.id, c]));
@@ -51,7 +49,7 @@ export function compareResults(before: Results, after: Results, threshold: Durat
       continue;
     }
     const change = (c: CellResult): StatusChange => ({ id, before: was.status, after: c.status, ...(c.error ? { error: c.error } : {}) });
-    if (bad(cell.status) && !bad(was.status)) diff.newlyFailing.push(change(cell));
+    if (isBad(cell) && !isBad(was)) diff.newlyFailing.push(change(cell));
     else if (cell.status === 'passed' && was.status !== 'passed') diff.newlyPassing.push(change(cell));
     else if (cell.status === 'known_failure' && was.status !== 'known_failure') diff.newlyKnown.push(change(cell));
     const delta = cell.durationMs - was.durationMs;

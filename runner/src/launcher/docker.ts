@@ -43,8 +43,6 @@ export class DockerLauncher implements Launcher {
   readonly name = 'docker';
   private readonly services: Record<string, Service> = {};
   private serial = 0;
-  private readonly servers = new Set<() => Promise<void>>();
-  private readonly clients = new Set<string>();
   private closed = false;
 
   /**
@@ -102,9 +100,7 @@ export class DockerLauncher implements Launcher {
       await execa('docker', ['stop', '-t', String(STOP_GRACE_SECONDS), container], { reject: false, stdin: 'ignore' });
       await exited;
       await execa('docker', ['rm', '-f', container], { reject: false, stdin: 'ignore' });
-      this.servers.delete(stop);
     };
-    this.servers.add(stop);
     return { host: LOOPBACK, port, exited, running: () => alive, stop };
   }
 
@@ -113,7 +109,6 @@ export class DockerLauncher implements Launcher {
     const service = `client-${spec.impl}`;
     if (!this.services[service]) this.define(service, { image: this.image(spec.impl), network_mode: 'host', working_dir: '/app', init: true });
     const container = `${this.project}-client-${++this.serial}`;
-    this.clients.add(container);
     const log = openLog(spec.logFile, `${[...spec.command, ...spec.args].join(' ')}   (container ${container})`);
     const started = performance.now();
     let stdout = '';
@@ -141,7 +136,6 @@ export class DockerLauncher implements Launcher {
       exitCode = (err as { exitCode?: number | null }).exitCode ?? undefined;
     }
     clearTimeout(timer);
-    this.clients.delete(container);
     await new Promise<void>((resolve) => log.end(`\n[runner] container exited with code ${exitCode}\n`, () => resolve()));
     return { exitCode, signal: undefined, timedOut, stdout, ms: Math.round(performance.now() - started) };
   }
@@ -162,7 +156,5 @@ export class DockerLauncher implements Launcher {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     await compose.down(this.options({ commandOptions: ['--remove-orphans', '--timeout', '1'] })).catch(() => undefined);
-    this.servers.clear();
-    this.clients.clear();
   }
 }

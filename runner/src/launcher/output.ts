@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Splits a stream into lines, calling `onLine` for each complete one. */
@@ -20,4 +20,14 @@ export function openLog(file: string, header: string): WriteStream {
   const log = createWriteStream(file);
   log.write(`$ ${header}\n`);
   return log;
+}
+
+/** The last `lines` lines of a log file, for error messages. */
+export function logTail(file: string, lines = 15): string {
+  try {
+    const text = readFileSync(file, 'utf8').trimEnd();
+    return text.split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }

@@ -2,24 +2,15 @@
  * The process launcher: peers run as local processes, each in its own process group, with
  * stdout and stderr captured into a log file per peer.
  */
-import { readFileSync, type WriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { killGroup, track, untrack } from './children.js';
-import { lines, openLog } from './output.js';
+import { lines, logTail, openLog } from './output.js';
 import { StartError, type ClientRun, type ClientSpec, type Launcher, type ServerHandle, type ServerSpec } from './launcher.js';
 
 const STOP_GRACE_MS = 3000;
 const LOOPBACK = '127.0.0.1';
 
-/** The last `lines` lines of a log file, for error messages. */
-export function logTail(file: string, lines = 15): string {
-  try {
-    const text = readFileSync(file, 'utf8').trimEnd();
-    return text.split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
 
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import junitModule, { type Builder } from 'junit-report-builder';
-import type { Results } from '../results.js';
+import { isBad, type Results } from '../results.js';
 import type { Reporter } from './reporter.js';
 
 // The package is CommonJS whose module.exports is the builder; its typings describe an ES default export.
@@ -20,7 +20,7 @@ export function writeJunit(outDir: string, results: Results): string {
       suites.set(suiteName, suite);
     }
     const tc = suite.testCase().className(suiteName).name(cell.case).time(cell.durationMs / 1000);
-    if (cell.status === 'failed' || cell.status === 'unexpected_pass') tc.failure(cell.error ?? cell.status, cell.status);
+    if (isBad(cell)) tc.failure(cell.error ?? cell.status, cell.status);
     else if (cell.status === 'known_failure' || cell.status === 'skipped') tc.skipped();
     if (cell.log) tc.standardOutput(`log: ${cell.log}`);
     if (cell.error && cell.status !== 'failed') tc.standardError(cell.error);

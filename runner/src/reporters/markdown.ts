@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CellResult, Results } from '../results.js';
+import { isBad, type CellResult, type Results } from '../results.js';
 import { gridsOf } from './grid.js';
 import type { Reporter } from './reporter.js';
 
@@ -27,7 +27,7 @@ export function renderMarkdown(results: Results, extra = ''): string {
     }
     out.push('');
   }
-  const bad = results.cells.filter((c) => c.status === 'failed' || c.status === 'unexpected_pass' || c.status === 'flaky');
+  const bad = results.cells.filter((c) => isBad(c, true)); // failing, unexpectedly passing, or flaky
   if (bad.length > 0) {
     out.push('## Failing, unexpectedly passing and flaky cells', '', '| cell | status | reason |', '|---|---|---|');
     for (const c of bad.slice(0, 200)) out.push(`| \`${c.id}\` | ${ICON[c.status]} ${c.status} | ${(c.error ?? '').split('\n')[0]!.replace(/\|/g, '\\|').slice(0, 300)} |`);

@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { CellStatus, Results } from '../results.js';
+import { isBad, type CellStatus, type Results } from '../results.js';
 import { gridsOf } from './grid.js';
 import type { Reporter } from './reporter.js';
 
@@ -38,7 +38,7 @@ export function renderGrids(results: Results): string {
 }
 
 export function renderFailures(results: Results, limit = 50): string {
-  const bad = results.cells.filter((c) => c.status === 'failed' || c.status === 'unexpected_pass');
+  const bad = results.cells.filter((c) => isBad(c));
   if (bad.length === 0) return '';
   const lines = [pc.bold(pc.red(`${bad.length} failing cell${bad.length === 1 ? '' : 's'}:`))];
   for (const cell of bad.slice(0, limit)) {
@@ -82,7 +82,7 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stdout): R
     onCell: (cell) => {
       done++;
       if (tty) stream.write(`\r\x1b[2K[${done}/${total}] ${cell.id}`);
-      if (cell.status === 'failed' || cell.status === 'unexpected_pass') {
+      if (isBad(cell)) {
         if (tty) stream.write('\r\x1b[2K');
         stream.write(`${PAINT[cell.status]('✗')} ${cell.id}: ${(cell.error ?? '').split('\n')[0]}\n`);
       }
