@@ -5,16 +5,23 @@
  * Prints one JSON line per case; exits 0 when all passed, 1 when any failed, 2 for bad flags.
  */
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { intIn, parseBool, parseOrExit, USAGE_ERROR } from '../../ts-common/src/cli.js';
 import { certPath } from '../../ts-common/src/paths.js';
-import type { ClientTls, Target } from './context.js';
+import { MEASUREMENTS, runBench, type Measurement } from './bench.js';
+import { CaseContext, type ClientTls, type Target } from './context.js';
 import { runCase } from './run-case.js';
 
 interface Options {
   server_host: string;
   server_port: number;
-  test_case: string;
+  test_case?: string;
+  bench?: Measurement[];
+  bench_calls: number;
+  bench_warmup: number;
+  bench_messages: number;
+  bench_size: number;
+  bench_time_limit_ms: number;
   use_tls: boolean;
   use_test_ca: boolean;
   server_host_override?: string;
@@ -44,11 +51,18 @@ function clientTls(o: Options): ClientTls | undefined {
   }
 }
 
+function benchList(value: string): Measurement[] {
+  const names = value.split(',').filter((n) => n !== '');
+  const unknown = names.filter((n) => !(MEASUREMENTS as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0) throw new InvalidArgumentError(`expected a list of ${MEASUREMENTS.join(', ')}`);
+  return names as Measurement[];
+}
+
 async function main(): Promise<void> {
   const program = new Command('ts-client')
     .option('--server_host <host>', 'server address', '127.0.0.1')
     .requiredOption('--server_port <port>', 'server port', intIn(1, 65535))
-    .requiredOption('--test_case <names>', 'a case name, or a comma-separated list')
+    .option('--test_case <names>', 'a case name, or a comma-separated list')
     .option('--use_tls <bool>', 'connect with TLS', parseBool, false)
     .option('--use_test_ca <bool>', 'trust the project test CA', parseBool, false)
     .option('--server_host_override <name>', 'TLS server name to expect')
@@ -56,6 +70,12 @@ async function main(): Promise<void> {
     .option('--client_cert_file <file>', 'mTLS: client certificate (PEM)')
     .option('--client_key_file <file>', 'mTLS: client private key (PEM)')
     .option('--rpc_timeout_ms <ms>', 'deadline of every RPC', intIn(1, 600_000), 5000)
+    .option('--bench <names>', `load mode instead of cases: ${MEASUREMENTS.join(',')}`, benchList)
+    .option('--bench_calls <n>', 'load mode: measured unary calls', intIn(1, 10_000_000), 2000)
+    .option('--bench_warmup <n>', 'load mode: unary calls before measuring', intIn(0, 10_000_000), 200)
+    .option('--bench_messages <n>', 'load mode: messages of the server stream', intIn(1, 10_000_000), 20_000)
+    .option('--bench_size <bytes>', 'load mode: payload bytes per message', intIn(0, 4_000_000), 16)
+    .option('--bench_time_limit_ms <ms>', 'load mode: time bound of each measurement', intIn(1, 3_600_000), 20_000)
     .addOption(new Option('--client_fault <name>', 'self-test only').choices(['no-cancel', 'with-certificate']).hideHelp());
   const options = parseOrExit<Options>(program);
   const tls = clientTls(options);
@@ -66,6 +86,14 @@ async function main(): Promise<void> {
     ...(tls ? { tls } : {}),
     ...(options.client_fault ? { clientFault: options.client_fault } : {}),
   };
+  if (options.bench !== undefined && options.test_case !== undefined) usage('--bench and --test_case exclude each other');
+  if (options.bench !== undefined) {
+    const load = { calls: options.bench_calls, warmup: options.bench_warmup, messages: options.bench_messages, size: options.bench_size, timeLimitMs: options.bench_time_limit_ms };
+    const failed = await runBench(new CaseContext(target), options.bench, load, (line) => process.stdout.write(`${JSON.stringify(line)}\n`));
+    process.exitCode = failed === 0 ? 0 : 1;
+    return;
+  }
+  if (options.test_case === undefined) usage('--test_case (or --bench) is required');
   let failed = 0;
   for (const name of options.test_case.split(',').filter((n) => n !== '')) {
     const result = await runCase(name, target);
