@@ -4,6 +4,12 @@
 
 Runs the cases in order, each independently, printing one JSON line per case on stdout and
 every failure's reason on stderr. Exit 0 when all passed, 1 when any failed, 2 for bad flags.
+
+Load mode, instead of --test_case (bench.py; docs/peer-contract.md, "Load mode"):
+client --server_host=H --server_port=P --bench=unary,server_streaming [--bench_calls=2000]
+[--bench_warmup=200] [--bench_messages=20000] [--bench_size=16] [--bench_time_limit_ms=20000]
+[TLS flags and --rpc_timeout_ms as above]
+prints one JSON line per measurement. Exit 0 when every measurement printed figures, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import replace
 
 from . import testing_cases  # noqa: F401, I001  (registers the grpc.testing cases in CASES)
 from . import security_cases  # noqa: F401  (registers the security case in CASES, after them)
+from .bench import run_bench
 from .cases import CASES, Peer
 from .checks import CaseFailure
 from .flags import ClientOptions, FlagError, parse_client_flags
@@ -53,15 +60,10 @@ def make_peer(options: ClientOptions) -> Peer:
     )
 
 
-def main(argv: Sequence[str]) -> int:
-    try:
-        options = parse_client_flags(argv)
-        peer = make_peer(options)
-    except (FlagError, TlsError) as err:
-        print(f"client: {err}", file=sys.stderr)
-        return 2
+def run_cases(names: Sequence[str], peer: Peer) -> int:
+    """The cases in order, a line each; exit code 0 when every one passed, else 1."""
     all_passed = True
-    for name in options.test_cases:
+    for name in names:
         started = time.perf_counter()
         error = run_case(name, peer)
         record: dict[str, object] = {
@@ -75,3 +77,15 @@ def main(argv: Sequence[str]) -> int:
             print(f"client: {name} failed: {error}", file=sys.stderr, flush=True)
         emit(record)
     return 0 if all_passed else 1
+
+
+def main(argv: Sequence[str]) -> int:
+    try:
+        options = parse_client_flags(argv)
+        peer = make_peer(options)
+    except (FlagError, TlsError) as err:
+        print(f"client: {err}", file=sys.stderr)
+        return 2
+    if options.bench:
+        return run_bench(peer, options.bench, options.bench_load)
+    return run_cases(options.test_cases, peer)

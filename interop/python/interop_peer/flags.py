@@ -21,6 +21,8 @@ from .faults import Faults, parse_faults
 REPO = Path(__file__).resolve().parents[3]
 CERTS = REPO / "certs"
 CLIENT_FAULTS = ("no-cancel", "with-certificate")
+# Load mode's measurements (docs/peer-contract.md, "Load mode"); bench.py runs them.
+BENCH_MEASUREMENTS = ("unary", "server_streaming")
 
 _TRUE = {"1", "t", "true"}
 _FALSE = {"0", "f", "false"}
@@ -99,10 +101,21 @@ class ServerOptions:
 
 
 @dataclass(frozen=True)
+class BenchLoad:
+    """Load mode's bounds; the defaults are the contract's."""
+
+    calls: int = 2000  # measured unary calls
+    warmup: int = 200  # unary calls before measuring
+    messages: int = 20_000  # messages of the server stream
+    size: int = 16  # payload bytes per request and per response message
+    time_limit_ms: int = 20_000  # time bound of each measurement
+
+
+@dataclass(frozen=True)
 class ClientOptions:
     server_host: str
     server_port: int
-    test_cases: tuple[str, ...]
+    test_cases: tuple[str, ...]  # empty in load mode
     use_tls: bool
     use_test_ca: bool
     server_host_override: str
@@ -111,6 +124,8 @@ class ClientOptions:
     client_cert_file: Path | None = None
     client_key_file: Path | None = None
     client_fault: str | None = None
+    bench: tuple[str, ...] = ()  # load mode's measurements, in order; empty: run test_cases
+    bench_load: BenchLoad = BenchLoad()
 
 
 def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
@@ -145,18 +160,46 @@ def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
     )
 
 
-def _case_list(text: str) -> tuple[str, ...]:
+def _name_list(text: str, what: str) -> tuple[str, ...]:
     names = tuple(name.strip() for name in text.split(","))
     if not all(names):
-        raise ValueError(f"empty test case name in {text!r}")
+        raise ValueError(f"empty {what} name in {text!r}")
     return names
+
+
+def _case_list(text: str) -> tuple[str, ...]:
+    return _name_list(text, "test case")
+
+
+def _bench_list(text: str) -> tuple[str, ...]:
+    names = _name_list(text, "measurement")
+    for name in names:
+        if name not in BENCH_MEASUREMENTS:
+            raise ValueError(f"unknown measurement {name!r}, expected {', '.join(BENCH_MEASUREMENTS)}")
+    return names
+
+
+def _add_bench_load(parser: argparse.ArgumentParser) -> None:
+    defaults = BenchLoad()
+    for flag, low, high, default in (
+        ("--bench_calls", 1, 10_000_000, defaults.calls),
+        ("--bench_warmup", 0, 10_000_000, defaults.warmup),
+        ("--bench_messages", 1, 10_000_000, defaults.messages),
+        ("--bench_size", 0, 4_000_000, defaults.size),
+        ("--bench_time_limit_ms", 1, 3_600_000, defaults.time_limit_ms),
+    ):
+        parser.add_argument(flag, type=_typed(_int_in(low, high), "number"), default=default)
 
 
 def parse_client_flags(argv: Sequence[str]) -> ClientOptions:
     parser = _Parser("client")
     parser.add_argument("--server_host", required=True)
     parser.add_argument("--server_port", type=_typed(_int_in(1, 65535), "port"), required=True)
-    parser.add_argument("--test_case", type=_typed(_case_list, "test case list"), required=True)
+    # Cases, or load mode (docs/peer-contract.md, "Load mode"): exactly one of the two.
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--test_case", type=_typed(_case_list, "test case list"), default=())
+    mode.add_argument("--bench", type=_typed(_bench_list, "measurement list"), default=())
+    _add_bench_load(parser)
     _add_bool(parser, "--use_tls")
     _add_bool(parser, "--use_test_ca")
     parser.add_argument("--server_host_override", default="")
@@ -183,4 +226,12 @@ def parse_client_flags(argv: Sequence[str]) -> ClientOptions:
         client_cert_file=args.client_cert_file,
         client_key_file=args.client_key_file,
         client_fault=args.client_fault,
+        bench=args.bench,
+        bench_load=BenchLoad(
+            calls=args.bench_calls,
+            warmup=args.bench_warmup,
+            messages=args.bench_messages,
+            size=args.bench_size,
+            time_limit_ms=args.bench_time_limit_ms,
+        ),
     )

@@ -138,15 +138,13 @@ class ClientRun:
 
 
 def run_client(port: int, cases: tuple[str, ...] | list[str], *flags: str, timeout: float = 60.0) -> ClientRun:
+    return run_client_with(port, f"--test_case={','.join(cases)}", *flags, timeout=timeout)
+
+
+def run_client_with(port: int, *flags: str, timeout: float = 60.0) -> ClientRun:
+    """client.py against 127.0.0.1:port with these flags only (cases, load mode, or bad flags)."""
     result = subprocess.run(
-        [
-            sys.executable,
-            str(CLIENT),
-            "--server_host=127.0.0.1",
-            f"--server_port={port}",
-            f"--test_case={','.join(cases)}",
-            *flags,
-        ],
+        [sys.executable, str(CLIENT), "--server_host=127.0.0.1", f"--server_port={port}", *flags],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
