@@ -178,6 +178,33 @@ func TestHungServerFailsInBoundedTime(t *testing.T) {
 	}
 }
 
+// TestBenchOverEachTransport runs the load mode with a small load, with the contract's client
+// flags of each transport: one JSON line per measurement on stdout, and nothing else.
+func TestBenchOverEachTransport(t *testing.T) {
+	for _, transport := range transporttest.Names {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			port := servertest.Start(t, nil, grpc.Creds(transporttest.ServerCreds(t, transport)))
+			args := append([]string{"--server_port=" + strconv.Itoa(port), "--bench=unary,server_streaming",
+				"--bench_calls=50", "--bench_warmup=5", "--bench_messages=500"}, transporttest.ClientArgs(transport)...)
+			code, stdout, stderr := runClient(t, args...)
+			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+			if code != 0 || stderr != "" || len(lines) != 2 {
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			var unary, stream struct {
+				Bench    string
+				Calls    int
+				Messages int
+			}
+			if json.Unmarshal([]byte(lines[0]), &unary) != nil || unary.Bench != "unary" || unary.Calls != 50 ||
+				json.Unmarshal([]byte(lines[1]), &stream) != nil || stream.Bench != "server_streaming" || stream.Messages != 500 {
+				t.Errorf("stdout %q", stdout)
+			}
+		})
+	}
+}
+
 func TestBadFlagsExitTwo(t *testing.T) {
 	for _, args := range [][]string{
 		{"--test_case=greeter_say_hello"},
@@ -187,6 +214,9 @@ func TestBadFlagsExitTwo(t *testing.T) {
 		{"--server_port=1", "--test_case=greeter_say_hello", "--use_tls=true", "--use_test_ca=true", "--ca_file=/nonexistent/ca.pem"},
 		{"--server_port=1", "--test_case=greeter_say_hello", "--no_such_flag"},
 		{"--server_port=abc", "--test_case=greeter_say_hello"},
+		{"--server_port=1", "--bench=nope"},
+		{"--server_port=1", "--bench=unary", "--test_case=greeter_say_hello"},
+		{"--server_port=1", "--bench_calls=50"},
 	} {
 		code, stdout, stderr := runClient(t, args...)
 		if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 {

@@ -18,7 +18,7 @@ const workerChannels = 16
 func reuseportWorkers(t Target) error {
 	pids := map[int32]bool{}
 	for i := range workerChannels {
-		conn, err := t.dial()
+		conn, err := t.Dial()
 		if err != nil {
 			return err
 		}

@@ -46,14 +46,14 @@ func (t Target) dialOptions() []grpc.DialOption {
 	return []grpc.DialOption{grpc.WithTransportCredentials(creds), grpc.WithStatsHandler(wireObserver{})}
 }
 
-// dial opens a new channel to the target.
-func (t Target) dial() (*grpc.ClientConn, error) {
+// Dial opens a new channel to the target, with the options of every case's channel.
+func (t Target) Dial() (*grpc.ClientConn, error) {
 	return grpc.NewClient(net.JoinHostPort(t.Host, strconv.Itoa(t.Port)), t.dialOptions()...)
 }
 
 // onChannel runs f on a new channel to the target, then closes the channel.
 func (t Target) onChannel(f func(*grpc.ClientConn) error) error {
-	conn, err := t.dial()
+	conn, err := t.Dial()
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,11 @@
 // Package client runs the Go peer's interop client: it runs the named cases in order and
-// prints one JSON line per case (docs/peer-contract.md, "Client").
+// prints one JSON line per case, or in load mode (--bench) one per measurement
+// (docs/peer-contract.md, "Client" and "Load mode").
 package client
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,38 +21,42 @@ const (
 	withCertificate = "with-certificate"
 )
 
-// Config is the client's command line.
+// Config is the client's command line: the cases to run, or with --bench the load mode's
+// measurements and their load.
 type Config struct {
 	Target cases.Target
 	Cases  []string
+	Bench  []string // the load mode's measurements, in order; nil runs Cases instead
+	Load   Load
 }
 
 // ParseFlags reads the client's command line (the upstream interop client's flags, plus
-// --rpc_timeout_ms, a comma-separated --test_case and the self-test's --client_fault).
+// --rpc_timeout_ms, a comma-separated --test_case, the load mode's --bench flags and the
+// self-test's --client_fault).
 func ParseFlags(args []string) (Config, error) {
 	var cfg Config
-	var testCases, clientFault string
+	var testCases, bench, clientFault string
 	var timeoutMs int
 	var transport tlsFlags
+	var load loadFlags
 	fs := cli.NewFlagSet("client")
 	fs.StringVar(&cfg.Target.Host, "server_host", "127.0.0.1", "server host")
 	fs.IntVar(&cfg.Target.Port, "server_port", 0, "server port (required)")
-	fs.StringVar(&testCases, "test_case", "", "comma-separated test cases to run, in order (required)")
+	fs.StringVar(&testCases, "test_case", "", "comma-separated test cases to run, in order (required without --bench)")
+	fs.StringVar(&bench, "bench", "", "load mode instead of cases: comma-separated measurements to run, in order ("+strings.Join(measurementNames(), ", ")+")")
+	load.register(fs)
 	transport.register(fs)
 	fs.IntVar(&timeoutMs, "rpc_timeout_ms", 5000, "deadline of every RPC and every stream, in ms")
 	fs.StringVar(&clientFault, "client_fault", "", "self-test only: "+noCancel+" half-closes where the cases cancel or time out")
 	if err := cli.Parse(fs, args); err != nil {
 		return Config{}, err
 	}
-	cfg.Cases = strings.Split(testCases, ",")
 	cfg.Target.RPCTimeout = time.Duration(timeoutMs) * time.Millisecond
 	switch {
 	case cfg.Target.Host == "":
 		return Config{}, errors.New("--server_host must not be empty")
 	case cfg.Target.Port < 1 || cfg.Target.Port > 65535:
 		return Config{}, fmt.Errorf("--server_port is required, in 1..65535 (got %d)", cfg.Target.Port)
-	case slices.Contains(cfg.Cases, ""):
-		return Config{}, fmt.Errorf("--test_case needs one or more comma-separated case names (got %q)", testCases)
 	case timeoutMs <= 0:
 		return Config{}, fmt.Errorf("--rpc_timeout_ms must be positive, got %d", timeoutMs)
 	case clientFault != "" && clientFault != noCancel && clientFault != withCertificate:
@@ -59,8 +65,42 @@ func ParseFlags(args []string) (Config, error) {
 	cfg.Target.NoCancel = clientFault == noCancel
 	cfg.Target.WithCertificate = clientFault == withCertificate
 	var err error
+	if cfg.Cases, cfg.Bench, err = mode(fs, testCases, bench); err != nil {
+		return Config{}, err
+	}
+	if cfg.Load, err = load.check(); err != nil {
+		return Config{}, err
+	}
 	if cfg.Target.Creds, cfg.Target.CredsWithoutCertificate, err = transport.credentials(fs, cfg.Target.Host); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// mode reads what the client runs: the cases of --test_case, or the measurements of --bench
+// (exactly one of the two flags).
+func mode(fs *flag.FlagSet, testCases, bench string) (caseNames, measurementList []string, err error) {
+	switch {
+	case cli.IsSet(fs, "bench") && cli.IsSet(fs, "test_case"):
+		return nil, nil, errors.New("--bench and --test_case exclude each other: give one of them")
+	case cli.IsSet(fs, "bench"):
+		measurementList, err = measurementsOf(bench)
+		return nil, measurementList, err
+	}
+	caseNames = strings.Split(testCases, ",")
+	if slices.Contains(caseNames, "") {
+		return nil, nil, fmt.Errorf("--test_case (or --bench) needs one or more comma-separated case names (got %q)", testCases)
+	}
+	return caseNames, nil, nil
+}
+
+// measurementsOf reads --bench: known measurement names, comma-separated.
+func measurementsOf(bench string) ([]string, error) {
+	names := strings.Split(bench, ",")
+	for _, name := range names {
+		if !slices.Contains(measurementNames(), name) {
+			return nil, fmt.Errorf("unknown --bench measurement %q (known: %s)", name, strings.Join(measurementNames(), ", "))
+		}
+	}
+	return names, nil
 }

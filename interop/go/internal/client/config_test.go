@@ -30,6 +30,20 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+func TestParseBenchFlags(t *testing.T) {
+	cfg, err := ParseFlags([]string{"--server_port=1", "--bench=server_streaming,unary"})
+	want := Load{Calls: 2000, Warmup: 200, Messages: 20000, Size: 16, TimeLimit: 20 * time.Second}
+	if err != nil || cfg.Cases != nil || !slices.Equal(cfg.Bench, []string{"server_streaming", "unary"}) || cfg.Load != want {
+		t.Errorf("defaults: %+v, %v", cfg, err)
+	}
+	cfg, err = ParseFlags([]string{"--server_port=1", "--bench=unary", "--bench_calls=50", "--bench_warmup=0",
+		"--bench_messages=500", "--bench_size=0", "--bench_time_limit_ms=300", "--rpc_timeout_ms=250", "--use_tls=true"})
+	want = Load{Calls: 50, Messages: 500, TimeLimit: 300 * time.Millisecond}
+	if err != nil || cfg.Load != want || cfg.Target.RPCTimeout != 250*time.Millisecond || cfg.Target.Creds == nil {
+		t.Errorf("given: %+v, %v", cfg, err)
+	}
+}
+
 func TestTLSFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args       []string
@@ -56,7 +70,7 @@ func TestParseFlagsRejects(t *testing.T) {
 	}{
 		{[]string{"--test_case=a"}, "--server_port is required"},
 		{[]string{"--server_port=70000", "--test_case=a"}, "--server_port"},
-		{[]string{"--server_port=1"}, "--test_case"},
+		{[]string{"--server_port=1"}, "--test_case (or --bench)"},
 		{[]string{"--server_port=1", "--test_case=a,,b"}, "--test_case"},
 		{[]string{"--server_port=1", "--test_case=a", "--server_host="}, "--server_host"},
 		{[]string{"--server_port=1", "--test_case=a", "--client_fault=nope"}, `unknown --client_fault "nope"`},
@@ -68,6 +82,15 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--server_port=x", "--test_case=a"}, "server_port"},
 		{[]string{"--server_port=1", "--test_case=a", "--bogus=1"}, "bogus"},
 		{[]string{"--server_port=1", "--test_case=a", "stray"}, `unexpected argument "stray"`},
+		{[]string{"--server_port=1", "--bench=nope"}, `unknown --bench measurement "nope" (known: unary, server_streaming)`},
+		{[]string{"--server_port=1", "--bench=unary,"}, `unknown --bench measurement ""`},
+		{[]string{"--server_port=1", "--bench="}, `unknown --bench measurement ""`},
+		{[]string{"--server_port=1", "--bench=unary", "--test_case=a"}, "--bench and --test_case exclude each other"},
+		{[]string{"--server_port=1", "--bench=unary", "--bench_calls=0"}, "--bench_calls must be in 1..10000000, got 0"},
+		{[]string{"--server_port=1", "--bench=unary", "--bench_warmup=-1"}, "--bench_warmup"},
+		{[]string{"--server_port=1", "--bench=unary", "--bench_messages=0"}, "--bench_messages"},
+		{[]string{"--server_port=1", "--bench=unary", "--bench_size=-1"}, "--bench_size"},
+		{[]string{"--server_port=1", "--bench=unary", "--bench_time_limit_ms=0"}, "--bench_time_limit_ms"},
 	} {
 		_, err := ParseFlags(tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {

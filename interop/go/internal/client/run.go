@@ -11,8 +11,11 @@ import (
 
 // Run runs every case of cfg in order, each independently, printing one JSON line per case
 // on stdout and each failure's reason on stderr. It returns the exit code: 0 when every case
-// passed, 1 otherwise.
+// passed, 1 otherwise. With cfg.Bench it runs the load mode instead.
 func Run(cfg Config, stdout, stderr io.Writer) int {
+	if cfg.Bench != nil {
+		return runBench(cfg, stdout, stderr)
+	}
 	code := 0
 	for _, name := range cfg.Cases {
 		start := time.Now()

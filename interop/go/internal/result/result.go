@@ -1,4 +1,5 @@
-// Package result writes the client's per-case JSON lines (docs/peer-contract.md, "Client").
+// Package result writes the client's JSON lines: one per case, or one per measurement of the
+// load mode (docs/peer-contract.md, "Client").
 package result
 
 import (
@@ -18,7 +19,7 @@ type Line struct {
 
 // New describes a case that took elapsed and failed with err, or passed when err is nil.
 func New(name string, elapsed time.Duration, err error) Line {
-	line := Line{Case: name, Status: "passed", Ms: math.Round(elapsed.Seconds()*10000) / 10}
+	line := Line{Case: name, Status: "passed", Ms: Millis(elapsed)}
 	if err != nil {
 		line.Status = "failed"
 		line.Error = err.Error()
@@ -26,9 +27,18 @@ func New(name string, elapsed time.Duration, err error) Line {
 	return line
 }
 
-// Write prints l as one JSON line on w.
-func Write(w io.Writer, l Line) error {
+// Write prints line (a Line, or any other JSON object) as one JSON line on w.
+func Write(w io.Writer, line any) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(l)
+	return enc.Encode(line)
 }
+
+// Tenths rounds x to one decimal.
+func Tenths(x float64) float64 { return math.Round(x*10) / 10 }
+
+// Millis is d in milliseconds, rounded to 0.1.
+func Millis(d time.Duration) float64 { return Tenths(float64(d) / float64(time.Millisecond)) }
+
+// Micros is d in microseconds, rounded to 0.1.
+func Micros(d time.Duration) float64 { return Tenths(float64(d) / float64(time.Microsecond)) }

@@ -31,3 +31,15 @@ func TestWrite(t *testing.T) {
 		}
 	}
 }
+
+func TestRounding(t *testing.T) {
+	if got := Millis(1234567 * time.Nanosecond); got != 1.2 {
+		t.Errorf("Millis(1.234567ms) = %v, want 1.2", got)
+	}
+	if got := Micros(1250 * time.Nanosecond); got != 1.3 {
+		t.Errorf("Micros(1.25µs) = %v, want 1.3", got)
+	}
+	if got := Tenths(49999.96); got != 50000 {
+		t.Errorf("Tenths(49999.96) = %v, want 50000", got)
+	}
+}
