@@ -30,7 +30,18 @@ export const FAULTS = [
   'testing-compression-unchecked',
 ] as const;
 
-export type Fault = (typeof FAULTS)[number];
+/**
+ * Whole-process misbehaviours for the runner's own robustness tests (TS server only): they break
+ * the server, not a case.
+ */
+export const PROCESS_FAULTS = [
+  /** LotsOfReplies sends its first reply, then the process exits with code 70. */
+  'crash-mid-stream',
+  /** LotsOfReplies sends its first reply, then the process stops itself (SIGSTOP): it hangs. */
+  'hang-mid-stream',
+] as const;
+
+export type Fault = (typeof FAULTS)[number] | (typeof PROCESS_FAULTS)[number];
 
 export type Faults = ReadonlySet<Fault>;
 
@@ -41,8 +52,8 @@ export function parseFaults(list: string): Faults {
   const names = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const faults = new Set<Fault>();
   for (const name of names) {
-    if (!(FAULTS as readonly string[]).includes(name)) {
-      throw new Error(`unknown fault "${name}"; known faults: ${FAULTS.join(', ')}`);
+    if (![...FAULTS, ...PROCESS_FAULTS].includes(name as Fault)) {
+      throw new Error(`unknown fault "${name}"; known faults: ${[...FAULTS, ...PROCESS_FAULTS].join(', ')}`);
     }
     faults.add(name as Fault);
   }

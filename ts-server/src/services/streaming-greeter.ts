@@ -6,6 +6,20 @@ import { rpcError } from '../status.js';
 
 export const MAX_REPLIES = 10_000;
 
+/** The runner's robustness faults: one reply goes out, then the whole process exits or hangs. */
+function breakMidStream(call: { write(reply: HelloReply, cb: () => void): boolean }, name: string, faults: Faults): void {
+  call.write({ message: `Hello, ${name}! #1` }, () => {
+    setTimeout(() => {
+      if (faults.has('crash-mid-stream')) {
+        process.stderr.write('crash-mid-stream: exiting in the middle of LotsOfReplies\n');
+        process.exit(70);
+      }
+      process.stderr.write('hang-mid-stream: stopping in the middle of LotsOfReplies\n');
+      process.kill(process.pid, 'SIGSTOP');
+    }, 50);
+  });
+}
+
 /** helloworld.StreamingGreeter (seed 004): the three streaming shapes. */
 export function streamingGreeterHandlers(faults: Faults): StreamingGreeterHandlers {
   return {
@@ -15,6 +29,7 @@ export function streamingGreeterHandlers(faults: Faults): StreamingGreeterHandle
         call.emit('error', rpcError(status.INVALID_ARGUMENT, `count must be in 0..${MAX_REPLIES}, got ${count}`));
         return;
       }
+      if (faults.has('crash-mid-stream') || faults.has('hang-mid-stream')) return breakMidStream(call, name, faults);
       const sent = faults.has('stream-truncate') ? Math.max(0, count - 1) : count;
       for (let i = 1; i <= sent; i++) call.write({ message: `Hello, ${name}! #${i}` });
       call.end();
