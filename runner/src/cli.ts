@@ -42,6 +42,7 @@ interface Options {
   shard?: string;
   baseline?: string;
   updateBaseline?: boolean;
+  batch: boolean;
 }
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -116,6 +117,7 @@ async function main(): Promise<number> {
     .option('--docker-base <image>', 'with --launcher docker: base image of every Dockerfile instead of the official images (see ci/docker/offline-base.sh)')
     .option('--out <dir>', 'where reports and logs go', join(root, 'reports'))
     .option('--jobs <n>', 'servers run at once', intIn(1, 64), defaultJobs())
+    .option('--no-batch', 'one client process per case for every implementation (batching off, to compare)')
     .option('--retries <n>', 'run a failed cell again up to N times (listed flaky cells: at least 2)', intIn(0, 10), 0)
     .option('--fail-on-flaky', 'a cell that passed only on a retry fails the run')
     .option('--shard <i/n>', 'run only the i-th of n slices of the sorted plan (merge them with `matrix merge`)')
@@ -142,6 +144,7 @@ async function main(): Promise<number> {
     ...(o.serverFault ? { serverFault: o.serverFault } : {}),
     ...(o.clientFault ? { clientFault: o.clientFault } : {}),
     retries: o.retries,
+    ...(o.batch ? {} : { noBatch: true }),
     launcher: o.launcher as 'process' | 'docker',
     ...(o.dockerBase ? { dockerBase: o.dockerBase } : {}),
     reporters: [terminalReporter(), jsonReporter(outDir), junitReporter(outDir), markdownReporter(outDir), htmlReporter(outDir, root)],

@@ -61,6 +61,8 @@ const Implementation = z.strictObject({
   version_file: z.string().min(1).optional(),
   /** The peer takes the self-test's --fault (server) and --client_fault (client) flags. */
   self_test: z.boolean().default(false),
+  /** The client has the load mode of `npm run bench` (--bench=unary,server_streaming). */
+  bench: z.boolean().default(false),
   /** Per transport, flags that replace the transport's own (for peers with other flag names). */
   transport_args: z.record(z.string(), TransportArgs).default({}),
 });
@@ -93,6 +95,22 @@ const KnownFailure = z.strictObject({
   reference: z.string().min(1).optional(),
 });
 
+const ms = (fallback: number) => z.number().int().min(1).max(3_600_000).default(fallback);
+
+/** How long the runner waits for peers before it calls them hung (milliseconds). */
+const Timeouts = z.strictObject({
+  /** From a server's start to its listening line (or, with a chosen port, to its exit). */
+  server_start_ms: ms(30_000),
+  /** From listening to SERVING on the health service (or accepting connections). */
+  ready_ms: ms(15_000),
+  /** A client's start-up, added to the deadline of its first case. */
+  client_start_ms: ms(10_000),
+  /** Each case of a client: no result within this long and the client is killed. */
+  case_ms: ms(10_000),
+  /** A health check after a failed case: no answer within this long and the server is hung. */
+  health_check_ms: ms(2_000),
+});
+
 const MatrixSchema = z.strictObject({
   implementations: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'), Implementation),
   suites: z.record(z.string().min(1), Suite),
@@ -100,12 +118,14 @@ const MatrixSchema = z.strictObject({
   known_failures: z.array(KnownFailure).default([]),
   /** Cells that fail now and then for a known reason: retried, and reported as flaky when a retry passes. */
   flaky: z.array(KnownFailure).default([]),
+  timeouts: Timeouts.default(Timeouts.parse({})),
 });
 
 export type Implementation = z.infer<typeof Implementation>;
 export type Build = z.infer<typeof Build>;
 export type KnownFailure = z.infer<typeof KnownFailure>;
 export type DockerImage = z.infer<typeof DockerImage>;
+export type Timeouts = z.infer<typeof Timeouts>;
 
 export interface CaseSpec {
   suite: string;
@@ -128,6 +148,7 @@ export interface Matrix {
   transports: Record<string, z.infer<typeof Transport>>;
   knownFailures: KnownFailure[];
   flaky: KnownFailure[];
+  timeouts: Timeouts;
 }
 
 /** A problem with the user's input: printed as is, exit code 2. */
@@ -234,7 +255,7 @@ export function parseMatrix(text: string, file: string): Matrix {
       },
     ]),
   );
-  return { file, implementations: m.implementations, suites, transports: m.transports, knownFailures: m.known_failures, flaky: m.flaky };
+  return { file, implementations: m.implementations, suites, transports: m.transports, knownFailures: m.known_failures, flaky: m.flaky, timeouts: m.timeouts };
 }
 
 export function loadMatrix(file: string): Matrix {

@@ -9,12 +9,12 @@ import { join, relative } from 'node:path';
 import pLimit from 'p-limit';
 import type { BuildOutcome } from './build.js';
 import type { Matrix } from './config.js';
-import { StartError, type Launcher, type ServerHandle } from './launcher/launcher.js';
+import { StartError, type ClientRun, type Launcher, type ServerHandle } from './launcher/launcher.js';
 import { logTail } from './launcher/output.js';
 import type { Cell, ServerGroup } from './plan.js';
 import { unusedPort } from '../../ts-common/src/net.js';
-import { serverInfo, waitServing, waitTcp, type ProbeTls } from './probe.js';
-import { classify, flakyFor, type CellResult, type ImplementationInfo, type Outcome } from './results.js';
+import { HealthProbe, serverInfo, waitServing, waitTcp, type ProbeTls } from './probe.js';
+import { classify, flakyFor, type CellResult, type ImplementationInfo, type Outcome, type Timings } from './results.js';
 
 export interface ExecuteOptions {
   matrix: Matrix;
@@ -33,18 +33,17 @@ export interface ExecuteOptions {
   /** Filled in as servers report their library (owned by the caller, so partial results have it). */
   implementations?: Record<string, ImplementationInfo>;
   onCell?: (result: CellResult) => void;
+  /** --no-batch: one client process per case, whatever the client can do. */
+  noBatch?: boolean;
+  /** Where the time goes, summed over every peer (owned by the caller, like implementations). */
+  timings?: Timings;
 }
 
 export interface Execution {
   cells: CellResult[];
   implementations: Record<string, ImplementationInfo>;
+  timings: Timings;
 }
-
-const SERVER_START_TIMEOUT_MS = 30_000;
-const HEALTH_TIMEOUT_MS = 15_000;
-/** A client gets this long to start, plus CASE_BUDGET_MS per case (each RPC has a 5 s deadline). */
-const CLIENT_BASE_MS = 10_000;
-const CASE_BUDGET_MS = 10_000;
 
 interface ClientCaseLine {
   case: string;
@@ -69,20 +68,82 @@ export async function execute(groups: ServerGroup[], options: ExecuteOptions): P
   for (const [name, impl] of Object.entries(options.matrix.implementations)) {
     implementations[name] = { language: impl.language, library: impl.library, version: null };
   }
+  const timings = options.timings ?? emptyTimings();
   const record = (cell: Cell, outcome: Outcome) => {
     const result = classify(cell, outcome, options.matrix.knownFailures);
     cells.push(result);
     options.onCell?.(result);
   };
   const limit = pLimit(Math.max(1, options.jobs));
-  await Promise.all(groups.map((group) => limit(() => runGroup(group, options, record, implementations))));
-  return { cells, implementations };
+  await Promise.all(groups.map((group) => limit(() => runGroup(group, { ...options, timings }, record, implementations))));
+  return { cells, implementations, timings };
 }
 
-type Record_ = (cell: Cell, outcome: Outcome) => void;
+export const emptyTimings = (): Timings => ({ serverStarts: 0, serverStartMs: 0, clientRuns: 0, clientMs: 0, caseMs: 0 });
 
-async function runGroup(group: ServerGroup, options: ExecuteOptions, record: Record_, impls: Record<string, ImplementationInfo>): Promise<void> {
-  const { matrix, launcher, root } = options;
+type Record_ = (cell: Cell, outcome: Outcome) => void;
+type GroupOptions = ExecuteOptions & { timings: Timings };
+
+/**
+ * A running server as the executor sees it: up, or down for a reason (it exited, or it stopped
+ * answering its health checks). Once down, every cell still to run against it fails at once.
+ */
+class ServerWatch {
+  private reason: string | undefined;
+  private readonly listeners = new Set<() => void>();
+  private checking: Promise<void> | undefined;
+
+  constructor(
+    readonly handle: ServerHandle,
+    private readonly name: string,
+    private readonly logFile: string,
+    private readonly health: HealthProbe | undefined,
+    private readonly healthCheckMs: number,
+  ) {
+    void handle.exited.then((how) => this.markDown(`server ${name} ${how} during the run`));
+  }
+
+  /** Why the server is down, with its log tail; undefined while it is up. */
+  down(): string | undefined {
+    return this.reason === undefined ? undefined : `${this.reason}\n${logTail(this.logFile)}`;
+  }
+
+  /** Calls `fn` once the server goes down; returns the unsubscribe function. */
+  onDown(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** After a failed case: is the server still answering? (One check at a time.) */
+  check(): Promise<void> {
+    if (!this.health || this.reason !== undefined) return Promise.resolve();
+    this.checking ??= this.health.check(this.healthCheckMs).then((answer) => {
+      this.checking = undefined;
+      if (answer !== undefined && this.handle.running()) {
+        this.markDown(`server ${this.name} stopped answering: its health check got no SERVING reply within ${this.healthCheckMs} ms (${answer})`);
+      }
+    });
+    return this.checking;
+  }
+
+  /** Waits for a check in flight, so a hung server is known before the next client starts. */
+  async settled(): Promise<void> {
+    await this.checking;
+  }
+
+  private markDown(reason: string): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    for (const fn of this.listeners) fn();
+  }
+
+  close(): void {
+    this.health?.close();
+  }
+}
+
+async function runGroup(group: ServerGroup, options: GroupOptions, record: Record_, impls: Record<string, ImplementationInfo>): Promise<void> {
+  const { matrix } = options;
   const allCells = group.pairings.flatMap((p) => p.cells);
   const failAll = (cellsToFail: Cell[], error: string, log?: string) => {
     for (const cell of cellsToFail) record(cell, { passed: false, durationMs: 0, error, ...(log ? { log } : {}) });
@@ -92,54 +153,80 @@ async function runGroup(group: ServerGroup, options: ExecuteOptions, record: Rec
 
   const groupDir = join(options.logDir, ...group.id.split('/'));
   const serverLog = join(groupDir, 'server.log');
-  const serverRel = relative(root, serverLog);
+  const serverRel = relative(options.root, serverLog);
   const impl = matrix.implementations[group.server]!;
-  const transport = transportArgs(matrix, group.server, group.transport);
-  const port = impl.listening === 'port' ? await unusedPort() : undefined;
-  const args = [`--port=${port ?? 0}`, ...transport.server_args, ...group.serverArgs, ...(options.serverFault ? [`--fault=${options.serverFault}`] : [])];
-
+  const probeTls = tlsOf(transportArgs(matrix, group.server, group.transport).client_args);
+  const started = performance.now();
   let server: ServerHandle;
   try {
-    server = await launcher.startServer({
-      impl: group.server,
-      command: impl.server!,
-      args,
-      logFile: serverLog,
-      startTimeoutMs: SERVER_START_TIMEOUT_MS,
-      ...(port !== undefined ? { port } : {}),
-    });
+    server = await startReady(group, options, serverLog, probeTls);
   } catch (err) {
-    const why = err instanceof StartError ? err.message : String(err);
-    return failAll(allCells, `server ${group.server} failed to start: ${why}`, serverRel);
+    return failAll(allCells, `server ${group.server} ${(err as Error).message}`, serverRel);
+  } finally {
+    options.timings.serverStarts++;
+    options.timings.serverStartMs += performance.now() - started;
   }
-  const probeTls = tlsOf(transport.client_args);
+  const health = impl.readiness === 'health' ? new HealthProbe(server.host, server.port, probeTls) : undefined;
+  const watch = new ServerWatch(server, group.server, serverLog, health, matrix.timeouts.health_check_ms);
   try {
-    try {
-      if (impl.readiness === 'tcp') await waitTcp(server.host, server.port, HEALTH_TIMEOUT_MS, server.running);
-      else await waitServing(server.host, server.port, HEALTH_TIMEOUT_MS, probeTls, server.running);
-    } catch (err) {
-      return failAll(allCells, `server ${group.server} is not ready: ${(err as Error).message}\n${logTail(serverLog)}`, serverRel);
-    }
     impls[group.server] = await identify(group.server, impl, server, probeTls, options.root);
     for (const pairing of group.pairings) {
-      if (!server.running()) {
-        failAll(pairing.cells, `server ${group.server} is gone: ${await server.exited}\n${logTail(serverLog)}`, serverRel);
-        continue;
-      }
-      await runPairing(pairing.client, pairing.cells, server, { ...options, groupDir }, record);
+      const down = watch.down();
+      if (down) failAll(pairing.cells, down, serverRel);
+      else await runPairing(pairing.client, pairing.cells, watch, { ...options, groupDir }, record);
     }
   } finally {
+    watch.close();
     await server.stop();
   }
 }
 
-async function runPairing(
-  client: string,
-  cells: Cell[],
-  server: ServerHandle,
-  options: ExecuteOptions & { groupDir: string },
-  record: Record_,
-): Promise<void> {
+const PORT_TAKEN = /address already in use|EADDRINUSE/i;
+
+/**
+ * Starts a group's server and waits until it is ready; throws with the reason and log tail.
+ * A server that takes its port from the runner is started again on another port when the one
+ * picked was taken meanwhile (another run on the same machine).
+ */
+export async function startReady(
+  group: Pick<ServerGroup, 'server' | 'transport' | 'serverArgs'>,
+  options: Pick<ExecuteOptions, 'matrix' | 'launcher' | 'serverFault'>,
+  logFile: string,
+  probeTls: ProbeTls | undefined,
+): Promise<ServerHandle> {
+  const { matrix, launcher } = options;
+  const impl = matrix.implementations[group.server]!;
+  const { timeouts } = matrix;
+  const extra = [...transportArgs(matrix, group.server, group.transport).server_args, ...group.serverArgs, ...(options.serverFault ? [`--fault=${options.serverFault}`] : [])];
+  for (let attempt = 1; ; attempt++) {
+    const port = impl.listening === 'port' ? await unusedPort() : undefined;
+    let server: ServerHandle;
+    try {
+      server = await launcher.startServer({
+        impl: group.server,
+        command: impl.server!,
+        args: [`--port=${port ?? 0}`, ...extra],
+        logFile,
+        startTimeoutMs: timeouts.server_start_ms,
+        ...(port !== undefined ? { port } : {}),
+      });
+    } catch (err) {
+      throw new Error(`failed to start: ${err instanceof StartError ? err.message : String(err)}`);
+    }
+    try {
+      if (impl.readiness === 'tcp') await waitTcp(server.host, server.port, timeouts.ready_ms, server.running);
+      else await waitServing(server.host, server.port, timeouts.ready_ms, probeTls, server.running);
+      return server;
+    } catch (err) {
+      await server.stop();
+      const tail = logTail(logFile);
+      if (port !== undefined && attempt < 3 && PORT_TAKEN.test(tail)) continue;
+      throw new Error(`is not ready: ${(err as Error).message}\n${tail}`);
+    }
+  }
+}
+
+async function runPairing(client: string, cells: Cell[], server: ServerWatch, options: GroupOptions & { groupDir: string }, record: Record_): Promise<void> {
   const clientBuild = options.builds.get(client);
   if (clientBuild?.status === 'failed') {
     for (const cell of cells) record(cell, { passed: false, durationMs: 0, error: `client ${client}: ${clientBuild.error}` });
@@ -148,7 +235,8 @@ async function runPairing(
   // A failed cell is run again up to its retries: --retries, and at least 2 for a listed flaky cell.
   const retriesOf = (cell: Cell) => (flakyFor(cell.id, options.matrix.flaky) ? Math.max(options.retries ?? 0, 2) : (options.retries ?? 0));
   const outcomes = await runAttempt(client, cells, server, options, 1);
-  let again = cells.filter((c) => !outcomes.get(c.case)!.passed && retriesOf(c) > 0);
+  const retryable = (c: Cell, attempt: number) => !outcomes.get(c.case)!.passed && retriesOf(c) >= attempt && server.down() === undefined;
+  let again = cells.filter((c) => retryable(c, 1));
   for (let attempt = 2; again.length > 0; attempt++) {
     const retried = await runAttempt(client, again, server, options, attempt);
     for (const cell of again) {
@@ -156,56 +244,114 @@ async function runPairing(
       const now = retried.get(cell.case)!;
       outcomes.set(cell.case, { ...now, attempts: attempt, ...(now.passed ? { firstError: first.firstError ?? first.error ?? '' } : {}) });
     }
-    again = again.filter((c) => !outcomes.get(c.case)!.passed && retriesOf(c) >= attempt);
+    again = again.filter((c) => retryable(c, attempt));
   }
   for (const cell of cells) record(cell, outcomes.get(cell.case)!);
 }
 
-/** One attempt at some cells of a pairing: one client process per batch; an outcome per case. */
-async function runAttempt(
-  client: string,
-  cells: Cell[],
-  server: ServerHandle,
-  options: ExecuteOptions & { groupDir: string },
-  attempt: number,
-): Promise<Map<string, Outcome>> {
-  const { matrix, launcher, root } = options;
-  const impl = matrix.implementations[client]!;
-  const transport = transportArgs(matrix, client, cells[0]!.transport);
-  const baseArgs = [
-    `--server_host=${server.host}`,
-    `--server_port=${server.port}`,
-    ...transport.client_args,
-    ...(options.clientFault ? [`--client_fault=${options.clientFault}`] : []),
-  ];
+/**
+ * One attempt at some cells of a pairing: one client process for them all (a batch client), or
+ * one per case. A batch client that dies or hangs after reporting some cases is blamed for the
+ * case in flight only: the cases after it run in a fresh process.
+ */
+async function runAttempt(client: string, cells: Cell[], server: ServerWatch, options: GroupOptions & { groupDir: string }, attempt: number): Promise<Map<string, Outcome>> {
+  const impl = options.matrix.implementations[client]!;
   const suffix = attempt > 1 ? `.attempt${attempt}` : '';
+  const oneByOne = !impl.batch || options.noBatch === true;
   const outcomes = new Map<string, Outcome>();
-  const batches = impl.batch ? [cells] : cells.map((c) => [c]);
-  for (const batch of batches) {
-    const batchLog = impl.batch ? join(options.groupDir, `client-${client}${suffix}.log`) : join(options.groupDir, `client-${client}`, `${batch[0]!.case}${suffix}.log`);
-    const log = relative(root, batchLog);
-    const pending = new Set(batch.map((c) => c.case));
-    const run = await launcher.runClient({
-      impl: client,
-      command: impl.client!,
-      args: [...baseArgs, `--test_case=${batch.map((c) => c.case).join(',')}`],
-      logFile: batchLog,
-      timeoutMs: CLIENT_BASE_MS + CASE_BUDGET_MS * batch.length,
-      onLine: (line) => {
-        const reported = parseCaseLine(line);
-        if (!reported || !pending.delete(reported.case)) return;
-        outcomes.set(reported.case, { passed: reported.status === 'passed', durationMs: reported.ms ?? 0, log, ...(reported.error ? { error: reported.error } : {}) });
-      },
-    });
-    if (pending.size === 0) continue;
-    const why = unreportedReason(run, server, batch.length === 1 && !impl.batch);
-    const tail = logTail(batchLog);
-    for (const name of pending) {
-      const passed = why === undefined;
-      outcomes.set(name, { passed, durationMs: run.ms / batch.length, log, ...(passed ? {} : { error: `${why}\n${tail}` }) });
+  const queue: Cell[][] = oneByOne ? cells.map((c) => [c]) : [cells];
+  for (let part = 1; queue.length > 0; part++) {
+    const batch = queue.shift()!;
+    const logFile = oneByOne
+      ? join(options.groupDir, `client-${client}`, `${batch[0]!.case}${suffix}.log`)
+      : join(options.groupDir, `client-${client}${suffix}${part > 1 ? `.part${part}` : ''}.log`);
+    const log = relative(options.root, logFile);
+    const down = server.down();
+    if (down) {
+      for (const cell of batch) outcomes.set(cell.case, { passed: false, durationMs: 0, log: relative(options.root, join(options.groupDir, 'server.log')), error: down });
+      continue;
     }
+    const run = await runClient(client, batch, server, options, logFile);
+    // A case that failed while its server went down: the server's reason and log tail say why.
+    const serverDown = server.down();
+    for (const [name, o] of run.reported) outcomes.set(name, { ...o, log, ...(!o.passed && serverDown ? { error: `${o.error ?? ''}\n${serverDown}` } : {}) });
+    const pending = batch.filter((c) => !run.reported.has(c.case));
+    if (pending.length === 0) continue;
+    const why = serverDown ?? (run.why === undefined ? undefined : `${run.why}\n${logTail(logFile)}`);
+    const share = run.ms / batch.length;
+    if (why === undefined) {
+      for (const cell of pending) outcomes.set(cell.case, { passed: true, durationMs: share, log });
+      continue;
+    }
+    const resume = !oneByOne && run.reported.size > 0 && pending.length > 1 && serverDown === undefined;
+    for (const cell of resume ? pending.slice(0, 1) : pending) outcomes.set(cell.case, { passed: false, durationMs: share, log, error: why });
+    if (resume) queue.unshift(pending.slice(1));
   }
   return outcomes;
+}
+
+interface ClientResult {
+  reported: Map<string, Outcome>;
+  /** Why the unreported cases have no result; undefined: they passed (exit-code-only client, exit 0). */
+  why: string | undefined;
+  ms: number;
+}
+
+/**
+ * Runs one client process on some cases. Deadlines are per case: the first result is due
+ * client_start_ms + case_ms after the start, each next one case_ms after the previous; a client
+ * that misses one is killed. A failed case makes the runner check that the server still answers.
+ */
+async function runClient(client: string, batch: Cell[], server: ServerWatch, options: GroupOptions, logFile: string): Promise<ClientResult> {
+  const { matrix, launcher, timings } = options;
+  const { timeouts } = matrix;
+  const impl = matrix.implementations[client]!;
+  const transport = transportArgs(matrix, client, batch[0]!.transport);
+  const reported = new Map<string, Outcome>();
+  const controller = new AbortController();
+  let killedFor: string | undefined;
+  const kill = (why: string) => {
+    killedFor ??= why;
+    controller.abort();
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const inFlight = batch.find((c) => !reported.has(c.case))?.case;
+      kill(`no result for case ${inFlight} within ${ms} ms (timeouts in matrix.yaml: client_start_ms ${timeouts.client_start_ms}, case_ms ${timeouts.case_ms})`);
+      void server.check();
+    }, ms);
+  };
+  arm(timeouts.client_start_ms + timeouts.case_ms);
+  const unsubscribe = server.onDown(() => kill('its server went down'));
+  const run = await launcher.runClient({
+    impl: client,
+    command: impl.client!,
+    args: [
+      `--server_host=${server.handle.host}`,
+      `--server_port=${server.handle.port}`,
+      ...transport.client_args,
+      ...(options.clientFault ? [`--client_fault=${options.clientFault}`] : []),
+      `--test_case=${batch.map((c) => c.case).join(',')}`,
+    ],
+    logFile,
+    signal: controller.signal,
+    onLine: (line) => {
+      const got = parseCaseLine(line);
+      if (!got || reported.has(got.case) || !batch.some((c) => c.case === got.case)) return;
+      reported.set(got.case, { passed: got.status === 'passed', durationMs: got.ms ?? 0, ...(got.error ? { error: got.error } : {}) });
+      timings.caseMs += got.ms ?? 0;
+      arm(timeouts.case_ms);
+      if (got.status === 'failed') void server.check();
+    },
+  });
+  clearTimeout(timer);
+  unsubscribe();
+  await server.settled();
+  timings.clientRuns++;
+  timings.clientMs += run.ms;
+  return { reported, ms: run.ms, why: unreportedReason(run, killedFor, !impl.batch) };
 }
 
 /** The flags of a transport for one implementation: its own override, or the transport's. */
@@ -248,10 +394,9 @@ async function identify(name: string, impl: Matrix['implementations'][string], s
  * Why a case has no JSON line. A one-case client that follows only the upstream contract reports
  * through its exit code alone: 0 is a pass (undefined here).
  */
-function unreportedReason(run: { exitCode: number | undefined; signal: string | undefined; timedOut: boolean; ms: number }, server: ServerHandle, exitCodeOnly: boolean): string | undefined {
-  if (run.timedOut) return `client killed after ${run.ms} ms: it exceeded its time limit`;
+function unreportedReason(run: ClientRun, killedFor: string | undefined, exitCodeOnly: boolean): string | undefined {
+  if (run.aborted && killedFor) return `client killed after ${run.ms} ms: ${killedFor}`;
   if (exitCodeOnly && run.exitCode === 0) return undefined;
-  if (!server.running()) return 'the server exited during the run';
   if (run.signal) return `client killed by ${run.signal} before reporting this case`;
   return `client exited with code ${run.exitCode} without reporting this case`;
 }

@@ -7,7 +7,6 @@ import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { hostPort } from '../../ts-common/src/cli.js';
-import type { HealthCheckResponse__Output } from '../../ts-common/src/generated/grpc/health/v1/HealthCheckResponse.js';
 import type { ServerInfoReply__Output } from '../../ts-common/src/generated/interop/ServerInfoReply.js';
 import { repoRoot } from '../../ts-common/src/paths.js';
 import { loadProtos } from '../../ts-common/src/proto.js';
@@ -31,29 +30,49 @@ function dial(tls: ProbeTls | undefined): { credentials: grpc.ChannelCredentials
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
+/** One channel to a server's grpc.health.v1 service, for repeated checks. */
+export class HealthProbe {
+  private readonly client: ReturnType<typeof healthClient>;
+
+  constructor(host: string, port: number, tls?: ProbeTls) {
+    this.client = healthClient(host, port, tls);
+  }
+
+  /** Check(""): undefined when SERVING, else what came back (or did not) within `timeoutMs`. */
+  check(timeoutMs: number): Promise<string | undefined> {
+    return new Promise((resolve) =>
+      this.client.Check({ service: '' }, { deadline: Date.now() + timeoutMs }, (err, res) => {
+        if (err || !res) resolve((err as grpc.ServiceError | null)?.details || String(err ?? 'no reply'));
+        else resolve(res.status === 'SERVING' ? undefined : `status ${res.status}`);
+      }),
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+function healthClient(host: string, port: number, tls: ProbeTls | undefined) {
+  const { credentials, options } = dial(tls);
+  return new (loadProtos().grpc.health.v1.Health)(hostPort(host, port), credentials, options);
+}
+
 /** Polls Health/Check("") until SERVING or `timeoutMs`; throws with the last answer. */
 export async function waitServing(host: string, port: number, timeoutMs: number, tls?: ProbeTls, alive: () => boolean = () => true): Promise<void> {
-  const p = loadProtos();
-  const { credentials, options } = dial(tls);
-  const client = new p.grpc.health.v1.Health(hostPort(host, port), credentials, options);
+  const probe = new HealthProbe(host, port, tls);
   const until = Date.now() + timeoutMs;
   let last = 'no answer';
   try {
     while (Date.now() < until) {
       if (!alive()) throw new Error('the server exited before it was serving');
-      try {
-        const reply = await new Promise<HealthCheckResponse__Output>((resolve, reject) =>
-          client.Check({ service: '' }, { deadline: Math.min(until, Date.now() + 1000) }, (err, res) => (err || !res ? reject(err) : resolve(res))),
-        );
-        if (reply.status === 'SERVING') return;
-        last = `status ${reply.status}`;
-      } catch (err) {
-        last = (err as grpc.ServiceError).details ?? String(err);
-      }
+      const answer = await probe.check(Math.max(1, Math.min(until - Date.now(), 1000)));
+      if (answer === undefined) return;
+      last = answer;
       await sleep(100);
     }
   } finally {
-    client.close();
+    probe.close();
   }
   throw new Error(`health check did not report SERVING within ${timeoutMs} ms (last: ${last})`);
 }

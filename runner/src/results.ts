@@ -29,6 +29,25 @@ export interface Results {
   durationMs: number;
   implementations: Record<string, ImplementationInfo>;
   cells: CellResult[];
+  /** Where the time went (absent in results written before it existed, and in merged shards). */
+  timings?: Timings;
+}
+
+/**
+ * Time summed over every peer of a run (peers run in parallel, so sums can exceed the wall time).
+ * Client time includes its cases; what is left is start-up and exit.
+ */
+export interface Timings {
+  /** Checking (and, when stale, running) the builds or image builds. */
+  buildMs?: number;
+  serverStarts: number;
+  /** From starting a server to its first SERVING health check. */
+  serverStartMs: number;
+  clientRuns: number;
+  /** Client processes from start to exit. */
+  clientMs: number;
+  /** The cases themselves, as the clients measured them (RPCs and checks). */
+  caseMs: number;
 }
 
 /** A raw outcome, before known failures are applied. */

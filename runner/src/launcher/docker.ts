@@ -37,8 +37,6 @@ interface Service {
   command?: string[];
 }
 
-
-
 export class DockerLauncher implements Launcher {
   readonly name = 'docker';
   private readonly services: Record<string, Service> = {};
@@ -105,7 +103,7 @@ export class DockerLauncher implements Launcher {
   }
 
   async runClient(spec: ClientSpec): Promise<ClientRun> {
-    if (this.closed) return { exitCode: undefined, signal: 'SIGTERM', timedOut: false, stdout: '', ms: 0 };
+    if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0 };
     const service = `client-${spec.impl}`;
     if (!this.services[service]) this.define(service, { image: this.image(spec.impl), network_mode: 'host', working_dir: '/app', init: true });
     const container = `${this.project}-client-${++this.serial}`;
@@ -116,11 +114,12 @@ export class DockerLauncher implements Launcher {
       stdout += `${line}\n`;
       spec.onLine?.(line);
     });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    let aborted = false;
+    const kill = () => {
+      aborted = true;
       void execa('docker', ['kill', container], { reject: false, stdin: 'ignore' });
-    }, spec.timeoutMs);
+    };
+    spec.signal.addEventListener('abort', kill, { once: true });
     let exitCode: number | undefined;
     try {
       const result = await compose.run(service, [...spec.command, ...spec.args], this.options({
@@ -135,9 +134,9 @@ export class DockerLauncher implements Launcher {
     } catch (err) {
       exitCode = (err as { exitCode?: number | null }).exitCode ?? undefined;
     }
-    clearTimeout(timer);
+    spec.signal.removeEventListener('abort', kill);
     await new Promise<void>((resolve) => log.end(`\n[runner] container exited with code ${exitCode}\n`, () => resolve()));
-    return { exitCode, signal: undefined, timedOut, stdout, ms: Math.round(performance.now() - started) };
+    return { exitCode, signal: undefined, aborted, stdout, ms: Math.round(performance.now() - started) };
   }
 
   /**

@@ -31,8 +31,8 @@ export interface ClientSpec {
   command: string[];
   args: string[];
   logFile: string;
-  /** The client (and everything it started) is killed after this long. */
-  timeoutMs: number;
+  /** When this aborts, the client (and everything it started) is killed. */
+  signal: AbortSignal;
   /** Called with every complete stdout line as it arrives. */
   onLine?: (line: string) => void;
 }
@@ -40,7 +40,8 @@ export interface ClientSpec {
 export interface ClientRun {
   exitCode: number | undefined;
   signal: string | undefined;
-  timedOut: boolean;
+  /** It was killed because `signal` aborted. */
+  aborted: boolean;
   stdout: string;
   ms: number;
 }

@@ -11,9 +11,6 @@ import { StartError, type ClientRun, type ClientSpec, type Launcher, type Server
 const STOP_GRACE_MS = 3000;
 const LOOPBACK = '127.0.0.1';
 
-
-
-
 interface Spawned {
   child: ResultPromise;
   pid: number;
@@ -97,7 +94,7 @@ export class ProcessLauncher implements Launcher {
   }
 
   async runClient(spec: ClientSpec): Promise<ClientRun> {
-    if (this.closed) return { exitCode: undefined, signal: 'SIGTERM', timedOut: false, stdout: '', ms: 0 };
+    if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0 };
     const started = performance.now();
     let stdout = '';
     const spawned = spawn(spec.command, spec.args, spec.logFile, this.root, (line) => {
@@ -105,19 +102,20 @@ export class ProcessLauncher implements Launcher {
       spec.onLine?.(line);
     });
     this.running.add(spawned);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    let aborted = false;
+    const kill = () => {
+      aborted = true;
       void this.stopSpawned(spawned);
-    }, spec.timeoutMs);
+    };
+    spec.signal.addEventListener('abort', kill, { once: true });
     const result = await spawned.child;
     await spawned.exited;
-    clearTimeout(timer);
+    spec.signal.removeEventListener('abort', kill);
     this.running.delete(spawned);
     return {
       exitCode: result.exitCode,
       signal: result.signal,
-      timedOut,
+      aborted,
       stdout,
       ms: Math.round(performance.now() - started),
     };
@@ -125,6 +123,7 @@ export class ProcessLauncher implements Launcher {
 
   private async stopSpawned(spawned: Spawned): Promise<void> {
     killGroup(spawned.pid, 'SIGTERM');
+    killGroup(spawned.pid, 'SIGCONT'); // a stopped (hung) process acts on SIGTERM only once resumed
     const force = setTimeout(() => killGroup(spawned.pid, 'SIGKILL'), STOP_GRACE_MS);
     await spawned.exited;
     clearTimeout(force);

@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import { isBad, type CellStatus, type Results } from '../results.js';
+import { isBad, type CellStatus, type Results, type Timings } from '../results.js';
 import { gridsOf } from './grid.js';
 import type { Reporter } from './reporter.js';
 
@@ -67,7 +67,20 @@ export function renderSummary(results: Results): string {
     .filter(([, i]) => i.version)
     .map(([name, i]) => `${name}=${i.library} ${i.version}`)
     .join(', ');
-  return `${results.cells.length} cells: ${parts.join(', ')} in ${(results.durationMs / 1000).toFixed(1)} s${versions ? `\nlibraries: ${versions}` : ''}\n`;
+  const t = results.timings;
+  const time = t ? `\ntime: ${renderTimings(t)}` : '';
+  return `${results.cells.length} cells: ${parts.join(', ')} in ${(results.durationMs / 1000).toFixed(1)} s${versions ? `\nlibraries: ${versions}` : ''}${time}\n`;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** "build 0.3 s · 42 server starts 12.1 s · 120 client processes 30.2 s (cases 20.0 s)" (summed over peers running in parallel) */
+export function renderTimings(t: Timings): string {
+  return [
+    ...(t.buildMs !== undefined ? [`build ${seconds(t.buildMs)}`] : []),
+    `${t.serverStarts} server starts ${seconds(t.serverStartMs)}`,
+    `${t.clientRuns} client processes ${seconds(t.clientMs)} (cases ${seconds(t.caseMs)})`,
+  ].join(' · ');
 }
 
 /** Progress while running (a counter on a terminal; failures as they happen), then grid and failures. */
