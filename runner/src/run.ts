@@ -1,12 +1,13 @@
 /**
  * One matrix run, stage by stage: config → plan → build → execute → results → reporters.
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { lock } from 'proper-lockfile';
 import { ensureBuilt } from './build.js';
-import { loadMatrix } from './config.js';
-import { execute } from './execute.js';
+import { ConfigError, loadMatrix } from './config.js';
+import { emptyTimings, execute } from './execute.js';
 import { checkDocker, ensureImages } from './images.js';
 import { installCleanup, isStopping } from './launcher/children.js';
 import { composeExecutable, DockerLauncher } from './launcher/docker.js';
@@ -14,7 +15,7 @@ import type { Launcher } from './launcher/launcher.js';
 import { ProcessLauncher } from './launcher/process.js';
 import { checkPatterns, groupByServer, planCells, type Selection } from './plan.js';
 import type { Reporter } from './reporters/reporter.js';
-import { globToRegExp, type CellResult, type Results } from './results.js';
+import { globToRegExp, type CellResult, type Results, type Timings } from './results.js';
 
 export interface RunOptions {
   root: string;
@@ -34,6 +35,42 @@ export interface RunOptions {
   launcher?: 'process' | 'docker';
   /** With docker: the base image for every Dockerfile (the offline base); absent: official images. */
   dockerBase?: string;
+  /** One client process per case, even for clients that can run a whole pairing. */
+  noBatch?: boolean;
+}
+
+/**
+ * One run at a time writes to an output folder (a second one gets a clear error), and one at a
+ * time builds (a second one waits): two runs at once on one machine never mix their files.
+ */
+async function claimOutDir(outDir: string): Promise<() => Promise<void>> {
+  mkdirSync(outDir, { recursive: true });
+  try {
+    return await lock(outDir, { lockfilePath: join(outDir, '.matrix.lock'), stale: 10_000, update: 2_000, realpath: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+    throw new ConfigError(`another matrix run is writing to ${outDir}; wait for it to finish, or give this run its own --out DIR`);
+  }
+}
+
+async function whileBuilding<T>(root: string, onProgress: ((line: string) => void) | undefined, build: () => Promise<T>): Promise<T> {
+  const dir = join(root, 'build');
+  mkdirSync(dir, { recursive: true });
+  const lockfilePath = join(dir, '.build.lock');
+  const options = { lockfilePath, stale: 10_000, update: 2_000, realpath: false };
+  let release: () => Promise<void>;
+  try {
+    release = await lock(dir, options);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+    onProgress?.('another run is building; waiting for it…');
+    release = await lock(dir, { ...options, retries: { retries: 1200, factor: 1, minTimeout: 500, maxTimeout: 500 } });
+  }
+  try {
+    return await build();
+  } finally {
+    await release();
+  }
 }
 
 export const defaultJobs = (): number => availableParallelism();
@@ -45,23 +82,40 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
   const cells = planCells(matrix, options.selection);
   const groups = groupByServer(matrix, cells);
   const logDir = join(options.outDir, 'logs');
+  const releaseOutDir = await claimOutDir(options.outDir);
+  try {
+    return await runClaimed(options, { startedAt, matrix, cells, groups, logDir });
+  } finally {
+    await releaseOutDir().catch(() => undefined);
+  }
+}
+
+async function runClaimed(
+  options: RunOptions,
+  { startedAt, matrix, cells, groups, logDir }: { startedAt: Date; matrix: ReturnType<typeof loadMatrix>; cells: ReturnType<typeof planCells>; groups: ReturnType<typeof groupByServer>; logDir: string },
+): Promise<Results> {
   rmSync(logDir, { recursive: true, force: true });
 
   const used = new Set(cells.flatMap((c) => [c.client, c.server]));
   const progress = options.onProgress ? { onProgress: options.onProgress } : {};
   let launcher: Launcher;
   let builds: Awaited<ReturnType<typeof ensureBuilt>>;
+  const timings = emptyTimings();
+  const buildStarted = performance.now();
   if (options.launcher === 'docker') {
     await checkDocker();
     const executable = await composeExecutable();
-    const images = await ensureImages(matrix, used, { root: options.root, logDir, ...(options.dockerBase ? { base: options.dockerBase } : {}), ...progress });
+    const images = await whileBuilding(options.root, options.onProgress, () =>
+      ensureImages(matrix, used, { root: options.root, logDir, ...(options.dockerBase ? { base: options.dockerBase } : {}), ...progress }),
+    );
     const tags = new Map([...images].flatMap(([impl, o]) => (o.tag ? [[impl, o.tag] as const] : [])));
     launcher = new DockerLauncher(options.root, tags, join(options.outDir, 'docker-compose.yml'), executable);
     builds = images;
   } else {
-    builds = await ensureBuilt(matrix, used, { root: options.root, logDir, ...progress });
+    builds = await whileBuilding(options.root, options.onProgress, () => ensureBuilt(matrix, used, { root: options.root, logDir, ...progress }));
     launcher = new ProcessLauncher(options.root);
   }
+  timings.buildMs = performance.now() - buildStarted;
 
   const collected: CellResult[] = [];
   const snapshot = (implementations: Results['implementations']): Results => ({
@@ -70,6 +124,7 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
     durationMs: Date.now() - startedAt.getTime(),
     implementations,
     cells: [...collected],
+    timings: roundTimings(timings),
   });
   const finish = async (results: Results) => {
     for (const r of options.reporters) await r.onEnd(results);
@@ -81,9 +136,11 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
   });
 
   for (const r of options.reporters) r.onBegin?.(cells.length);
-  await execute(groups, {
+  const executing = execute(groups, {
     matrix,
     implementations,
+    timings,
+    ...(options.noBatch ? { noBatch: true } : {}),
     launcher,
     root: options.root,
     logDir,
@@ -97,6 +154,14 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
       for (const r of options.reporters) r.onCell?.(result);
     },
   });
+  try {
+    await executing;
+  } catch (err) {
+    // A defect of the runner itself: the cells collected so far are still written.
+    await launcher.close();
+    if (!isStopping()) await finish(snapshot(implementations));
+    throw err;
+  }
   await launcher.close();
   // Report in plan order, whatever order the cells finished in.
   const order = new Map(cells.map((c, i) => [c.id, i]));
@@ -107,3 +172,5 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
   if (!isStopping()) await finish(results);
   return results;
 }
+
+const roundTimings = (t: Timings): Timings => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v as number)])) as unknown as Timings;
