@@ -1,10 +1,13 @@
 /**
- * A peer that crashes becomes failed cells with a reason and its log; the run goes on, writes its
- * results, and leaves no process behind.
+ * Whatever a peer does — crash at start or mid-stream, hang, never answer — it becomes failed
+ * cells with a reason and a log tail; the run goes on, writes its results, and leaves no process
+ * behind. Every run here carries a unique environment tag, which every process it starts
+ * inherits: after the run, no process on the machine may carry it.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
 import { repoRoot } from '../ts-common/src/paths.js';
 import type { Results } from '../runner/src/results.js';
@@ -13,30 +16,67 @@ const root = repoRoot();
 const TS_SERVER = '[node, build/ts/ts-server/src/main.js]';
 const TS_CLIENT = '[node, build/ts/ts-client/src/main.js]';
 
-async function runWith(implementations: string, args: string[] = [], extra = '', expectResults = true): Promise<{ exitCode: number | undefined; results: Results; output: string }> {
+/** Processes (pid: command line) that carry the tag in their environment. */
+function survivors(tag: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`MATRIX_TEST_TAG=${tag}`)) {
+        found.push(`${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' ')}`);
+      }
+    } catch {
+      // gone meanwhile, or not ours
+    }
+  }
+  return found;
+}
+
+const CASES = '[greeter_say_hello, helloworld_service]';
+
+function configFile(implementations: string, extra = '', cases = CASES): { dir: string; config: string } {
   const dir = mkdtempSync(join(tmpdir(), 'matrix-robust-'));
   const config = join(dir, 'matrix.yaml');
-  writeFileSync(
-    config,
-    `implementations:\n${implementations}\nsuites:\n  seeds:\n    cases: [greeter_say_hello, helloworld_service]\ntransports:\n  insecure: {}\n${extra}`,
-  );
-  const run = await execa('node', ['build/ts/runner/src/cli.js', '--config', config, '--out', join(dir, 'out'), ...args], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
-  if (!expectResults) return { exitCode: run.exitCode, results: { schema: 1, startedAt: '', durationMs: 0, implementations: {}, cells: [] }, output: run.all ?? '' };
+  writeFileSync(config, `implementations:\n${implementations}\nsuites:\n  seeds:\n    cases: ${cases}\ntransports:\n  insecure: {}\n${extra}`);
+  return { dir, config };
+}
+
+/** The CLI on a config; `tag` marks every process of the run. */
+function start(config: string, out: string, args: string[] = []) {
+  const tag = randomUUID();
+  const run = execa('node', ['build/ts/runner/src/cli.js', '--config', config, '--out', out, ...args], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1', MATRIX_TEST_TAG: tag } });
+  return { run, tag };
+}
+
+async function runWith(
+  implementations: string,
+  args: string[] = [],
+  extra = '',
+  expectResults = true,
+  cases = CASES,
+): Promise<{ exitCode: number | undefined; results: Results; output: string; ms: number; left: string[] }> {
+  const { dir, config } = configFile(implementations, extra, cases);
+  const began = Date.now();
+  const { run: running, tag } = start(config, join(dir, 'out'), args);
+  const run = await running;
+  const ms = Date.now() - began;
+  const left = survivors(tag);
+  if (!expectResults) return { exitCode: run.exitCode, results: { schema: 1, startedAt: '', durationMs: 0, implementations: {}, cells: [] }, output: run.all ?? '', ms, left };
   expect(run.exitCode === 0 || run.exitCode === 1 ? '' : run.all).toBe('');
   const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as Results;
-  return { exitCode: run.exitCode, results, output: run.all ?? '' };
+  return { exitCode: run.exitCode, results, output: run.all ?? '', ms, left };
 }
 
 const byId = (r: Results) => Object.fromEntries(r.cells.map((c) => [c.id, c]));
 
 describe('robustness', () => {
   it('a server that crashes at start fails its cells with its log; other servers still run', async () => {
-    const { exitCode, results } = await runWith(`  ts: {language: typescript, library: grpc-js, server: ${TS_SERVER}, client: ${TS_CLIENT}, batch: true}
+    const { exitCode, results, left } = await runWith(`  ts: {language: typescript, library: grpc-js, server: ${TS_SERVER}, client: ${TS_CLIENT}, batch: true}
   crashy: {language: sh, library: none, server: [sh, -c, "echo cannot bind, giving up >&2; exit 3"]}`);
     const cells = byId(results);
     expect(cells['ts→crashy/insecure/seeds/greeter_say_hello']).toMatchObject({ status: 'failed', error: expect.stringMatching(/failed to start: the server exited with code 3 before listening[\s\S]*cannot bind, giving up/) });
     expect(cells['ts→ts/insecure/seeds/greeter_say_hello']?.status).toBe('passed');
     expect(exitCode).toBe(1);
+    expect(left).toEqual([]);
   }, 60_000);
 
   it('a batch client that dies mid-run keeps the cases it reported and fails the rest', async () => {
@@ -93,11 +133,110 @@ describe('robustness', () => {
   }, 60_000);
 
   it('leaves no process behind, even one a server started in the background', async () => {
-    const marker = '301.25';
-    const { results } = await runWith(`  ts: {language: typescript, library: grpc-js, client: ${TS_CLIENT}, batch: true}
-  forking: {language: sh, library: none, server: [sh, -c, 'sleep ${marker} & exec node build/ts/ts-server/src/main.js "$@"', server]}`);
+    const { results, left } = await runWith(`  ts: {language: typescript, library: grpc-js, client: ${TS_CLIENT}, batch: true}
+  forking: {language: sh, library: none, server: [sh, -c, 'sleep 301.25 & exec node build/ts/ts-server/src/main.js "$@"', server]}`);
     expect(results.cells.every((c) => c.status === 'passed')).toBe(true);
-    const ps = await execa('ps', ['-eo', 'args']);
-    expect(ps.stdout.split('\n').filter((l) => l.includes(`sleep ${marker}`))).toEqual([]);
+    expect(left).toEqual([]);
   }, 60_000);
+
+  const TS = `  ts: {language: typescript, library: grpc-js, server: ${TS_SERVER}, client: ${TS_CLIENT}, batch: true}`;
+  const THREE = '[greeter_say_hello, stream_server, helloworld_service]';
+  const FAST = 'timeouts: {client_start_ms: 2000, case_ms: 3000, health_check_ms: 1000}\n';
+
+  it('a server that crashes mid-stream fails the case in flight and every cell after it; the other server still runs', async () => {
+    const { exitCode, results, left } = await runWith(`${TS}
+  crashing: {language: typescript, library: grpc-js, server: [node, build/ts/ts-server/src/main.js, --fault=crash-mid-stream]}`, [], FAST, true, THREE);
+    const cells = byId(results);
+    expect(cells['ts→crashing/insecure/seeds/greeter_say_hello']?.status).toBe('passed');
+    for (const name of ['stream_server', 'helloworld_service']) {
+      expect(cells[`ts→crashing/insecure/seeds/${name}`]).toMatchObject({ status: 'failed', error: expect.stringMatching(/server crashing exited with code 70 during the run[\s\S]*crash-mid-stream: exiting/) });
+    }
+    expect(results.cells.filter((c) => c.server === 'ts').map((c) => c.status)).toEqual(['passed', 'passed', 'passed']);
+    expect(exitCode).toBe(1);
+    expect(left).toEqual([]);
+  }, 60_000);
+
+  it('a server that stops answering fails its remaining cells without waiting out every deadline', async () => {
+    const { results, ms, left } = await runWith(`${TS}
+  hanging: {language: typescript, library: grpc-js, server: [node, build/ts/ts-server/src/main.js, --fault=hang-mid-stream]}
+  second: {language: typescript, library: grpc-js, client: ${TS_CLIENT}, batch: true}`, ['--jobs', '1'], FAST, true, THREE);
+    const cells = byId(results);
+    expect(cells['ts→hanging/insecure/seeds/greeter_say_hello']?.status).toBe('passed');
+    const hung = /server hanging stopped answering: its health check got no SERVING reply within 1000 ms[\s\S]*hang-mid-stream: stopping/;
+    expect(cells['ts→hanging/insecure/seeds/stream_server']).toMatchObject({ status: 'failed', error: expect.stringMatching(hung) });
+    expect(cells['ts→hanging/insecure/seeds/helloworld_service']).toMatchObject({ status: 'failed', error: expect.stringMatching(hung) });
+    // The second client does not even start against the hung server.
+    for (const name of ['greeter_say_hello', 'stream_server', 'helloworld_service']) {
+      expect(cells[`second→hanging/insecure/seeds/${name}`]).toMatchObject({ status: 'failed', error: expect.stringMatching(hung) });
+    }
+    expect(results.cells.filter((c) => c.server === 'ts').every((c) => c.status === 'passed')).toBe(true);
+    // One case deadline (3 s) and one health check (1 s), not a deadline per remaining cell.
+    expect(ms).toBeLessThan(20_000);
+    expect(left).toEqual([]);
+  }, 60_000);
+
+  it('a client that hangs is killed at the case deadline; the cases after it run in a fresh process', async () => {
+    const hangOn = `for c in $(echo "$*" | sed "s/.*--test_case=//" | tr , " "); do [ $c = stream_server ] && exec sleep 301.5; echo "{\\"case\\":\\"$c\\",\\"status\\":\\"passed\\",\\"ms\\":1}"; done`;
+    const { results, left } = await runWith(`${TS}
+  hangs: {language: sh, library: none, batch: true, client: [sh, -c, '${hangOn}', client]}`, [], FAST, true, THREE);
+    const cells = byId(results);
+    expect(cells['hangs→ts/insecure/seeds/greeter_say_hello']?.status).toBe('passed');
+    expect(cells['hangs→ts/insecure/seeds/stream_server']).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/client killed after \d+ ms: no result for case stream_server within 3000 ms[\s\S]*killed by SIGTERM/),
+    });
+    expect(cells['hangs→ts/insecure/seeds/helloworld_service']).toMatchObject({ status: 'passed', log: expect.stringMatching(/client-hangs\.part2\.log$/) });
+    expect(left).toEqual([]);
+  }, 60_000);
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s during a run stops every peer, writes the cells so far and exits 128+n', async (signal) => {
+    // A slow client keeps the run busy; the signal comes once its first case is in.
+    const slow = `for c in $(echo "$*" | sed "s/.*--test_case=//" | tr , " "); do echo "{\\"case\\":\\"$c\\",\\"status\\":\\"passed\\",\\"ms\\":1}"; sleep 30; done`;
+    const { dir, config } = configFile(`${TS}
+  slow: {language: sh, library: none, batch: true, client: [sh, -c, '${slow}', client]}`, 'timeouts: {case_ms: 60000}\n', THREE);
+    const out = join(dir, 'out');
+    const { run, tag } = start(config, out, ['--jobs', '1']);
+    const firstLog = join(out, 'logs', 'ts', 'insecure', 'client-slow.log');
+    for (let i = 0; i < 300 && !(existsSync(firstLog) && readFileSync(firstLog, 'utf8').includes('"case"')); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(survivors(tag).length).toBeGreaterThan(1); // the runner and its peers are running
+    run.kill(signal);
+    const result = await run;
+    expect(result.exitCode).toBe(signal === 'SIGINT' ? 130 : 143);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+    expect(results.cells.map((c) => `${c.id} ${c.status}`)).toEqual(expect.arrayContaining(['ts→ts/insecure/seeds/greeter_say_hello passed']));
+    expect(results.cells.find((c) => c.client === 'slow' && c.case === 'stream_server')).toBeUndefined();
+    expect(existsSync(join(out, 'junit.xml'))).toBe(true);
+    expect(survivors(tag)).toEqual([]);
+  }, 60_000);
+
+  it('--no-batch runs one client process per case, with the same results', async () => {
+    const batched = await runWith(TS, [], '', true, THREE);
+    const single = await runWith(TS, ['--no-batch'], '', true, THREE);
+    const statuses = (r: Results) => r.cells.map((c) => `${c.id} ${c.status}`);
+    expect(statuses(single.results)).toEqual(statuses(batched.results));
+    expect(batched.results.timings).toMatchObject({ clientRuns: 1, serverStarts: 1 });
+    expect(single.results.timings).toMatchObject({ clientRuns: 3, serverStarts: 1 });
+    expect(new Set(single.results.cells.map((c) => c.log)).size).toBe(3);
+  }, 60_000);
+
+  it('two runs at once: separate --out folders both complete; the same --out is refused with a clear error', async () => {
+    const a = configFile(TS, '', THREE);
+    const b = configFile(TS, '', THREE);
+    const first = start(a.config, join(a.dir, 'out'));
+    const second = start(b.config, join(b.dir, 'out'));
+    const [r1, r2] = await Promise.all([first.run, second.run]);
+    expect([r1.exitCode, r2.exitCode]).toEqual([0, 0]);
+    for (const dir of [a.dir, b.dir]) expect((JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as Results).cells).toHaveLength(3);
+
+    const slow = `sleep 5; for c in $(echo "$*" | sed "s/.*--test_case=//" | tr , " "); do echo "{\\"case\\":\\"$c\\",\\"status\\":\\"passed\\",\\"ms\\":1}"; done`;
+    const busy = configFile(`${TS}\n  slow: {language: sh, library: none, batch: true, client: [sh, -c, '${slow}', client]}`);
+    const shared = join(busy.dir, 'out');
+    const holder = start(busy.config, shared);
+    for (let i = 0; i < 300 && !existsSync(join(shared, '.matrix.lock')); i++) await new Promise((r) => setTimeout(r, 50));
+    const refused = await start(busy.config, shared).run;
+    expect(refused.exitCode).toBe(2);
+    expect(refused.all).toMatch(new RegExp(`another matrix run is writing to ${shared}; wait for it to finish, or give this run its own --out DIR`));
+    expect((await holder.run).exitCode).toBe(0);
+    expect(survivors(holder.tag)).toEqual([]);
+  }, 90_000);
 });
