@@ -82,7 +82,7 @@ export function checkToolchains(matrix: Matrix, impls: string[]): void {
   if (missing.length > 0) {
     throw new ConfigError(
       `missing toolchain:\n${missing.join('\n')}\n` +
-        'Install it, leave those implementations out (--clients/--servers), or run the peers in containers with --launcher docker.',
+        'Install what is missing, leave those implementations out (--clients/--servers), or run the peers in containers with --launcher docker.',
     );
   }
 }

@@ -149,6 +149,8 @@ export interface Matrix {
   knownFailures: KnownFailure[];
   flaky: KnownFailure[];
   timeouts: Timeouts;
+  /** `file:line` of a field, for messages about it (e.g. ['known_failures', 3, 'cell']). */
+  locate(path: ReadonlyArray<PropertyKey>): string;
 }
 
 /** A problem with the user's input: printed as is, exit code 2. */
@@ -187,6 +189,9 @@ function issueText(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: str
     const key = issue.keys[0] ?? '';
     return { path: [...issue.path, key], message: `unknown key "${key}"` };
   }
+  if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) {
+    return { path: [...issue.path], message: `missing (required: ${issue.expected})` };
+  }
   return { path: [...issue.path], message: issue.message };
 }
 
@@ -221,6 +226,43 @@ function crossCheck(m: z.infer<typeof MatrixSchema>): Array<{ path: PropertyKey[
       seen.set(name, suite);
     });
   }
+  problems.push(...patternProblems(m, 'known_failures'), ...patternProblems(m, 'flaky'));
+  return problems;
+}
+
+/**
+ * A known_failures or flaky cell pattern (`client→server/transport/suite/case`, with `*`, `**`
+ * and `{a,b}`) must have that shape, and every literal name in it must exist: a typo would
+ * otherwise never match and silently stop guarding.
+ */
+function patternProblems(m: z.infer<typeof MatrixSchema>, section: 'known_failures' | 'flaky'): Array<{ path: PropertyKey[]; message: string }> {
+  const problems: Array<{ path: PropertyKey[]; message: string }> = [];
+  const impls = Object.entries(m.implementations);
+  const cases = (suite: string) => Object.entries(m.suites).filter(([name]) => suite.includes('*') || suite.includes('{') || name === suite).flatMap(([, s]) => s.cases.map((c) => (typeof c === 'string' ? c : c.name)));
+  m[section].forEach((entry, i) => {
+    const path = [section, i, 'cell'];
+    if (entry.cell.includes('**')) return; // spans segments: only whether it matches a cell is checked
+    const [client, rest] = entry.cell.split('→');
+    const segments = rest?.split('/') ?? [];
+    if (client === undefined || rest === undefined || segments.length !== 4) {
+      problems.push({ path, message: `"${entry.cell}" is not a cell pattern: expected client→server/transport/suite/case (with *, ** or {a,b})` });
+      return;
+    }
+    const [server, transport, suite, name] = segments as [string, string, string, string];
+    const known: Array<[string, string, string[]]> = [
+      ['client', client, impls.filter(([, d]) => d.client).map(([n]) => n)],
+      ['server', server, impls.filter(([, d]) => d.server).map(([n]) => n)],
+      ['transport', transport, Object.keys(m.transports)],
+      ['suite', suite, Object.keys(m.suites)],
+      ['case', name, cases(suite)],
+    ];
+    for (const [what, segment, names] of known) {
+      if (segment.includes('*')) continue;
+      const wanted = /^\{.*\}$/.test(segment) ? segment.slice(1, -1).split(',') : [segment];
+      const unknown = wanted.filter((w) => !names.includes(w));
+      if (unknown.length > 0) problems.push({ path, message: `unknown ${what} "${unknown[0]}" in "${entry.cell}"; known: ${[...new Set(names)].join(', ')}` });
+    }
+  });
   return problems;
 }
 
@@ -231,16 +273,18 @@ export function parseMatrix(text: string, file: string): Matrix {
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
     const line = err.linePos?.[0]?.line;
-    throw new ConfigError(`${file}${line ? `:${line}` : ''}: YAML syntax error: ${err.message.split('\n')[0]}`);
+    const source = line ? text.split('\n')[line - 1]?.trim() : undefined;
+    throw new ConfigError(`${file}${line ? `:${line}` : ''}: YAML syntax error: ${err.message.split('\n')[0]!.replace(/:$/, '')}${source ? ` (the line: ${source})` : ''}`);
   }
+  if (doc.contents === null) throw new ConfigError(`${file}: the file is empty; it needs implementations, suites and transports (see the matrix.yaml of the repository)`);
   const parsed = MatrixSchema.safeParse(doc.toJS());
   const problems = parsed.success ? crossCheck(parsed.data) : parsed.error.issues.map(issueText);
+  const locate = (path: ReadonlyArray<PropertyKey>) => {
+    const line = lineOf(doc, counter, path);
+    return `${file}${line ? `:${line}` : ''}`;
+  };
   if (problems.length > 0 || !parsed.success) {
-    const lines = problems.map(({ path, message }) => {
-      const line = lineOf(doc, counter, path);
-      return `${file}${line ? `:${line}` : ''}: ${fieldName(path)}: ${message}`;
-    });
-    throw new ConfigError(lines.join('\n'));
+    throw new ConfigError(problems.map(({ path, message }) => `${locate(path)}: ${fieldName(path)}: ${message}`).join('\n'));
   }
   const m = parsed.data;
   const suites = Object.fromEntries(
@@ -255,7 +299,7 @@ export function parseMatrix(text: string, file: string): Matrix {
       },
     ]),
   );
-  return { file, implementations: m.implementations, suites, transports: m.transports, knownFailures: m.known_failures, flaky: m.flaky, timeouts: m.timeouts };
+  return { file, implementations: m.implementations, suites, transports: m.transports, knownFailures: m.known_failures, flaky: m.flaky, timeouts: m.timeouts, locate };
 }
 
 export function loadMatrix(file: string): Matrix {

@@ -101,12 +101,13 @@ export function planCells(matrix: Matrix, selection: Selection = {}): Cell[] {
  */
 export function checkPatterns(matrix: Matrix, toRegExp: (pattern: string) => RegExp): void {
   const ids = planCells(matrix).map((c) => c.id);
-  const unmatched = [
-    ...matrix.knownFailures.map((k) => ['known_failures', k.cell] as const),
-    ...matrix.flaky.map((k) => ['flaky', k.cell] as const),
-  ].filter(([, pattern]) => !ids.some((id) => toRegExp(pattern).test(id)));
+  const unmatched = (['known_failures', 'flaky'] as const).flatMap((section) =>
+    (section === 'flaky' ? matrix.flaky : matrix.knownFailures)
+      .map((k, i) => ({ section, i, pattern: k.cell }))
+      .filter(({ pattern }) => !ids.some((id) => toRegExp(pattern).test(id))),
+  );
   if (unmatched.length > 0) {
-    throw new ConfigError(unmatched.map(([section, pattern]) => `${matrix.file}: ${section}: the pattern "${pattern}" matches no cell`).join('\n'));
+    throw new ConfigError(unmatched.map(({ section, i, pattern }) => `${matrix.locate([section, i, 'cell'])}: ${section}[${i}].cell: the pattern "${pattern}" matches no cell`).join('\n'));
   }
 }
 
