@@ -81,9 +81,14 @@ describe('known_failures and flaky patterns', () => {
     expect(() => checkPatterns(withPatterns('a→a/t/s/one', '*→*/*/*/*'), globToRegExp)).not.toThrow();
   });
 
-  it('reject a pattern that matches no cell, naming it', () => {
-    expect(() => checkPatterns(withPatterns('a→a/t/s/oen', 'a→*/t/s/one'), globToRegExp)).toThrow(/m\.yaml: known_failures: the pattern "a→a\/t\/s\/oen" matches no cell/);
-    expect(() => checkPatterns(withPatterns('a→a/t/s/one', 'b→*/**'), globToRegExp)).toThrow(/flaky: the pattern "b→\*\/\*\*" matches no cell/);
+  it('reject a pattern naming something that does not exist, at its line', () => {
+    expect(() => withPatterns('a→a/t/s/oen', '*→*/*/*/*')).toThrow(/^m\.yaml:8: known_failures\[0\]\.cell: unknown case "oen" in "a→a\/t\/s\/oen"; known: one$/);
+    expect(() => withPatterns('a→a/t/s/one', '{a,b}→*/*/*/*')).toThrow(/^m\.yaml:10: flaky\[0\]\.cell: unknown client "b"/);
+  });
+
+  it('reject a pattern that matches no cell, naming it and its line', () => {
+    expect(() => checkPatterns(withPatterns('a→a/t/s/x*', 'a→*/t/s/one'), globToRegExp)).toThrow(/^m\.yaml:8: known_failures\[0\]\.cell: the pattern "a→a\/t\/s\/x\*" matches no cell$/);
+    expect(() => checkPatterns(withPatterns('a→a/t/s/one', 'b→*/**'), globToRegExp)).toThrow(/^m\.yaml:10: flaky\[0\]\.cell: the pattern "b→\*\/\*\*" matches no cell$/);
   });
 });
 
