@@ -323,7 +323,7 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
       void server.check();
     }, ms);
   };
-  arm(timeouts.client_start_ms + timeouts.case_ms);
+  arm(timeouts.client_start_ms + launcher.startAllowanceMs + timeouts.case_ms);
   const unsubscribe = server.onDown(() => kill('its server went down'));
   const run = await launcher.runClient({
     impl: client,

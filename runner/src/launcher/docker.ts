@@ -39,6 +39,8 @@ interface Service {
 
 export class DockerLauncher implements Launcher {
   readonly name = 'docker';
+  /** Creating a container (with the vfs storage driver: copying the image) takes seconds. */
+  readonly startAllowanceMs = 30_000;
   private readonly services: Record<string, Service> = {};
   private serial = 0;
   private closed = false;

@@ -48,6 +48,8 @@ export interface ClientRun {
 
 export interface Launcher {
   readonly name: string;
+  /** Added to a client's first-case deadline: what starting a peer costs beyond the process. */
+  readonly startAllowanceMs: number;
   startServer(spec: ServerSpec): Promise<ServerHandle>;
   runClient(spec: ClientSpec): Promise<ClientRun>;
   /** Stops everything this launcher started that is still running. */

@@ -52,6 +52,7 @@ function spawn(command: string[], args: string[], logFile: string, cwd: string, 
 
 export class ProcessLauncher implements Launcher {
   readonly name = 'process';
+  readonly startAllowanceMs = 0;
   private readonly running = new Set<Spawned>();
   private closed = false;
 
