@@ -219,6 +219,15 @@ describe('robustness', () => {
     expect(new Set(single.results.cells.map((c) => c.log)).size).toBe(3);
   }, 60_000);
 
+  it('a server whose chosen port was taken meanwhile is started again on another port', async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'port-')), 'tried');
+    const { results, left } = await runWith(`${TS}
+  portserver: {language: sh, library: none, listening: port, readiness: tcp, server: [sh, -c, '[ -e ${marker} ] || { touch ${marker}; echo "listen tcp :$1: bind: address already in use" >&2; exit 1; }; exec node build/ts/ts-server/src/main.js "$@"', server]}`);
+    expect(results.cells.filter((c) => c.server === 'portserver').map((c) => c.status)).toEqual(['passed', 'passed']);
+    expect(existsSync(marker)).toBe(true);
+    expect(left).toEqual([]);
+  }, 60_000);
+
   it('two runs at once: separate --out folders both complete; the same --out is refused with a clear error', async () => {
     const a = configFile(TS, '', THREE);
     const b = configFile(TS, '', THREE);
