@@ -48,15 +48,16 @@ describe('npm run bench', () => {
   it('against a baseline it cannot match: exit 1 and the regressions named; against itself: exit 0', async () => {
     const impossible = structuredClone(figures);
     impossible.throughput[0]!.cellsPerS *= 100;
-    for (const p of impossible.load!.pairings) p.unary!.p50_us = 0.1;
+    for (const p of impossible.load!.pairings) p.unary!.p50_us = 0.01;
     const baseline = join(out, 'impossible.json');
     writeFileSync(baseline, JSON.stringify(impossible));
-    const worse = await bench('--part', 'load', '--clients', 'go', '--servers', 'go', '--calls', '30', '--warmup', '3', '--messages', '300', '--out', mkdtempSync(join(tmpdir(), 'bench-')), '--baseline', baseline);
+    const worse = await bench('--part', 'load', '--clients', 'go', '--servers', 'go', '--calls', '30', '--warmup', '3', '--messages', '300', '--out', mkdtempSync(join(tmpdir(), 'bench-')), '--baseline', baseline, '--tolerance', '100');
+    // Tiny loads are noisy: only a figure 101 times worse counts here, which only the doctored p50 is.
     expect(worse.exitCode).toBe(1);
-    expect(worse.all).toMatch(/go→go\/insecure unary p50 µs\s+0\.1\s+[\d.]+\s+\+\d+ % worse\s+REGRESSION/);
+    expect(worse.all).toMatch(/go→go\/insecure unary p50 µs\s+0\.01\s+[\d.]+\s+\+\d+ % worse\s+REGRESSION/);
     expect(worse.all).toMatch(/^1 regression$/m);
 
-    const same = await bench('--part', 'load', '--clients', 'go', '--servers', 'go', '--calls', '30', '--warmup', '3', '--messages', '300', '--out', mkdtempSync(join(tmpdir(), 'bench-')), '--baseline', join(out, 'bench.json'), '--tolerance', '10');
+    const same = await bench('--part', 'load', '--clients', 'go', '--servers', 'go', '--calls', '30', '--warmup', '3', '--messages', '300', '--out', mkdtempSync(join(tmpdir(), 'bench-')), '--baseline', join(out, 'bench.json'), '--tolerance', '100');
     expect(same.all).toMatch(/0 regressions/);
     expect(same.exitCode).toBe(0);
   }, 120_000);

@@ -49,7 +49,7 @@ const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter((
 
 function ratio(v: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || n > 10) throw new ConfigError(`--tolerance: expected a ratio such as 0.5 (50 %), got "${v}"`);
+  if (!Number.isFinite(n) || n <= 0 || n > 1000) throw new ConfigError(`--tolerance: expected a ratio such as 0.5 (50 %), got "${v}"`);
   return n;
 }
 
