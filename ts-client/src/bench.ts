@@ -74,7 +74,13 @@ function streamingLoad(client: TestServiceClient, load: BenchLoad): Promise<Benc
 }
 
 /** Runs the measurements in order on one channel; prints a line each. Returns how many failed. */
-export async function runBench(ctx: CaseContext, measurements: readonly Measurement[], load: BenchLoad, print: (line: BenchLine) => void): Promise<number> {
+export async function runBench(
+  ctx: CaseContext,
+  measurements: readonly Measurement[],
+  load: BenchLoad,
+  print: (line: BenchLine) => void,
+  warn: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
+): Promise<number> {
   const client = ctx.client(ctx.protos.grpc.testing.TestService);
   let failed = 0;
   try {
@@ -85,7 +91,7 @@ export async function runBench(ctx: CaseContext, measurements: readonly Measurem
         failed++;
         const error = describeError(err);
         print({ bench: name, error });
-        process.stderr.write(`bench ${name}: ${error}\n`);
+        warn(`bench ${name}: ${error}`);
       }
     }
   } finally {

@@ -49,8 +49,10 @@ describe('load mode', () => {
   it('a measurement whose RPC fails prints an error line and the next one still runs', async () => {
     const port = await unusedPort();
     const lines: BenchLine[] = [];
-    const failed = await runBench(new CaseContext({ host: '127.0.0.1', port, rpcTimeoutMs: 300 }), ['unary', 'server_streaming'], { ...LOAD, timeLimitMs: 300 }, (l) => lines.push(l));
+    const warnings: string[] = [];
+    const failed = await runBench(new CaseContext({ host: '127.0.0.1', port, rpcTimeoutMs: 300 }), ['unary', 'server_streaming'], { ...LOAD, timeLimitMs: 300 }, (l) => lines.push(l), (w) => warnings.push(w));
     expect(failed).toBe(2);
+    expect(warnings).toEqual([expect.stringMatching(/^bench unary: /), expect.stringMatching(/^bench server_streaming: /)]);
     expect(lines).toEqual([
       { bench: 'unary', error: expect.stringMatching(/UNAVAILABLE|DEADLINE_EXCEEDED/) },
       { bench: 'server_streaming', error: expect.stringMatching(/UNAVAILABLE|DEADLINE_EXCEEDED/) },
