@@ -8,6 +8,7 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync
 import { delimiter, dirname, join, relative } from 'node:path';
 import { execa } from 'execa';
 import { ConfigError, type Build, type Matrix } from './config.js';
+import { whileLocked } from './locks.js';
 
 export interface BuildOutcome {
   impl: string;
@@ -87,11 +88,23 @@ export function checkToolchains(matrix: Matrix, impls: string[]): void {
   }
 }
 
+/**
+ * Runs `build` holding the build lock of the checkout: two runs at once on one machine build
+ * one after the other (the second then finds everything fresh), never into the same files at once.
+ */
+export function whileBuilding<T>(root: string, onProgress: ((line: string) => void) | undefined, build: () => Promise<T>): Promise<T> {
+  return whileLocked(join(root, 'build'), '.build.lock', () => onProgress?.('another run is building; waiting for it…'), build);
+}
+
 /** Builds every stale implementation of `impls` (with dependencies), in order. */
 export async function ensureBuilt(matrix: Matrix, impls: Iterable<string>, options: BuildOptions): Promise<Map<string, BuildOutcome>> {
-  const { root, logDir } = options;
   const order = buildOrder(matrix, impls);
   checkToolchains(matrix, order);
+  return whileBuilding(options.root, options.onProgress, () => buildInOrder(matrix, order, options));
+}
+
+async function buildInOrder(matrix: Matrix, order: string[], options: BuildOptions): Promise<Map<string, BuildOutcome>> {
+  const { root, logDir } = options;
   const outcomes = new Map<string, BuildOutcome>();
   for (const name of order) {
     const build = matrix.implementations[name]!.build;

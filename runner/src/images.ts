@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { execa } from 'execa';
 import type { BuildOutcome } from './build.js';
-import { inputHash } from './build.js';
+import { inputHash, whileBuilding } from './build.js';
 import { ConfigError, type Matrix } from './config.js';
 
 export interface ImageOptions {
@@ -40,7 +40,11 @@ export async function checkDocker(): Promise<void> {
   }
 }
 
-export async function ensureImages(matrix: Matrix, impls: Iterable<string>, options: ImageOptions): Promise<Map<string, ImageOutcome>> {
+export function ensureImages(matrix: Matrix, impls: Iterable<string>, options: ImageOptions): Promise<Map<string, ImageOutcome>> {
+  return whileBuilding(options.root, options.onProgress, () => buildImages(matrix, impls, options));
+}
+
+async function buildImages(matrix: Matrix, impls: Iterable<string>, options: ImageOptions): Promise<Map<string, ImageOutcome>> {
   const outcomes = new Map<string, ImageOutcome>();
   for (const impl of impls) {
     const docker = matrix.implementations[impl]?.docker;

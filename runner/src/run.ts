@@ -1,19 +1,19 @@
 /**
  * One matrix run, stage by stage: config → plan → build → execute → results → reporters.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { lock } from 'proper-lockfile';
 import { ensureBuilt } from './build.js';
-import { ConfigError, loadMatrix } from './config.js';
+import { ConfigError, loadMatrix, type Matrix } from './config.js';
 import { emptyTimings, execute } from './execute.js';
 import { checkDocker, ensureImages } from './images.js';
 import { installCleanup, isStopping } from './launcher/children.js';
 import { composeExecutable, DockerLauncher } from './launcher/docker.js';
 import type { Launcher } from './launcher/launcher.js';
 import { ProcessLauncher } from './launcher/process.js';
-import { checkPatterns, groupByServer, planCells, type Selection } from './plan.js';
+import { tryLock, type Release } from './locks.js';
+import { checkPatterns, groupByServer, planCells, type Cell, type Selection, type ServerGroup } from './plan.js';
 import type { Reporter } from './reporters/reporter.js';
 import { globToRegExp, type CellResult, type Results, type Timings } from './results.js';
 
@@ -39,38 +39,11 @@ export interface RunOptions {
   noBatch?: boolean;
 }
 
-/**
- * One run at a time writes to an output folder (a second one gets a clear error), and one at a
- * time builds (a second one waits): two runs at once on one machine never mix their files.
- */
-async function claimOutDir(outDir: string): Promise<() => Promise<void>> {
-  mkdirSync(outDir, { recursive: true });
-  try {
-    return await lock(outDir, { lockfilePath: join(outDir, '.matrix.lock'), stale: 10_000, update: 2_000, realpath: false });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
-    throw new ConfigError(`another matrix run is writing to ${outDir}; wait for it to finish, or give this run its own --out DIR`);
-  }
-}
-
-async function whileBuilding<T>(root: string, onProgress: ((line: string) => void) | undefined, build: () => Promise<T>): Promise<T> {
-  const dir = join(root, 'build');
-  mkdirSync(dir, { recursive: true });
-  const lockfilePath = join(dir, '.build.lock');
-  const options = { lockfilePath, stale: 10_000, update: 2_000, realpath: false };
-  let release: () => Promise<void>;
-  try {
-    release = await lock(dir, options);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
-    onProgress?.('another run is building; waiting for it…');
-    release = await lock(dir, { ...options, retries: { retries: 1200, factor: 1, minTimeout: 500, maxTimeout: 500 } });
-  }
-  try {
-    return await build();
-  } finally {
-    await release();
-  }
+/** One run at a time writes to an output folder: a second one gets a clear error. */
+async function claimOutDir(outDir: string): Promise<Release> {
+  const release = await tryLock(outDir, '.matrix.lock');
+  if (!release) throw new ConfigError(`another matrix run is writing to ${outDir}; wait for it to finish, or give this run its own --out DIR`);
+  return release;
 }
 
 export const defaultJobs = (): number => availableParallelism();
@@ -92,7 +65,7 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
 
 async function runClaimed(
   options: RunOptions,
-  { startedAt, matrix, cells, groups, logDir }: { startedAt: Date; matrix: ReturnType<typeof loadMatrix>; cells: ReturnType<typeof planCells>; groups: ReturnType<typeof groupByServer>; logDir: string },
+  { startedAt, matrix, cells, groups, logDir }: { startedAt: Date; matrix: Matrix; cells: Cell[]; groups: ServerGroup[]; logDir: string },
 ): Promise<Results> {
   rmSync(logDir, { recursive: true, force: true });
 
@@ -105,14 +78,12 @@ async function runClaimed(
   if (options.launcher === 'docker') {
     await checkDocker();
     const executable = await composeExecutable();
-    const images = await whileBuilding(options.root, options.onProgress, () =>
-      ensureImages(matrix, used, { root: options.root, logDir, ...(options.dockerBase ? { base: options.dockerBase } : {}), ...progress }),
-    );
+    const images = await ensureImages(matrix, used, { root: options.root, logDir, ...(options.dockerBase ? { base: options.dockerBase } : {}), ...progress });
     const tags = new Map([...images].flatMap(([impl, o]) => (o.tag ? [[impl, o.tag] as const] : [])));
     launcher = new DockerLauncher(options.root, tags, join(options.outDir, 'docker-compose.yml'), executable);
     builds = images;
   } else {
-    builds = await whileBuilding(options.root, options.onProgress, () => ensureBuilt(matrix, used, { root: options.root, logDir, ...progress }));
+    builds = await ensureBuilt(matrix, used, { root: options.root, logDir, ...progress });
     launcher = new ProcessLauncher(options.root);
   }
   timings.buildMs = performance.now() - buildStarted;
@@ -136,26 +107,25 @@ async function runClaimed(
   });
 
   for (const r of options.reporters) r.onBegin?.(cells.length);
-  const executing = execute(groups, {
-    matrix,
-    implementations,
-    timings,
-    ...(options.noBatch ? { noBatch: true } : {}),
-    launcher,
-    root: options.root,
-    logDir,
-    jobs: options.jobs ?? defaultJobs(),
-    builds,
-    ...(options.serverFault ? { serverFault: options.serverFault } : {}),
-    ...(options.clientFault ? { clientFault: options.clientFault } : {}),
-    ...(options.retries !== undefined ? { retries: options.retries } : {}),
-    onCell: (result) => {
-      collected.push(result);
-      for (const r of options.reporters) r.onCell?.(result);
-    },
-  });
   try {
-    await executing;
+    await execute(groups, {
+      matrix,
+      implementations,
+      timings,
+      ...(options.noBatch ? { noBatch: true } : {}),
+      launcher,
+      root: options.root,
+      logDir,
+      jobs: options.jobs ?? defaultJobs(),
+      builds,
+      ...(options.serverFault ? { serverFault: options.serverFault } : {}),
+      ...(options.clientFault ? { clientFault: options.clientFault } : {}),
+      ...(options.retries !== undefined ? { retries: options.retries } : {}),
+      onCell: (result) => {
+        collected.push(result);
+        for (const r of options.reporters) r.onCell?.(result);
+      },
+    });
   } catch (err) {
     // A defect of the runner itself: the cells collected so far are still written.
     await launcher.close();
