@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import type { BuildOutcome } from './build.js';
 import type { Matrix } from './config.js';
@@ -82,6 +83,9 @@ export async function execute(groups: ServerGroup[], options: ExecuteOptions): P
 export const emptyTimings = (): Timings => ({ serverStarts: 0, serverStartMs: 0, clientRuns: 0, clientMs: 0, caseMs: 0 });
 
 type Record_ = (cell: Cell, outcome: Outcome) => void;
+
+/** How long a failed health check waits for the server's exit to show before calling it hung. */
+const EXIT_GRACE_MS = 500;
 type GroupOptions = ExecuteOptions & { timings: Timings };
 
 /**
@@ -117,9 +121,12 @@ class ServerWatch {
   /** After a failed case: is the server still answering? (One check at a time.) */
   check(): Promise<void> {
     if (!this.health || this.reason !== undefined) return Promise.resolve();
-    this.checking ??= this.health.check(this.healthCheckMs).then((answer) => {
+    this.checking ??= this.health.check(this.healthCheckMs).then(async (answer) => {
+      // A server that is exiting refuses the check before its exit is seen: give the exit a
+      // moment to arrive, so that it is reported as what it is.
+      const exited = answer !== undefined && (await Promise.race([this.handle.exited.then(() => true), delay(EXIT_GRACE_MS).then(() => false)]));
       this.checking = undefined;
-      if (answer !== undefined && this.handle.running()) {
+      if (answer !== undefined && !exited) {
         this.markDown(`server ${this.name} stopped answering: its health check got no SERVING reply within ${this.healthCheckMs} ms (${answer})`);
       }
     });

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { hostPort } from '../../ts-common/src/cli.js';
 import type { ServerInfoReply__Output } from '../../ts-common/src/generated/interop/ServerInfoReply.js';
@@ -28,7 +29,6 @@ function dial(tls: ProbeTls | undefined): { credentials: grpc.ChannelCredentials
   };
 }
 
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** One channel to a server's grpc.health.v1 service, for repeated checks. */
 export class HealthProbe {
@@ -69,7 +69,7 @@ export async function waitServing(host: string, port: number, timeoutMs: number,
       const answer = await probe.check(Math.max(1, Math.min(until - Date.now(), 1000)));
       if (answer === undefined) return;
       last = answer;
-      await sleep(100);
+      await delay(100);
     }
   } finally {
     probe.close();
@@ -102,7 +102,7 @@ export async function waitTcp(host: string, port: number, timeoutMs: number, ali
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
-    await sleep(100);
+    await delay(100);
   }
   throw new Error(alive() ? `nothing accepted connections on port ${port} within ${timeoutMs} ms` : 'the server exited before accepting connections');
 }
