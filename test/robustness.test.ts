@@ -31,6 +31,13 @@ function survivors(tag: string): string[] {
   return found;
 }
 
+/**
+ * A batch client in sh (for a single-quoted YAML scalar): `body` runs for each case $c of
+ * --test_case, in order; PASS in it prints the case's passed line.
+ */
+const shClient = (body: string) =>
+  `for c in $(echo "$*" | sed "s/.*--test_case=//" | tr , " "); do ${body.replaceAll('PASS', 'echo "{\\"case\\":\\"$c\\",\\"status\\":\\"passed\\",\\"ms\\":1}"')}; done`;
+
 const CASES = '[greeter_say_hello, helloworld_service]';
 
 function configFile(implementations: string, extra = '', cases = CASES): { dir: string; config: string } {
@@ -176,7 +183,7 @@ describe('robustness', () => {
   }, 60_000);
 
   it('a client that hangs is killed at the case deadline; the cases after it run in a fresh process', async () => {
-    const hangOn = `for c in $(echo "$*" | sed "s/.*--test_case=//" | tr , " "); do [ $c = stream_server ] && exec sleep 301.5; echo "{\\"case\\":\\"$c\\",\\"status\\":\\"passed\\",\\"ms\\":1}"; done`;
+    const hangOn = shClient('[ $c = stream_server ] && exec sleep 301.5; PASS');
     const { results, left } = await runWith(`${TS}
   hangs: {language: sh, library: none, batch: true, client: [sh, -c, '${hangOn}', client]}`, [], FAST, true, THREE);
     const cells = byId(results);
@@ -191,7 +198,7 @@ describe('robustness', () => {
 
   it.each(['SIGINT', 'SIGTERM'] as const)('%s during a run stops every peer, writes the cells so far and exits 128+n', async (signal) => {
     // A slow client keeps the run busy; the signal comes once its first case is in.
-    const slow = `for c in $(echo "$*" | sed "s/.*--test_case=//" | tr , " "); do echo "{\\"case\\":\\"$c\\",\\"status\\":\\"passed\\",\\"ms\\":1}"; sleep 30; done`;
+    const slow = shClient('PASS; sleep 30');
     const { dir, config } = configFile(`${TS}
   slow: {language: sh, library: none, batch: true, client: [sh, -c, '${slow}', client]}`, 'timeouts: {case_ms: 60000}\n', THREE);
     const out = join(dir, 'out');
@@ -237,7 +244,7 @@ describe('robustness', () => {
     expect([r1.exitCode, r2.exitCode]).toEqual([0, 0]);
     for (const dir of [a.dir, b.dir]) expect((JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as Results).cells).toHaveLength(3);
 
-    const slow = `sleep 5; for c in $(echo "$*" | sed "s/.*--test_case=//" | tr , " "); do echo "{\\"case\\":\\"$c\\",\\"status\\":\\"passed\\",\\"ms\\":1}"; done`;
+    const slow = `sleep 5; ${shClient('PASS')}`;
     const busy = configFile(`${TS}\n  slow: {language: sh, library: none, batch: true, client: [sh, -c, '${slow}', client]}`);
     const shared = join(busy.dir, 'out');
     const holder = start(busy.config, shared);
