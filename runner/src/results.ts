@@ -5,7 +5,11 @@
 import type { KnownFailure } from './config.js';
 import type { Cell } from './plan.js';
 
-export type CellStatus = 'passed' | 'failed' | 'known_failure' | 'unexpected_pass' | 'flaky' | 'skipped';
+/**
+ * `not_run`: planned but never run, because the run stopped first (a signal, a runner error) or,
+ * in a merge told --allow-partial, because its shard is missing. It says nothing about the peers.
+ */
+export type CellStatus = 'passed' | 'failed' | 'known_failure' | 'unexpected_pass' | 'flaky' | 'skipped' | 'not_run';
 
 export interface CellResult extends Cell {
   status: CellStatus;
@@ -28,9 +32,36 @@ export interface Results {
   startedAt: string;
   durationMs: number;
   implementations: Record<string, ImplementationInfo>;
+  /** Every planned cell, in plan order; those the run never reached have status `not_run`. */
   cells: CellResult[];
   /** Where the time went (absent in results written before it existed, and in merged shards). */
   timings?: Timings;
+  /** What the run was asked to run (absent in results written before it existed). */
+  plan?: PlanRecord;
+  /** Present when the run did not run everything it planned: why, and how many cells were not run. */
+  incomplete?: Incomplete;
+}
+
+export interface Incomplete {
+  /** e.g. `interrupted by SIGTERM`, `runner error: …`, `partial merge: shard 3/3 missing`. */
+  reason: string;
+  /** How many planned cells have status `not_run`. */
+  notRun: number;
+}
+
+/**
+ * The plan a run (or a shard) came from, so that `merge` can tell a complete set of shards from
+ * an incomplete or mismatched one.
+ */
+export interface PlanRecord {
+  /** The filters of the run (the cell selection, without the shard). */
+  selection: { clients?: string[]; servers?: string[]; suites?: string[]; transports?: string[]; grep?: string };
+  /** Cells of the whole plan (all shards together). */
+  total: number;
+  /** sha256 of the whole plan's sorted cell ids: shards of one plan share it. */
+  fingerprint: string;
+  /** Which slice this run took, when sharded. */
+  shard?: { index: number; count: number };
 }
 
 /**
@@ -107,5 +138,16 @@ export function classify(cell: Cell, outcome: Outcome, known: KnownFailure[]): C
 export const isBad = (c: CellResult, failOnFlaky = false): boolean =>
   c.status === 'failed' || c.status === 'unexpected_pass' || (failOnFlaky && c.status === 'flaky');
 
-/** SPEC §5: 0 when no cell is failed or unexpected_pass (or flaky, with --fail-on-flaky), 1 otherwise. */
-export const exitCodeOf = (results: Results, failOnFlaky = false): 0 | 1 => (results.cells.some((c) => isBad(c, failOnFlaky)) ? 1 : 0);
+/**
+ * SPEC §5: 0 when no cell is failed or unexpected_pass (or flaky, with --fail-on-flaky), 1
+ * otherwise. A run that did not run everything it planned is never a success.
+ */
+export const exitCodeOf = (results: Results, failOnFlaky = false): 0 | 1 =>
+  results.incomplete || results.cells.some((c) => isBad(c, failOnFlaky) || c.status === 'not_run') ? 1 : 0;
+
+/** The not-run cell of a planned cell the run never reached. */
+export const notRunCell = (cell: Cell, why: string): CellResult => ({ ...cell, status: 'not_run', durationMs: 0, attempts: 0, error: `not run: ${why}` });
+
+/** One line for reports: `INTERRUPTED — interrupted by SIGTERM: 12 of 40 planned cells not run`. */
+export const incompleteLine = (results: Results): string | undefined =>
+  results.incomplete ? `INCOMPLETE RUN — ${results.incomplete.reason}: ${results.incomplete.notRun} of ${results.cells.length} planned cells not run` : undefined;

@@ -18,7 +18,7 @@ export interface Grid {
   entry(client: string, server: string): GridEntry | undefined;
 }
 
-const WORST_FIRST: CellStatus[] = ['failed', 'unexpected_pass', 'flaky', 'known_failure', 'skipped', 'passed'];
+const WORST_FIRST: CellStatus[] = ['failed', 'unexpected_pass', 'not_run', 'flaky', 'known_failure', 'skipped', 'passed'];
 
 export const isFine = (c: CellResult): boolean => c.status === 'passed' || c.status === 'known_failure' || c.status === 'flaky';
 

@@ -12,6 +12,7 @@ const PAINT: Record<CellStatus, Paint> = {
   known_failure: pc.yellow,
   flaky: pc.yellow,
   skipped: pc.dim,
+  not_run: pc.dim,
 };
 
 const pad = (s: string, width: number) => s + ' '.repeat(Math.max(0, width - [...s].length));
