@@ -95,9 +95,11 @@ export function testServiceHandlers(faults: Faults): TestServiceHandlers {
   };
 
   return {
-    EmptyCall(_call, callback) {
-      if (faults.has('testing-empty-call-error')) callback(rpcError(status.INTERNAL, 'injected fault: EmptyCall fails'));
-      else callback(null, {});
+    EmptyCall(call, callback) {
+      const { headers, trailers } = echo(call.metadata, faults);
+      call.sendMetadata(headers);
+      if (faults.has('testing-empty-call-error')) callback({ ...rpcError(status.INTERNAL, 'injected fault: EmptyCall fails'), metadata: trailers });
+      else callback(null, {}, trailers);
     },
 
     UnaryCall(call, callback) {
