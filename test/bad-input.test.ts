@@ -20,6 +20,9 @@ function edit(old: string, replacement: string): string {
 
 const KF = '  - cell: "*→ts/*/grpc.testing/client_compressed_*"';
 
+/** Each level refers nine times to the one before: 9^6 copies if aliases were expanded blindly. */
+const ALIAS_BOMB = ['# an alias bomb', 'a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdef'.split('').map((l, i) => `${l}: &${l} [${Array(9).fill(`*${'abcdef'[i]}`).join(', ')}]`), ''].join('\n');
+
 // [kind, matrix.yaml text, what the message must say after "FILE:LINE: "]
 const KINDS: Array<[string, string, RegExp]> = [
   ['YAML syntax', edit('    cases:\n', '    cases: [\n'), /^\d+: YAML syntax error: .*\(the line: /],
@@ -40,6 +43,13 @@ const KINDS: Array<[string, string, RegExp]> = [
   ['malformed cell pattern', edit(KF, '  - cell: "*→ts/grpc.testing/client_compressed_*"'), /^\d+: known_failures\[4\]\.cell: ".*" is not a cell pattern: expected client→server\/transport\/suite\/case/],
   ['known failure without a reason', edit('    reason: a grpcio client cannot compress one message', '    reasons: a grpcio client cannot compress one message'), /^\d+: known_failures\[7\]\.reason: missing \(required: string\)/],
   ['pattern that matches no cell', edit(KF, '  - cell: "*→ts/*/security/client_compressed_*"'), /^\d+: known_failures\[4\]\.cell: unknown case "client_compressed_\*"|matches no cell/],
+  ['alias bomb (billion laughs)', `${ALIAS_BOMB}${original}`, /^[3-7]: YAML: too many aliases \(/],
+  ['case name with a slash', edit('      - greeter_say_hello\n', '      - greeter/say_hello\n'), /^\d+: suites\.seeds\.cases\[0\]: bad case name "greeter\/say_hello": /],
+  ['case name with a comma', edit('      - greeter_say_hello\n', '      - "greeter,say_hello"\n'), /^\d+: suites\.seeds\.cases\[0\]: bad case name "greeter,say_hello": /],
+  ['case name with a space', edit('      - name: reuseport_workers\n', '      - name: reuseport workers\n'), /^\d+: suites\.seeds\.cases\[12\]\.name: bad case name "reuseport workers": /],
+  ['case name with a pattern brace', edit('      - empty_unary\n', '      - "{empty_unary}"\n'), /^\d+: suites\.grpc\.testing\.cases\[0\]: bad case name "\{empty_unary\}": /],
+  ['suite name with an arrow', edit('  security:\n', '  security→mtls:\n'), /^\d+: suites\.security→mtls: bad name: /],
+  ['suite name with a star', edit('  security:\n', '  "security*":\n'), /^\d+: suites\.security\*: bad name: /],
 ];
 
 describe('a malformed matrix.yaml', () => {

@@ -3,7 +3,7 @@
  * line and the field, so a user can fix it without reading a stack trace.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 
 const commandLine = z.array(z.string().min(1)).min(1);
@@ -67,10 +67,22 @@ const Implementation = z.strictObject({
   transport_args: z.record(z.string(), TransportArgs).default({}),
 });
 
+/**
+ * Suite and case names become part of a cell id (`client→server/transport/suite/case`), of a batch
+ * client's `--test_case=a,b,c` and of cell patterns (`*`, `**`, `{a,b}`): none of these may be in them.
+ */
+const NAME_SYNTAX = /^[^\s/→,*{}]+$/;
+const NAME_RULE = 'must not contain "/", "→", ",", whitespace, "*", "{" or "}" (cell ids, --test_case lists and cell patterns use them)';
+
+const CaseName = z
+  .string()
+  .min(1)
+  .regex(NAME_SYNTAX, { error: (issue) => `bad case name ${JSON.stringify(issue.input)}: ${NAME_RULE}` });
+
 const CaseEntry = z.union([
-  z.string().min(1),
+  CaseName,
   z.strictObject({
-    name: z.string().min(1),
+    name: CaseName,
     /** Extra server flags: the case gets a server of its own started with them. */
     server_args: z.array(z.string()).default([]),
   }),
@@ -113,7 +125,7 @@ const Timeouts = z.strictObject({
 
 const MatrixSchema = z.strictObject({
   implementations: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'), Implementation),
-  suites: z.record(z.string().min(1), Suite),
+  suites: z.record(z.string().min(1).regex(NAME_SYNTAX, `a suite name ${NAME_RULE}`), Suite),
   transports: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'), Transport),
   known_failures: z.array(KnownFailure).default([]),
   /** Cells that fail now and then for a known reason: retried, and reported as flaky when a retry passes. */
@@ -266,6 +278,59 @@ function patternProblems(m: z.infer<typeof MatrixSchema>, section: 'known_failur
   return problems;
 }
 
+/** At most this many aliases may be expanded (yaml's own default limit for toJS): more is an alias bomb. */
+const MAX_ALIASES = 100;
+
+/**
+ * Aliases, checked before the document becomes data (where yaml throws a bare ReferenceError):
+ * an alias without an anchor before it, an alias inside the value it copies, or more than
+ * MAX_ALIASES alias expansions in all — each alias counts once plus the aliases inside the value
+ * it copies, recursively, so a billion-laughs file trips it. Also returns the alias that expands
+ * the most, to name when yaml's own (differently counted) limit trips anyway.
+ */
+function aliasProblem(doc: Document): { problem?: { alias: Alias; message: string }; largest?: Alias } {
+  const anchors = new Map<string, Node>(); // anchor name → the latest node with it, in file order
+  const aliases: Array<{ alias: Alias; target: Node | undefined; circular: boolean }> = [];
+  visit(doc, {
+    Node: (_key, node, path) => {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        aliases.push({ alias: node, target, circular: target !== undefined && path.includes(target) });
+      } else if (node.anchor) {
+        anchors.set(node.anchor, node);
+      }
+    },
+  });
+  const targets = new Map(aliases.map(({ alias, target }) => [alias, target]));
+  const expanded = new Map<Node, number>();
+  /** How many alias expansions copying `node` takes. */
+  const expansions = (node: unknown): number => {
+    if (isAlias(node)) {
+      const target = targets.get(node);
+      return 1 + (target ? expansions(target) : 0);
+    }
+    if (isPair(node)) return expansions(node.key) + expansions(node.value);
+    if (!isCollection(node)) return 0;
+    const known = expanded.get(node);
+    if (known !== undefined) return known;
+    expanded.set(node, Infinity); // a cycle (reported as circular before it is counted)
+    const n = node.items.reduce<number>((sum, item) => sum + expansions(item), 0);
+    expanded.set(node, n);
+    return n;
+  };
+  let total = 0;
+  let largest: { alias: Alias; n: number } | undefined;
+  for (const { alias, target, circular } of aliases) {
+    if (!target) return { problem: { alias, message: `unknown alias *${alias.source} (its anchor &${alias.source} must come before it)` } };
+    if (circular) return { problem: { alias, message: `alias *${alias.source} is inside the value it refers to` } };
+    const n = expansions(alias);
+    if (!largest || n > largest.n) largest = { alias, n };
+    total += n;
+    if (total > MAX_ALIASES) return { problem: { alias, message: `too many aliases (expanding them would copy values more than ${MAX_ALIASES} times: an alias bomb?)` } };
+  }
+  return largest ? { largest: largest.alias } : {};
+}
+
 /** Parses and validates matrix.yaml text; `file` is only used in messages. */
 export function parseMatrix(text: string, file: string): Matrix {
   const counter = new LineCounter();
@@ -277,7 +342,17 @@ export function parseMatrix(text: string, file: string): Matrix {
     throw new ConfigError(`${file}${line ? `:${line}` : ''}: YAML syntax error: ${err.message.split('\n')[0]!.replace(/:$/, '')}${source ? ` (the line: ${source})` : ''}`);
   }
   if (doc.contents === null) throw new ConfigError(`${file}: the file is empty; it needs implementations, suites and transports (see the matrix.yaml of the repository)`);
-  const parsed = MatrixSchema.safeParse(doc.toJS());
+  const at = (node: Node | undefined) => (node?.range ? `${file}:${counter.linePos(node.range[0]).line}` : file);
+  const aliases = aliasProblem(doc);
+  if (aliases.problem) throw new ConfigError(`${at(aliases.problem.alias)}: YAML: ${aliases.problem.message}`);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(`${at(aliases.largest)}: YAML: ${/alias count/i.test(message) ? `too many aliases (${message})` : message}`);
+  }
+  const parsed = MatrixSchema.safeParse(data);
   const problems = parsed.success ? crossCheck(parsed.data) : parsed.error.issues.map(issueText);
   const locate = (path: ReadonlyArray<PropertyKey>) => {
     const line = lineOf(doc, counter, path);

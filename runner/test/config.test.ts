@@ -58,4 +58,60 @@ describe('matrix.yaml', () => {
   ])('%s is reported with file, line and field', (_kind, text, expected) => {
     expect(errorOf(text)).toMatch(expected);
   });
+
+  it('an alias bomb is a one-line error naming the line of an alias, not a ReferenceError', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [prev, next] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g']] as const) {
+      levels.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    const text = `${MINIMAL}bomb:\n${levels.map((l) => `  ${l}\n`).join('')}`;
+    const message = errorOf(text);
+    expect(message).toMatch(/^matrix\.yaml:\d+: YAML: too many aliases \([^\n]*\)$/);
+    const line = Number(/^matrix\.yaml:(\d+):/.exec(message)![1]);
+    expect(text.split('\n')[line - 1]).toMatch(/\*[a-g]\b/);
+  });
+
+  it("yaml's own alias limit, counted differently, is a one-line error naming an alias too", () => {
+    // 21 aliases in all, but yaml multiplies: each *y stands for the 11 uses of &t so far.
+    const lines = ['x:', '  t: &t 1', ...Array.from({ length: 10 }, (_, i) => `  t${i}: *t`), '  y: &y [*t]', ...Array.from({ length: 10 }, (_, i) => `  y${i}: *y`)];
+    const text = `${MINIMAL}${lines.join('\n')}\n`;
+    const message = errorOf(text);
+    expect(message).toMatch(/^matrix\.yaml:\d+: YAML: too many aliases \([^\n]*\)$/);
+    expect(text.split('\n')[Number(/^matrix\.yaml:(\d+):/.exec(message)![1]) - 1]).toMatch(/\*[ty]\b/);
+  });
+
+  it('an alias without its anchor, or inside what it refers to, is a one-line error at its line', () => {
+    expect(errorOf(`${MINIMAL}x: *nowhere\n`)).toBe('matrix.yaml:12: YAML: unknown alias *nowhere (its anchor &nowhere must come before it)');
+    expect(errorOf(`${MINIMAL}x: &loop [1, *loop]\n`)).toBe('matrix.yaml:12: YAML: alias *loop is inside the value it refers to');
+  });
+
+  it('a few aliases (as the repository file has) are fine', () => {
+    const text = MINIMAL.replace('  insecure: {}\n', '  insecure: &plain {server_args: [--use_tls=false]}\n  plain: *plain\n  again: *plain\n');
+    expect(Object.keys(parseMatrix(text, 'matrix.yaml').transports)).toEqual(['insecure', 'plain', 'again']);
+  });
+
+  // A cell id is client→server/transport/suite/case, batch clients get --test_case=a,b,c, and
+  // known_failures patterns use *, ** and {a,b}: names holding any of these would be ambiguous.
+  it.each(['greeter/say_hello', 'greeter→go', 'a,b', 'greeter say_hello', 'tab\there', 'greeter_*', 'greeter_{a', 'greeter_}'])('case name %j is rejected with file, line and field', (name) => {
+    const text = MINIMAL.replace('cases: [greeter_say_hello]', `cases:\n      - greeter_say_hello\n      - ${JSON.stringify(name)}`);
+    expect(errorOf(text)).toMatch(new RegExp(`^matrix\\.yaml:11: suites\\.seeds\\.cases\\[1\\]: bad case name ${JSON.stringify(name).replace(/[\\{}*]/g, (c) => `\\${c}`)}: `));
+  });
+
+  it('a case name in the object form is checked too', () => {
+    const text = MINIMAL.replace('cases: [greeter_say_hello]', 'cases:\n      - name: "a,b"\n        server_args: [--workers=4]');
+    expect(errorOf(text)).toMatch(/^matrix\.yaml:10: suites\.seeds\.cases\[0\]\.name: bad case name "a,b": /);
+  });
+
+  it.each(['seeds/more', 'seeds→x', 'a,b', 'two words', 'seeds*', '{seeds}'])('suite name %j is rejected with file, line and field', (name) => {
+    const text = MINIMAL.replace('  seeds:', `  ${JSON.stringify(name)}:`);
+    expect(errorOf(text)).toMatch(/^matrix\.yaml:8: suites\..*: bad name: /);
+  });
+
+  it('every suite and case name of the repository matrix.yaml passes the name rules', () => {
+    const file = join(repoRoot(), 'matrix.yaml');
+    const m = parseMatrix(readFileSync(file, 'utf8'), file);
+    expect(Object.keys(m.suites)).toEqual(['seeds', 'grpc.testing', 'security']);
+    const names = MINIMAL.replace('  seeds:\n    cases: [greeter_say_hello]', '  grpc.testing-2_b:\n    cases: [a.b, c-d_e, X9]');
+    expect(parseMatrix(names, 'matrix.yaml').suites['grpc.testing-2_b']?.cases.map((c) => c.name)).toEqual(['a.b', 'c-d_e', 'X9']);
+  });
 });
