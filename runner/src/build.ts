@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { execa } from 'execa';
+import { startReaper } from './launcher/children.js';
 import { ConfigError, type Build, type Matrix } from './config.js';
 import { whileLocked } from './locks.js';
 
@@ -100,6 +101,7 @@ export function whileBuilding<T>(root: string, onProgress: ((line: string) => vo
 export async function ensureBuilt(matrix: Matrix, impls: Iterable<string>, options: BuildOptions): Promise<Map<string, BuildOutcome>> {
   const order = buildOrder(matrix, impls);
   checkToolchains(matrix, order);
+  startReaper(); // builds too are ended if the runner dies
   return whileBuilding(options.root, options.onProgress, () => buildInOrder(matrix, order, options));
 }
 

@@ -2,15 +2,75 @@
  * Every process group the runner starts is registered here, so that nothing outlives the run:
  * normal exit, an error, Ctrl-C (SIGINT) or SIGTERM. Each child runs in its own process group
  * (detached), so killing the group also kills what the child started (workers, grandchildren).
+ * For the deaths no handler sees (SIGKILL of the runner or of its process group), the reaper
+ * (reaper.ts) holds a pipe from this process and cleans up when it breaks.
  */
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+
+/** The environment variable every process of a run carries: the run's id. */
+export const RUN_TAG = 'GRPC_INTEROP_RUN';
+
 const groups = new Set<number>();
+let reaper: ResultPromise | undefined;
+
+/**
+ * Starts the reaper once per runner process, in a session of its own (so a signal to the
+ * runner's process group does not reach it), and tags this process's environment with the run
+ * id, so that every process started from now on carries it. Call it before starting anything.
+ */
+export function startReaper(): void {
+  if (reaper) return;
+  const runId = randomUUID();
+  process.env[RUN_TAG] = runId;
+  reaper = execa(process.execPath, [fileURLToPath(new URL('../reaper.js', import.meta.url)), runId], {
+    detached: true,
+    stdin: 'pipe',
+    stdout: 'ignore',
+    stderr: 'ignore',
+    reject: false,
+    cleanup: false,
+  });
+  // Neither the reaper nor its pipe keeps the runner alive; the pipe closes when the runner exits.
+  reaper.unref();
+  (reaper.stdin as Socket | null)?.unref();
+  reaper.stdin?.on('error', () => undefined); // a reaper that died early: nothing to tell it
+}
+
+/**
+ * Closes the reaper's pipe and waits (up to 10 s) for its last sweep: on a normal end it finds
+ * nothing, or whatever escaped the runner's own cleanup.
+ */
+export async function stopReaper(): Promise<void> {
+  if (!reaper) return;
+  const done = reaper;
+  reaper = undefined;
+  done.ref(); // wait for it: an unreferenced child would let the event loop (and the exit code) go
+  done.stdin?.end();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+  clearTimeout(timer);
+}
+
+function tellReaper(line: string): void {
+  reaper?.stdin?.write(`${line}\n`);
+}
 
 export function track(pid: number): void {
   groups.add(pid);
+  tellReaper(`+${pid}`);
 }
 
 export function untrack(pid: number): void {
   groups.delete(pid);
+  tellReaper(`-${pid}`);
+}
+
+/** Containers of this Compose project are removed by the reaper if the runner dies first. */
+export function trackComposeProject(project: string): void {
+  tellReaper(`docker ${project}`);
 }
 
 export function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -55,8 +115,9 @@ export function installCleanup(onSignal: (signal: NodeJS.Signals) => Promise<voi
       // Removing containers can take several seconds; past this the runner exits anyway.
       const force = setTimeout(() => process.exit(code), 30_000);
       force.unref();
-      Promise.resolve(onSignal(signal)).finally(() => {
+      Promise.resolve(onSignal(signal)).finally(async () => {
         killAll();
+        await stopReaper();
         process.exit(code);
       });
     });

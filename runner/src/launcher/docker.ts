@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { unusedPort } from '../../../ts-common/src/net.js';
 import { ConfigError } from '../config.js';
+import { trackComposeProject } from './children.js';
 import { lines, openLog } from './output.js';
 import { StartError, type ClientRun, type ClientSpec, type Launcher, type ServerHandle, type ServerSpec } from './launcher.js';
 
@@ -55,7 +56,9 @@ export class DockerLauncher implements Launcher {
     private readonly composeFile: string,
     private readonly executable: Executable,
     readonly project = `grpc-interop-${process.pid}`,
-  ) {}
+  ) {
+    trackComposeProject(project);
+  }
 
   private options(extra: Partial<compose.IDockerComposeOptions> = {}): compose.IDockerComposeOptions {
     return { cwd: this.root, config: this.composeFile, composeOptions: [['--project-name', this.project]], executable: this.executable, ...extra };
