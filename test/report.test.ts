@@ -31,17 +31,29 @@ describeChromium('report.html', () => {
     expect(html.match(/"id":"/g)).toHaveLength(results.cells.length);
   });
 
+  /** report.html#open=grpc.testing/python/ts (client python, server ts) in headless Chromium, doing ACTION. */
+  const chromiumOn = (action: string[]) =>
+    execa(chromium!, [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'chromium-'))}`,
+      '--enable-logging=stderr', '--v=0', '--hide-scrollbars', '--window-size=1280,1600', ...action,
+      `${pathToFileURL(join(out, 'report.html')).href}#open=${encodeURIComponent('grpc.testing/python/ts')}`,
+    ], { reject: false, all: true, timeout: 120_000 });
+
   it('opens in headless Chromium with no console message, and is screenshotted to reports/report.png', async () => {
     const png = join(root, 'reports', 'report.png');
     mkdirSync(join(root, 'reports'), { recursive: true });
-    const url = `${pathToFileURL(join(out, 'report.html')).href}#open=${encodeURIComponent('grpc.testing/python/ts')}`;
-    const run = await execa(chromium!, [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'chromium-'))}`,
-      '--enable-logging=stderr', '--v=0', '--hide-scrollbars', '--window-size=1280,1600', `--screenshot=${png}`, url,
-    ], { reject: false, all: true, timeout: 120_000 });
+    const run = await chromiumOn([`--screenshot=${png}`]);
     const consoleLines = (run.all ?? '').split('\n').filter((l) => /CONSOLE|Uncaught/.test(l));
     expect(consoleLines).toEqual([]);
     expect(statSync(png).size).toBeGreaterThan(10_000);
+  }, 180_000);
+
+  it('#open=SUITE/CLIENT/SERVER opens that pairing, below the failing cells', async () => {
+    const dom = (await chromiumOn(['--dump-dom'])).stdout;
+    expect(dom).toMatch(/<td class="tone-\w+ open" data-key="grpc\.testing\/python\/ts"/);
+    expect(dom).toContain('<strong>python → ts / grpc.testing</strong>');
+    expect(dom.indexOf('<table class="failing">')).toBeGreaterThan(-1);
+    expect(dom.indexOf('<table class="failing">')).toBeLessThan(dom.indexOf('<table class="heat">'));
   }, 180_000);
 });

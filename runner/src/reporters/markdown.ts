@@ -1,14 +1,24 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { isBad, type CellResult, type Results } from '../results.js';
-import { gridsOf } from './grid.js';
+import { join, relative } from 'node:path';
+import { incompleteLine, isBad, type CellResult, type Results } from '../results.js';
+import { writeReport } from './atomic.js';
+import { gridsOf, labelOf, notRunLine, toneOf, type Tone } from './grid.js';
 import type { Reporter } from './reporter.js';
 
-const ICON: Record<string, string> = { passed: '✅', failed: '❌', known_failure: '🟡', unexpected_pass: '❗', flaky: '🔁', skipped: '⏭️' };
+const ICON: Record<string, string> = { passed: '✅', failed: '❌', known_failure: '🟡', unexpected_pass: '❗', flaky: '🔁', skipped: '⏭️', not_run: '⚪' };
 
-/** DIR/summary.md: for a CI job summary or a PR comment — the grids as tables, then the problems. */
-export function renderMarkdown(results: Results, extra = ''): string {
+const TONE_ICON: Record<Tone, string> = { green: '✅', yellow: '🟡', red: '❌', grey: '⚪' };
+
+const escapeCell = (s: string) => s.replace(/\|/g, '\\|');
+
+/**
+ * DIR/summary.md: for a CI job summary or a PR comment — the INCOMPLETE banner of a run that did
+ * not finish, the grids as tables, then the problems. LOGBASE turns a cell's log path (relative
+ * to the repository) into one relative to summary.md.
+ */
+export function renderMarkdown(results: Results, logBase: (log: string) => string = (log) => log, extra = ''): string {
   const out: string[] = ['# gRPC interop matrix', ''];
+  const incomplete = incompleteLine(results);
+  if (incomplete) out.push(`> ⛔ **${incomplete}**`, '');
   const count = (cells: CellResult[], s: string) => cells.filter((c) => c.status === s).length;
   out.push(
     `${results.cells.length} cells: ${Object.keys(ICON).map((s) => [s, count(results.cells, s)] as const).filter(([, n]) => n > 0).map(([s, n]) => `${ICON[s]} ${n} ${s.replace('_', ' ')}`).join(', ')}`,
@@ -19,9 +29,7 @@ export function renderMarkdown(results: Results, extra = ''): string {
     for (const client of grid.clients) {
       const row = grid.servers.map((server) => {
         const e = grid.entry(client, server);
-        if (!e) return '—';
-        const mark = e.worst === 'failed' || e.worst === 'unexpected_pass' ? '❌' : e.worst === 'passed' ? '✅' : '🟡';
-        return `${mark} ${e.ok}/${e.total}`;
+        return e ? `${TONE_ICON[toneOf(e.worst)]} ${labelOf(e)}` : '—';
       });
       out.push(`| **${client}** | ${row.join(' | ')} |`);
     }
@@ -29,20 +37,23 @@ export function renderMarkdown(results: Results, extra = ''): string {
   }
   const bad = results.cells.filter((c) => isBad(c, true)); // failing, unexpectedly passing, or flaky
   if (bad.length > 0) {
-    out.push('## Failing, unexpectedly passing and flaky cells', '', '| cell | status | reason |', '|---|---|---|');
-    for (const c of bad.slice(0, 200)) out.push(`| \`${c.id}\` | ${ICON[c.status]} ${c.status} | ${(c.error ?? '').split('\n')[0]!.replace(/\|/g, '\\|').slice(0, 300)} |`);
+    out.push('## Failing, unexpectedly passing and flaky cells', '', '| cell | status | reason | log |', '|---|---|---|---|');
+    for (const c of bad.slice(0, 200)) {
+      const log = c.log ? logBase(c.log) : undefined;
+      out.push(`| \`${c.id}\` | ${ICON[c.status]} ${c.status} | ${escapeCell((c.error ?? '').split('\n')[0]!).slice(0, 300)} | ${log ? `[${escapeCell(log)}](${encodeURI(log)})` : ''} |`);
+    }
     out.push('');
   }
+  const notRun = notRunLine(results);
+  if (notRun) out.push(notRun, '');
   const versions = Object.entries(results.implementations).filter(([, i]) => i.version);
   if (versions.length > 0) out.push(`Libraries: ${versions.map(([n, i]) => `${n} = ${i.library} ${i.version}`).join(', ')}`, '');
   return `${out.join('\n')}${extra}`;
 }
 
-export function writeMarkdown(outDir: string, results: Results, extra = ''): string {
-  mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, 'summary.md');
-  writeFileSync(file, renderMarkdown(results, extra));
-  return file;
+/** Writes DIR/summary.md; ROOT is the repository, which cells' log paths are relative to. */
+export function writeMarkdown(outDir: string, results: Results, root: string, extra = ''): string {
+  return writeReport(outDir, 'summary.md', renderMarkdown(results, (log) => relative(outDir, join(root, log)), extra));
 }
 
-export const markdownReporter = (outDir: string): Reporter => ({ onEnd: (results) => void writeMarkdown(outDir, results) });
+export const markdownReporter = (outDir: string, root: string): Reporter => ({ onEnd: (results) => void writeMarkdown(outDir, results, root) });

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
-import { isBad, type CellStatus, type Results, type Timings } from '../results.js';
-import { gridsOf } from './grid.js';
+import { incompleteLine, isBad, type CellStatus, type Results, type Timings } from '../results.js';
+import { gridsOf, labelOf, notRunLine } from './grid.js';
 import type { Reporter } from './reporter.js';
 
 type Paint = (s: string) => string;
@@ -17,31 +17,38 @@ const PAINT: Record<CellStatus, Paint> = {
 
 const pad = (s: string, width: number) => s + ' '.repeat(Math.max(0, width - [...s].length));
 
-/** One grid per suite and transport: rows are clients, columns are servers, "passed/total". */
+/** The bold red INCOMPLETE RUN line of a run that did not run everything it planned, else nothing. */
+export function renderBanner(results: Results): string {
+  const line = incompleteLine(results);
+  return line ? `${pc.bold(pc.red(line))}\n` : '';
+}
+
+/**
+ * One grid per suite and transport: rows are clients, columns are servers, "fine/total" (and
+ * "· N not run"), after the INCOMPLETE banner when the run did not finish.
+ */
 export function renderGrids(results: Results): string {
-  const out: string[] = [];
+  const out: string[] = results.incomplete ? [renderBanner(results)] : [];
   for (const grid of gridsOf(results)) {
     const corner = 'client ↓  server →';
-    const width = Math.max(8, ...grid.servers.map((s) => s.length + 2));
+    const rows = grid.clients.map((client) => grid.servers.map((server) => grid.entry(client, server)));
+    const widths = grid.servers.map((s, i) => Math.max(8, s.length + 2, ...rows.map((row) => (row[i] ? labelOf(row[i]).length + 2 : 0))));
     const first = Math.max(corner.length, ...grid.clients.map((c) => c.length)) + 2;
     out.push(pc.bold(`${grid.suite} · ${grid.transport}`));
-    out.push(pad(corner, first) + grid.servers.map((s) => pad(s, width)).join(''));
-    for (const client of grid.clients) {
-      const row = grid.servers.map((server) => {
-        const e = grid.entry(client, server);
-        return e ? PAINT[e.worst](pad(`${e.ok}/${e.total}`, width)) : pad('—', width);
-      });
+    out.push(pad(corner, first) + grid.servers.map((s, i) => pad(s, widths[i]!)).join(''));
+    grid.clients.forEach((client, r) => {
+      const row = rows[r]!.map((e, i) => (e ? PAINT[e.worst](pad(labelOf(e), widths[i]!)) : pad('—', widths[i]!)));
       out.push(pad(client, first) + row.join(''));
-    }
+    });
     out.push('');
   }
   return out.join('\n');
 }
 
+/** The failing cells with their reasons and logs, then one line for the cells not run (never failures). */
 export function renderFailures(results: Results, limit = 50): string {
   const bad = results.cells.filter((c) => isBad(c));
-  if (bad.length === 0) return '';
-  const lines = [pc.bold(pc.red(`${bad.length} failing cell${bad.length === 1 ? '' : 's'}:`))];
+  const lines = bad.length === 0 ? [] : [pc.bold(pc.red(`${bad.length} failing cell${bad.length === 1 ? '' : 's'}:`))];
   for (const cell of bad.slice(0, limit)) {
     const [first, ...rest] = (cell.error ?? cell.status).split('\n');
     lines.push(`${PAINT[cell.status]('✗')} ${cell.id}: ${first}`);
@@ -49,7 +56,9 @@ export function renderFailures(results: Results, limit = 50): string {
     if (cell.log) lines.push(pc.dim(`    log: ${cell.log}`));
   }
   if (bad.length > limit) lines.push(`… and ${bad.length - limit} more (see results.json)`);
-  return `${lines.join('\n')}\n`;
+  const notRun = notRunLine(results);
+  if (notRun) lines.push(PAINT.not_run(notRun));
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
 export function renderFlaky(results: Results): string {
@@ -60,6 +69,7 @@ export function renderFlaky(results: Results): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Counts, time and libraries, and last the INCOMPLETE banner when the run did not finish. */
 export function renderSummary(results: Results): string {
   const counts = new Map<CellStatus, number>();
   for (const c of results.cells) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
@@ -70,7 +80,7 @@ export function renderSummary(results: Results): string {
     .join(', ');
   const t = results.timings;
   const time = t ? `\ntime: ${renderTimings(t)}` : '';
-  return `${results.cells.length} cells: ${parts.join(', ')} in ${(results.durationMs / 1000).toFixed(1)} s${versions ? `\nlibraries: ${versions}` : ''}${time}\n`;
+  return `${results.cells.length} cells: ${parts.join(', ')} in ${(results.durationMs / 1000).toFixed(1)} s${versions ? `\nlibraries: ${versions}` : ''}${time}\n${renderBanner(results)}`;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
