@@ -4,55 +4,11 @@
  * behind. Every run here carries a unique environment tag, which every process it starts
  * inherits: after the run, no process on the machine may carry it.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { execa } from 'execa';
-import { repoRoot } from '../ts-common/src/paths.js';
 import type { Results } from '../runner/src/results.js';
-
-const root = repoRoot();
-const TS_SERVER = '[node, build/ts/ts-server/src/main.js]';
-const TS_CLIENT = '[node, build/ts/ts-client/src/main.js]';
-
-/** Processes (pid: command line) that carry the tag in their environment. */
-function survivors(tag: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`MATRIX_TEST_TAG=${tag}`)) {
-        found.push(`${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' ')}`);
-      }
-    } catch {
-      // gone meanwhile, or not ours
-    }
-  }
-  return found;
-}
-
-/**
- * A batch client in sh (for a single-quoted YAML scalar): `body` runs for each case $c of
- * --test_case, in order; PASS in it prints the case's passed line.
- */
-const shClient = (body: string) =>
-  `for c in $(echo "$*" | sed "s/.*--test_case=//" | tr , " "); do ${body.replaceAll('PASS', 'echo "{\\"case\\":\\"$c\\",\\"status\\":\\"passed\\",\\"ms\\":1}"')}; done`;
-
-const CASES = '[greeter_say_hello, helloworld_service]';
-
-function configFile(implementations: string, extra = '', cases = CASES): { dir: string; config: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'matrix-robust-'));
-  const config = join(dir, 'matrix.yaml');
-  writeFileSync(config, `implementations:\n${implementations}\nsuites:\n  seeds:\n    cases: ${cases}\ntransports:\n  insecure: {}\n${extra}`);
-  return { dir, config };
-}
-
-/** The CLI on a config; `tag` marks every process of the run. */
-function start(config: string, out: string, args: string[] = []) {
-  const tag = randomUUID();
-  const run = execa('node', ['build/ts/runner/src/cli.js', '--config', config, '--out', out, ...args], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1', MATRIX_TEST_TAG: tag } });
-  return { run, tag };
-}
+import { CASES, configFile, shClient, start, survivors, TS, TS_CLIENT, TS_SERVER } from './helpers/cli.js';
 
 async function runWith(
   implementations: string,
@@ -146,7 +102,6 @@ describe('robustness', () => {
     expect(left).toEqual([]);
   }, 60_000);
 
-  const TS = `  ts: {language: typescript, library: grpc-js, server: ${TS_SERVER}, client: ${TS_CLIENT}, batch: true}`;
   const THREE = '[greeter_say_hello, stream_server, helloworld_service]';
   const FAST = 'timeouts: {client_start_ms: 2000, case_ms: 3000, health_check_ms: 1000}\n';
 
@@ -210,9 +165,19 @@ describe('robustness', () => {
     const result = await run;
     expect(result.exitCode).toBe(signal === 'SIGINT' ? 130 : 143);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
-    expect(results.cells.map((c) => `${c.id} ${c.status}`)).toEqual(expect.arrayContaining(['ts→ts/insecure/seeds/greeter_say_hello passed']));
-    expect(results.cells.find((c) => c.client === 'slow' && c.case === 'stream_server')).toBeUndefined();
-    expect(existsSync(join(out, 'junit.xml'))).toBe(true);
+    const statuses = Object.fromEntries(results.cells.map((c) => [c.id, c.status]));
+    expect(statuses['ts→ts/insecure/seeds/greeter_say_hello']).toBe('passed');
+    // The run says it did not finish, and the cells it never finished are not run, not failed.
+    expect(results.incomplete).toEqual({ reason: `interrupted by ${signal}`, notRun: 3 });
+    expect(results.cells).toHaveLength(6);
+    for (const name of ['greeter_say_hello', 'stream_server', 'helloworld_service']) expect(statuses[`slow→ts/insecure/seeds/${name}`]).toBe('not_run');
+    expect(results.cells.some((c) => c.status === 'failed')).toBe(false);
+    // Every report says so; the terminal prints no failure for the peers the stop killed.
+    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<error[^>]*message="INCOMPLETE RUN — interrupted by SIG/);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/INCOMPLETE RUN — interrupted by SIG/);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/INCOMPLETE RUN/);
+    expect(result.all).toMatch(/INCOMPLETE RUN — interrupted by SIG\w+: 3 of 6 planned cells not run/);
+    expect(result.all).not.toMatch(/✗/);
     expect(survivors(tag)).toEqual([]);
   }, 60_000);
 
@@ -255,4 +220,34 @@ describe('robustness', () => {
     expect((await holder.run).exitCode).toBe(0);
     expect(survivors(holder.tag)).toEqual([]);
   }, 90_000);
+
+  it('a client command that is missing or not executable fails that client\'s cells with the reason; everything else runs', async () => {
+    const script = join(mkdtempSync(join(tmpdir(), 'noexec-')), 'client.sh');
+    writeFileSync(script, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    const { exitCode, results, output, left } = await runWith(`${TS}
+  missing: {language: sh, library: none, batch: true, client: [./no/such/client]}
+  noexec: {language: sh, library: none, batch: true, client: [${script}]}`);
+    const cells = byId(results);
+    for (const name of ['greeter_say_hello', 'helloworld_service']) {
+      expect(cells[`missing→ts/insecure/seeds/${name}`]).toMatchObject({ status: 'failed', error: expect.stringMatching(/^cannot start client: \.\/no\/such\/client: no such file or command/) });
+      expect(cells[`noexec→ts/insecure/seeds/${name}`]).toMatchObject({ status: 'failed', error: expect.stringMatching(/^cannot start client: .*client\.sh: permission denied/) });
+      expect(cells[`ts→ts/insecure/seeds/${name}`]?.status).toBe('passed');
+    }
+    expect(output).not.toMatch(/setup failure|\n\s+at /);
+    expect(exitCode).toBe(1);
+    expect(left).toEqual([]);
+  }, 60_000);
+
+  it('a batch client that hangs before its first result fails only the case in flight; the others run in a fresh process', async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'hang-first-')), 'hung');
+    // The first process hangs at once; the next one works.
+    const client = `[ -e ${marker} ] || { touch ${marker}; exec sleep 301.75; }; ${shClient('PASS')}`;
+    const { results, left } = await runWith(`${TS}
+  stuck: {language: sh, library: none, batch: true, client: [sh, -c, '${client}', client]}`, [], FAST, true, THREE);
+    const cells = byId(results);
+    expect(cells['stuck→ts/insecure/seeds/greeter_say_hello']).toMatchObject({ status: 'failed', error: expect.stringMatching(/no result for case greeter_say_hello within 5000 ms/) });
+    expect(cells['stuck→ts/insecure/seeds/stream_server']).toMatchObject({ status: 'passed', log: expect.stringMatching(/client-stuck\.part2\.log$/) });
+    expect(cells['stuck→ts/insecure/seeds/helloworld_service']?.status).toBe('passed');
+    expect(left).toEqual([]);
+  }, 60_000);
 });

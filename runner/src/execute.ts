@@ -290,7 +290,9 @@ async function runAttempt(client: string, cells: Cell[], server: ServerWatch, op
       for (const cell of pending) outcomes.set(cell.case, { passed: true, durationMs: share, log });
       continue;
     }
-    const resume = !oneByOne && run.reported.size > 0 && pending.length > 1 && serverDown === undefined;
+    // Only the case in flight is blamed: the cases after it run in a fresh process (unless the
+    // client cannot be started at all, or its server is down).
+    const resume = !oneByOne && pending.length > 1 && serverDown === undefined && !run.cannotStart;
     for (const cell of resume ? pending.slice(0, 1) : pending) outcomes.set(cell.case, { passed: false, durationMs: share, log, error: why });
     if (resume) queue.unshift(pending.slice(1));
   }
@@ -299,6 +301,8 @@ async function runAttempt(client: string, cells: Cell[], server: ServerWatch, op
 
 interface ClientResult {
   reported: Map<string, Outcome>;
+  /** The client process could not be started at all. */
+  cannotStart: boolean;
   /** Why the unreported cases have no result; undefined: they passed (exit-code-only client, exit 0). */
   why: string | undefined;
   ms: number;
@@ -358,7 +362,7 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
   await server.settled();
   timings.clientRuns++;
   timings.clientMs += run.ms;
-  return { reported, ms: run.ms, why: unreportedReason(run, killedFor, !impl.batch) };
+  return { reported, ms: run.ms, cannotStart: run.startError !== undefined, why: unreportedReason(run, killedFor, !impl.batch) };
 }
 
 /** The flags of a transport for one implementation: its own override, or the transport's. */
@@ -402,6 +406,7 @@ async function identify(name: string, impl: Matrix['implementations'][string], s
  * through its exit code alone: 0 is a pass (undefined here).
  */
 function unreportedReason(run: ClientRun, killedFor: string | undefined, exitCodeOnly: boolean): string | undefined {
+  if (run.startError !== undefined) return `cannot start client: ${run.startError}`;
   if (run.aborted && killedFor) return `client killed after ${run.ms} ms: ${killedFor}`;
   if (exitCodeOnly && run.exitCode === 0) return undefined;
   if (run.signal) return `client killed by ${run.signal} before reporting this case`;

@@ -44,6 +44,8 @@ export interface ClientRun {
   aborted: boolean;
   stdout: string;
   ms: number;
+  /** The client could not be started at all (no such command, not executable, …): why. */
+  startError?: string;
 }
 
 export interface Launcher {

@@ -18,7 +18,14 @@ interface Spawned {
   exited: Promise<string>;
 }
 
-function spawn(command: string[], args: string[], logFile: string, cwd: string, onStdoutLine?: (line: string) => void): Spawned {
+/** Why a command could not be started, from the spawn error's code. */
+function startFailure(command: string, code: string | undefined, message: string): string {
+  if (code === 'ENOENT') return `${command}: no such file or command (is it built, or installed and on PATH?)`;
+  if (code === 'EACCES') return `${command}: permission denied (is it executable?)`;
+  return `${command}: ${message}`;
+}
+
+async function spawn(command: string[], args: string[], logFile: string, cwd: string, onStdoutLine?: (line: string) => void): Promise<Spawned> {
   const full = [...command, ...args];
   const log = openLog(logFile, full.join(' '));
   const child = execa(command[0]!, [...command.slice(1), ...args], {
@@ -29,17 +36,19 @@ function spawn(command: string[], args: string[], logFile: string, cwd: string, 
     reject: false,
     cleanup: false,
   });
+  const pid = child.pid;
+  if (pid === undefined) {
+    const result = await child;
+    const why = startFailure(command[0]!, result.code, result.shortMessage ?? String(result.message));
+    await new Promise<void>((resolve) => log.end(`[runner] cannot start: ${why}\n`, () => resolve()));
+    throw new StartError(why);
+  }
   const split = onStdoutLine ? lines(onStdoutLine) : undefined;
   child.stdout?.on('data', (chunk: Buffer) => {
     log.write(chunk);
     split?.(chunk);
   });
   child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
-  const pid = child.pid;
-  if (pid === undefined) {
-    log.end();
-    throw new StartError(`could not start ${full.join(' ')}: is ${command[0]} installed?`);
-  }
   track(pid);
   const exited = child.then((result) => {
     untrack(pid);
@@ -62,14 +71,19 @@ export class ProcessLauncher implements Launcher {
     if (this.closed) throw new StartError('the run is stopping');
     let onListening: (port: number) => void = () => undefined;
     const listening = new Promise<number>((resolve) => (onListening = resolve));
-    const spawned = spawn(spec.command, spec.args, spec.logFile, this.root, (line) => {
-      try {
+    let spawned: Spawned;
+    try {
+      spawned = await spawn(spec.command, spec.args, spec.logFile, this.root, (line) => {
+        try {
         const msg = JSON.parse(line) as { event?: string; port?: number };
-        if (msg.event === 'listening' && typeof msg.port === 'number') onListening(msg.port);
-      } catch {
-        // not the listening line
-      }
-    });
+          if (msg.event === 'listening' && typeof msg.port === 'number') onListening(msg.port);
+        } catch {
+          // not the listening line
+        }
+      });
+    } catch (err) {
+      throw err instanceof StartError ? err : new StartError(`cannot start ${spec.command[0]}: ${(err as Error).message}`);
+    }
     this.running.add(spawned);
     let alive = true;
     void spawned.exited.then(() => {
@@ -98,10 +112,16 @@ export class ProcessLauncher implements Launcher {
     if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0 };
     const started = performance.now();
     let stdout = '';
-    const spawned = spawn(spec.command, spec.args, spec.logFile, this.root, (line) => {
-      stdout += `${line}\n`;
-      spec.onLine?.(line);
-    });
+    let spawned: Spawned;
+    try {
+      spawned = await spawn(spec.command, spec.args, spec.logFile, this.root, (line) => {
+        stdout += `${line}\n`;
+        spec.onLine?.(line);
+      });
+    } catch (err) {
+      // A client that cannot be started fails its cells with the reason; the run goes on.
+      return { exitCode: undefined, signal: undefined, aborted: false, stdout: '', ms: 0, startError: (err as Error).message };
+    }
     this.running.add(spawned);
     let aborted = false;
     const kill = () => {
