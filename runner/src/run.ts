@@ -1,21 +1,23 @@
 /**
  * One matrix run, stage by stage: config → plan → build → execute → results → reporters.
  */
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ensureBuilt } from './build.js';
 import { ConfigError, loadMatrix, type Matrix } from './config.js';
 import { emptyTimings, execute } from './execute.js';
 import { checkDocker, ensureImages } from './images.js';
-import { installCleanup, isStopping } from './launcher/children.js';
+import { installCleanup, isStopping, startReaper } from './launcher/children.js';
 import { composeExecutable, DockerLauncher } from './launcher/docker.js';
 import type { Launcher } from './launcher/launcher.js';
 import { ProcessLauncher } from './launcher/process.js';
 import { tryLock, type Release } from './locks.js';
-import { checkPatterns, groupByServer, planCells, type Cell, type Selection, type ServerGroup } from './plan.js';
+import { checkPatterns, groupByServer, planCells, selectedCells, type Cell, type Selection, type ServerGroup } from './plan.js';
 import type { Reporter } from './reporters/reporter.js';
-import { globToRegExp, type CellResult, type Results, type Timings } from './results.js';
+import { logWriteFailures } from './launcher/output.js';
+import { globToRegExp, notRunCell, type CellResult, type PlanRecord, type Results, type Timings } from './results.js';
 
 export interface RunOptions {
   root: string;
@@ -52,20 +54,67 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
   const startedAt = new Date();
   const matrix = loadMatrix(options.configFile);
   checkPatterns(matrix, globToRegExp);
-  const cells = planCells(matrix, options.selection);
+  const cells = selectedCells(matrix, options.selection);
+  const plan = planRecord(matrix, options.selection);
   const groups = groupByServer(matrix, cells);
   const logDir = join(options.outDir, 'logs');
+  checkWritable(options.outDir);
+  startReaper(); // first: whatever ends this process, nothing it starts outlives it
   const releaseOutDir = await claimOutDir(options.outDir);
   try {
-    return await runClaimed(options, { startedAt, matrix, cells, groups, logDir });
+    return await runClaimed(options, { startedAt, matrix, cells, plan, groups, logDir });
   } finally {
     await releaseOutDir().catch(() => undefined);
   }
 }
 
+/** What this run was asked to run, so that shards can be checked for completeness when merged. */
+export function planRecord(matrix: Matrix, selection: Selection): PlanRecord {
+  const whole = planCells(matrix, { ...selection, shard: undefined });
+  const { clients, servers, suites, transports, grep, shard } = selection;
+  return {
+    selection: { ...(clients ? { clients } : {}), ...(servers ? { servers } : {}), ...(suites ? { suites } : {}), ...(transports ? { transports } : {}), ...(grep ? { grep: grep.source } : {}) },
+    total: whole.length,
+    fingerprint: planFingerprint(whole.map((c) => c.id)),
+    ...(shard ? { shard } : {}),
+  };
+}
+
+export const planFingerprint = (ids: string[]): string => createHash('sha256').update([...ids].sort().join('\n')).digest('hex');
+
+/** `--out` must be writable before anything is built or started: one line if it is not. */
+function checkWritable(outDir: string): void {
+  const probe = join(outDir, `.write-test-${process.pid}`);
+  try {
+    makeDir(outDir);
+    writeFileSync(probe, 'x');
+    rmSync(probe);
+  } catch (err) {
+    throw new ConfigError(`--out ${outDir}: cannot write there: ${describeError(err)}`);
+  }
+}
+
+/**
+ * mkdir -p that reports the real cause: a recursive mkdirSync says ENOENT where a parent cannot
+ * be created (a read-only mount), so each missing folder is made on its own.
+ */
+function makeDir(dir: string): void {
+  if (existsSync(dir)) return;
+  makeDir(dirname(dir));
+  mkdirSync(dir);
+}
+
+/** `ENOSPC (no space left on device)` from a Node file system error. */
+export function describeError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (!e.code) return String(e.message ?? err);
+  const why = /^[A-Z]+: ([^,]+)/.exec(e.message)?.[1];
+  return why ? `${e.code} (${why})` : e.code;
+}
+
 async function runClaimed(
   options: RunOptions,
-  { startedAt, matrix, cells, groups, logDir }: { startedAt: Date; matrix: Matrix; cells: Cell[]; groups: ServerGroup[]; logDir: string },
+  { startedAt, matrix, cells, plan, groups, logDir }: { startedAt: Date; matrix: Matrix; cells: Cell[]; plan: PlanRecord; groups: ServerGroup[]; logDir: string },
 ): Promise<Results> {
   rmSync(logDir, { recursive: true, force: true });
 
@@ -88,21 +137,44 @@ async function runClaimed(
   }
   timings.buildMs = performance.now() - buildStarted;
 
-  const collected: CellResult[] = [];
-  const snapshot = (implementations: Results['implementations']): Results => ({
-    schema: 1,
-    startedAt: startedAt.toISOString(),
-    durationMs: Date.now() - startedAt.getTime(),
-    implementations,
-    cells: [...collected],
-    timings: roundTimings(timings),
-  });
+  const collected = new Map<string, CellResult>();
+  /**
+   * The results as they stand, in plan order. A planned cell with no result is `not_run`, and
+   * then the run is incomplete for `why` (a signal, a runner error, or a defect).
+   */
+  const snapshot = (implementations: Results['implementations'], why: string): Results => {
+    const all = cells.map((c) => collected.get(c.id) ?? notRunCell(c, why));
+    const notRun = all.filter((c) => c.status === 'not_run').length;
+    return {
+      schema: 1,
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      implementations,
+      cells: all,
+      timings: roundTimings(timings),
+      plan,
+      ...(notRun > 0 ? { incomplete: { reason: why, notRun } } : {}),
+    };
+  };
   const finish = async (results: Results) => {
-    for (const r of options.reporters) await r.onEnd(results);
+    // Every report is tried; a report that cannot be written (a full disk) is said in one line.
+    const failures: string[] = [];
+    for (const r of options.reporters) {
+      try {
+        await r.onEnd(results);
+      } catch (err) {
+        failures.push(describeError(err));
+      }
+    }
+    const lostLogs = logWriteFailures();
+    if (lostLogs.length > 0) process.stderr.write(`warning: ${lostLogs.length} peer log(s) could not be written completely (${lostLogs[0]})\n`);
+    if (failures.length > 0) {
+      throw new ConfigError(`cannot write the reports to ${options.outDir}: ${[...new Set(failures)].join('; ')}; a report that is not there is lost (the terminal report above has the grid and the failures)`);
+    }
   };
   const implementations: Results['implementations'] = {}; // execute() fills it as servers answer
-  installCleanup(async () => {
-    await finish(snapshot(implementations)); // results first: they must survive whatever follows
+  installCleanup(async (signal) => {
+    await finish(snapshot(implementations, `interrupted by ${signal}`)).catch((err: Error) => process.stderr.write(`matrix: ${err.message}\n`)); // results first: they must survive whatever follows
     await launcher.close();
   });
 
@@ -122,21 +194,21 @@ async function runClaimed(
       ...(options.clientFault ? { clientFault: options.clientFault } : {}),
       ...(options.retries !== undefined ? { retries: options.retries } : {}),
       onCell: (result) => {
-        collected.push(result);
+        // Once a signal stops the run, peers die because the runner stops them: what the
+        // executor records from then on says nothing about them. Those cells are not run.
+        if (isStopping()) return;
+        collected.set(result.id, result);
         for (const r of options.reporters) r.onCell?.(result);
       },
     });
   } catch (err) {
     // A defect of the runner itself: the cells collected so far are still written.
     await launcher.close();
-    if (!isStopping()) await finish(snapshot(implementations));
+    if (!isStopping()) await finish(snapshot(implementations, `runner error: ${(err as Error).message}`)).catch(() => undefined);
     throw err;
   }
   await launcher.close();
-  // Report in plan order, whatever order the cells finished in.
-  const order = new Map(cells.map((c, i) => [c.id, i]));
-  collected.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-  const results = snapshot(implementations);
+  const results = snapshot(implementations, 'the runner recorded no result for them (a defect of the runner)');
   // After SIGINT/SIGTERM the signal handler has written the cells that really ran; what the
   // executor recorded since (peers refused or killed by the stop) must not overwrite them.
   if (!isStopping()) await finish(results);

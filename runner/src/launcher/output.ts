@@ -14,10 +14,19 @@ export function lines(onLine: (line: string) => void): (chunk: Buffer) => void {
   };
 }
 
-/** A peer's log file, headed by what was run. */
+const failedLogs: string[] = [];
+
+/** Logs that could not be written (a full disk): `FILE: CODE`, for one warning at the end. */
+export const logWriteFailures = (): readonly string[] => failedLogs;
+
+/**
+ * A peer's log file, headed by what was run. A log that cannot be written (a full disk) loses
+ * its text, not the run: the failure is noted for the end of the run.
+ */
 export function openLog(file: string, header: string): WriteStream {
   mkdirSync(dirname(file), { recursive: true });
   const log = createWriteStream(file);
+  log.on('error', (err: NodeJS.ErrnoException) => failedLogs.push(`${file}: ${err.code ?? err.message}`));
   log.write(`$ ${header}\n`);
   return log;
 }
