@@ -2,7 +2,7 @@
  * The regression gate end to end: shards merged equal one unsharded run, and a baseline diff
  * lists an injected regression and exits 1.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -54,4 +54,62 @@ describe('the regression gate', () => {
     expect(again.exitCode).toBe(0);
     expect(again.all).toMatch(/no change against the baseline|slower|faster/);
   }, 120_000);
+
+  it('merge refuses an incomplete set of shards (exit 2, naming the missing one) unless --allow-partial, which marks the result incomplete', async () => {
+    const dirs = [1, 2].map(() => mkdtempSync(join(tmpdir(), 'shard-')));
+    for (const [i, dir] of dirs.entries()) expect((await matrix(...SELECTION, '--shard', `${i + 1}/3`, '--out', dir)).exitCode).toBe(0);
+    const third = read(unsharded).cells.length - dirs.map((d) => read(d).cells.length).reduce((a, b) => a + b);
+    const refused = await matrix('merge', ...dirs, '--out', mkdtempSync(join(tmpdir(), 'merged-')));
+    expect(refused.exitCode).toBe(2);
+    expect(refused.all).toMatch(new RegExp(`^matrix: merge: these results do not make one whole run: shard 3/3 is missing \\(${third} cells\\)\\. Merge them anyway with --allow-partial`));
+    const partialOut = mkdtempSync(join(tmpdir(), 'merged-'));
+    const partial = await matrix('merge', ...dirs, '--allow-partial', '--out', partialOut);
+    expect(partial.exitCode).toBe(1);
+    const merged = read(partialOut);
+    expect(merged.cells).toHaveLength(read(unsharded).cells.length);
+    expect(merged.cells.filter((c) => c.status === 'not_run')).toHaveLength(third);
+    expect(merged.incomplete).toEqual({ reason: 'partial merge: shard 3/3 is missing (' + third + ' cells)', notRun: third });
+    expect(partial.all).toMatch(/INCOMPLETE RUN — partial merge: shard 3\/3 is missing/);
+    // Shards of different plans do not merge either.
+    const other = mkdtempSync(join(tmpdir(), 'shard-'));
+    expect((await matrix('--suites', 'seeds', '--transports', 'tls', '--clients', 'ts', '--servers', 'ts', '--shard', '3/3', '--out', other)).exitCode).toBe(0);
+    const mismatched = await matrix('merge', ...dirs, other, '--out', mkdtempSync(join(tmpdir(), 'merged-')));
+    expect(mismatched.exitCode).toBe(2);
+    expect(mismatched.all).toMatch(/is a slice of another plan than/);
+  }, 180_000);
+
+  it('a selection that matches no cell is an error (exit 2) naming the nearest cells, not a green run of nothing', async () => {
+    const typo = await matrix(...SELECTION, '--grep', 'ts→go/insecure/seeds/strem_server', '--out', mkdtempSync(join(tmpdir(), 'none-')));
+    expect(typo.exitCode).toBe(2);
+    expect(typo.all).toMatch(/^matrix: no cell matches --clients ts,go --servers ts,go --suites seeds --transports insecure --grep 'ts→go\/insecure\/seeds\/strem_server'; nearest cell ids: ts→go\/insecure\/seeds\/stream_server, /);
+    const empty = await matrix('--clients', '', '--out', mkdtempSync(join(tmpdir(), 'none-')));
+    expect(empty.exitCode).toBe(2);
+    expect(empty.all).toMatch(/^matrix: --clients: the list is empty; name at least one of: ts, python, go, upstream-go$/);
+    const excluded = await matrix('--suites', 'security', '--transports', 'insecure', '--list');
+    expect(excluded.exitCode).toBe(2);
+    expect(excluded.all).toMatch(/^matrix: no cell matches --suites security --transports insecure: these filters exclude each other/);
+  }, 60_000);
+
+  it('the gate fails exactly on newly failing cells: a failure already in the baseline passes it, listed as still failing', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'old-failure-'));
+    const failing = await matrix(...SELECTION, '--server-fault', 'stream-truncate', '--out', out);
+    expect(failing.exitCode).toBe(1);
+    const again = await matrix(...SELECTION, '--server-fault', 'stream-truncate', '--baseline', join(out, 'results.json'), '--out', mkdtempSync(join(tmpdir(), 'again-')));
+    expect(again.all).toMatch(/still failing, as in the baseline \(these do not fail the gate\) \(4\):/);
+    expect(again.all).toMatch(/no newly failing cell: the gate passes/);
+    expect(again.exitCode).toBe(0);
+  }, 120_000);
+
+  it('a missing or corrupt --baseline is an error before anything is built or started', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baseline-'));
+    const missing = await matrix(...SELECTION, '--baseline', join(dir, 'nope.json'), '--out', join(dir, 'out'));
+    expect(missing.exitCode).toBe(2);
+    expect(missing.all).toMatch(new RegExp(`^matrix: --baseline ${dir}/nope\\.json: cannot read results: ENOENT.*\\(record one with --update-baseline\\)$`));
+    writeFileSync(join(dir, 'corrupt.json'), '{"schema": 1, "cells": [');
+    const corrupt = await matrix(...SELECTION, '--baseline', join(dir, 'corrupt.json'), '--out', join(dir, 'out'));
+    expect(corrupt.exitCode).toBe(2);
+    expect(corrupt.all).toMatch(/^matrix: --baseline .*corrupt\.json: cannot read results: /);
+    // Nothing ran: no server or client log was written.
+    expect(existsSync(join(dir, 'out', 'logs'))).toBe(false);
+  }, 60_000);
 });

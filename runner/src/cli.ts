@@ -4,24 +4,24 @@
  * reports a grid, results.json and junit.xml. Exit 0: nothing failed; 1: a cell failed or
  * passed unexpectedly; 2: bad input or a setup failure (reason on stderr).
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { intIn, parseOrExit, USAGE_ERROR } from '../../ts-common/src/cli.js';
 import { repoRoot } from '../../ts-common/src/paths.js';
 import { ConfigError, loadMatrix } from './config.js';
-import { isStopping } from './launcher/children.js';
-import { compareResults, isRegression, readResults, renderDiff } from './compare.js';
+import { isStopping, stopReaper } from './launcher/children.js';
+import { compareResults, gateExitCode, readResults, renderDiff } from './compare.js';
 import { mergeResults, readParts } from './merge.js';
 import { renderKnownFailures } from './suggest.js';
-import { checkPatterns, parseShard, planCells, type Selection } from './plan.js';
+import { checkPatterns, parseShard, selectedCells, type Selection } from './plan.js';
 import { jsonReporter, writeResultsJson } from './reporters/json.js';
 import { junitReporter, writeJunit } from './reporters/junit.js';
 import { htmlReporter, writeHtml } from './reporters/html.js';
 import { markdownReporter, writeMarkdown } from './reporters/markdown.js';
 import { renderFailures, renderGrids, renderSummary, terminalReporter } from './reporters/terminal.js';
-import { exitCodeOf, globToRegExp } from './results.js';
-import { defaultJobs, runMatrix } from './run.js';
+import { exitCodeOf, globToRegExp, type Results } from './results.js';
+import { defaultJobs, describeError, runMatrix } from './run.js';
 
 interface Options {
   config: string;
@@ -71,9 +71,10 @@ function compareMain(argv: string[]): number {
   const program = new Command('matrix compare').description('Compare two results.json files.').argument('<old>').argument('<new>');
   parseOrExit(program, ['node', 'compare', ...argv]);
   const [oldFile, newFile] = program.args as [string, string];
-  const diff = compareResults(readResults(oldFile), readResults(newFile));
-  process.stdout.write(renderDiff(diff));
-  return isRegression(diff) ? 1 : 0;
+  const after = readResults(newFile);
+  const diff = compareResults(readResults(oldFile), after);
+  process.stdout.write(renderDiff(diff, after));
+  return gateExitCode(diff, after);
 }
 
 /** `matrix merge DIR… --out DIR`: shard results as one results.json and every report. */
@@ -82,13 +83,14 @@ function mergeMain(argv: string[], root: string): number {
     .description('Merge the results of shards into one results.json and every report.')
     .argument('<dirs...>')
     .option('--config <file>', 'the matrix file (for the plan order)', join(root, 'matrix.yaml'))
-    .requiredOption('--out <dir>', 'where the merged reports go');
-  const o = parseOrExit<{ config: string; out: string }>(program, ['node', 'merge', ...argv]);
-  const merged = mergeResults(loadMatrix(o.config), readParts(program.args));
+    .requiredOption('--out <dir>', 'where the merged reports go')
+    .option('--allow-partial', 'merge even when shards are missing or incomplete (the result is marked incomplete)');
+  const o = parseOrExit<{ config: string; out: string; allowPartial?: boolean }>(program, ['node', 'merge', ...argv]);
+  const merged = mergeResults(loadMatrix(o.config), readParts(program.args), { allowPartial: o.allowPartial === true });
   const out = resolve(o.out);
   writeResultsJson(out, merged);
-  writeJunit(out, merged);
-  writeMarkdown(out, merged);
+  writeJunit(out, merged, root);
+  writeMarkdown(out, merged, root);
   writeHtml(out, merged, root);
   process.stdout.write(`${renderGrids(merged)}${renderFailures(merged)}${renderSummary(merged)}reports: ${join(out, 'results.json')}\n`);
   return exitCodeOf(merged);
@@ -131,10 +133,15 @@ async function main(): Promise<number> {
   if (o.list) {
     const matrix = loadMatrix(o.config);
     checkPatterns(matrix, globToRegExp);
-    for (const cell of planCells(matrix, selection)) process.stdout.write(`${cell.id}\n`);
+    for (const cell of selectedCells(matrix, selection)) process.stdout.write(`${cell.id}\n`);
     return 0;
   }
   const outDir = resolve(o.out);
+  // The baseline is checked before anything is built or started, not after the whole matrix ran.
+  if (o.updateBaseline && !o.baseline) throw new ConfigError('--update-baseline needs --baseline FILE');
+  const baselineFile = o.baseline ? resolve(o.baseline) : undefined;
+  const baseline = baselineFile && !o.updateBaseline ? readBaseline(baselineFile) : undefined;
+  if (baselineFile && o.updateBaseline) checkBaselineWritable(baselineFile);
   const results = await runMatrix({
     root,
     configFile: o.config,
@@ -147,34 +154,49 @@ async function main(): Promise<number> {
     ...(o.batch ? {} : { noBatch: true }),
     launcher: o.launcher as 'process' | 'docker',
     ...(o.dockerBase ? { dockerBase: o.dockerBase } : {}),
-    reporters: [terminalReporter(), jsonReporter(outDir), junitReporter(outDir), markdownReporter(outDir), htmlReporter(outDir, root)],
+    reporters: [terminalReporter(), jsonReporter(outDir), junitReporter(outDir, root), markdownReporter(outDir, root), htmlReporter(outDir, root)],
     onProgress: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`reports: ${['results.json', 'junit.xml', 'summary.md', 'report.html'].map((f) => join(outDir, f)).join(', ')}\n`);
-  let code = exitCodeOf(results, o.failOnFlaky === true);
-  if (o.updateBaseline && !o.baseline) throw new ConfigError('--update-baseline needs --baseline FILE');
-  if (o.baseline) {
-    const baseline = resolve(o.baseline);
-    if (o.updateBaseline) {
-      mkdirSync(dirname(baseline), { recursive: true });
-      copyFileSync(join(outDir, 'results.json'), baseline);
-      process.stdout.write(`baseline updated: ${baseline}\n`);
-    } else {
-      const diff = compareResults(readResults(baseline), results);
-      process.stdout.write(`against the baseline ${baseline}:\n${renderDiff(diff)}`);
-      if (isRegression(diff)) code = 1;
-    }
+  const failOnFlaky = o.failOnFlaky === true;
+  if (baselineFile && o.updateBaseline) {
+    if (results.incomplete) throw new ConfigError(`--update-baseline: not updating ${baselineFile}: this run is incomplete (${results.incomplete.reason})`);
+    copyFileSync(join(outDir, 'results.json'), baselineFile);
+    process.stdout.write(`baseline updated: ${baselineFile}\n`);
   }
-  return code;
+  if (!baseline) return exitCodeOf(results, failOnFlaky);
+  // With a baseline, the gate fails on what got worse (and on an incomplete run), not on
+  // failures the baseline already had: those are listed as still failing.
+  const diff = compareResults(baseline, results);
+  process.stdout.write(`against the baseline ${baselineFile}:\n${renderDiff(diff, results)}`);
+  return gateExitCode(diff, results, failOnFlaky);
 }
 
-main().then(
-  (code) => {
-    if (!isStopping()) process.exit(code); // else the signal handler exits once cleanup is done
-  },
-  (err: unknown) => {
-    if (err instanceof ConfigError) process.stderr.write(`matrix: ${err.message}\n`);
-    else process.stderr.write(`matrix: setup failure: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    process.exit(USAGE_ERROR);
-  },
-);
+/** The baseline as given to --baseline: a missing or corrupt file is a one-line error. */
+function readBaseline(file: string): Results {
+  try {
+    return readResults(file);
+  } catch (err) {
+    throw new ConfigError(`--baseline ${(err as Error).message} (record one with --update-baseline)`);
+  }
+}
+
+function checkBaselineWritable(file: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    accessSync(dirname(file), constants.W_OK);
+  } catch (err) {
+    throw new ConfigError(`--baseline ${file}: cannot write there: ${describeError(err)}`);
+  }
+}
+
+/** Exit once the reaper has made its last sweep (the signal handler owns the exit after a signal). */
+const exit = (code: number) => {
+  if (!isStopping()) void stopReaper().finally(() => process.exit(code));
+};
+
+main().then(exit, (err: unknown) => {
+  if (err instanceof ConfigError) process.stderr.write(`matrix: ${err.message}\n`);
+  else process.stderr.write(`matrix: setup failure: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  exit(USAGE_ERROR);
+});

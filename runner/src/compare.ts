@@ -1,6 +1,8 @@
 /**
  * The regression diff: two results (a baseline and a new run) in, what got worse or better out.
- * A cell is "bad" when failed or unexpectedly passing; the gate fails on newly bad cells only.
+ * A cell is "bad" when failed or unexpectedly passing. The gate fails exactly on newly bad cells
+ * (bad now, and not bad or absent in the baseline) and on a new run that did not finish; cells
+ * that were bad in the baseline too are listed as still failing and do not fail it.
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config.js';
@@ -8,7 +10,8 @@ import { isBad, type CellResult, type CellStatus, type Results } from './results
 
 export interface StatusChange {
   id: string;
-  before: CellStatus;
+  /** `absent`: the baseline has no such cell (a cell added since). */
+  before: CellStatus | 'absent';
   after: CellStatus;
   error?: string;
 }
@@ -21,6 +24,10 @@ export interface DurationChange {
 
 export interface Diff {
   newlyFailing: StatusChange[];
+  /** Bad now and bad in the baseline: known old failures, which do not fail the gate. */
+  stillFailing: StatusChange[];
+  /** Planned but not run in the new run (it was interrupted). */
+  notRun: string[];
   newlyPassing: StatusChange[];
   newlyKnown: StatusChange[];
   added: string[];
@@ -41,15 +48,18 @@ export const DEFAULT_THRESHOLD: DurationThreshold = { minMs: 500, ratio: 0.5 };
 export function compareResults(before: Results, after: Results, threshold: DurationThreshold = DEFAULT_THRESHOLD): Diff {
   const old = new Map(before.cells.map((c) => [c.id, c]));
   const now = new Map(after.cells.map((c) => [c.id, c]));
-  const diff: Diff = { newlyFailing: [], newlyPassing: [], newlyKnown: [], added: [], removed: [], slower: [], faster: [] };
+  const diff: Diff = { newlyFailing: [], stillFailing: [], notRun: [], newlyPassing: [], newlyKnown: [], added: [], removed: [], slower: [], faster: [] };
   for (const [id, cell] of now) {
     const was = old.get(id);
+    const change = (c: CellResult): StatusChange => ({ id, before: was?.status ?? 'absent', after: c.status, ...(c.error ? { error: c.error } : {}) });
+    if (cell.status === 'not_run') diff.notRun.push(id);
     if (!was) {
       diff.added.push(id);
+      if (isBad(cell)) diff.newlyFailing.push(change(cell));
       continue;
     }
-    const change = (c: CellResult): StatusChange => ({ id, before: was.status, after: c.status, ...(c.error ? { error: c.error } : {}) });
-    if (isBad(cell) && !isBad(was)) diff.newlyFailing.push(change(cell));
+    if (isBad(cell) && isBad(was)) diff.stillFailing.push(change(cell));
+    else if (isBad(cell)) diff.newlyFailing.push(change(cell));
     else if (cell.status === 'passed' && was.status !== 'passed') diff.newlyPassing.push(change(cell));
     else if (cell.status === 'known_failure' && was.status !== 'known_failure') diff.newlyKnown.push(change(cell));
     const delta = cell.durationMs - was.durationMs;
@@ -63,21 +73,30 @@ export function compareResults(before: Results, after: Results, threshold: Durat
 
 export const isRegression = (diff: Diff): boolean => diff.newlyFailing.length > 0;
 
-export function renderDiff(diff: Diff): string {
+/** The gate's verdict: 1 on newly failing cells, on an incomplete new run, or (asked for) on flaky cells. */
+export const gateExitCode = (diff: Diff, after: Results, failOnFlaky = false): 0 | 1 =>
+  isRegression(diff) || after.incomplete !== undefined || (failOnFlaky && after.cells.some((c) => c.status === 'flaky')) ? 1 : 0;
+
+export function renderDiff(diff: Diff, after?: Results): string {
   const lines: string[] = [];
+  if (after?.incomplete) lines.push(`the new run is INCOMPLETE (${after.incomplete.reason}): ${after.incomplete.notRun} cells not run — the gate fails`);
   const section = (title: string, items: string[]) => {
     if (items.length === 0) return;
     lines.push(`${title} (${items.length}):`, ...items.slice(0, 100).map((i) => `  ${i}`));
     if (items.length > 100) lines.push(`  … and ${items.length - 100} more`);
   };
   section('newly failing', diff.newlyFailing.map((c) => `${c.id}: ${c.before} → ${c.after}${c.error ? `: ${c.error.split('\n')[0]}` : ''}`));
+  section('still failing, as in the baseline (these do not fail the gate)', diff.stillFailing.map((c) => `${c.id}: ${c.after}${c.error ? `: ${c.error.split('\n')[0]}` : ''}`));
+  section('not run', diff.notRun);
   section('newly passing', diff.newlyPassing.map((c) => `${c.id}: ${c.before} → ${c.after}`));
   section('newly known failures', diff.newlyKnown.map((c) => `${c.id}: ${c.before} → ${c.after}`));
   section('added cells', diff.added);
   section('removed cells', diff.removed);
   section('slower', diff.slower.map((d) => `${d.id}: ${d.beforeMs} ms → ${d.afterMs} ms`));
   section('faster', diff.faster.map((d) => `${d.id}: ${d.beforeMs} ms → ${d.afterMs} ms`));
-  return lines.length === 0 ? 'no change against the baseline\n' : `${lines.join('\n')}\n`;
+  if (lines.length === 0) return 'no change against the baseline\n';
+  if (diff.newlyFailing.length === 0 && !after?.incomplete) lines.push('no newly failing cell: the gate passes');
+  return `${lines.join('\n')}\n`;
 }
 
 export function readResults(file: string): Results {

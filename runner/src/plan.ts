@@ -2,6 +2,7 @@
  * Stage 2 — plan: expand the matrix into cells (client × server × transport × suite × case),
  * filter them, and group them by the server they need.
  */
+import { distance } from 'fastest-levenshtein';
 import { ConfigError, type CaseSpec, type Matrix } from './config.js';
 
 export interface Cell {
@@ -65,6 +66,7 @@ export const cellId = (c: Omit<Cell, 'id'>): string => `${c.client}→${c.server
 
 function choose(kind: string, available: string[], wanted: string[] | undefined): string[] {
   if (!wanted) return available;
+  if (wanted.length === 0) throw new ConfigError(`--${kind}s: the list is empty; name at least one of: ${available.join(', ')}`);
   const unknown = wanted.filter((w) => !available.includes(w));
   if (unknown.length > 0) throw new ConfigError(`unknown ${kind} "${unknown.join('", "')}"; available: ${available.join(', ')}`);
   return available.filter((a) => wanted.includes(a));
@@ -93,6 +95,28 @@ export function planCells(matrix: Matrix, selection: Selection = {}): Cell[] {
     }
   }
   return selection.shard ? shardCells(cells, selection.shard) : cells;
+}
+
+/**
+ * The cells of the selection, or a ConfigError when it selects none: a run of nothing is a
+ * mistake in the options (a typo in --grep, filters that exclude each other), never a success.
+ * Names the nearest cell ids, so the typo shows. An empty shard of a non-empty plan is fine.
+ */
+export function selectedCells(matrix: Matrix, selection: Selection): Cell[] {
+  const cells = planCells(matrix, selection);
+  if (cells.length > 0 || planCells(matrix, { ...selection, shard: undefined }).length > 0) return cells;
+  const { grep, ...filters } = selection;
+  const pattern = grep?.source.replaceAll('\\/', '/'); // as typed: RegExp#source escapes every "/"
+  const candidates = planCells(matrix, { ...filters, shard: undefined }).map((c) => c.id);
+  const options = [
+    ...(['clients', 'servers', 'suites', 'transports'] as const).filter((k) => selection[k]).map((k) => `--${k} ${selection[k]!.join(',')}`),
+    ...(pattern ? [`--grep '${pattern}'`] : []),
+  ].join(' ');
+  if (candidates.length === 0) {
+    throw new ConfigError(`no cell matches ${options}: these filters exclude each other (a suite may be restricted to some transports, clients or servers; see matrix.yaml)`);
+  }
+  const nearest = pattern ? [...candidates].sort((a, b) => distance(pattern, a) - distance(pattern, b)).slice(0, 3) : [];
+  throw new ConfigError(`no cell matches ${options}${nearest.length > 0 ? `; nearest cell ids: ${nearest.join(', ')}` : ''}`);
 }
 
 /**

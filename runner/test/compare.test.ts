@@ -1,4 +1,4 @@
-import { compareResults, isRegression, renderDiff } from '../src/compare.js';
+import { compareResults, gateExitCode, isRegression, renderDiff } from '../src/compare.js';
 import type { CellResult, CellStatus, Results } from '../src/results.js';
 
 const cell = (id: string, status: CellStatus, durationMs = 10): CellResult => {
@@ -45,6 +45,33 @@ describe('compare', () => {
   });
 
   it('no change says so', () => {
-    expect(renderDiff(compareResults(before, before))).toBe('no change against the baseline\n');
+    const clean = results(cell('a→b/t/s/stays', 'passed'), cell('a→b/t/s/known', 'known_failure'));
+    expect(renderDiff(compareResults(clean, clean))).toBe('no change against the baseline\n');
+  });
+
+  it('a failure already in the baseline, repeated, does not fail the gate and is listed as still failing', () => {
+    const old = results(cell('a→b/t/s/broken', 'failed'), cell('a→b/t/s/fine', 'passed'));
+    const now = results(cell('a→b/t/s/broken', 'failed'), cell('a→b/t/s/fine', 'passed'));
+    const diff = compareResults(old, now);
+    expect(gateExitCode(diff, now)).toBe(0);
+    expect(renderDiff(diff, now)).toMatch(/still failing, as in the baseline \(these do not fail the gate\) \(1\):\n {2}a→b\/t\/s\/broken: failed\n[\s\S]*no newly failing cell: the gate passes/);
+    expect(renderDiff(diff, now)).not.toMatch(/no change against the baseline/);
+  });
+
+  it('a newly added cell that fails is newly failing and fails the gate', () => {
+    const now = results(cell('a→b/t/s/fine', 'passed'), cell('a→b/t/s/added', 'failed'));
+    const diff = compareResults(results(cell('a→b/t/s/fine', 'passed')), now);
+    expect(diff.newlyFailing).toEqual([{ id: 'a→b/t/s/added', before: 'absent', after: 'failed' }]);
+    expect(gateExitCode(diff, now)).toBe(1);
+    expect(renderDiff(diff, now)).toMatch(/newly failing \(1\):\n {2}a→b\/t\/s\/added: absent → failed/);
+  });
+
+  it('an incomplete new run fails the gate even with no newly failing cell, and lists the cells not run', () => {
+    const old = results(cell('a→b/t/s/one', 'passed'), cell('a→b/t/s/two', 'passed'));
+    const now = { ...results(cell('a→b/t/s/one', 'passed'), cell('a→b/t/s/two', 'not_run')), incomplete: { reason: 'interrupted by SIGTERM', notRun: 1 } };
+    const diff = compareResults(old, now);
+    expect(diff.newlyFailing).toEqual([]);
+    expect(gateExitCode(diff, now)).toBe(1);
+    expect(renderDiff(diff, now)).toMatch(/INCOMPLETE \(interrupted by SIGTERM\)[\s\S]*not run \(1\):\n {2}a→b\/t\/s\/two/);
   });
 });
