@@ -55,4 +55,18 @@ describeDocker('--launcher docker', () => {
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).toMatchObject({ schema: 1 });
     expect(await containersAndNetworks()).toEqual([]);
   }, 600_000);
+
+  it('SIGKILL of the runner: 5 s later no container of the run is left (the reaper removes them)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'docker-sigkill-'));
+    const run = execa('node', [cli, ...SMOKE, '--launcher', 'docker', '--docker-base', base!, '--out', out], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
+    const project = `grpc-interop-${run.pid}`;
+    const ours = async () => (await containersAndNetworks()).filter((name) => name.startsWith(project));
+    // Wait until the run has servers and a client container up, then kill it outright.
+    for (let i = 0; i < 900 && (await ours()).filter((n) => n.includes('client')).length === 0; i++) await new Promise((r) => setTimeout(r, 200));
+    expect((await ours()).length).toBeGreaterThan(1);
+    run.kill('SIGKILL');
+    await run;
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(await ours()).toEqual([]);
+  }, 600_000);
 });
