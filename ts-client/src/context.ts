@@ -19,7 +19,11 @@ export interface Target {
   rpcTimeoutMs: number;
   /** Absent: plaintext. */
   tls?: ClientTls;
-  /** Self-test only: `no-cancel` makes the cancel and timeout cases end normally. */
+  /**
+   * Self-test only: `no-cancel` makes the cancel and timeout cases end normally,
+   * `with-certificate` makes the security case present its certificate, `no-checks` switches
+   * every check off (run-case.ts).
+   */
   clientFault?: string;
 }
 
@@ -37,6 +41,8 @@ function tlsOptions(tls: ClientTls | undefined): grpc.ClientOptions {
 export class CaseContext {
   readonly protos: Protos = loadProtos();
   private readonly clients: grpc.Client[] = [];
+  /** What the library gave the case, for the runner to judge: `observed` in the result line. */
+  observed: Record<string, unknown> | undefined;
 
   constructor(readonly target: Target) {}
 
@@ -59,6 +65,10 @@ export class CaseContext {
     const client = new Stub(address, channelCredentials(tls), { ...tlsOptions(tls), ...options });
     this.clients.push(client);
     return client;
+  }
+
+  observe(values: Record<string, unknown>): void {
+    this.observed = { ...this.observed, ...values };
   }
 
   close(): void {

@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     .option('--bench_messages <n>', 'load mode: messages of the server stream', intIn(1, 10_000_000), 20_000)
     .option('--bench_size <bytes>', 'load mode: payload bytes per message', intIn(0, 4_000_000), 16)
     .option('--bench_time_limit_ms <ms>', 'load mode: time bound of each measurement', intIn(1, 3_600_000), 20_000)
-    .addOption(new Option('--client_fault <name>', 'self-test only').choices(['no-cancel', 'with-certificate']).hideHelp());
+    .addOption(new Option('--client_fault <name>', 'self-test only').choices(['no-cancel', 'with-certificate', 'no-checks']).hideHelp());
   const options = parseOrExit<Options>(program);
   const tls = clientTls(options);
   const target: Target = {

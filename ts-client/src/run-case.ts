@@ -1,4 +1,5 @@
 import { CASES } from './cases/registry.js';
+import { withoutChecks } from './check.js';
 import { CaseContext, type Target } from './context.js';
 import { describeError } from './rpc.js';
 
@@ -8,6 +9,8 @@ export interface CaseResult {
   status: 'passed' | 'failed';
   ms: number;
   error?: string;
+  /** What the library gave the client, for the runner to judge (e.g. server_info_version). */
+  observed?: Record<string, unknown>;
 }
 
 export async function runCase(name: string, target: Target): Promise<CaseResult> {
@@ -17,12 +20,15 @@ export async function runCase(name: string, target: Target): Promise<CaseResult>
   let error: string | undefined;
   try {
     if (!fn) throw new Error(`unknown test case: ${name}`);
-    await fn(ctx);
+    // Self-test only: --client_fault=no-checks makes the case's calls and checks nothing.
+    if (target.clientFault === 'no-checks') await withoutChecks(() => fn(ctx));
+    else await fn(ctx);
   } catch (err) {
     error = describeError(err);
   } finally {
     ctx.close();
   }
   const ms = Math.round((performance.now() - started) * 10) / 10;
-  return error === undefined ? { case: name, status: 'passed', ms } : { case: name, status: 'failed', ms, error };
+  const observed = ctx.observed ? { observed: ctx.observed } : {};
+  return error === undefined ? { case: name, status: 'passed', ms, ...observed } : { case: name, status: 'failed', ms, error, ...observed };
 }

@@ -17,6 +17,11 @@ export const FAULTS = [
   'bidi-buffered',
   'unary-every-10th-unavailable',
   'single-worker',
+  'count-limit-low',
+  'count-limit-none',
+  'article-limit-low',
+  'health-serving-any',
+  'version-wrong',
   'testing-empty-payload',
   'testing-aggregate-off',
   'testing-stream-drop-last',
@@ -28,6 +33,9 @@ export const FAULTS = [
   'testing-implement-everything',
   'testing-empty-call-error',
   'testing-compression-unchecked',
+  'testing-status-unknown',
+  'testing-stream-status-ok',
+  'testing-interval-ignored',
 ] as const;
 
 /**

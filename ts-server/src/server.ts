@@ -50,7 +50,7 @@ export function createServer(faults: Faults): grpc.Server {
     ['UserRecommend', p.UserRecommend.service, userRecommendHandlers(faults)],
     ['TestServer', p.TestServer.service, testServerHandlers(faults)],
     ['panda.Panda', p.panda.Panda.service, pandaHandlers(faults)],
-    ['interop.ServerInfo', p.interop.ServerInfo.service, serverInfoHandlers()],
+    ['interop.ServerInfo', p.interop.ServerInfo.service, serverInfoHandlers(faults)],
     ['grpc.testing.TestService', p.grpc.testing.TestService.service, testServiceHandlers(faults)],
   ];
   if (faults.has('testing-implement-everything')) {
@@ -58,7 +58,7 @@ export function createServer(faults: Faults): grpc.Server {
   }
   const served = new Set(services.map(([name]) => name).concat('grpc.health.v1.Health'));
   for (const [, definition, handlers] of services) server.addService(definition, handlers);
-  server.addService(p.grpc.health.v1.Health.service, healthHandlers(served));
+  server.addService(p.grpc.health.v1.Health.service, healthHandlers(served, faults));
   return server;
 }
 

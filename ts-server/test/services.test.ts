@@ -1,6 +1,14 @@
+import * as grpc from '@grpc/grpc-js';
+import type { HealthClient } from '../../ts-common/src/generated/grpc/health/v1/Health.js';
+import type { TestServiceClient } from '../../ts-common/src/generated/grpc/testing/TestService.js';
+import { loadProtos } from '../../ts-common/src/proto.js';
+import { drain, settled, unary } from '../../ts-client/src/rpc.js';
 import { NO_FAULTS, parseFaults, FAULTS } from '../src/faults.js';
+import { serve } from '../src/server.js';
 import { codePointLength, measuredLength } from '../src/services/compute.js';
 import { increment } from '../src/services/panda.js';
+import { serverInfo } from '../src/services/server-info.js';
+import { MAX_REPLIES, replyCount } from '../src/services/streaming-greeter.js';
 import { recommend } from '../src/services/user-recommend.js';
 
 describe('compute: length in code points', () => {
@@ -52,6 +60,46 @@ describe('user recommend', () => {
     expect(recommend(0, 0, NO_FAULTS)).toMatchObject({ recommends: [] });
     expect(recommend(1000, 0, NO_FAULTS)).toMatchObject({ recommends: expect.any(Array) });
   });
+
+  it('rejects 1000 under article-limit-low, naming the field, and still accepts 999', () => {
+    const faults = parseFaults('article-limit-low');
+    expect(recommend(1000, 0, faults)).toEqual(expect.stringContaining('article_num'));
+    expect(recommend(999, 0, faults)).toMatchObject({ recommends: expect.any(Array) });
+  });
+});
+
+describe('LotsOfReplies: how many replies', () => {
+  it('sends count replies for 0..10000 and names count otherwise', () => {
+    expect(replyCount(0, NO_FAULTS)).toBe(0);
+    expect(replyCount(MAX_REPLIES, NO_FAULTS)).toBe(10_000);
+    expect(replyCount(10_001, NO_FAULTS)).toEqual(expect.stringContaining('count'));
+    expect(replyCount(-5, NO_FAULTS)).toEqual(expect.stringContaining('count'));
+  });
+
+  it('rejects 10000 under count-limit-low, naming count', () => {
+    expect(replyCount(10_000, parseFaults('count-limit-low'))).toEqual(expect.stringContaining('count'));
+    expect(replyCount(9_999, parseFaults('count-limit-low'))).toBe(9_999);
+  });
+
+  it('accepts any count >= 0 under count-limit-none', () => {
+    expect(replyCount(10_001, parseFaults('count-limit-none'))).toBe(10_001);
+    expect(replyCount(-5, parseFaults('count-limit-none'))).toEqual(expect.stringContaining('count'));
+  });
+
+  it('sends one reply short under stream-truncate', () => {
+    expect(replyCount(5, parseFaults('stream-truncate'))).toBe(4);
+    expect(replyCount(0, parseFaults('stream-truncate'))).toBe(0);
+  });
+});
+
+describe('server info', () => {
+  it('reports the grpc-js version this process loaded', () => {
+    expect(serverInfo(NO_FAULTS)).toMatchObject({ language: 'typescript', implementation: 'grpc-js', version: expect.stringMatching(/^\d+\.\d+\.\d+/), pid: process.pid });
+  });
+
+  it('reports 0.0.0-fault under version-wrong', () => {
+    expect(serverInfo(parseFaults('version-wrong')).version).toBe('0.0.0-fault');
+  });
 });
 
 describe('faults', () => {
@@ -64,7 +112,107 @@ describe('faults', () => {
     expect(() => parseFaults('nope')).toThrow(/unknown fault "nope".*greeting-punctuation/);
   });
 
-  it('has 25 faults (14 seeds, 11 grpc.testing), as the peer contract lists', () => {
-    expect(FAULTS).toHaveLength(25);
+  it('has 33 faults (19 seeds, 11 grpc.testing, 3 testing-edges), as the peer contract lists', () => {
+    expect(FAULTS).toHaveLength(33);
+  });
+});
+
+/** The in-process server with `fault`, and a stub of each service it is asked about. */
+async function withServer(fault: string, fn: (stubs: { health: HealthClient; testing: TestServiceClient }) => Promise<void>): Promise<void> {
+  const server = await serve({ host: '127.0.0.1', port: 0, faults: parseFaults(fault) });
+  const p = loadProtos();
+  const address = `127.0.0.1:${server.port}`;
+  const health = new p.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+  const testing = new p.grpc.testing.TestService(address, grpc.credentials.createInsecure());
+  try {
+    await fn({ health, testing });
+  } finally {
+    health.close();
+    testing.close();
+    await server.stop(100);
+  }
+}
+
+const deadline = () => ({ deadline: Date.now() + 5000 });
+
+/** How a unary call ended: its status code and message. */
+const ended = async (start: (cb: grpc.requestCallback<unknown>) => unknown) => {
+  const { code, details } = await settled(unary(start));
+  return { code, details };
+};
+
+/** How a server stream ended, and how many messages came first. */
+async function streamEnded(call: grpc.ClientReadableStream<unknown>): Promise<{ code: number; details: string; messages: number }> {
+  const { messages, status } = await drain(call);
+  return { code: status.code, details: status.details, messages: messages.length };
+}
+
+describe('health over the wire', () => {
+  const firstWatched = (health: HealthClient, service: string) =>
+    new Promise<string>((resolve, reject) => {
+      const watch = health.Watch({ service }, deadline());
+      watch.on('error', () => undefined);
+      watch.once('data', (m: { status: string }) => {
+        resolve(m.status);
+        watch.cancel();
+      });
+      watch.once('status', (s: grpc.StatusObject) => reject(new Error(`Watch ended before a message: ${s.details}`)));
+    });
+
+  it('an unknown service is NOT_FOUND to Check and SERVICE_UNKNOWN to Watch', async () => {
+    await withServer('', async ({ health }) => {
+      expect(await ended((cb) => health.Check({ service: 'no.such.Service' }, deadline(), cb))).toMatchObject({ code: grpc.status.NOT_FOUND });
+      expect(await firstWatched(health, 'no.such.Service')).toBe('SERVICE_UNKNOWN');
+      expect(await firstWatched(health, 'helloworld.Greeter')).toBe('SERVING');
+    });
+  });
+
+  it('health-serving-any answers SERVING for any name, "" included', async () => {
+    await withServer('health-serving-any', async ({ health }) => {
+      for (const service of ['no.such.Service', '']) {
+        expect(await unary((cb) => health.Check({ service }, deadline(), cb))).toEqual({ status: 'SERVING' });
+      }
+      expect(await firstWatched(health, 'no.such.Service')).toBe('SERVING');
+    });
+  });
+});
+
+describe('TestService faults over the wire', () => {
+  const response_status = { code: grpc.status.FAILED_PRECONDITION, message: 'edges' };
+  const unaryStatus = (testing: TestServiceClient) => ended((cb) => testing.UnaryCall({ response_status }, deadline(), cb));
+  const streamStatus = (testing: TestServiceClient) =>
+    streamEnded(testing.StreamingOutputCall({ response_parameters: [{ size: 8 }, { size: 8 }], response_status }, deadline()));
+
+  it('echoes the requested status, code and message, on unary and streaming calls', async () => {
+    await withServer('', async ({ testing }) => {
+      expect(await unaryStatus(testing)).toEqual({ code: grpc.status.FAILED_PRECONDITION, details: 'edges' });
+      expect(await streamStatus(testing)).toEqual({ code: grpc.status.FAILED_PRECONDITION, details: 'edges', messages: 2 });
+    });
+  });
+
+  it('testing-status-unknown turns every echoed code into UNKNOWN, message unchanged', async () => {
+    await withServer('testing-status-unknown', async ({ testing }) => {
+      expect(await unaryStatus(testing)).toEqual({ code: grpc.status.UNKNOWN, details: 'edges' });
+      expect(await streamStatus(testing)).toEqual({ code: grpc.status.UNKNOWN, details: 'edges', messages: 2 });
+    });
+  });
+
+  it('testing-stream-status-ok ends StreamingOutputCall OK, and only it', async () => {
+    await withServer('testing-stream-status-ok', async ({ testing }) => {
+      expect(await streamStatus(testing)).toMatchObject({ code: grpc.status.OK, messages: 2 });
+      expect(await unaryStatus(testing)).toEqual({ code: grpc.status.FAILED_PRECONDITION, details: 'edges' });
+    });
+  });
+
+  it.each([
+    ['', (ms: number) => expect(ms).toBeGreaterThanOrEqual(270)],
+    ['testing-interval-ignored', (ms: number) => expect(ms).toBeLessThan(150)],
+  ])('StreamingOutputCall with 3 × interval_us 100000 under fault "%s"', async (fault, expectMs) => {
+    await withServer(fault, async ({ testing }) => {
+      const started = performance.now();
+      const end = await streamEnded(testing.StreamingOutputCall({ response_parameters: [1, 2, 3].map(() => ({ size: 1, interval_us: 100_000 })) }, deadline()));
+      expect(end).toMatchObject({ code: grpc.status.OK, messages: 3 });
+      expectMs(performance.now() - started);
+    });
   });
 });

@@ -14,27 +14,27 @@ import type { StreamingInputCallResponse__Output } from '../../../ts-common/src/
 import type { StreamingOutputCallRequest } from '../../../ts-common/src/generated/grpc/testing/StreamingOutputCallRequest.js';
 import type { StreamingOutputCallResponse__Output } from '../../../ts-common/src/generated/grpc/testing/StreamingOutputCallResponse.js';
 import type { TestServiceClient } from '../../../ts-common/src/generated/grpc/testing/TestService.js';
-import { CheckFailure, expectEqual, expectOk, expectStatus, expectThat } from '../check.js';
+import { expectEnded, expectEqual, expectOk, expectStatus, expectThat } from '../check.js';
 import type { CaseContext } from '../context.js';
-import { collect, unary } from '../rpc.js';
+import { collect, finalStatus, settled, unary } from '../rpc.js';
 import type { CaseFn } from './registry.js';
 
 /** grpc-js's WriteFlags.NoCompress (a const enum, so not importable at run time). */
 const NO_COMPRESS = 2;
 const GZIP = 2; // CompressionAlgorithms.gzip
 
-const zeros = (size: number) => ({ type: 'COMPRESSABLE' as const, body: Buffer.alloc(size) });
+export const zeros = (size: number) => ({ type: 'COMPRESSABLE' as const, body: Buffer.alloc(size) });
 
-function expectPayload(what: string, payload: Payload__Output | null | undefined, size: number): void {
+export function expectPayload(what: string, payload: Payload__Output | null | undefined, size: number): void {
   expectThat(what, payload != null, 'the response has no payload');
   expectEqual(`${what} payload type`, 'COMPRESSABLE', payload!.type);
   expectEqual(`${what} payload size`, size, payload!.body.length);
   expectThat(`${what} payload`, payload!.body.every((b) => b === 0), 'the body is not all zero bytes');
 }
 
-const testService = (ctx: CaseContext, options: grpc.ClientOptions = {}) => ctx.client(ctx.protos.grpc.testing.TestService, options);
+export const testService = (ctx: CaseContext, options: grpc.ClientOptions = {}) => ctx.client(ctx.protos.grpc.testing.TestService, options);
 
-const unaryCall = (client: TestServiceClient, ctx: CaseContext, req: SimpleRequest, metadata = new Metadata()) =>
+export const unaryCall = (client: TestServiceClient, ctx: CaseContext, req: SimpleRequest, metadata = new Metadata()) =>
   unary<SimpleResponse__Output>((cb) => client.UnaryCall(req, metadata, ctx.deadline(), cb));
 
 const emptyUnary: CaseFn = async (ctx) => {
@@ -97,10 +97,15 @@ const clientCompressedStreaming: CaseFn = async (ctx) => {
   expectEqual(`${what} aggregated_payload_size`, 73086, reply.aggregated_payload_size);
 };
 
-async function streamingOutput(ctx: CaseContext, what: string, req: StreamingOutputCallRequest, sizes: number[]): Promise<void> {
-  const responses = await expectOk(what, collect<StreamingOutputCallResponse__Output>(testService(ctx).StreamingOutputCall(req, ctx.deadline())));
+/** Exactly one response per size, in order, each a payload of that size. */
+export function expectPayloads(what: string, responses: StreamingOutputCallResponse__Output[], sizes: number[]): void {
   expectEqual(`${what} number of responses`, sizes.length, responses.length);
   responses.forEach((r, i) => expectPayload(`${what} response ${i + 1}`, r.payload, sizes[i]!));
+}
+
+async function streamingOutput(ctx: CaseContext, what: string, req: StreamingOutputCallRequest, sizes: number[]): Promise<void> {
+  const responses = await expectOk(what, collect<StreamingOutputCallResponse__Output>(testService(ctx).StreamingOutputCall(req, ctx.deadline())));
+  expectPayloads(what, responses, sizes);
 }
 
 const serverStreaming: CaseFn = (ctx) => {
@@ -117,7 +122,7 @@ const serverCompressedStreaming: CaseFn = (ctx) =>
   );
 
 /** A FullDuplexCall driven one message at a time. */
-function duplex(ctx: CaseContext, metadata = new Metadata(), options: grpc.CallOptions = ctx.deadline()) {
+export function duplex(ctx: CaseContext, metadata = new Metadata(), options: grpc.CallOptions = ctx.deadline()) {
   const call = testService(ctx).FullDuplexCall(metadata, options);
   const replies: AsyncIterator<StreamingOutputCallResponse__Output> = call[Symbol.asyncIterator]();
   const next = async (what: string, size: number) => {
@@ -125,11 +130,13 @@ function duplex(ctx: CaseContext, metadata = new Metadata(), options: grpc.CallO
     expectThat(what, !r.done, 'the stream ended before the response');
     expectPayload(what, r.value.payload, size);
   };
-  const done = async (what: string) => {
-    const r = await expectOk(what, replies.next());
+  const noFurther = (what: string, r: IteratorResult<StreamingOutputCallResponse__Output>) =>
     expectThat(what, r.done === true, `unexpected extra response of ${r.value?.payload?.body.length} bytes`);
-  };
-  return { call, next, done };
+  /** The stream must end OK, with no further response. */
+  const done = async (what: string) => noFurther(what, await expectOk(what, replies.next()));
+  /** No further response; resolves when the stream ends OK, rejects with its error otherwise. */
+  const ends = async (what: string) => noFurther(what, await replies.next());
+  return { call, next, done, ends };
 }
 
 const PING_PONG: Array<[number, number]> = [[31415, 27182], [9, 8], [2653, 1828], [58979, 45904]];
@@ -153,11 +160,6 @@ const emptyStream: CaseFn = async (ctx) => {
   call.end();
   await done('FullDuplexCall half-closed at once');
 };
-
-/** The status a call ends with, however it ends. */
-function finalStatus(call: Pick<grpc.Call, 'on'>): Promise<grpc.StatusObject> {
-  return new Promise((resolve) => call.on('status', resolve));
-}
 
 const cancelAfterBegin: CaseFn = async (ctx) => {
   const client = testService(ctx);
@@ -237,18 +239,11 @@ const customMetadata: CaseFn = async (ctx) => {
   expectEchoed('FullDuplexCall with echo metadata', duplexHeaders, (await ended).metadata);
 };
 
-async function expectEchoedStatus(ctx: CaseContext, message: string, overDuplex: boolean): Promise<void> {
-  const response_status = { code: 2, message };
-  const what = `UnaryCall{response_status:{code:2, message:${JSON.stringify(message)}}}`;
-  try {
-    await unaryCall(testService(ctx), ctx, { response_status });
-    throw new CheckFailure(`${what}: expected UNKNOWN, got OK`);
-  } catch (err) {
-    if (err instanceof CheckFailure) throw err;
-    const e = err as grpc.ServiceError;
-    expectEqual(`${what} status`, 'UNKNOWN', status[e.code]);
-    expectEqual(`${what} message`, message, e.details);
-  }
+/** `response_status:{code, message}` must end the UnaryCall (and, if asked, a FullDuplexCall) with exactly that. */
+export async function expectEchoedStatus(ctx: CaseContext, code: status, message: string, overDuplex: boolean): Promise<void> {
+  const response_status = { code, message };
+  const what = `UnaryCall{response_status:{code:${code}, message:${JSON.stringify(message)}}}`;
+  expectEnded(what, await settled(unaryCall(testService(ctx), ctx, { response_status })), code, message);
   if (!overDuplex) return;
   const { call } = duplex(ctx);
   call.on('error', () => undefined);
@@ -256,14 +251,12 @@ async function expectEchoedStatus(ctx: CaseContext, message: string, overDuplex:
   const ended = finalStatus(call);
   call.write({ response_status });
   call.end();
-  const s = await ended;
-  expectEqual(`FullDuplexCall{response_status} status`, 'UNKNOWN', status[s.code]);
-  expectEqual(`FullDuplexCall{response_status} message`, message, s.details);
+  expectEnded('FullDuplexCall{response_status}', await ended, code, message);
 }
 
-const statusCodeAndMessage: CaseFn = (ctx) => expectEchoedStatus(ctx, 'test status message', true);
+const statusCodeAndMessage: CaseFn = (ctx) => expectEchoedStatus(ctx, status.UNKNOWN, 'test status message', true);
 
-const specialStatusMessage: CaseFn = (ctx) => expectEchoedStatus(ctx, '\t\ntest with whitespace\r\nand Unicode BMP ☺ and non-BMP 😈\t\n', false);
+const specialStatusMessage: CaseFn = (ctx) => expectEchoedStatus(ctx, status.UNKNOWN, '\t\ntest with whitespace\r\nand Unicode BMP ☺ and non-BMP 😈\t\n', false);
 
 const unimplementedMethod: CaseFn = async (ctx) => {
   const client = testService(ctx);

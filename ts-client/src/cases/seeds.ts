@@ -1,5 +1,8 @@
 import { status } from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import type { HealthCheckResponse__Output } from '../../../ts-common/src/generated/grpc/health/v1/HealthCheckResponse.js';
 import type { HelloReply__Output } from '../../../ts-common/src/generated/helloworld/HelloReply.js';
+import type { ServerInfoReply__Output } from '../../../ts-common/src/generated/interop/ServerInfoReply.js';
 import { unusedPort } from '../../../ts-common/src/net.js';
 import { expectEqual, expectOk, expectStatus, expectThat } from '../check.js';
 import type { CaseContext } from '../context.js';
@@ -45,21 +48,38 @@ const computeLength: CaseFn = async (ctx) => {
 
 const FIVE_MINUTES_MS = 5 * 60 * 1000;
 
-const userRecommend: CaseFn = async (ctx) => {
+interface Article {
+  article_id: string;
+  track: { click: string; collect: string; share: string; read: string } | null;
+}
+
+/** `UserRecommend{user_id:1, channel_id:1, article_num, time_stamp:now_ms}` on one channel. */
+function recommender(ctx: CaseContext) {
   const reco = ctx.client(ctx.protos.UserRecommend);
-  const ask = (article_num: number) =>
-    unary<{ exposer: string; time_stamp: string; recommends: Array<{ article_id: string; track: { click: string; collect: string; share: string; read: string } | null }> }>(
-      (cb) => reco.UserRecommend({ user_id: 1, channel_id: 1, article_num, time_stamp: String(Date.now()) }, ctx.deadline(), cb),
+  return (article_num: number) =>
+    unary<{ exposer: string; time_stamp: string; recommends: Article[] }>((cb) =>
+      reco.UserRecommend({ user_id: 1, channel_id: 1, article_num, time_stamp: String(Date.now()) }, ctx.deadline(), cb),
     );
+}
+
+/** Exactly `count` articles, article `i` with `article_id` i+1, each also checked by `more`. */
+function expectArticles(what: string, recommends: Article[], count: number, more: (at: string, article: Article) => void = () => undefined): void {
+  expectEqual(`${what} number of articles`, count, recommends.length);
+  recommends.forEach((article, i) => {
+    const at = `${what} recommends[${i}]`;
+    expectEqual(`${at}.article_id`, String(i + 1), article.article_id);
+    more(at, article);
+  });
+}
+
+const userRecommend: CaseFn = async (ctx) => {
+  const ask = recommender(ctx);
   const what = 'UserRecommend{article_num:10}';
   const ten = await expectOk(what, ask(10));
   expectEqual(`${what} exposer`, 'exposure', ten.exposer);
   const skew = Math.abs(Number(ten.time_stamp) - Date.now());
   expectThat(`${what} time_stamp`, skew <= FIVE_MINUTES_MS, `server time ${ten.time_stamp} is ${skew} ms from the client's clock (limit ±5 min)`);
-  expectEqual(`${what} number of articles`, 10, ten.recommends.length);
-  ten.recommends.forEach((article, i) => {
-    const at = `${what} recommends[${i}]`;
-    expectEqual(`${at}.article_id`, String(i + 1), article.article_id);
+  expectArticles(what, ten.recommends, 10, (at, article) => {
     expectThat(`${at}.track`, article.track !== null, 'track is missing');
     expectEqual(`${at}.track.click`, 'click param', article.track?.click);
     expectEqual(`${at}.track.collect`, 'collect param', article.track?.collect);
@@ -71,6 +91,12 @@ const userRecommend: CaseFn = async (ctx) => {
   expectEqual('UserRecommend{article_num:0} number of articles', 0, none.recommends.length);
   await expectStatus('UserRecommend{article_num:-1}', ask(-1), status.INVALID_ARGUMENT, 'article_num');
   await expectStatus('UserRecommend{article_num:1001}', ask(1001), status.INVALID_ARGUMENT, 'article_num');
+};
+
+const userRecommendMaxArticles: CaseFn = async (ctx) => {
+  const what = 'UserRecommend{article_num:1000}';
+  const reply = await expectOk(what, recommender(ctx)(1000));
+  expectArticles(what, reply.recommends, 1000);
 };
 
 const randomGet: CaseFn = async (ctx) => {
@@ -98,19 +124,37 @@ const pandaGetinfo: CaseFn = async (ctx) => {
   await expectStatus('Getinfo{arg:9223372036854775807}', getinfo('9223372036854775807'), status.OUT_OF_RANGE);
 };
 
-const streamServer: CaseFn = async (ctx) => {
+/** `LotsOfReplies{name, count}` on one channel: every reply, once the stream ends OK. */
+function lotsOfReplies(ctx: CaseContext) {
   const greeter = ctx.client(ctx.protos.helloworld.StreamingGreeter);
-  const replies = (name: string, count: number) =>
-    collect<HelloReply__Output>(greeter.LotsOfReplies({ name, count }, ctx.deadline()));
-  const five = await expectOk('LotsOfReplies{name:"a",count:5}', replies('a', 5));
+  return (name: string, count: number) => collect<HelloReply__Output>(greeter.LotsOfReplies({ name, count }, ctx.deadline()));
+}
+
+const repliesTo = (name: string, count: number) => `LotsOfReplies{name:${JSON.stringify(name)},count:${count}}`;
+
+/** Exactly `Hello, {name}! #1` … `#count`, in order, status OK. */
+async function expectReplies(replies: ReturnType<typeof lotsOfReplies>, name: string, count: number): Promise<void> {
+  const what = repliesTo(name, count);
+  const got = await expectOk(what, replies(name, count));
+  expectEqual(`${what} number of replies`, count, got.length);
   expectEqual(
-    'LotsOfReplies{name:"a",count:5}',
-    [1, 2, 3, 4, 5].map((i) => `Hello, a! #${i}`),
-    five.map((r) => r.message),
+    what,
+    Array.from({ length: count }, (_, i) => `Hello, ${name}! #${i + 1}`),
+    got.map((r) => r.message),
   );
-  const none = await expectOk('LotsOfReplies{name:"a",count:0}', replies('a', 0));
-  expectEqual('LotsOfReplies{name:"a",count:0} number of replies', 0, none.length);
-  await expectStatus('LotsOfReplies{name:"a",count:-5}', replies('a', -5), status.INVALID_ARGUMENT);
+}
+
+const streamServer: CaseFn = async (ctx) => {
+  const replies = lotsOfReplies(ctx);
+  await expectReplies(replies, 'a', 5);
+  await expectReplies(replies, 'a', 0);
+  await expectStatus(repliesTo('a', -5), replies('a', -5), status.INVALID_ARGUMENT);
+};
+
+const streamServerMaxCount: CaseFn = async (ctx) => {
+  const replies = lotsOfReplies(ctx);
+  await expectReplies(replies, 'm', 10_000);
+  await expectStatus(repliesTo('m', 10_001), replies('m', 10_001), status.INVALID_ARGUMENT, 'count');
 };
 
 const streamClient: CaseFn = async (ctx) => {
@@ -165,15 +209,46 @@ const multiAddressFailover: CaseFn = async (ctx) => {
   await sayHello(ctx, 'failover', 'Hello, failover!', target);
 };
 
+/** `ServerInfo/GetInfo{}` on a channel of its own, which must succeed. */
+function getInfo(ctx: CaseContext, what: string, options: grpc.ClientOptions = {}): Promise<ServerInfoReply__Output> {
+  const info = ctx.client(ctx.protos.interop.ServerInfo, options);
+  return expectOk(what, unary<ServerInfoReply__Output>((cb) => info.GetInfo({}, ctx.deadline(), cb)));
+}
+
 const reuseportWorkers: CaseFn = async (ctx) => {
   const pids = new Set<number>();
   for (let i = 0; i < 16; i++) {
     // A local subchannel pool: grpc-js would otherwise share one connection among the 16.
-    const info = ctx.client(ctx.protos.interop.ServerInfo, { 'grpc.use_local_subchannel_pool': 1 });
-    const reply = await expectOk(`ServerInfo/GetInfo on channel ${i + 1}`, unary<{ pid: number }>((cb) => info.GetInfo({}, ctx.deadline(), cb)));
+    const reply = await getInfo(ctx, `ServerInfo/GetInfo on channel ${i + 1}`, { 'grpc.use_local_subchannel_pool': 1 });
     pids.add(reply.pid);
   }
   expectThat('ServerInfo/GetInfo on 16 channels', pids.size >= 2, `only pid ${[...pids].join(', ')} answered; expected at least 2 workers`);
+};
+
+const healthUnknownService: CaseFn = async (ctx) => {
+  const health = ctx.client(ctx.protos.grpc.health.v1.Health);
+  const check = (service: string) => unary<HealthCheckResponse__Output>((cb) => health.Check({ service }, ctx.deadline(), cb));
+  const served = 'Health/Check{service:"helloworld.Greeter"}';
+  const reply = await expectOk(served, check('helloworld.Greeter'));
+  expectEqual(`${served} status`, 'SERVING', reply.status);
+  await expectStatus('Health/Check{service:"no.such.Service"}', check('no.such.Service'), status.NOT_FOUND);
+  const what = 'Health/Watch{service:"no.such.Service"} first message';
+  const watch = health.Watch({ service: 'no.such.Service' }, ctx.deadline());
+  watch.on('error', () => undefined); // CANCELLED, once the client has seen enough
+  const messages: AsyncIterator<HealthCheckResponse__Output> = watch[Symbol.asyncIterator]();
+  try {
+    const first = await expectOk(what, messages.next());
+    expectThat(what, !first.done, 'the stream ended before its first message');
+    expectEqual(`${what} status`, 'SERVICE_UNKNOWN', first.value?.status);
+  } finally {
+    watch.cancel();
+  }
+};
+
+/** The runner judges the version (the client cannot know what is installed for the server): report it. */
+const serverInfoVersion: CaseFn = async (ctx) => {
+  const { language, implementation, version } = await getInfo(ctx, 'ServerInfo/GetInfo{}');
+  ctx.observe({ language, implementation, version });
 };
 
 export const SEEDS_CASES: Record<string, CaseFn> = {
@@ -190,4 +265,8 @@ export const SEEDS_CASES: Record<string, CaseFn> = {
   concurrent_unary: concurrentUnary,
   multi_address_failover: multiAddressFailover,
   reuseport_workers: reuseportWorkers,
+  stream_server_max_count: streamServerMaxCount,
+  user_recommend_max_articles: userRecommendMaxArticles,
+  health_unknown_service: healthUnknownService,
+  server_info_version: serverInfoVersion,
 };

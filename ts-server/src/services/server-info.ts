@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { ServerInfoHandlers } from '../../../ts-common/src/generated/interop/ServerInfo.js';
 import type { ServerInfoReply } from '../../../ts-common/src/generated/interop/ServerInfoReply.js';
+import type { Faults } from '../faults.js';
 
 /** The version of @grpc/grpc-js this process actually loaded. */
 export function grpcJsVersion(): string {
@@ -8,15 +9,16 @@ export function grpcJsVersion(): string {
   return (require('@grpc/grpc-js/package.json') as { version: string }).version;
 }
 
-export function serverInfo(): ServerInfoReply {
-  return { language: 'typescript', implementation: 'grpc-js', version: grpcJsVersion(), pid: process.pid };
+export function serverInfo(faults: Faults): ServerInfoReply {
+  const version = faults.has('version-wrong') ? '0.0.0-fault' : grpcJsVersion();
+  return { language: 'typescript', implementation: 'grpc-js', version, pid: process.pid };
 }
 
 /** interop.ServerInfo: which library serves, and which process answered. */
-export function serverInfoHandlers(): ServerInfoHandlers {
+export function serverInfoHandlers(faults: Faults): ServerInfoHandlers {
   return {
     GetInfo(_call, callback) {
-      callback(null, serverInfo());
+      callback(null, serverInfo(faults));
     },
   };
 }

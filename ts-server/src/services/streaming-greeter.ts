@@ -20,17 +20,24 @@ function breakMidStream(call: { write(reply: HelloReply, cb: () => void): boolea
   });
 }
 
+/** How many replies LotsOfReplies sends for `count`, or the error message naming `count`. */
+export function replyCount(count: number, faults: Faults): number | string {
+  const limit = faults.has('count-limit-low') ? MAX_REPLIES - 1 : MAX_REPLIES;
+  if (count < 0 || (count > limit && !faults.has('count-limit-none'))) return `count must be in 0..${limit}, got ${count}`;
+  return faults.has('stream-truncate') ? Math.max(0, count - 1) : count;
+}
+
 /** helloworld.StreamingGreeter (seed 004): the three streaming shapes. */
 export function streamingGreeterHandlers(faults: Faults): StreamingGreeterHandlers {
   return {
     LotsOfReplies(call) {
       const { name, count } = call.request;
-      if (count < 0 || count > MAX_REPLIES) {
-        call.emit('error', rpcError(status.INVALID_ARGUMENT, `count must be in 0..${MAX_REPLIES}, got ${count}`));
+      const sent = replyCount(count, faults);
+      if (typeof sent === 'string') {
+        call.emit('error', rpcError(status.INVALID_ARGUMENT, sent));
         return;
       }
       if (faults.has('crash-mid-stream') || faults.has('hang-mid-stream')) return breakMidStream(call, name, faults);
-      const sent = faults.has('stream-truncate') ? Math.max(0, count - 1) : count;
       for (let i = 1; i <= sent; i++) call.write({ message: `Hello, ${name}! #${i}` });
       call.end();
     },

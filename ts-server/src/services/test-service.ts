@@ -38,11 +38,12 @@ function echo(incoming: Metadata, faults: Faults): { headers: Metadata; trailers
   return { headers, trailers };
 }
 
-/** The status a request asks for, unless the fault makes the server ignore it. */
+/** The status a request asks for, unless the fault makes the server ignore it (or alter it). */
 function echoedStatus(requested: EchoStatus__Output | null | undefined, faults: Faults): { code: status; details: string } | undefined {
   if (!requested || requested.code === 0 || faults.has('testing-status-ignored')) return undefined;
+  const code = faults.has('testing-status-unknown') ? status.UNKNOWN : (requested.code as status);
   const details = faults.has('testing-status-message-trimmed') ? requested.message.trim() : requested.message;
-  return { code: requested.code as status, details };
+  return { code, details };
 }
 
 function unsupportedType(type: string | number): string | undefined {
@@ -51,10 +52,10 @@ function unsupportedType(type: string | number): string | undefined {
 
 const dropLast = <T>(items: T[], faults: Faults) => (faults.has('testing-stream-drop-last') && items.length >= 2 ? items.slice(0, -1) : items);
 
-/** Writes the responses of one request's parameters, honouring interval_us. */
+/** Writes the responses of one request's parameters, honouring interval_us (unless the fault ignores it). */
 async function respond(call: ServerWritableStream<unknown, StreamingOutputCallResponse> | ServerDuplexStream<unknown, StreamingOutputCallResponse>, params: ResponseParameters__Output[], faults: Faults): Promise<void> {
   for (const p of dropLast(params, faults)) {
-    if (p.interval_us > 0) await sleepMicros(p.interval_us);
+    if (p.interval_us > 0 && !faults.has('testing-interval-ignored')) await sleepMicros(p.interval_us);
     if (call.cancelled) return;
     call.write({ payload: payload(p.size) });
   }
@@ -130,7 +131,7 @@ export function testServiceHandlers(faults: Faults): TestServiceHandlers {
         return;
       }
       void respond(call, call.request.response_parameters, faults).then(() => {
-        const wanted = echoedStatus(call.request.response_status, faults);
+        const wanted = faults.has('testing-stream-status-ok') ? undefined : echoedStatus(call.request.response_status, faults);
         if (wanted) call.emit('error', { ...wanted, metadata: trailers });
         else call.end(trailers);
       });

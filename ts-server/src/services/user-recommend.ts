@@ -8,10 +8,11 @@ export const MAX_ARTICLES = 1000;
 
 /** The recommendation of seed 003, or an error message naming the bad field. */
 export function recommend(articleNum: number, nowMs: number, faults: Faults): UserResponse | string {
+  const limit = faults.has('article-limit-low') ? MAX_ARTICLES - 1 : MAX_ARTICLES;
   let n = articleNum;
-  if (n < 0 || n > MAX_ARTICLES) {
-    if (!faults.has('recommend-no-validation')) return `article_num must be in 0..${MAX_ARTICLES}, got ${n}`;
-    n = Math.min(Math.max(n, 0), MAX_ARTICLES);
+  if (n < 0 || n > limit) {
+    if (!faults.has('recommend-no-validation')) return `article_num must be in 0..${limit}, got ${n}`;
+    n = Math.min(Math.max(n, 0), limit);
   }
   const share = faults.has('recommend-share-set') ? { share: 'share param' } : {};
   return {
