@@ -43,4 +43,5 @@ mapfile -t protos < <(cd "$repo/protos" && find . -name '*.proto' -printf '%P\n'
 
 echo "[go] building $out/server and $out/client" >&2
 go build -o "$out/" ./cmd/server ./cmd/client
+go list -m -f '{{.Version}}' google.golang.org/grpc | sed 's/^v//' > "$out/grpc-version"
 echo "[go] done" >&2

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,6 +61,13 @@ func runClient(t *testing.T, args ...string) (int, string, string) {
 // returns each line's status and error.
 func resultLines(t *testing.T, stdout string, names []string) (statuses, errs []string) {
 	t.Helper()
+	statuses, errs, _ = observedLines(t, stdout, names)
+	return statuses, errs
+}
+
+// observedLines is resultLines, and also returns each line's "observed" (nil for none).
+func observedLines(t *testing.T, stdout string, names []string) (statuses, errs []string, observed []map[string]any) {
+	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 	if len(lines) != len(names) {
 		t.Fatalf("%d lines on stdout for %d cases:\n%s", len(lines), len(names), stdout)
@@ -72,17 +80,21 @@ func resultLines(t *testing.T, stdout string, names []string) (statuses, errs []
 		status, _ := fields["status"].(string)
 		errText, hasErr := fields["error"].(string)
 		_, msIsNumber := fields["ms"].(float64)
+		seen, hasObserved := fields["observed"].(map[string]any)
 		wantKeys := 3 // case, status, ms
 		if hasErr {
+			wantKeys++
+		}
+		if hasObserved {
 			wantKeys++
 		}
 		if fields["case"] != names[i] || !msIsNumber || len(fields) != wantKeys ||
 			(status == "passed") == hasErr || (status != "passed" && status != "failed") {
 			t.Errorf("malformed result line %q for case %s", line, names[i])
 		}
-		statuses, errs = append(statuses, status), append(errs, errText)
+		statuses, errs, observed = append(statuses, status), append(errs, errText), append(observed, seen)
 	}
-	return statuses, errs
+	return statuses, errs, observed
 }
 
 func serverArgs(port int, names ...string) []string {
@@ -138,6 +150,43 @@ func TestNoCancelFaultBreaksTheCancellingCases(t *testing.T) {
 	statuses, errs := resultLines(t, stdout, names)
 	if code != 1 || !slices.Equal(statuses, []string{"failed", "failed", "failed", "passed"}) {
 		t.Errorf("exit %d, statuses %q, errors %q", code, statuses, errs)
+	}
+}
+
+// TestServerInfoVersionObserved: server_info_version passes and its line carries exactly what
+// GetInfo returned, the version-wrong fault's version included; no other line carries any.
+func TestServerInfoVersionObserved(t *testing.T) {
+	names := []string{"server_info_version", "greeter_say_hello"}
+	for _, tc := range []struct {
+		faults  faults.Set
+		version string
+	}{
+		{nil, grpc.Version},
+		{faults.Set{faults.VersionWrong: true}, "0.0.0-fault"},
+	} {
+		code, stdout, stderr := runClient(t, serverArgs(servertest.Start(t, tc.faults), names...)...)
+		statuses, _, observed := observedLines(t, stdout, names)
+		want := map[string]any{"language": "go", "implementation": "grpc-go", "version": tc.version}
+		if code != 0 || !slices.Equal(statuses, []string{"passed", "passed"}) || !reflect.DeepEqual(observed[0], want) || observed[1] != nil {
+			t.Errorf("faults %q: exit %d, statuses %q, observed %v, stderr %q; want observed %v first", tc.faults, code, statuses, observed, stderr, want)
+		}
+	}
+}
+
+// TestNoChecksFaultPassesWhatAFaultBreaks: --client_fault=no-checks makes the cases a server
+// fault breaks pass, in every suite.
+func TestNoChecksFaultPassesWhatAFaultBreaks(t *testing.T) {
+	f := faults.Set{faults.StreamTruncate: true, faults.TestingStatusUnknown: true, faults.TestingEmptyPayload: true}
+	names := []string{"stream_server", "status_unary_non_unknown", "large_unary", "mtls_client_without_certificate"}
+	port := servertest.Start(t, f)
+	code, stdout, _ := runClient(t, serverArgs(port, names...)...)
+	if statuses, _ := resultLines(t, stdout, names); code != 1 || slices.Contains(statuses, "passed") {
+		t.Fatalf("with its checks: exit %d, statuses %q; want every case failed", code, statuses)
+	}
+	code, stdout, stderr := runClient(t, append(serverArgs(port, names...), "--client_fault=no-checks")...)
+	statuses, _ := resultLines(t, stdout, names)
+	if code != 0 || stderr != "" || !slices.Equal(statuses, []string{"passed", "passed", "passed", "passed"}) {
+		t.Errorf("no-checks: exit %d, statuses %q, stderr %q; want every case passed", code, statuses, stderr)
 	}
 }
 

@@ -197,6 +197,24 @@ func TestWorkersRunTheParentsFaults(t *testing.T) {
 	s.stop(t, syscall.SIGTERM, 8*time.Second)
 }
 
+// TestWorkersRunTheNewFaults: every worker runs the parent's faults of the newer seeds and
+// testing-edges cases too.
+func TestWorkersRunTheNewFaults(t *testing.T) {
+	s := startServer(t, "--port=0", "--workers=3", "--fault=count-limit-low,health-serving-any,version-wrong,testing-status-unknown")
+	for i := range 8 { // new channels, spread over the workers
+		for _, name := range []string{"stream_server_max_count", "health_unknown_service", "status_unary_non_unknown"} {
+			if err := cases.Run(name, s.target()); err == nil {
+				t.Errorf("channel %d: %s passed against its fault", i, name)
+			}
+		}
+		observed, err := cases.RunObserved("server_info_version", s.target())
+		if got, _ := json.Marshal(observed); err != nil || !strings.Contains(string(got), `"version":"0.0.0-fault"`) {
+			t.Errorf("channel %d: server_info_version observed %s, %v; want version 0.0.0-fault", i, got, err)
+		}
+	}
+	s.stop(t, syscall.SIGTERM, 8*time.Second)
+}
+
 func TestSingleWorkerFaultBreaksReuseportWorkers(t *testing.T) {
 	s := startServer(t, "--port=0", "--workers=4", "--fault=single-worker")
 	if workers := children(t, s.cmd.Process.Pid); len(workers) != 0 {

@@ -1,10 +1,14 @@
 package cases_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net"
 	"slices"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
 
 	"interopmatrix/internal/cases"
 	"interopmatrix/internal/faults"
@@ -16,6 +20,8 @@ var seedsCases = []string{
 	"greeter_say_hello", "greeter_say_hello_again", "helloworld_service", "compute_length",
 	"user_recommend", "random_get", "panda_getinfo", "stream_server", "stream_client",
 	"stream_bidi", "concurrent_unary", "multi_address_failover", "reuseport_workers",
+	"stream_server_max_count", "user_recommend_max_articles", "health_unknown_service",
+	"server_info_version",
 }
 
 // broken is the contract's table of faults and the cases each must break. single-worker
@@ -34,10 +40,33 @@ var broken = map[faults.Name][]string{
 	faults.GreetingsReversed:         {"stream_client"},
 	faults.BidiBuffered:              {"stream_bidi"},
 	faults.UnaryEvery10thUnavailable: {"concurrent_unary"},
+	faults.CountLimitLow:             {"stream_server_max_count"},
+	faults.CountLimitNone:            {"stream_server_max_count"},
+	faults.ArticleLimitLow:           {"user_recommend_max_articles"},
+	faults.HealthServingAny:          {"health_unknown_service"},
+	// version-wrong breaks no case in the client: server_info_version only reports the
+	// version, and the runner judges it (TestServerInfoVersionObservesTheVersion).
+	faults.VersionWrong: {},
+}
+
+// alsoBroken is the cases a fault breaks beyond the contract's table, which lists the cases
+// it must break (the self-test allows others). stream-truncate's 9999 replies for 10000 are
+// wrong at the boundary too.
+var alsoBroken = map[faults.Name][]string{
+	faults.StreamTruncate: {"stream_server_max_count"},
+	// The testing-edges cases check what these grpc.testing faults break as well.
+	faults.TestingStreamDropLast: {"status_server_streaming_non_unknown", "streaming_output_interval"},
+	faults.TestingDuplexBuffered: {"status_bidi_non_unknown"},
+	faults.TestingStatusIgnored:  {"status_unary_non_unknown", "status_server_streaming_non_unknown", "status_bidi_non_unknown"},
 }
 
 // singleProcessCases is every case an in-process server can pass.
-var singleProcessCases = seedsCases[:len(seedsCases)-1]
+var singleProcessCases = slices.DeleteFunc(slices.Clone(seedsCases), func(name string) bool { return name == "reuseport_workers" })
+
+// longTimeout is the RPC deadline of tests that run the long cases among others, in parallel:
+// stream_server_max_count's 10000 replies and streaming_output_interval's 600 ms need room on
+// a loaded machine.
+const longTimeout = 3 * time.Second
 
 func target(port int) cases.Target {
 	return cases.Target{Host: "127.0.0.1", Port: port, RPCTimeout: time.Second}
@@ -50,13 +79,17 @@ func TestNamesAreTheContractCases(t *testing.T) {
 	if got := cases.TestingNames(); !slices.Equal(got, testingCases) {
 		t.Errorf("TestingNames() = %q, want %q", got, testingCases)
 	}
-	if got, want := cases.Names(), slices.Concat(seedsCases, testingCases, []string{securityCase}); !slices.Equal(got, want) {
+	if got := cases.TestingEdgesNames(); !slices.Equal(got, testingEdgesCases) {
+		t.Errorf("TestingEdgesNames() = %q, want %q", got, testingEdgesCases)
+	}
+	if got, want := cases.Names(), slices.Concat(seedsCases, testingCases, testingEdgesCases, []string{securityCase}); !slices.Equal(got, want) {
 		t.Errorf("Names() = %q, want %q", got, want)
 	}
 }
 
 func TestEveryCasePassesAgainstACorrectServer(t *testing.T) {
 	tgt := target(servertest.Start(t, nil))
+	tgt.RPCTimeout = longTimeout
 	for _, name := range singleProcessCases {
 		if err := cases.Run(name, tgt); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -77,9 +110,11 @@ func TestReuseportWorkersFailsAgainstOneProcess(t *testing.T) {
 // broken cases run last, so that the other cases' SayHello calls stay below the 10th.
 func TestEachFaultBreaksExactlyItsCases(t *testing.T) {
 	for fault, breaks := range broken {
+		breaks := slices.Concat(breaks, alsoBroken[fault])
 		t.Run(string(fault), func(t *testing.T) {
 			t.Parallel()
 			tgt := target(servertest.Start(t, faults.Set{fault: true}))
+			tgt.RPCTimeout = longTimeout
 			order := slices.Concat(slices.DeleteFunc(slices.Clone(singleProcessCases), func(name string) bool {
 				return slices.Contains(breaks, name)
 			}), breaks)
@@ -98,10 +133,52 @@ func TestEachFaultBreaksExactlyItsCases(t *testing.T) {
 	}
 }
 
+// TestServerInfoVersionObservesTheVersion: server_info_version passes whatever version the
+// server reports, and reports exactly what GetInfo returned for the runner to judge.
+func TestServerInfoVersionObservesTheVersion(t *testing.T) {
+	for _, tc := range []struct {
+		faults  faults.Set
+		version string
+	}{
+		{nil, grpc.Version},
+		{faults.Set{faults.VersionWrong: true}, "0.0.0-fault"},
+	} {
+		observed, err := cases.RunObserved("server_info_version", target(servertest.Start(t, tc.faults)))
+		if err != nil {
+			t.Errorf("faults %q: %v", tc.faults, err)
+		}
+		got, _ := json.Marshal(observed)
+		want := fmt.Sprintf(`{"language":"go","implementation":"grpc-go","version":%q}`, tc.version)
+		if string(got) != want {
+			t.Errorf("faults %q: observed %s, want %s", tc.faults, got, want)
+		}
+	}
+	for _, name := range []string{"greeter_say_hello", "stream_server_max_count", "status_unary_non_unknown"} {
+		if observed, err := cases.RunObserved(name, target(servertest.Start(t, nil))); observed != nil || err != nil {
+			t.Errorf("%s observed %v, %v; want nothing", name, observed, err)
+		}
+	}
+	if observed, err := cases.RunObserved("server_info_version", target(closedPort(t))); observed != nil || err == nil {
+		t.Errorf("with no server: observed %v, %v; want nothing and a failure", observed, err)
+	}
+}
+
 func TestErrorsNameCallExpectedAndGot(t *testing.T) {
 	tgt := target(servertest.Start(t, faults.Set{faults.GreetingPunctuation: true}))
 	err := cases.Run("greeter_say_hello", tgt)
 	const want = `SayHello("world"): expected "Hello, world!", got "Hello, world"`
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v, want %s", err, want)
+	}
+}
+
+// TestLongReplyListErrorNamesTheFirstDifference: a stream of 10000 replies with one missing
+// fails with the first difference, not with both lists.
+func TestLongReplyListErrorNamesTheFirstDifference(t *testing.T) {
+	tgt := target(servertest.Start(t, faults.Set{faults.StreamTruncate: true}))
+	tgt.RPCTimeout = longTimeout
+	err := cases.Run("stream_server_max_count", tgt)
+	const want = `LotsOfReplies(name="m", count=10000): expected 10000 replies, got 9999; reply 10000: expected "Hello, m! #10000", got none`
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %s", err, want)
 	}

@@ -27,12 +27,32 @@ func expectOK[T comparable](call string, err error, want, got T) error {
 	return expect(call, want, got)
 }
 
+// listedReplies is the most replies an error quotes in full; a longer list's error names its
+// first difference instead.
+const listedReplies = 10
+
 // expectList checks the whole sequence of values a stream returned.
 func expectList(call string, want, got []string) error {
-	if !slices.Equal(want, got) {
+	if slices.Equal(want, got) {
+		return nil
+	}
+	if len(want) <= listedReplies && len(got) <= listedReplies {
 		return fmt.Errorf("%s: expected %d replies %q, got %d %q", call, len(want), want, len(got), got)
 	}
-	return nil
+	i := 0
+	for i < len(want) && i < len(got) && want[i] == got[i] {
+		i++
+	}
+	return fmt.Errorf("%s: expected %d replies, got %d; reply %d: expected %s, got %s",
+		call, len(want), len(got), i+1, replyAt(want, i), replyAt(got, i))
+}
+
+// replyAt quotes list[i], or says there is none.
+func replyAt(list []string, i int) string {
+	if i < len(list) {
+		return fmt.Sprintf("%q", list[i])
+	}
+	return "none"
 }
 
 // failed describes a call that should have succeeded.

@@ -1,6 +1,7 @@
 package cases_test
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -67,34 +68,43 @@ func expectBroken(t *testing.T, tgt cases.Target, names, broken []string) {
 
 func TestTestingFaultsAreTheContractTable(t *testing.T) {
 	for _, name := range faults.All {
-		_, listed := testingBroken[name]
-		if isTesting := strings.HasPrefix(string(name), "testing-"); isTesting != listed {
-			t.Errorf("fault %s: in the grpc.testing table %v", name, listed)
+		_, inTesting := testingBroken[name]
+		_, inEdges := edgesBroken[name]
+		if isTesting := strings.HasPrefix(string(name), "testing-"); isTesting != (inTesting != inEdges) {
+			t.Errorf("fault %s: in the grpc.testing table %v, in the testing-edges table %v", name, inTesting, inEdges)
 		}
 	}
-	if len(testingBroken) != 11 {
-		t.Errorf("%d grpc.testing faults, the contract has 11", len(testingBroken))
+	if len(testingBroken) != 11 || len(edgesBroken) != 3 {
+		t.Errorf("%d grpc.testing and %d testing-edges faults, the contract has 11 and 3", len(testingBroken), len(edgesBroken))
 	}
 }
 
-// TestEveryCasePassesOverEveryTransport runs the grpc.testing suite and every single-process
-// seeds case against a correct server over insecure, tls and mtls.
+// TestEveryCasePassesOverEveryTransport runs the grpc.testing and testing-edges suites and
+// every single-process seeds case against a correct server over insecure, tls and mtls.
 func TestEveryCasePassesOverEveryTransport(t *testing.T) {
 	for _, transport := range transporttest.Names {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
-			expectBroken(t, overTransport(t, transport, nil), slices.Concat(testingCases, singleProcessCases), nil)
+			tgt := overTransport(t, transport, nil)
+			tgt.RPCTimeout = longTimeout
+			expectBroken(t, tgt, slices.Concat(testingCases, testingEdgesCases, singleProcessCases), nil)
 		})
 	}
 }
 
-// TestEachTestingFaultBreaksExactlyItsCases: against a server with one grpc.testing fault,
-// the cases the contract lists for it fail and every other grpc.testing case passes.
+// TestEachTestingFaultBreaksExactlyItsCases: against a server with one grpc.testing or
+// testing-edges fault, the cases the contract lists for it (and alsoBroken) fail and every
+// other case of both suites passes.
 func TestEachTestingFaultBreaksExactlyItsCases(t *testing.T) {
-	for fault, breaks := range testingBroken {
+	all := maps.Clone(testingBroken)
+	maps.Copy(all, edgesBroken)
+	for fault, breaks := range all {
+		breaks := slices.Concat(breaks, alsoBroken[fault])
 		t.Run(string(fault), func(t *testing.T) {
 			t.Parallel()
-			expectBroken(t, overTransport(t, "insecure", faults.Set{fault: true}), testingCases, breaks)
+			tgt := overTransport(t, "insecure", faults.Set{fault: true})
+			tgt.RPCTimeout = longTimeout
+			expectBroken(t, tgt, slices.Concat(testingCases, testingEdgesCases), breaks)
 		})
 	}
 }

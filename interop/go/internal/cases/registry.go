@@ -5,7 +5,8 @@ import (
 	"slices"
 )
 
-// caseFunc checks one behaviour of the target; nil means the server passed.
+// caseFunc checks one behaviour of the target; nil means the server passed. A case that
+// reports what the library gave it, for the runner to judge, does so with Target.report.
 type caseFunc func(Target) error
 
 type namedCase struct {
@@ -28,6 +29,10 @@ var seeds = []namedCase{
 	{"concurrent_unary", concurrentUnary},
 	{"multi_address_failover", multiAddressFailover},
 	{"reuseport_workers", reuseportWorkers},
+	{"stream_server_max_count", streamServerMaxCount},
+	{"user_recommend_max_articles", userRecommendMaxArticles},
+	{"health_unknown_service", healthUnknownService},
+	{"server_info_version", serverInfoVersion},
 }
 
 // grpcTesting is every case of the grpc.testing suite, in the contract's order.
@@ -52,13 +57,21 @@ var grpcTesting = []namedCase{
 	{"unimplemented_service", unimplementedService},
 }
 
+// testingEdges is every case of the testing-edges suite, in the contract's order.
+var testingEdges = []namedCase{
+	{"status_unary_non_unknown", statusUnaryNonUnknown},
+	{"status_server_streaming_non_unknown", statusServerStreamingNonUnknown},
+	{"status_bidi_non_unknown", statusBidiNonUnknown},
+	{"streaming_output_interval", streamingOutputInterval},
+}
+
 // security is the security suite (mtls only).
 var security = []namedCase{
 	{"mtls_client_without_certificate", mtlsClientWithoutCertificate},
 }
 
 // registry is every case, suite by suite.
-var registry = slices.Concat(seeds, grpcTesting, security)
+var registry = slices.Concat(seeds, grpcTesting, testingEdges, security)
 
 func names(list []namedCase) []string {
 	out := make([]string, len(list))
@@ -68,26 +81,46 @@ func names(list []namedCase) []string {
 	return out
 }
 
-// Names lists every case: the seeds suite, then the grpc.testing suite, each in the
-// contract's order.
+// Names lists every case: the seeds, grpc.testing, testing-edges and security suites, each
+// in the contract's order.
 func Names() []string { return names(registry) }
 
-// SeedsNames and TestingNames list the cases of one suite, in the contract's order.
+// SeedsNames, TestingNames and TestingEdgesNames list the cases of one suite, in the
+// contract's order.
 func SeedsNames() []string { return names(seeds) }
 
 func TestingNames() []string { return names(grpcTesting) }
 
+func TestingEdgesNames() []string { return names(testingEdges) }
+
 // Run runs the named case against t; an unknown name, like a panic, is a failure.
-func Run(name string, t Target) (err error) {
+func Run(name string, t Target) error {
+	_, err := RunObserved(name, t)
+	return err
+}
+
+// RunObserved runs the named case against t like Run, and also returns what the case
+// observed for the runner to judge (the result line's "observed"; nil for most cases).
+//
+// It is the one place where a case's checks count: under --client_fault=no-checks
+// (t.NoChecks) the case makes its calls but whatever it found wrong, value or status, is
+// dropped and the case passes. An unknown name or a panic, which are not checks of the
+// server, still fail.
+func RunObserved(name string, t Target) (observed any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
+			observed, err = nil, fmt.Errorf("panic: %v", p)
 		}
 	}()
 	for _, c := range registry {
 		if c.name == name {
-			return c.run(t)
+			t.observed = &observed
+			err = c.run(t)
+			if t.NoChecks {
+				err = nil
+			}
+			return observed, err
 		}
 	}
-	return fmt.Errorf("unknown test case: %s", name)
+	return nil, fmt.Errorf("unknown test case: %s", name)
 }

@@ -14,7 +14,7 @@ func statusCodeAndMessage(t Target) error {
 	return t.onChannel(func(conn *grpc.ClientConn) error {
 		const message = "test status message"
 		client := grpctesting.NewTestServiceClient(conn)
-		if err := expectEchoedUnaryStatus(t, client, message); err != nil {
+		if err := expectEchoedUnaryStatus(t, client, codes.Unknown, message); err != nil {
 			return err
 		}
 		const call = `FullDuplexCall{response_status:{code:2, message:"test status message"}}`
@@ -25,7 +25,7 @@ func statusCodeAndMessage(t Target) error {
 			return failed(call, err)
 		}
 		// A failed Send ends the call; the Recv reports its status.
-		_ = stream.Send(&grpctesting.StreamingOutputCallRequest{ResponseStatus: &grpctesting.EchoStatus{Code: int32(codes.Unknown), Message: message}})
+		_ = stream.Send(&grpctesting.StreamingOutputCallRequest{ResponseStatus: echoStatus(codes.Unknown, message)})
 		if err := stream.CloseSend(); err != nil {
 			return failed(call+": half-close", err)
 		}

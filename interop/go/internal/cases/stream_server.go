@@ -17,22 +17,28 @@ func streamServer(t Target) error {
 	return t.onChannel(func(conn *grpc.ClientConn) error {
 		client := helloworld.NewStreamingGreeterClient(conn)
 		for _, count := range []int32{5, 0} {
-			want := make([]string, count)
-			for i := range want {
-				want[i] = fmt.Sprintf("Hello, a! #%d", i+1)
-			}
-			got, err := lotsOfReplies(t, client, "a", count)
-			call := repliesCall("a", count)
-			if err != nil {
-				return failed(call, err)
-			}
-			if err := expectList(call, want, got); err != nil {
+			if err := expectReplies(t, client, "a", count); err != nil {
 				return err
 			}
 		}
 		_, err := lotsOfReplies(t, client, "a", -5)
 		return expectStatus(repliesCall("a", -5), err, codes.InvalidArgument, "")
 	})
+}
+
+// expectReplies: LotsOfReplies{name, count} → exactly "Hello, {name}! #1" … "#{count}" in
+// order, status OK.
+func expectReplies(t Target, client helloworld.StreamingGreeterClient, name string, count int32) error {
+	want := make([]string, count)
+	for i := range want {
+		want[i] = fmt.Sprintf("Hello, %s! #%d", name, i+1)
+	}
+	got, err := lotsOfReplies(t, client, name, count)
+	call := repliesCall(name, count)
+	if err != nil {
+		return failed(call, err)
+	}
+	return expectList(call, want, got)
 }
 
 // lotsOfReplies reads the whole LotsOfReplies stream and returns the messages and its status.

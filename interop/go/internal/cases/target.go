@@ -1,6 +1,7 @@
-// Package cases holds the client's test cases of the seeds and grpc.testing suites, one
-// function per case, and the registry that runs them by name (docs/peer-contract.md, "Cases
-// of the seeds suite" and "Cases of the grpc.testing suite").
+// Package cases holds the client's test cases of the seeds, grpc.testing, testing-edges and
+// security suites, one function per case, and the registry that runs them by name
+// (docs/peer-contract.md, "Cases of the seeds suite", "Cases of the grpc.testing suite", "The
+// testing-edges suite" and "The security suite").
 package cases
 
 import (
@@ -30,6 +31,20 @@ type Target struct {
 	// WithCertificate is the self-test's --client_fault=with-certificate: the security case
 	// presents the certificate after all, so that it must fail.
 	WithCertificate bool
+	// NoChecks is the self-test's --client_fault=no-checks: every case makes its calls but
+	// checks nothing and passes (see RunObserved), so that every server fault must be missed.
+	NoChecks bool
+
+	// observed is where a case reports what the library gave it (see report).
+	observed *any
+}
+
+// report records what the library gave the case, for the runner to judge (the result line's
+// "observed", docs/peer-contract.md); RunObserved returns it.
+func (t Target) report(observed any) {
+	if t.observed != nil {
+		*t.observed = observed
+	}
 }
 
 // rpcContext returns the context for one RPC or one whole stream.

@@ -28,6 +28,11 @@ func sizes(n ...int32) []*grpctesting.ResponseParameters {
 	return params
 }
 
+// echoStatus is a request's response_status: end the call with code and message.
+func echoStatus(code codes.Code, message string) *grpctesting.EchoStatus {
+	return &grpctesting.EchoStatus{Code: int32(code), Message: message}
+}
+
 // expectPayload checks a response payload: COMPRESSABLE, exactly size bytes, all zero.
 func expectPayload(call string, p *grpctesting.Payload, size int) error {
 	switch {
@@ -84,6 +89,17 @@ func expectEnd(call string, stream responseStream) error {
 		return failed(call, err)
 	}
 	return fmt.Errorf("%s: expected the end of the stream, got a response with a payload of %d bytes", call, len(reply.GetPayload().GetBody()))
+}
+
+// expectEndWithStatus checks that a stream ends with exactly code and message, with no
+// further response before it.
+func expectEndWithStatus(call string, stream responseStream, code codes.Code, message string) error {
+	n, err := finalStatus(stream)
+	if n > 0 {
+		return fmt.Errorf("%s: expected status %s %q and no further response, got %d more response(s), then %s",
+			call, code, message, n, describe(err))
+	}
+	return expectExactStatus(call, err, code, message)
 }
 
 // finalStatus reads a stream to its end and returns its status (nil for OK) and how many

@@ -19,7 +19,11 @@ import (
 const (
 	noCancel        = "no-cancel"
 	withCertificate = "with-certificate"
+	noChecks        = "no-checks"
 )
+
+// clientFaults lists every --client_fault value.
+var clientFaults = []string{noCancel, withCertificate, noChecks}
 
 // Config is the client's command line: the cases to run, or with --bench the load mode's
 // measurements and their load.
@@ -47,7 +51,8 @@ func ParseFlags(args []string) (Config, error) {
 	load.register(fs)
 	transport.register(fs)
 	fs.IntVar(&timeoutMs, "rpc_timeout_ms", 5000, "deadline of every RPC and every stream, in ms")
-	fs.StringVar(&clientFault, "client_fault", "", "self-test only: "+noCancel+" half-closes where the cases cancel or time out")
+	fs.StringVar(&clientFault, "client_fault", "", "self-test only: "+noCancel+" half-closes where the cases cancel or time out, "+
+		withCertificate+" presents the client certificate in the security case, "+noChecks+" makes the calls but checks nothing")
 	if err := cli.Parse(fs, args); err != nil {
 		return Config{}, err
 	}
@@ -59,11 +64,12 @@ func ParseFlags(args []string) (Config, error) {
 		return Config{}, fmt.Errorf("--server_port is required, in 1..65535 (got %d)", cfg.Target.Port)
 	case timeoutMs <= 0:
 		return Config{}, fmt.Errorf("--rpc_timeout_ms must be positive, got %d", timeoutMs)
-	case clientFault != "" && clientFault != noCancel && clientFault != withCertificate:
-		return Config{}, fmt.Errorf("unknown --client_fault %q (known: %s, %s)", clientFault, noCancel, withCertificate)
+	case clientFault != "" && !slices.Contains(clientFaults, clientFault):
+		return Config{}, fmt.Errorf("unknown --client_fault %q (known: %s)", clientFault, strings.Join(clientFaults, ", "))
 	}
 	cfg.Target.NoCancel = clientFault == noCancel
 	cfg.Target.WithCertificate = clientFault == withCertificate
+	cfg.Target.NoChecks = clientFault == noChecks
 	var err error
 	if cfg.Cases, cfg.Bench, err = mode(fs, testCases, bench); err != nil {
 		return Config{}, err

@@ -19,14 +19,17 @@ func TestParseFlags(t *testing.T) {
 		!slices.Equal(cfg.Cases, []string{"greeter_say_hello", "stream_bidi"}) {
 		t.Errorf("ParseFlags = %+v", cfg)
 	}
-	if cfg.Target.Creds != nil || cfg.Target.NoCancel {
+	if cfg.Target.Creds != nil || cfg.Target.NoCancel || cfg.Target.NoChecks {
 		t.Errorf("--use_tls=false: %+v", cfg.Target)
 	}
 	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a"}); err != nil || cfg.Target.RPCTimeout != 5*time.Second {
 		t.Errorf("default --rpc_timeout_ms: %+v, %v", cfg, err)
 	}
-	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=no-cancel"}); err != nil || !cfg.Target.NoCancel {
+	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=no-cancel"}); err != nil || !cfg.Target.NoCancel || cfg.Target.NoChecks {
 		t.Errorf("--client_fault=no-cancel: %+v, %v", cfg, err)
+	}
+	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=no-checks"}); err != nil || !cfg.Target.NoChecks || cfg.Target.NoCancel || cfg.Target.WithCertificate {
+		t.Errorf("--client_fault=no-checks: %+v, %v", cfg, err)
 	}
 }
 
@@ -73,7 +76,7 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--server_port=1"}, "--test_case (or --bench)"},
 		{[]string{"--server_port=1", "--test_case=a,,b"}, "--test_case"},
 		{[]string{"--server_port=1", "--test_case=a", "--server_host="}, "--server_host"},
-		{[]string{"--server_port=1", "--test_case=a", "--client_fault=nope"}, `unknown --client_fault "nope"`},
+		{[]string{"--server_port=1", "--test_case=a", "--client_fault=nope"}, `unknown --client_fault "nope" (known: no-cancel, with-certificate, no-checks)`},
 		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true", "--client_cert_file=certs/client.pem"}, "--client_key_file"},
 		{[]string{"--server_port=1", "--test_case=a", "--client_cert_file=certs/client.pem", "--client_key_file=certs/client.key"}, "needs --use_tls=true"},
 		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true", "--use_test_ca=true", "--ca_file=certs/nope.pem"}, "nope.pem"},

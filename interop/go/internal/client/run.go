@@ -19,12 +19,12 @@ func Run(cfg Config, stdout, stderr io.Writer) int {
 	code := 0
 	for _, name := range cfg.Cases {
 		start := time.Now()
-		err := cases.Run(name, cfg.Target)
+		observed, err := cases.RunObserved(name, cfg.Target)
 		if err != nil {
 			code = 1
 			fmt.Fprintf(stderr, "%s: FAILED: %v\n", name, err)
 		}
-		if werr := result.Write(stdout, result.New(name, time.Since(start), err)); werr != nil {
+		if werr := result.Write(stdout, result.New(name, time.Since(start), err, observed)); werr != nil {
 			fmt.Fprintf(stderr, "writing the result of %s: %v\n", name, werr)
 			code = 1
 		}

@@ -29,6 +29,11 @@ const (
 	BidiBuffered              Name = "bidi-buffered"
 	UnaryEvery10thUnavailable Name = "unary-every-10th-unavailable"
 	SingleWorker              Name = "single-worker"
+	CountLimitLow             Name = "count-limit-low"
+	CountLimitNone            Name = "count-limit-none"
+	ArticleLimitLow           Name = "article-limit-low"
+	HealthServingAny          Name = "health-serving-any"
+	VersionWrong              Name = "version-wrong"
 
 	// The faults of the grpc.testing self-test.
 	TestingEmptyPayload         Name = "testing-empty-payload"
@@ -42,6 +47,11 @@ const (
 	TestingImplementEverything  Name = "testing-implement-everything"
 	TestingEmptyCallError       Name = "testing-empty-call-error"
 	TestingCompressionUnchecked Name = "testing-compression-unchecked"
+
+	// The faults of the testing-edges self-test.
+	TestingStatusUnknown   Name = "testing-status-unknown"
+	TestingStreamStatusOK  Name = "testing-stream-status-ok"
+	TestingIntervalIgnored Name = "testing-interval-ignored"
 )
 
 // All lists every fault in the contract's order.
@@ -49,9 +59,11 @@ var All = []Name{
 	GreetingPunctuation, AgainWrong, ServiceWrong, LengthUTF16, LengthBytes,
 	RecommendShareSet, RecommendNoValidation, RandomConstant, PandaFloat64,
 	StreamTruncate, GreetingsReversed, BidiBuffered, UnaryEvery10thUnavailable, SingleWorker,
+	CountLimitLow, CountLimitNone, ArticleLimitLow, HealthServingAny, VersionWrong,
 	TestingEmptyPayload, TestingAggregateOff, TestingStreamDropLast, TestingDuplexBuffered,
 	TestingDuplexExtra, TestingNoEchoMetadata, TestingStatusIgnored, TestingStatusMessageTrimmed,
 	TestingImplementEverything, TestingEmptyCallError, TestingCompressionUnchecked,
+	TestingStatusUnknown, TestingStreamStatusOK, TestingIntervalIgnored,
 }
 
 // Set is the faults a server runs with; the zero value is a correct server.

@@ -41,16 +41,16 @@ func TestParseRejectsUnknownNames(t *testing.T) {
 	}
 }
 
-func TestAllTwentyFiveFaultsRoundTrip(t *testing.T) {
-	if len(All) != 25 {
-		t.Fatalf("the contract has 25 faults (14 seeds, 11 grpc.testing), All has %d", len(All))
+func TestAllThirtyThreeFaultsRoundTrip(t *testing.T) {
+	if len(All) != 33 {
+		t.Fatalf("the contract has 33 faults (19 seeds, 11 grpc.testing, 3 testing-edges), All has %d", len(All))
 	}
 	all := Set{}
 	for _, n := range All {
 		all[n] = true
 	}
 	back, err := Parse(all.String())
-	if err != nil || len(back) != 25 {
+	if err != nil || len(back) != 33 {
 		t.Fatalf("Parse(%q) = %v, %v", all.String(), back, err)
 	}
 	if got := (Set{}).String(); got != "" {
@@ -62,9 +62,11 @@ func TestNamesAreTheContractsExactly(t *testing.T) {
 	want := "greeting-punctuation,again-wrong,service-wrong,length-utf16,length-bytes," +
 		"recommend-share-set,recommend-no-validation,random-constant,panda-float64," +
 		"stream-truncate,greetings-reversed,bidi-buffered,unary-every-10th-unavailable,single-worker," +
+		"count-limit-low,count-limit-none,article-limit-low,health-serving-any,version-wrong," +
 		"testing-empty-payload,testing-aggregate-off,testing-stream-drop-last,testing-duplex-buffered," +
 		"testing-duplex-extra,testing-no-echo-metadata,testing-status-ignored,testing-status-message-trimmed," +
-		"testing-implement-everything,testing-empty-call-error,testing-compression-unchecked"
+		"testing-implement-everything,testing-empty-call-error,testing-compression-unchecked," +
+		"testing-status-unknown,testing-stream-status-ok,testing-interval-ignored"
 	if got := join(All, ","); got != want {
 		t.Errorf("All = %s\nwant  %s", got, want)
 	}

@@ -9,17 +9,20 @@ import (
 	"time"
 )
 
-// Line is one case's outcome: {"case":…,"status":"passed"|"failed","ms":…,"error":…}.
+// Line is one case's outcome: {"case":…,"status":"passed"|"failed","ms":…,"error":…}, with
+// "observed" when the case reports what the library gave it, for the runner to judge.
 type Line struct {
-	Case   string  `json:"case"`
-	Status string  `json:"status"`
-	Ms     float64 `json:"ms"`
-	Error  string  `json:"error,omitempty"`
+	Case     string  `json:"case"`
+	Status   string  `json:"status"`
+	Ms       float64 `json:"ms"`
+	Error    string  `json:"error,omitempty"`
+	Observed any     `json:"observed,omitempty"`
 }
 
-// New describes a case that took elapsed and failed with err, or passed when err is nil.
-func New(name string, elapsed time.Duration, err error) Line {
-	line := Line{Case: name, Status: "passed", Ms: Millis(elapsed)}
+// New describes a case that took elapsed and failed with err, or passed when err is nil;
+// observed (a JSON object, or nil for none) is what the case reports for the runner to judge.
+func New(name string, elapsed time.Duration, err error, observed any) Line {
+	line := Line{Case: name, Status: "passed", Ms: Millis(elapsed), Observed: observed}
 	if err != nil {
 		line.Status = "failed"
 		line.Error = err.Error()

@@ -20,5 +20,9 @@ func echoedStatus(f faults.Set, requested *grpctesting.EchoStatus) error {
 	if f.Has(faults.TestingStatusMessageTrimmed) {
 		message = strings.TrimSpace(message)
 	}
-	return status.Error(codes.Code(requested.GetCode()), message)
+	code := codes.Code(requested.GetCode())
+	if f.Has(faults.TestingStatusUnknown) {
+		code = codes.Unknown
+	}
+	return status.Error(code, message)
 }

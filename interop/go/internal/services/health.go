@@ -8,11 +8,13 @@ import (
 	"google.golang.org/grpc/status"
 
 	"interopmatrix/gen/health"
+	"interopmatrix/internal/faults"
 )
 
 // healthService is grpc.health.v1.Health: every served service is always SERVING.
 type healthService struct {
 	health.UnimplementedHealthServer
+	faults faults.Set
 	served map[string]bool // full service names; "" stands for the whole server
 }
 
@@ -27,8 +29,13 @@ func (h *healthService) setServed(services map[string]grpc.ServiceInfo) {
 	}
 }
 
+// serves reports whether service is served; the health-serving-any fault says so of any name.
+func (h *healthService) serves(service string) bool {
+	return h.served[service] || h.faults.Has(faults.HealthServingAny)
+}
+
 func (h *healthService) Check(_ context.Context, req *health.HealthCheckRequest) (*health.HealthCheckResponse, error) {
-	if !h.served[req.GetService()] {
+	if !h.serves(req.GetService()) {
 		return nil, status.Errorf(codes.NotFound, "unknown service %q", req.GetService())
 	}
 	return &health.HealthCheckResponse{Status: health.HealthCheckResponse_SERVING}, nil
@@ -38,7 +45,7 @@ func (h *healthService) Check(_ context.Context, req *health.HealthCheckRequest)
 // (or the server stops).
 func (h *healthService) Watch(req *health.HealthCheckRequest, stream grpc.ServerStreamingServer[health.HealthCheckResponse]) error {
 	current := health.HealthCheckResponse_SERVICE_UNKNOWN
-	if h.served[req.GetService()] {
+	if h.serves(req.GetService()) {
 		current = health.HealthCheckResponse_SERVING
 	}
 	if err := stream.Send(&health.HealthCheckResponse{Status: current}); err != nil {

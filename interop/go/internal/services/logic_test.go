@@ -119,3 +119,52 @@ func TestArticles(t *testing.T) {
 		t.Errorf("recommend-share-set: share = %q", got)
 	}
 }
+
+func TestReplyCountBounds(t *testing.T) {
+	for _, tc := range []struct {
+		fault  faults.Name // "" for a correct server
+		accept []int32
+		reject []int32
+	}{
+		{"", []int32{0, 5, 9999, 10000}, []int32{-1, 10001, math.MaxInt32}},
+		{faults.CountLimitLow, []int32{0, 9999}, []int32{-1, 10000, 10001}},
+		{faults.CountLimitNone, []int32{0, 10000, 10001, math.MaxInt32}, []int32{-1, math.MinInt32}},
+	} {
+		f := set()
+		if tc.fault != "" {
+			f = set(tc.fault)
+		}
+		for _, count := range tc.accept {
+			if got, err := replyCount(count, f); err != nil || got != count {
+				t.Errorf("faults %q: replyCount(%d) = %d, %v; want %d, nil", f, count, got, err, count)
+			}
+		}
+		for _, count := range tc.reject {
+			_, err := replyCount(count, f)
+			if s := status.Convert(err); s.Code() != codes.InvalidArgument || !strings.Contains(s.Message(), "count") {
+				t.Errorf("faults %q: replyCount(%d) error = %v, want INVALID_ARGUMENT naming count", f, count, err)
+			}
+		}
+	}
+}
+
+func TestStreamTruncateSendsOneReplyFewer(t *testing.T) {
+	for count, want := range map[int32]int32{0: 0, 1: 0, 5: 4, 10000: 9999} {
+		if got, err := replyCount(count, set(faults.StreamTruncate)); err != nil || got != want {
+			t.Errorf("stream-truncate: replyCount(%d) = %d, %v; want %d", count, got, err, want)
+		}
+	}
+}
+
+func TestArticleLimitLowRejects1000(t *testing.T) {
+	f := set(faults.ArticleLimitLow)
+	if got, err := articleCount(999, f); err != nil || got != 999 {
+		t.Errorf("article-limit-low: articleCount(999) = %d, %v; want 999", got, err)
+	}
+	for _, n := range []int32{1000, 1001, -1} {
+		_, err := articleCount(n, f)
+		if s := status.Convert(err); s.Code() != codes.InvalidArgument || !strings.Contains(s.Message(), "article_num") {
+			t.Errorf("article-limit-low: articleCount(%d) error = %v, want INVALID_ARGUMENT naming article_num", n, err)
+		}
+	}
+}

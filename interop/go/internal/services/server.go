@@ -32,9 +32,9 @@ func NewServer(f faults.Set, opts ...grpc.ServerOption) *grpc.Server {
 	userrecommend.RegisterUserRecommendServer(s, &userRecommend{faults: f})
 	testserver.RegisterTestServerServer(s, &randomService{faults: f})
 	panda.RegisterPandaServer(s, &pandaService{faults: f})
-	serverinfo.RegisterServerInfoServer(s, serverInfo{})
+	serverinfo.RegisterServerInfoServer(s, serverInfo{faults: f})
 	registerTesting(s, f)
-	h := &healthService{}
+	h := &healthService{faults: f}
 	health.RegisterHealthServer(s, h)
 	h.setServed(s.GetServiceInfo())
 	return s

@@ -2,7 +2,9 @@ package services_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -79,6 +81,27 @@ func TestHealthWatchHoldsTheStreamOpen(t *testing.T) {
 	}
 }
 
+// TestHealthServingAnyFault: with health-serving-any, Check and Watch answer SERVING for any
+// name, the readiness probe's "" included.
+func TestHealthServingAnyFault(t *testing.T) {
+	conn, ctx := connect(t, faults.Set{faults.HealthServingAny: true})
+	client := health.NewHealthClient(conn)
+	for _, service := range []string{"", "helloworld.Greeter", "no.such.Service", "grpc.testing.UnimplementedService"} {
+		if reply, err := client.Check(ctx, &health.HealthCheckRequest{Service: service}); err != nil || reply.GetStatus() != health.HealthCheckResponse_SERVING {
+			t.Errorf("health-serving-any: Check(%q) = %v, %v; want SERVING", service, reply, err)
+		}
+		watchCtx, cancel := context.WithCancel(ctx)
+		stream, err := client.Watch(watchCtx, &health.HealthCheckRequest{Service: service})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reply, err := stream.Recv(); err != nil || reply.GetStatus() != health.HealthCheckResponse_SERVING {
+			t.Errorf("health-serving-any: Watch(%q) first reply = %v, %v; want SERVING", service, reply, err)
+		}
+		cancel()
+	}
+}
+
 func TestServerInfo(t *testing.T) {
 	conn, ctx := connect(t, nil)
 	reply, err := serverinfo.NewServerInfoClient(conn).GetInfo(ctx, &emptypb.Empty{})
@@ -88,6 +111,17 @@ func TestServerInfo(t *testing.T) {
 	if reply.GetLanguage() != "go" || reply.GetImplementation() != "grpc-go" ||
 		reply.GetVersion() != grpc.Version || reply.GetPid() != int32(os.Getpid()) {
 		t.Errorf("GetInfo = %v", reply)
+	}
+}
+
+func TestVersionWrongFault(t *testing.T) {
+	conn, ctx := connect(t, faults.Set{faults.VersionWrong: true})
+	reply, err := serverinfo.NewServerInfoClient(conn).GetInfo(ctx, &emptypb.Empty{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply.GetVersion() != "0.0.0-fault" || reply.GetLanguage() != "go" || reply.GetImplementation() != "grpc-go" || reply.GetPid() != int32(os.Getpid()) {
+		t.Errorf("version-wrong: GetInfo = %v, want version 0.0.0-fault and the rest right", reply)
 	}
 }
 
@@ -101,6 +135,49 @@ func TestLotsOfRepliesBounds(t *testing.T) {
 		}
 		if s := status.Convert(err); s.Code() != codes.InvalidArgument || !strings.Contains(s.Message(), "count") {
 			t.Errorf("LotsOfReplies(count=%d) error = %v, want INVALID_ARGUMENT naming count", count, err)
+		}
+	}
+}
+
+// countReplies reads a whole LotsOfReplies stream: how many replies, and its status.
+func countReplies(ctx context.Context, client helloworld.StreamingGreeterClient, count int32) (int, error) {
+	stream, err := client.LotsOfReplies(ctx, &helloworld.HelloStreamRequest{Name: "m", Count: count})
+	if err != nil {
+		return 0, err
+	}
+	for n := 0; ; n++ {
+		if _, err := stream.Recv(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return n, nil
+			}
+			return n, err
+		}
+	}
+}
+
+// TestLotsOfRepliesCountLimitFaults: the boundary, 10000 and 10001, with each count-limit fault.
+func TestLotsOfRepliesCountLimitFaults(t *testing.T) {
+	for _, tc := range []struct {
+		fault       faults.Name
+		count       int32
+		wantReplies int
+		wantCode    codes.Code
+	}{
+		{"", 10000, 10000, codes.OK},
+		{"", 10001, 0, codes.InvalidArgument},
+		{faults.CountLimitLow, 9999, 9999, codes.OK},
+		{faults.CountLimitLow, 10000, 0, codes.InvalidArgument},
+		{faults.CountLimitNone, 10001, 10001, codes.OK},
+		{faults.CountLimitNone, -1, 0, codes.InvalidArgument},
+	} {
+		f := faults.Set{}
+		if tc.fault != "" {
+			f[tc.fault] = true
+		}
+		conn, ctx := connect(t, f)
+		n, err := countReplies(ctx, helloworld.NewStreamingGreeterClient(conn), tc.count)
+		if n != tc.wantReplies || status.Code(err) != tc.wantCode {
+			t.Errorf("faults %q: LotsOfReplies(count=%d) = %d replies, %v; want %d, %v", f, tc.count, n, err, tc.wantReplies, tc.wantCode)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package services
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -23,12 +24,9 @@ type streamingGreeter struct {
 }
 
 func (s *streamingGreeter) LotsOfReplies(req *helloworld.HelloStreamRequest, stream grpc.ServerStreamingServer[helloworld.HelloReply]) error {
-	count := req.GetCount()
-	if count < 0 || count > maxReplies {
-		return status.Errorf(codes.InvalidArgument, "count must be in 0..%d, got %d", maxReplies, count)
-	}
-	if s.faults.Has(faults.StreamTruncate) {
-		count = max(count-1, 0)
+	count, err := replyCount(req.GetCount(), s.faults)
+	if err != nil {
+		return err
 	}
 	for i := range count {
 		message := fmt.Sprintf("Hello, %s! #%d", req.GetName(), i+1)
@@ -37,6 +35,26 @@ func (s *streamingGreeter) LotsOfReplies(req *helloworld.HelloStreamRequest, str
 		}
 	}
 	return nil
+}
+
+// replyCount validates count (0..10000) and returns how many replies to send. The
+// count-limit-low fault lowers the limit to 9999, count-limit-none removes it, and
+// stream-truncate sends one reply fewer.
+func replyCount(count int32, f faults.Set) (int32, error) {
+	limit := int32(maxReplies)
+	switch {
+	case f.Has(faults.CountLimitNone):
+		limit = math.MaxInt32
+	case f.Has(faults.CountLimitLow):
+		limit = maxReplies - 1
+	}
+	if count < 0 || count > limit {
+		return 0, status.Errorf(codes.InvalidArgument, "count must be in 0..%d, got %d", limit, count)
+	}
+	if f.Has(faults.StreamTruncate) {
+		count = max(count-1, 0)
+	}
+	return count, nil
 }
 
 func (s *streamingGreeter) LotsOfGreetings(stream grpc.ClientStreamingServer[helloworld.HelloRequest, helloworld.HelloReply]) error {

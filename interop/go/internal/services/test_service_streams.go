@@ -11,6 +11,9 @@ func (s *testService) StreamingOutputCall(req *grpctesting.StreamingOutputCallRe
 	if err := s.respond(newResponseSender(stream), req, true); err != nil {
 		return err
 	}
+	if s.faults.Has(faults.TestingStreamStatusOK) {
+		return nil
+	}
 	return echoedStatus(s.faults, req.GetResponseStatus())
 }
 
@@ -86,13 +89,14 @@ func (s *testService) answer(sender *responseSender, req *grpctesting.StreamingO
 }
 
 // respond sends the responses req's parameters ask for, in order, each after its interval.
-// dropLastFault tells whether testing-stream-drop-last applies to this method.
-func (s *testService) respond(sender *responseSender, req *grpctesting.StreamingOutputCallRequest, dropLastFault bool) error {
+// outputFaults tells whether the faults of StreamingOutputCall and FullDuplexCall
+// (testing-stream-drop-last, testing-interval-ignored) apply to this method.
+func (s *testService) respond(sender *responseSender, req *grpctesting.StreamingOutputCallRequest, outputFaults bool) error {
 	if err := checkResponseType(req.GetResponseType()); err != nil {
 		return err
 	}
 	params := req.GetResponseParameters()
-	if dropLastFault && s.faults.Has(faults.TestingStreamDropLast) && len(params) >= 2 {
+	if outputFaults && s.faults.Has(faults.TestingStreamDropLast) && len(params) >= 2 {
 		params = params[:len(params)-1]
 	}
 	for _, p := range params {
@@ -101,7 +105,11 @@ func (s *testService) respond(sender *responseSender, req *grpctesting.Streaming
 		}
 	}
 	for _, p := range params {
-		if err := sleepMicros(sender.stream.Context(), p.GetIntervalUs()); err != nil {
+		interval := p.GetIntervalUs()
+		if outputFaults && s.faults.Has(faults.TestingIntervalIgnored) {
+			interval = 0
+		}
+		if err := sleepMicros(sender.stream.Context(), interval); err != nil {
 			return err
 		}
 		payload, err := newPayload(req.GetResponseType(), p.GetSize())

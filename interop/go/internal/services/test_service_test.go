@@ -35,10 +35,13 @@ func params(sizes ...int32) []*grpctesting.ResponseParameters {
 	return out
 }
 
-// recvAll reads a stream to its end: the payload sizes and the final status.
-func recvAll(stream interface {
+// responseStream is the receiving side of a TestService streaming call.
+type responseStream interface {
 	Recv() (*grpctesting.StreamingOutputCallResponse, error)
-}) ([]int, error) {
+}
+
+// recvAll reads a stream to its end: the payload sizes and the final status.
+func recvAll(stream responseStream) ([]int, error) {
 	var sizes []int
 	for {
 		reply, err := stream.Recv()
@@ -251,5 +254,101 @@ func TestResponseCompressionOnTheWire(t *testing.T) {
 	const want = "[[false] [false] [false] [true] [true false false] [false false false]]"
 	if got := fmt.Sprint(tap.Messages(wiretap.ToClient)); got != want {
 		t.Errorf("responses' compressed flags per call: %s, want %s", got, want)
+	}
+}
+
+// TestTestingStatusUnknownFault: every echoed status ends the call with UNKNOWN and the
+// message unchanged, on UnaryCall, StreamingOutputCall and FullDuplexCall.
+func TestTestingStatusUnknownFault(t *testing.T) {
+	client, ctx := testClient(t, faults.Set{faults.TestingStatusUnknown: true})
+	echo := &grpctesting.EchoStatus{Code: int32(codes.FailedPrecondition), Message: " m "}
+	_, err := client.UnaryCall(ctx, &grpctesting.SimpleRequest{ResponseStatus: echo})
+	if s := status.Convert(err); s.Code() != codes.Unknown || s.Message() != " m " {
+		t.Errorf("UnaryCall: %v, want UNKNOWN \" m \"", err)
+	}
+	output, err := client.StreamingOutputCall(ctx, &grpctesting.StreamingOutputCallRequest{ResponseParameters: params(1, 2), ResponseStatus: echo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := recvAll(output); fmt.Sprint(got) != "[1 2]" || status.Code(err) != codes.Unknown || status.Convert(err).Message() != " m " {
+		t.Errorf("StreamingOutputCall: responses %v, status %v; want [1 2] then UNKNOWN \" m \"", got, err)
+	}
+	duplex, err := client.FullDuplexCall(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	duplex.Send(&grpctesting.StreamingOutputCallRequest{ResponseParameters: params(3)})
+	duplex.Send(&grpctesting.StreamingOutputCallRequest{ResponseStatus: echo})
+	duplex.CloseSend()
+	if got, err := recvAll(duplex); fmt.Sprint(got) != "[3]" || status.Code(err) != codes.Unknown || status.Convert(err).Message() != " m " {
+		t.Errorf("FullDuplexCall: responses %v, status %v; want [3] then UNKNOWN \" m \"", got, err)
+	}
+}
+
+// TestTestingStreamStatusOKFault: StreamingOutputCall ends OK whatever response_status asks;
+// FullDuplexCall still echoes it.
+func TestTestingStreamStatusOKFault(t *testing.T) {
+	client, ctx := testClient(t, faults.Set{faults.TestingStreamStatusOK: true})
+	echo := &grpctesting.EchoStatus{Code: int32(codes.OutOfRange), Message: "out"}
+	output, err := client.StreamingOutputCall(ctx, &grpctesting.StreamingOutputCallRequest{ResponseParameters: params(8, 8), ResponseStatus: echo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := recvAll(output); fmt.Sprint(got) != "[8 8]" || err != nil {
+		t.Errorf("StreamingOutputCall: responses %v, status %v; want [8 8] then OK", got, err)
+	}
+	duplex, err := client.FullDuplexCall(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	duplex.Send(&grpctesting.StreamingOutputCallRequest{ResponseStatus: echo})
+	duplex.CloseSend()
+	if got, err := recvAll(duplex); len(got) != 0 || status.Code(err) != codes.OutOfRange {
+		t.Errorf("FullDuplexCall: responses %v, status %v; want none, then OUT_OF_RANGE", got, err)
+	}
+}
+
+// TestTestingIntervalIgnoredFault: StreamingOutputCall and FullDuplexCall send at once what
+// should come 200 ms apart; HalfDuplexCall still waits.
+func TestTestingIntervalIgnoredFault(t *testing.T) {
+	client, ctx := testClient(t, faults.Set{faults.TestingIntervalIgnored: true})
+	slow := params(1, 1, 1)
+	for _, p := range slow {
+		p.IntervalUs = 200_000
+	}
+	req := &grpctesting.StreamingOutputCallRequest{ResponseParameters: slow}
+	// duplex opens a duplex call, sends req and half-closes.
+	duplex := func(open func(context.Context, ...grpc.CallOption) (grpctesting.TestService_FullDuplexCallClient, error)) func() (responseStream, error) {
+		return func() (responseStream, error) {
+			stream, err := open(ctx)
+			if err == nil {
+				stream.Send(req)
+				stream.CloseSend()
+			}
+			return stream, err
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		start func() (responseStream, error)
+		waits bool
+	}{
+		{"StreamingOutputCall", func() (responseStream, error) { return client.StreamingOutputCall(ctx, req) }, false},
+		{"FullDuplexCall", duplex(client.FullDuplexCall), false},
+		{"HalfDuplexCall", duplex(client.HalfDuplexCall), true},
+	} {
+		start := time.Now()
+		stream, err := c.start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := recvAll(stream)
+		elapsed := time.Since(start)
+		if fmt.Sprint(got) != "[1 1 1]" || err != nil {
+			t.Errorf("%s: responses %v, status %v; want [1 1 1], OK", c.name, got, err)
+		}
+		if waited := elapsed >= 540*time.Millisecond; waited != c.waits {
+			t.Errorf("testing-interval-ignored: %s took %v for three responses 200 ms apart; waits %v, want %v", c.name, elapsed, waited, c.waits)
+		}
 	}
 }

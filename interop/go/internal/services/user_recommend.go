@@ -32,15 +32,20 @@ func (u *userRecommend) UserRecommend(_ context.Context, req *userrecommend.User
 	}, nil
 }
 
-// articleCount validates article_num (0..1000); the recommend-no-validation fault clamps it instead.
+// articleCount validates article_num (0..1000); the recommend-no-validation fault clamps it
+// instead, and the article-limit-low fault lowers the limit to 999.
 func articleCount(articleNum int32, f faults.Set) (int, error) {
-	if articleNum >= 0 && articleNum <= maxArticles {
+	limit := int32(maxArticles)
+	if f.Has(faults.ArticleLimitLow) {
+		limit = maxArticles - 1
+	}
+	if articleNum >= 0 && articleNum <= limit {
 		return int(articleNum), nil
 	}
 	if !f.Has(faults.RecommendNoValidation) {
-		return 0, status.Errorf(codes.InvalidArgument, "article_num must be in 0..%d, got %d", maxArticles, articleNum)
+		return 0, status.Errorf(codes.InvalidArgument, "article_num must be in 0..%d, got %d", limit, articleNum)
 	}
-	return int(min(max(articleNum, 0), maxArticles)), nil
+	return int(min(max(articleNum, 0), limit)), nil
 }
 
 // articles returns n articles with ids 1..n and the fixed track parameters.

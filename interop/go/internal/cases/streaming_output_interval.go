@@ -1,0 +1,48 @@
+package cases
+
+import (
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"interopmatrix/gen/grpctesting"
+)
+
+const (
+	// outputInterval is streaming_output_interval's interval_us, in microseconds.
+	outputInterval = 200000
+	// minThirdPayload is how soon the third payload may come: 3 intervals less 10 % for timer
+	// granularity.
+	minThirdPayload = 540 * time.Millisecond
+)
+
+// streamingOutputInterval: StreamingOutputCall{three times {size:1, interval_us:200000}} →
+// three payloads of 1 byte, OK, the third no sooner than 540 ms after the call began.
+func streamingOutputInterval(t Target) error {
+	return t.onChannel(func(conn *grpc.ClientConn) error {
+		const call = "StreamingOutputCall{three times {response size 1, interval_us 200000}}"
+		params := sizes(1, 1, 1)
+		for _, p := range params {
+			p.IntervalUs = outputInterval
+		}
+		ctx, cancel := t.rpcContext()
+		defer cancel()
+		start := time.Now()
+		stream, err := grpctesting.NewTestServiceClient(conn).StreamingOutputCall(ctx,
+			&grpctesting.StreamingOutputCallRequest{ResponseType: grpctesting.PayloadType_COMPRESSABLE, ResponseParameters: params})
+		if err != nil {
+			return failed(call, err)
+		}
+		for i := range params {
+			if err := recvPayload(fmt.Sprintf("%s: response %d", call, i+1), stream, 1); err != nil {
+				return err
+			}
+		}
+		if elapsed := time.Since(start); elapsed < minThirdPayload {
+			return fmt.Errorf("%s: expected the third payload at least %v after the call began, got it after %v",
+				call, minThirdPayload, elapsed.Round(100*time.Microsecond))
+		}
+		return expectEnd(call+": after response 3", stream)
+	})
+}
