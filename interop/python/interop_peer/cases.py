@@ -1,8 +1,9 @@
 """The `seeds` suite's cases, with the exact checks of docs/peer-contract.md (one function each).
-The grpc.testing suite's cases (testing_cases.py) register in the same CASES.
+The other suites' cases (testing_cases.py, edges_cases.py, security_cases.py) register in the same CASES.
 
-A case returns when every check passed and raises CaseFailure otherwise. Every RPC carries the
-peer's deadline (a stream's deadline covers the whole stream).
+A case returns when every check passed and raises CaseFailure otherwise. It may return what the
+library gave it for the runner to judge (Observed, the result line's "observed"; server_info_version),
+else None. Every RPC carries the peer's deadline (a stream's deadline covers the whole stream).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import grpc
 from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 
-from .checks import CaseFailure, call_label, expect_equal, expect_status, show, succeeds
+from .checks import CaseFailure, call_label, expect_equal, expect_failure, expect_items, expect_status, show, succeeds
 from .protos import (
     compute_pb2,
     compute_pb2_grpc,
+    health_pb2,
+    health_pb2_grpc,
     hello_world_service_pb2,
     hello_world_service_pb2_grpc,
     helloworld_pb2,
@@ -57,6 +60,7 @@ class Peer:
     # TLS without the client certificate (the security suite), or None for an insecure client.
     credentials_without_certificate: grpc.ChannelCredentials | None = None
     with_certificate: bool = False  # --client_fault=with-certificate (self-test only)
+    no_checks: bool = False  # --client_fault=no-checks (self-test only): client_main.run_case ignores failed checks
 
     @property
     def target(self) -> str:
@@ -94,7 +98,8 @@ class UnaryRpc:
         expect_status(call_label(self.name, request), invoke, code, message_part)
 
 
-Case = Callable[[Peer], None]
+Observed = dict[str, object]  # what the library gave a case, for the runner to judge
+Case = Callable[[Peer], Observed | None]
 CASES: dict[str, Case] = {}
 
 
@@ -144,12 +149,18 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _expect_articles(label: str, reply: user_recommend_pb2.UserResponse, count: int) -> None:
-    expect_equal(label, "exposure", reply.exposer, what="exposer")
+def _expect_article_ids(label: str, reply: user_recommend_pb2.UserResponse, count: int) -> None:
+    """Exactly `count` articles, article i (0-based) with article_id i + 1."""
     expect_equal(label, count, len(reply.recommends), what="number of articles")
-    track = {"click": "click param", "collect": "collect param", "read": "read param", "share": ""}
     for index, article in enumerate(reply.recommends):
         expect_equal(label, index + 1, article.article_id, what=f"recommends[{index}].article_id")
+
+
+def _expect_articles(label: str, reply: user_recommend_pb2.UserResponse, count: int) -> None:
+    expect_equal(label, "exposure", reply.exposer, what="exposer")
+    _expect_article_ids(label, reply, count)
+    track = {"click": "click param", "collect": "collect param", "read": "read param", "share": ""}
+    for index, article in enumerate(reply.recommends):
         for field, value in track.items():
             expect_equal(label, value, getattr(article.track, field), what=f"recommends[{index}].track.{field}")
 
@@ -197,23 +208,38 @@ def panda_getinfo(peer: Peer) -> None:
         getinfo.expect_status(panda_pb2.GetinfoRequest(arg=2**63 - 1), grpc.StatusCode.OUT_OF_RANGE, "overflow")
 
 
+@dataclass(frozen=True)
+class LotsOfReplies:
+    """StreamingGreeter/LotsOfReplies on a channel, each stream read whole within the peer's deadline."""
+
+    channel: grpc.Channel
+    timeout: float
+
+    def replies(self, request: streaming_pb2.HelloStreamRequest) -> list[str]:
+        stub = streaming_pb2_grpc.StreamingGreeterStub(self.channel)
+        return [reply.message for reply in stub.LotsOfReplies(request, timeout=self.timeout)]
+
+    def expect_replies(self, name: str, count: int) -> None:
+        """Exactly `Hello, {name}! #1` … `#{count}` in order, status OK."""
+        request = streaming_pb2.HelloStreamRequest(name=name, count=count)
+        label = call_label("LotsOfReplies", request)
+        expected = [f"Hello, {name}! #{index}" for index in range(1, count + 1)]
+        expect_items(label, expected, succeeds(label, partial(self.replies, request)), what="replies")
+
+    def expect_rejected(self, name: str, count: int) -> None:
+        """INVALID_ARGUMENT whose message contains `count`."""
+        request = streaming_pb2.HelloStreamRequest(name=name, count=count)
+        invoke = partial(self.replies, request)
+        expect_status(call_label("LotsOfReplies", request), invoke, grpc.StatusCode.INVALID_ARGUMENT, "count")
+
+
 @case
 def stream_server(peer: Peer) -> None:
     with peer.channel() as channel:
-        stub = streaming_pb2_grpc.StreamingGreeterStub(channel)
-
-        def replies(request: streaming_pb2.HelloStreamRequest) -> list[str]:
-            return [reply.message for reply in stub.LotsOfReplies(request, timeout=peer.timeout)]
-
+        lots_of_replies = LotsOfReplies(channel, peer.timeout)
         for count in (5, 0):
-            request = streaming_pb2.HelloStreamRequest(name="a", count=count)
-            label = call_label("LotsOfReplies", request)
-            expected = [f"Hello, a! #{index}" for index in range(1, count + 1)]
-            expect_equal(label, expected, succeeds(label, partial(replies, request)), what="replies")
-        request = streaming_pb2.HelloStreamRequest(name="a", count=-5)
-        expect_status(
-            call_label("LotsOfReplies", request), partial(replies, request), grpc.StatusCode.INVALID_ARGUMENT, "count"
-        )
+            lots_of_replies.expect_replies("a", count)
+        lots_of_replies.expect_rejected("a", -5)
 
 
 @case
@@ -298,3 +324,57 @@ def reuseport_workers(peer: Peer) -> None:
             pids.add(get_info.call(empty_pb2.Empty())[1].pid)
     if len(pids) < 2:
         raise CaseFailure(f"GetInfo on 16 channels: expected at least 2 distinct pids, got only {sorted(pids)}")
+
+
+@case
+def stream_server_max_count(peer: Peer) -> None:
+    with peer.channel() as channel:
+        lots_of_replies = LotsOfReplies(channel, peer.timeout)
+        lots_of_replies.expect_replies("m", 10000)
+        lots_of_replies.expect_rejected("m", 10001)
+
+
+@case
+def user_recommend_max_articles(peer: Peer) -> None:
+    with peer.channel() as channel:
+        recommend = peer.rpc("UserRecommend", user_recommend_pb2_grpc.UserRecommendStub(channel).UserRecommend)
+        label, reply = recommend.call(_recommend_request(1000))
+        _expect_article_ids(label, reply, 1000)
+
+
+def _serving_status(status: int) -> str:
+    """SERVING, NOT_SERVING, … (the number, for a value the enum does not name)."""
+    try:
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(status)
+    except ValueError:
+        return str(status)
+
+
+@case
+def health_unknown_service(peer: Peer) -> None:
+    with peer.channel() as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        served = health_pb2.HealthCheckRequest(service="helloworld.Greeter")
+        label, reply = peer.rpc("Health/Check", stub.Check).call(served)
+        expect_equal(label, "SERVING", _serving_status(reply.status), what="status")
+        unknown = health_pb2.HealthCheckRequest(service="no.such.Service")
+        check = partial(stub.Check, unknown, timeout=peer.timeout)
+        expect_failure(call_label("Health/Check", unknown), check, grpc.StatusCode.NOT_FOUND)
+        label = call_label("Health/Watch", unknown)
+        watch = stub.Watch(unknown, timeout=peer.timeout)
+        try:
+            first = succeeds(label, partial(next, watch, None))
+            if first is None:
+                raise CaseFailure(f"{label}: expected a message with status SERVICE_UNKNOWN, got the end of the stream")
+            expect_equal(label, "SERVICE_UNKNOWN", _serving_status(first.status), what="status of the first message")
+        finally:
+            watch.cancel()
+
+
+@case
+def server_info_version(peer: Peer) -> Observed:
+    """Reports what GetInfo returned: the runner judges the version (the client cannot know it)."""
+    with peer.channel() as channel:
+        get_info = peer.rpc("GetInfo", server_info_pb2_grpc.ServerInfoStub(channel).GetInfo)
+        reply = get_info.call(empty_pb2.Empty())[1]
+    return {"language": reply.language, "implementation": reply.implementation, "version": reply.version}

@@ -4,7 +4,7 @@ and what came back, e.g. `SayHello("world"): expected "Hello, world!", got "Hell
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar, cast
 
 import grpc
@@ -55,6 +55,13 @@ def expect_equal(label: str, expected: object, got: object, what: str = "") -> N
         raise CaseFailure(f"{label}: expected {subject}{show(expected)}, got {show(got)}")
 
 
+def expect_items(label: str, expected: Sequence[object], got: Sequence[object], what: str) -> None:
+    """got must equal expected item by item; a failure names the count, or the first item that differs."""
+    expect_equal(label, len(expected), len(got), what=f"number of {what}")
+    for index, (wanted, item) in enumerate(zip(expected, got, strict=True)):
+        expect_equal(label, wanted, item, what=f"{what}[{index}]")
+
+
 def expect_status(label: str, invoke: Callable[[], object], code: grpc.StatusCode, message_part: str) -> None:
     """invoke() must fail with `code` and a status message containing `message_part`."""
     wanted = f"status {code.name} with a message containing {show(message_part)}"
@@ -66,3 +73,16 @@ def expect_status(label: str, invoke: Callable[[], object], code: grpc.StatusCod
             return
         raise CaseFailure(f"{label}: expected {wanted}, got {status_text(error)}") from None
     raise CaseFailure(f"{label}: expected {wanted}, got status OK and {show(result)}")
+
+
+def expect_failure(label: str, invoke: Callable[[], object], code: grpc.StatusCode, message: str | None = None) -> None:
+    """invoke() must fail with `code` (and exactly `message`, when given)."""
+    wanted = f"status {code.name}" + ("" if message is None else f" with message {show(message)}")
+    try:
+        invoke()
+    except grpc.RpcError as error:
+        call = cast(grpc.Call, error)
+        if call.code() == code and (message is None or call.details() == message):
+            return
+        raise CaseFailure(f"{label}: expected {wanted}, got {status_text(error)}") from None
+    raise CaseFailure(f"{label}: expected {wanted}, got status OK")

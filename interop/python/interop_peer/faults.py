@@ -1,7 +1,8 @@
 """The self-test faults of docs/peer-contract.md: each breaks exactly one server behaviour.
 
-The first fourteen break the seed services ("Faults"), the `testing-*` ones grpc.testing.TestService
-("Faults for the grpc.testing self-test").
+The first nineteen break the seed and support services ("Faults"), the `testing-*` ones
+grpc.testing.TestService: the first eleven for the grpc.testing suite ("Faults for the grpc.testing
+self-test"), the last three for the testing-edges suite ("The `testing-edges` suite").
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ class Fault(enum.StrEnum):
     BIDI_BUFFERED = "bidi-buffered"
     UNARY_EVERY_10TH_UNAVAILABLE = "unary-every-10th-unavailable"
     SINGLE_WORKER = "single-worker"
+    COUNT_LIMIT_LOW = "count-limit-low"
+    COUNT_LIMIT_NONE = "count-limit-none"
+    ARTICLE_LIMIT_LOW = "article-limit-low"
+    HEALTH_SERVING_ANY = "health-serving-any"
+    VERSION_WRONG = "version-wrong"
     TESTING_EMPTY_PAYLOAD = "testing-empty-payload"
     TESTING_AGGREGATE_OFF = "testing-aggregate-off"
     TESTING_STREAM_DROP_LAST = "testing-stream-drop-last"
@@ -35,6 +41,9 @@ class Fault(enum.StrEnum):
     TESTING_IMPLEMENT_EVERYTHING = "testing-implement-everything"
     TESTING_EMPTY_CALL_ERROR = "testing-empty-call-error"
     TESTING_COMPRESSION_UNCHECKED = "testing-compression-unchecked"
+    TESTING_STATUS_UNKNOWN = "testing-status-unknown"
+    TESTING_STREAM_STATUS_OK = "testing-stream-status-ok"
+    TESTING_INTERVAL_IGNORED = "testing-interval-ignored"
 
 
 Faults = frozenset[Fault]

@@ -20,7 +20,7 @@ from .faults import Faults, parse_faults
 
 REPO = Path(__file__).resolve().parents[3]
 CERTS = REPO / "certs"
-CLIENT_FAULTS = ("no-cancel", "with-certificate")
+CLIENT_FAULTS = ("no-cancel", "with-certificate", "no-checks")
 # Load mode's measurements (docs/peer-contract.md, "Load mode"); bench.py runs them.
 BENCH_MEASUREMENTS = ("unary", "server_streaming")
 
@@ -207,7 +207,8 @@ def parse_client_flags(argv: Sequence[str]) -> ClientOptions:
     parser.add_argument("--ca_file", type=_typed(_path, "path"), default=CERTS / "ca.pem")
     parser.add_argument("--client_cert_file", type=_typed(_path, "path"), default=None)
     parser.add_argument("--client_key_file", type=_typed(_path, "path"), default=None)
-    # Self-test only (docs/peer-contract.md): makes the cancel and deadline cases half-close instead.
+    # Self-test only (docs/peer-contract.md): no-cancel makes the cancel and deadline cases half-close
+    # instead, with-certificate the security case present its certificate, no-checks every case pass.
     parser.add_argument("--client_fault", choices=CLIENT_FAULTS, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not args.server_host:

@@ -48,13 +48,20 @@ def text_length(text: str, faults: Faults) -> str:
     return str(len(text))
 
 
+def _in_range(field: str, value: int, high: int | None) -> int:
+    """value when 0 <= value <= high (None: no upper bound), else InvalidArgument naming field."""
+    if value < 0 or (high is not None and value > high):
+        bounds = f"0..{high}" if high is not None else ">= 0"
+        raise InvalidArgument(f"{field} must be in {bounds}, got {value}")
+    return value
+
+
 def article_count(article_num: int, faults: Faults) -> int:
-    """How many articles UserRecommend returns for article_num."""
+    """How many articles UserRecommend returns for article_num (article-limit-low stops at 999)."""
     if Fault.RECOMMEND_NO_VALIDATION in faults:
         return min(max(article_num, 0), MAX_ARTICLES)
-    if not 0 <= article_num <= MAX_ARTICLES:
-        raise InvalidArgument(f"article_num must be in 0..{MAX_ARTICLES}, got {article_num}")
-    return article_num
+    high = MAX_ARTICLES - 1 if Fault.ARTICLE_LIMIT_LOW in faults else MAX_ARTICLES
+    return _in_range("article_num", article_num, high)
 
 
 def random_value(faults: Faults) -> int:
@@ -71,10 +78,17 @@ def panda_next(arg: int, faults: Faults) -> int:
     return arg + 1
 
 
+def reply_limit(faults: Faults) -> int | None:
+    """The largest count LotsOfReplies accepts: 10000, 9999 under count-limit-low, None (no limit)
+    under count-limit-none."""
+    if Fault.COUNT_LIMIT_NONE in faults:
+        return None
+    return MAX_REPLIES - 1 if Fault.COUNT_LIMIT_LOW in faults else MAX_REPLIES
+
+
 def reply_count(count: int, faults: Faults) -> int:
     """How many replies LotsOfReplies sends for count."""
-    if not 0 <= count <= MAX_REPLIES:
-        raise InvalidArgument(f"count must be in 0..{MAX_REPLIES}, got {count}")
+    _in_range("count", count, reply_limit(faults))
     return max(count - 1, 0) if Fault.STREAM_TRUNCATE in faults else count
 
 

@@ -7,9 +7,8 @@ from functools import partial
 import grpc
 
 from .cases import Peer, case
-from .checks import CaseFailure
+from .checks import CaseFailure, expect_failure
 from .protos import empty_pb2, test_pb2_grpc
-from .testing_cases import expect_failure
 
 
 @case

@@ -49,7 +49,8 @@ def serve(host: str, port: int, faults: Faults, reuse_port: bool, tls: ServerPem
         options=[("grpc.so_reuseport", int(reuse_port)), KEEP_COMPRESSED_OPTION],
         interceptors=[DecompressingInterceptor()],
     )
-    add_support_services(server, [*add_seed_services(server, faults), *add_testing_services(server, faults)])
+    served = [*add_seed_services(server, faults), *add_testing_services(server, faults)]
+    add_support_services(server, served, faults)
     address = grpc_address(host, port)
     try:
         if tls is None:

@@ -14,14 +14,15 @@ Compression, as far as grpcio's client allows it (compression.py for the details
 from __future__ import annotations
 
 import queue
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, cast
 
 import grpc
 
 from .cases import Peer, case
-from .checks import CaseFailure, expect_equal, show, status_text, succeeds
+from .checks import CaseFailure, expect_equal, expect_failure, show, status_text, succeeds
 from .compression import KEEP_COMPRESSED_OPTION, Received, receiving
 from .protos import empty_pb2, messages_pb2, test_pb2_grpc
 
@@ -73,19 +74,6 @@ def expect_compression(label: str, expected: bool, received: Received[Any]) -> N
         raise CaseFailure(f"{label}: expected the response to arrive {wanted}, it arrived {got}")
 
 
-def expect_failure(label: str, invoke: Callable[[], object], code: grpc.StatusCode, message: str | None = None) -> None:
-    """invoke() must fail with `code` (and exactly `message`, when given)."""
-    wanted = f"status {code.name}" + ("" if message is None else f" with message {show(message)}")
-    try:
-        invoke()
-    except grpc.RpcError as error:
-        call = cast(grpc.Call, error)
-        if call.code() == code and (message is None or call.details() == message):
-            return
-        raise CaseFailure(f"{label}: expected {wanted}, got {status_text(error)}") from None
-    raise CaseFailure(f"{label}: expected {wanted}, got status OK")
-
-
 def describe(response: Any) -> str:
     if response.HasField("payload"):
         return f"a payload of {len(response.payload.body)} bytes"
@@ -105,10 +93,12 @@ def expect_responses(label: str, responses: Sequence[Any], sizes: Sequence[int])
         expect_payload(f"{label}, response {index + 1}", response, size)
 
 
-def output_request(*sizes: int, body: int | None = None, **fields: Any) -> messages_pb2.StreamingOutputCallRequest:
+def output_request(
+    *sizes: int, body: int | None = None, interval_us: int = 0, **fields: Any
+) -> messages_pb2.StreamingOutputCallRequest:
     return StreamingOutputCallRequest(
         response_type=COMPRESSABLE,
-        response_parameters=[ResponseParameters(size=size) for size in sizes],
+        response_parameters=[ResponseParameters(size=size, interval_us=interval_us) for size in sizes],
         **({} if body is None else {"payload": zeros(body)}),
         **fields,
     )
@@ -120,6 +110,31 @@ def large_request(**fields: Any) -> messages_pb2.SimpleRequest:
 
 def stub(channel: grpc.Channel) -> test_pb2_grpc.TestServiceStub:
     return test_pb2_grpc.TestServiceStub(channel)
+
+
+Outbox = queue.Queue[messages_pb2.StreamingOutputCallRequest | None]  # None half-closes
+
+
+@contextmanager
+def full_duplex(channel: grpc.Channel, timeout: float) -> Iterator[tuple[Outbox, Iterator[Any]]]:
+    """A FullDuplexCall sending what is put in the outbox; half-closed and cancelled on exit."""
+    outbox: Outbox = queue.Queue()
+    responses = stub(channel).FullDuplexCall(iter(outbox.get, None), timeout=timeout)
+    try:
+        yield outbox, responses
+    finally:
+        outbox.put(None)
+        responses.cancel()
+
+
+def ping(outbox: Outbox, responses: Iterator[Any], size: int, body: int) -> None:
+    """Sends {response_parameters [{size}], payload body} on a FullDuplexCall, then receives one payload of size."""
+    label = f"FullDuplexCall: after sending {{response_parameters [{{size:{size}}}], payload {body}}}"
+    outbox.put(output_request(size, body=body))
+    reply = succeeds(label, partial(next, responses, None))
+    if reply is None:
+        raise CaseFailure(f"{label}: expected a payload of {size} bytes, got the end of the stream")
+    expect_payload(label, reply, size)
 
 
 def values(metadata: Any, key: str) -> list[Any]:
@@ -243,22 +258,11 @@ def server_compressed_streaming(peer: Peer) -> None:
 
 @case
 def ping_pong(peer: Peer) -> None:
-    outbox: queue.Queue[messages_pb2.StreamingOutputCallRequest | None] = queue.Queue()  # None half-closes
-    with peer.channel() as channel:
-        responses = stub(channel).FullDuplexCall(iter(outbox.get, None), timeout=peer.timeout)
-        try:
-            for size, body in PING_PONG:
-                label = f"FullDuplexCall: after sending {{response_parameters [{{size:{size}}}], payload {body}}}"
-                outbox.put(output_request(size, body=body))
-                reply = succeeds(label, partial(next, responses, None))
-                if reply is None:
-                    raise CaseFailure(f"{label}: expected a payload of {size} bytes, got the end of the stream")
-                expect_payload(label, reply, size)
-            outbox.put(None)
-            expect_end("FullDuplexCall: after half-close", responses)
-        finally:
-            outbox.put(None)
-            responses.cancel()
+    with peer.channel() as channel, full_duplex(channel, peer.timeout) as (outbox, responses):
+        for size, body in PING_PONG:
+            ping(outbox, responses, size, body)
+        outbox.put(None)
+        expect_end("FullDuplexCall: after half-close", responses)
 
 
 @case
@@ -292,16 +296,11 @@ def cancel_after_begin(peer: Peer) -> None:
 
 @case
 def cancel_after_first_response(peer: Peer) -> None:
-    outbox: queue.Queue[messages_pb2.StreamingOutputCallRequest | None] = queue.Queue()
+    outbox: Outbox = queue.Queue()
     with peer.channel() as channel:
         responses = stub(channel).FullDuplexCall(iter(outbox.get, None), timeout=peer.timeout)
         try:
-            label = "FullDuplexCall: after sending {response_parameters [{size:31415}], payload 27182}"
-            outbox.put(output_request(31415, body=27182))
-            reply = succeeds(label, partial(next, responses, None))
-            if reply is None:
-                raise CaseFailure(f"{label}: expected a payload of 31415 bytes, got the end of the stream")
-            expect_payload(label, reply, 31415)
+            ping(outbox, responses, 31415, 27182)
             if peer.no_cancel:
                 outbox.put(None)  # half-close instead of cancelling, and let the call end
                 for _ in iter(partial(next, responses, None), None):
@@ -319,7 +318,7 @@ def cancel_after_first_response(peer: Peer) -> None:
 @case
 def timeout_on_sleeping_server(peer: Peer) -> None:
     label = "FullDuplexCall with a 1 ms deadline, sending {response_parameters [{size:31415}], payload 27182}"
-    outbox: queue.Queue[messages_pb2.StreamingOutputCallRequest | None] = queue.Queue()
+    outbox: Outbox = queue.Queue()
     outbox.put(output_request(31415, body=27182))
     timeout = 0.001
     if peer.no_cancel:
@@ -357,30 +356,38 @@ def custom_metadata(peer: Peer) -> None:
         expect_echoed(label, responses.initial_metadata(), responses.trailing_metadata())
 
 
-def _expect_echoed_status(peer: Peer, message: str, over_duplex: bool) -> None:
-    status = messages_pb2.EchoStatus(code=2, message=message)
-    shown = f"{{response_status:{{code:2, message:{show(message)}}}}}"
+def response_status(code: grpc.StatusCode, message: str) -> tuple[messages_pb2.EchoStatus, str]:
+    """EchoStatus{code, message}, and how failure messages show it."""
+    number = code.value[0]
+    shown = f"response_status:{{code:{number}, message:{show(message)}}}"
+    return messages_pb2.EchoStatus(code=number, message=message), shown
+
+
+def expect_echoed_status(peer: Peer, code: grpc.StatusCode, message: str, over_duplex: bool) -> None:
+    """UnaryCall{response_status:{code, message}} (then, over_duplex, the same as one FullDuplexCall
+    request and half-close) → exactly that code and message."""
+    status, shown = response_status(code, message)
     with peer.channel() as channel:
         test_service = stub(channel)
         unary = partial(test_service.UnaryCall, SimpleRequest(response_status=status), timeout=peer.timeout)
-        expect_failure(f"UnaryCall{shown}", unary, grpc.StatusCode.UNKNOWN, message)
+        expect_failure(f"UnaryCall{{{shown}}}", unary, code, message)
         if over_duplex:
             request = StreamingOutputCallRequest(response_status=status)
 
             def duplex() -> list[Any]:
                 return list(test_service.FullDuplexCall(iter([request]), timeout=peer.timeout))
 
-            expect_failure(f"FullDuplexCall{shown}, then half-close", duplex, grpc.StatusCode.UNKNOWN, message)
+            expect_failure(f"FullDuplexCall{{{shown}}}, then half-close", duplex, code, message)
 
 
 @case
 def status_code_and_message(peer: Peer) -> None:
-    _expect_echoed_status(peer, STATUS_MESSAGE, over_duplex=True)
+    expect_echoed_status(peer, grpc.StatusCode.UNKNOWN, STATUS_MESSAGE, over_duplex=True)
 
 
 @case
 def special_status_message(peer: Peer) -> None:
-    _expect_echoed_status(peer, SPECIAL_STATUS_MESSAGE, over_duplex=False)
+    expect_echoed_status(peer, grpc.StatusCode.UNKNOWN, SPECIAL_STATUS_MESSAGE, over_duplex=False)
 
 
 @case

@@ -61,6 +61,16 @@ def sent_parameters(
     return parameters
 
 
+def wait_us(interval_us: int, faults: Faults, ignorable: bool) -> int:
+    """How long to wait before a response; testing-interval-ignored does not wait at all."""
+    return 0 if ignorable and Fault.TESTING_INTERVAL_IGNORED in faults else interval_us
+
+
+def echoed_code(code: grpc.StatusCode, faults: Faults) -> grpc.StatusCode:
+    """The code a response_status ends the call with; testing-status-unknown makes every one UNKNOWN."""
+    return grpc.StatusCode.UNKNOWN if Fault.TESTING_STATUS_UNKNOWN in faults else code
+
+
 class _Call:
     """One call's context plus the steps every TestService method shares."""
 
@@ -119,7 +129,7 @@ class _Call:
         message = status_message(status.message, self.faults)
         if code is None:
             code, message = grpc.StatusCode.UNKNOWN, f"(response_status code {status.code}) {message}"
-        self.fail(code, message)
+        self.fail(echoed_code(code, self.faults), message)
 
     def sleep(self, interval_us: int) -> bool:
         """Waits interval_us microseconds; False when the call ended meanwhile."""
@@ -127,17 +137,20 @@ class _Call:
             self._ended.wait(interval_us / 1_000_000)
         return not self._ended.is_set()
 
-    def responses(self, request: StreamingOutputCallRequest, drop_last: bool) -> Iterator[StreamingOutputCallResponse]:
-        """The responses StreamingOutputCall gives for one request, then its response_status."""
+    def responses(self, request: StreamingOutputCallRequest, method: str) -> Iterator[StreamingOutputCallResponse]:
+        """The responses StreamingOutputCall gives for one request of `method`, then its response_status."""
         self.check_response_type(request.response_type)
-        for parameters in sent_parameters(list(request.response_parameters), self.faults, drop_last):
+        # testing-stream-drop-last and testing-interval-ignored alter these two, not HalfDuplexCall.
+        altered = method in ("StreamingOutputCall", "FullDuplexCall")
+        for parameters in sent_parameters(list(request.response_parameters), self.faults, drop_last=altered):
             self.check_size(parameters.size)
-            if not self.sleep(parameters.interval_us):
+            if not self.sleep(wait_us(parameters.interval_us, self.faults, ignorable=altered)):
                 return
             if not parameters.compressed.value:
                 self.context.disable_next_message_compression()
             yield StreamingOutputCallResponse(payload=payload(parameters.size))
-        self.end_with(request.response_status, request.HasField("response_status"))
+        status_ignored = method == "StreamingOutputCall" and Fault.TESTING_STREAM_STATUS_OK in self.faults
+        self.end_with(request.response_status, request.HasField("response_status") and not status_ignored)
 
 
 class TestService:
@@ -169,7 +182,7 @@ class TestService:
         request = received.message
         call = _Call(context, self._faults)
         call.start(compress_responses=any(p.compressed.value for p in request.response_parameters))
-        yield from call.responses(request, drop_last=True)
+        yield from call.responses(request, "StreamingOutputCall")
 
     def StreamingInputCall(
         self, requests: Iterable[Received[messages_pb2.StreamingInputCallRequest]], context: grpc.ServicerContext
@@ -193,7 +206,7 @@ class TestService:
         if Fault.TESTING_DUPLEX_BUFFERED in self._faults:
             requests = list(requests)  # answers nothing until the client half-closes
         for received in requests:
-            yield from call.responses(received.message, drop_last=True)
+            yield from call.responses(received.message, "FullDuplexCall")
         if Fault.TESTING_DUPLEX_EXTRA in self._faults:
             context.disable_next_message_compression()
             yield StreamingOutputCallResponse()
@@ -204,7 +217,7 @@ class TestService:
         call = _Call(context, self._faults)
         call.start(compress_responses=True)
         for received in list(requests):  # buffered until the client half-closes
-            yield from call.responses(received.message, drop_last=False)
+            yield from call.responses(received.message, "HalfDuplexCall")
 
     def UnimplementedCall(self, received: Received[empty_pb2.Empty], context: grpc.ServicerContext) -> empty_pb2.Empty:
         """Only registered under testing-implement-everything."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from peers import CERTS, SEED_CASES, TESTING_CASES
+from peers import CERTS, EDGES_CASES, SEED_CASES, TESTING_CASES
 
 from interop_peer import checks, client_main, server_main
 from interop_peer.cases import CASES
@@ -18,7 +18,7 @@ from interop_peer.protos import helloworld_pb2, streaming_pb2
 def test_parse_faults() -> None:
     assert parse_faults("") == frozenset()
     assert parse_faults("again-wrong, single-worker") == {Fault.AGAIN_WRONG, Fault.SINGLE_WORKER}
-    assert len(Fault) == 25
+    assert len(Fault) == 33
     assert parse_faults("testing-duplex-extra") == {Fault.TESTING_DUPLEX_EXTRA}
     with pytest.raises(ValueError, match="unknown fault 'nope'"):
         parse_faults("again-wrong,nope")
@@ -53,6 +53,7 @@ def test_client_tls_flags() -> None:
     assert pem is not None and pem.root is None and pem.key == (CERTS / "client.key").read_bytes()
     assert client_pem(parse_client_flags(base)) is None
     assert parse_client_flags([*base, "--client_fault=no-cancel"]).client_fault == "no-cancel"
+    assert parse_client_flags([*base, "--client_fault=no-checks"]).client_fault == "no-checks"
 
 
 @pytest.mark.parametrize(
@@ -132,7 +133,7 @@ def test_bad_flags_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_every_case_is_registered_in_order() -> None:
-    assert tuple(CASES) == SEED_CASES + TESTING_CASES + ("mtls_client_without_certificate",)
+    assert tuple(CASES) == SEED_CASES + TESTING_CASES + EDGES_CASES + ("mtls_client_without_certificate",)
 
 
 def test_failure_wording() -> None:

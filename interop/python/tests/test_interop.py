@@ -5,16 +5,28 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from peers import CLIENT, SEED_CASES, SERVER, SINGLE_PROCESS_CASES, RunningServer, closed_port, run_client
+import grpc
+from peers import (
+    CLIENT,
+    OBSERVING_CASES,
+    SEED_CASES,
+    SERVER,
+    SINGLE_PROCESS_CASES,
+    RunningServer,
+    closed_port,
+    run_client,
+)
 
 
 def assert_well_formed(records: list[dict[str, object]], cases: tuple[str, ...] | list[str]) -> None:
     assert [record["case"] for record in records] == list(cases)
     for record in records:
-        assert set(record) in ({"case", "status", "ms"}, {"case", "status", "ms", "error"}), record
+        assert set(record) - {"observed", "error"} == {"case", "status", "ms"}, record
         assert record["status"] in ("passed", "failed")
         assert isinstance(record["ms"], float) and record["ms"] >= 0
         assert ("error" in record) == (record["status"] == "failed")
+        # "observed" is what a passed case got for the runner to judge (server_info_version).
+        assert ("observed" in record) == (record["case"] in OBSERVING_CASES and record["status"] == "passed"), record
 
 
 def test_all_single_process_cases_pass(server: RunningServer) -> None:
@@ -29,6 +41,18 @@ def test_every_case_passes_against_four_workers(workers_server: RunningServer) -
     assert_well_formed(run.records, SEED_CASES)
     assert [record for record in run.records if record["status"] != "passed"] == []
     assert run.returncode == 0 and run.stderr == ""
+
+
+def test_server_info_version_reports_exactly_what_getinfo_returned(server: RunningServer) -> None:
+    run = run_client(server.port, ["server_info_version"])
+    observed = {"language": "python", "implementation": "grpcio", "version": grpc.__version__}
+    assert run.records[0]["status"] == "passed" and run.records[0]["observed"] == observed
+
+
+def test_server_info_version_fails_only_when_getinfo_fails() -> None:
+    run = run_client(closed_port(), ["server_info_version"], "--rpc_timeout_ms=500", timeout=20)
+    assert_well_formed(run.records, ["server_info_version"])
+    assert "GetInfo(): expected status OK, got status UNAVAILABLE" in str(run.records[0]["error"])
 
 
 def test_reuseport_workers_fails_against_one_process(server: RunningServer) -> None:

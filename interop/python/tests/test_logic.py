@@ -100,3 +100,22 @@ def test_every_10th_call() -> None:
     faults = frozenset({Fault.UNARY_EVERY_10TH_UNAVAILABLE})
     assert [n for n in range(1, 31) if logic.is_every_10th(n, faults)] == [10, 20, 30]
     assert not any(logic.is_every_10th(n, NONE) for n in range(1, 31))
+
+
+def test_count_limit_faults_move_the_upper_bound() -> None:
+    assert logic.reply_limit(NONE) == 10000
+    low = frozenset({Fault.COUNT_LIMIT_LOW})
+    assert logic.reply_limit(low) == 9999 and logic.reply_count(9999, low) == 9999
+    with pytest.raises(logic.InvalidArgument, match="count must be in 0..9999, got 10000"):
+        logic.reply_count(10000, low)
+    unlimited = frozenset({Fault.COUNT_LIMIT_NONE})
+    assert logic.reply_limit(unlimited) is None and logic.reply_count(10001, unlimited) == 10001
+    with pytest.raises(logic.InvalidArgument, match="count"):
+        logic.reply_count(-5, unlimited)  # the lower bound stays
+
+
+def test_article_limit_low_rejects_1000() -> None:
+    low = frozenset({Fault.ARTICLE_LIMIT_LOW})
+    assert logic.article_count(999, low) == 999
+    with pytest.raises(logic.InvalidArgument, match="article_num must be in 0..999, got 1000"):
+        logic.article_count(1000, low)

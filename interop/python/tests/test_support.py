@@ -9,7 +9,7 @@ import grpc
 import pytest
 from google.protobuf import empty_pb2
 from google.protobuf.descriptor import MethodDescriptor
-from peers import RunningServer
+from peers import RunningServer, running_server
 
 from interop_peer.protos import GEN, health_pb2, health_pb2_grpc, server_info_pb2_grpc
 
@@ -94,3 +94,23 @@ def test_every_proto_method_is_implemented_except_the_unimplemented_ones(channel
             assert (error.code() == grpc.StatusCode.UNIMPLEMENTED) == (path in UNIMPLEMENTED_METHODS), path
         else:
             assert path not in UNIMPLEMENTED_METHODS, path
+
+
+def test_faults_health_serving_any_and_version_wrong_apply_in_every_worker() -> None:
+    with running_server("--workers=2", "--fault=health-serving-any,version-wrong") as server:
+        pids = set()
+        for _ in range(12):
+            # A local subchannel pool: each channel opens its own connection, reaching either worker.
+            options = [("grpc.enable_http_proxy", 0), ("grpc.use_local_subchannel_pool", 1)]
+            with grpc.insecure_channel(f"127.0.0.1:{server.port}", options=options) as channel:
+                reply = server_info_pb2_grpc.ServerInfoStub(channel).GetInfo(empty_pb2.Empty(), timeout=5)
+                assert (reply.language, reply.implementation, reply.version) == ("python", "grpcio", "0.0.0-fault")
+                pids.add(reply.pid)
+                health = health_pb2_grpc.HealthStub(channel)
+                for name in ("", "helloworld.Greeter", "no.such.Service"):
+                    check = health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
+                    assert check.status == HealthCheckResponse.SERVING, name
+                watch = health.Watch(health_pb2.HealthCheckRequest(service="no.such.Service"), timeout=5)
+                assert next(watch).status == HealthCheckResponse.SERVING
+                watch.cancel()
+        assert len(pids) == 2
