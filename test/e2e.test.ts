@@ -43,9 +43,9 @@ describe('npm run matrix (the whole default matrix)', () => {
     expect(exitCode).toBe(0);
   });
 
-  it('seeds: 9 pairings × 13 cases × 3 transports, all passed', () => {
+  it('seeds: 9 pairings × 17 cases × 3 transports, all passed', () => {
     const seeds = results.cells.filter((c) => c.suite === 'seeds');
-    expect(seeds).toHaveLength(9 * 13 * 3);
+    expect(seeds).toHaveLength(9 * 17 * 3);
     expect(seeds.filter((c) => c.status !== 'passed')).toEqual([]);
   });
 
@@ -94,7 +94,7 @@ describe('the CLI contract', () => {
   it('--list prints the planned cell ids', async () => {
     const run = await matrix('--list', '--clients', 'python', '--servers', 'ts', '--transports', 'insecure', '--grep', 'stream_');
     expect(run.exitCode).toBe(0);
-    expect(run.all?.trim().split('\n')).toEqual(['python→ts/insecure/seeds/stream_server', 'python→ts/insecure/seeds/stream_client', 'python→ts/insecure/seeds/stream_bidi']);
+    expect(run.all?.trim().split('\n')).toEqual(['python→ts/insecure/seeds/stream_server', 'python→ts/insecure/seeds/stream_client', 'python→ts/insecure/seeds/stream_bidi', 'python→ts/insecure/seeds/stream_server_max_count']);
   });
 
   it.each([

@@ -22,3 +22,31 @@ describe('self-test: every case of every suite fails against a fault', () => {
     expect(selfTestPassed(report)).toBe(true);
   });
 });
+
+describe('self-test of the self-test: a client that checks nothing is caught', () => {
+  let report: SelfTestReport;
+  const clients = ['ts', 'python', 'go'];
+
+  beforeAll(async () => {
+    // Every server fault of two suites, with every client run with --client_fault=no-checks.
+    report = await runSelfTest({ suites: ['seeds', 'testing-edges'], clientFault: 'no-checks' });
+  }, 900_000);
+
+  it('every fault a client must catch is missed by each client that checks nothing, so the self-test fails', () => {
+    const clientJudged = report.faults.filter((f) => !RUNNER_JUDGED.has(f.fault));
+    expect(clientJudged.length).toBeGreaterThan(15);
+    for (const run of clientJudged) {
+      const missedBy = new Set(run.missed.map((id) => id.split('→')[0]));
+      expect(`${run.fault}: ${[...missedBy].sort().join(',')}`).toBe(`${run.fault}: ${[...clients].sort().join(',')}`);
+    }
+    expect(selfTestPassed(report)).toBe(false);
+  });
+
+  it('what the runner judges is caught all the same: a wrong library version fails even against a client that checks nothing', () => {
+    const version = report.faults.find((f) => f.fault === 'version-wrong');
+    expect(version).toMatchObject({ missed: [], detectedCases: ['server_info_version'] });
+  });
+});
+
+/** Faults caught by a check the runner holds (runner_checks in matrix.yaml), not by the client. */
+const RUNNER_JUDGED = new Set(['version-wrong']);

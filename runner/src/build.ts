@@ -148,3 +148,24 @@ async function buildInOrder(matrix: Matrix, order: string[], options: BuildOptio
   }
   return outcomes;
 }
+
+/**
+ * The gRPC library version installed for each of `impls` that declares `installed_version`:
+ * its command's output, run by `run` (from the repository root, or in the peer's image). A
+ * command that fails leaves the version unknown, and says why.
+ */
+export async function installedVersions(
+  matrix: Matrix,
+  impls: Iterable<string>,
+  run: (impl: string, command: string[]) => Promise<{ ok: boolean; output: string }>,
+): Promise<Map<string, string | { error: string }>> {
+  const versions = new Map<string, string | { error: string }>();
+  for (const impl of impls) {
+    const command = matrix.implementations[impl]?.installed_version;
+    if (!command) continue;
+    const { ok, output } = await run(impl, command);
+    const version = output.trim();
+    versions.set(impl, ok && version !== '' && !version.includes('\n') ? version : { error: `\`${command.join(' ')}\` ${ok ? `printed ${JSON.stringify(output)}` : `failed: ${output.trim().split('\n').slice(-1)[0] ?? ''}`}` });
+  }
+  return versions;
+}

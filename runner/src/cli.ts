@@ -4,7 +4,7 @@
  * reports a grid, results.json and junit.xml. Exit 0: nothing failed; 1: a cell failed or
  * passed unexpectedly; 2: bad input or a setup failure (reason on stderr).
  */
-import { accessSync, constants, copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { intIn, parseOrExit, USAGE_ERROR } from '../../ts-common/src/cli.js';
@@ -21,7 +21,8 @@ import { htmlReporter, writeHtml } from './reporters/html.js';
 import { markdownReporter, writeMarkdown } from './reporters/markdown.js';
 import { renderFailures, renderGrids, renderSummary, terminalReporter } from './reporters/terminal.js';
 import { exitCodeOf, globToRegExp, type Results } from './results.js';
-import { defaultJobs, describeError, runMatrix } from './run.js';
+import { checkWritable } from './files.js';
+import { defaultJobs, runMatrix } from './run.js';
 
 interface Options {
   config: string;
@@ -141,7 +142,7 @@ async function main(): Promise<number> {
   if (o.updateBaseline && !o.baseline) throw new ConfigError('--update-baseline needs --baseline FILE');
   const baselineFile = o.baseline ? resolve(o.baseline) : undefined;
   const baseline = baselineFile && !o.updateBaseline ? readBaseline(baselineFile) : undefined;
-  if (baselineFile && o.updateBaseline) checkBaselineWritable(baselineFile);
+  if (baselineFile && o.updateBaseline) checkWritable(dirname(baselineFile), `--baseline ${baselineFile}`);
   const results = await runMatrix({
     root,
     configFile: o.config,
@@ -178,15 +179,6 @@ function readBaseline(file: string): Results {
     return readResults(file);
   } catch (err) {
     throw new ConfigError(`--baseline ${(err as Error).message} (record one with --update-baseline)`);
-  }
-}
-
-function checkBaselineWritable(file: string): void {
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    accessSync(dirname(file), constants.W_OK);
-  } catch (err) {
-    throw new ConfigError(`--baseline ${file}: cannot write there: ${describeError(err)}`);
   }
 }
 

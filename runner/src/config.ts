@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import { z } from 'zod';
+import { runnerCheckNames, type RunnerCheckName } from './checks.js';
 
 const commandLine = z.array(z.string().min(1)).min(1);
 
@@ -59,6 +60,12 @@ const Implementation = z.strictObject({
   readiness: z.enum(['health', 'tcp']).default('health'),
   /** Where the library version is read when the server has no interop.ServerInfo. */
   version_file: z.string().min(1).optional(),
+  /**
+   * A command that prints the gRPC library version installed for this implementation (run from
+   * the repository root, or in the image with --launcher docker): what `runner_checks:
+   * [server_version]` compares the version the server reports with.
+   */
+  installed_version: commandLine.optional(),
   /** The peer takes the self-test's --fault (server) and --client_fault (client) flags. */
   self_test: z.boolean().default(false),
   /** The client has the load mode of `npm run bench` (--bench=unary,server_streaming). */
@@ -85,6 +92,8 @@ const CaseEntry = z.union([
     name: CaseName,
     /** Extra server flags: the case gets a server of its own started with them. */
     server_args: z.array(z.string()).default([]),
+    /** Checks the runner makes on what the client observed (runner/src/checks.ts). */
+    runner_checks: z.array(z.enum(runnerCheckNames)).default([]),
   }),
 ]);
 
@@ -143,6 +152,7 @@ export interface CaseSpec {
   suite: string;
   name: string;
   serverArgs: string[];
+  runnerChecks: RunnerCheckName[];
 }
 
 export interface SuiteSpec {
@@ -194,6 +204,15 @@ function fieldName(path: ReadonlyArray<PropertyKey>): string {
 }
 
 function issueText(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
+  if (issue.code === 'invalid_union') {
+    // A value that fits no alternative (e.g. a case as a name or as an object): report the
+    // alternative it came closest to, the one whose first problem lies deepest.
+    const closest = issue.errors.map((branch) => branch[0]).filter((i) => i !== undefined).sort((a, b) => b.path.length - a.path.length)[0];
+    if (closest && closest.path.length > 0) {
+      const inner = issueText(closest);
+      return { path: [...issue.path, ...inner.path], message: inner.message };
+    }
+  }
   if (issue.code === 'invalid_key') {
     return { path: [...issue.path], message: `bad name: ${issue.issues[0]?.message ?? issue.message}` };
   }
@@ -370,7 +389,9 @@ export function parseMatrix(text: string, file: string): Matrix {
         ...(s.transports ? { transports: s.transports } : {}),
         ...(s.clients ? { clients: s.clients } : {}),
         ...(s.servers ? { servers: s.servers } : {}),
-        cases: s.cases.map((c): CaseSpec => (typeof c === 'string' ? { suite, name: c, serverArgs: [] } : { suite, name: c.name, serverArgs: c.server_args })),
+        cases: s.cases.map((c): CaseSpec =>
+          typeof c === 'string' ? { suite, name: c, serverArgs: [], runnerChecks: [] } : { suite, name: c.name, serverArgs: c.server_args, runnerChecks: c.runner_checks },
+        ),
       },
     ]),
   );

@@ -12,7 +12,8 @@ import type { BuildOutcome } from './build.js';
 import type { Matrix } from './config.js';
 import { StartError, type ClientRun, type Launcher, type ServerHandle } from './launcher/launcher.js';
 import { logTail } from './launcher/output.js';
-import type { Cell, ServerGroup } from './plan.js';
+import { caseSpec, type Cell, type ServerGroup } from './plan.js';
+import { judge, type Observed } from './checks.js';
 import { unusedPort } from '../../ts-common/src/net.js';
 import { HealthProbe, serverInfo, waitServing, waitTcp, type ProbeTls } from './probe.js';
 import { classify, flakyFor, type CellResult, type ImplementationInfo, type Outcome, type Timings } from './results.js';
@@ -38,6 +39,8 @@ export interface ExecuteOptions {
   noBatch?: boolean;
   /** Where the time goes, summed over every peer (owned by the caller, like implementations). */
   timings?: Timings;
+  /** The gRPC library version installed per implementation, for the runner's checks. */
+  installed?: Map<string, string | { error: string }>;
 }
 
 export interface Execution {
@@ -51,6 +54,8 @@ interface ClientCaseLine {
   status: 'passed' | 'failed';
   ms?: number;
   error?: string;
+  /** What the library gave the client, for the runner's checks (runner/src/checks.ts). */
+  observed?: Observed;
 }
 
 function parseCaseLine(line: string): ClientCaseLine | undefined {
@@ -67,7 +72,7 @@ export async function execute(groups: ServerGroup[], options: ExecuteOptions): P
   const cells: CellResult[] = [];
   const implementations = options.implementations ?? {};
   for (const [name, impl] of Object.entries(options.matrix.implementations)) {
-    implementations[name] = { language: impl.language, library: impl.library, version: null };
+    implementations[name] = { language: impl.language, library: impl.library, version: null, ...installedOf(options, name) };
   }
   const timings = options.timings ?? emptyTimings();
   const record = (cell: Cell, outcome: Outcome) => {
@@ -79,6 +84,11 @@ export async function execute(groups: ServerGroup[], options: ExecuteOptions): P
   await Promise.all(groups.map((group) => limit(() => runGroup(group, { ...options, timings }, record, implementations))));
   return { cells, implementations, timings };
 }
+
+const installedOf = (options: Pick<ExecuteOptions, 'installed'>, impl: string): { installed?: string } => {
+  const v = options.installed?.get(impl);
+  return typeof v === 'string' ? { installed: v } : {};
+};
 
 export const emptyTimings = (): Timings => ({ serverStarts: 0, serverStartMs: 0, clientRuns: 0, clientMs: 0, caseMs: 0 });
 
@@ -176,7 +186,7 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
   const health = impl.readiness === 'health' ? new HealthProbe(server.host, server.port, probeTls) : undefined;
   const watch = new ServerWatch(server, group.server, serverLog, health, matrix.timeouts.health_check_ms);
   try {
-    impls[group.server] = await identify(group.server, impl, server, probeTls, options.root);
+    impls[group.server] = { ...(await identify(group.server, impl, server, probeTls, options.root)), ...installedOf(options, group.server) };
     for (const pairing of group.pairings) {
       const down = watch.down();
       if (down) failAll(pairing.cells, down, serverRel);
@@ -350,8 +360,12 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
     signal: controller.signal,
     onLine: (line) => {
       const got = parseCaseLine(line);
-      if (!got || reported.has(got.case) || !batch.some((c) => c.case === got.case)) return;
-      reported.set(got.case, { passed: got.status === 'passed', durationMs: got.ms ?? 0, ...(got.error ? { error: got.error } : {}) });
+      const cell = got && batch.find((c) => c.case === got.case);
+      if (!got || !cell || reported.has(got.case)) return;
+      // The client passed what it can judge; the runner then judges what only it can.
+      const problem = got.status === 'passed' ? judge(caseSpec(matrix, cell).runnerChecks, got.observed, { server: cell.server, installed: (i) => options.installed?.get(i) }) : undefined;
+      const error = problem ?? got.error;
+      reported.set(got.case, { passed: got.status === 'passed' && problem === undefined, durationMs: got.ms ?? 0, ...(error ? { error } : {}) });
       timings.caseMs += got.ms ?? 0;
       arm(timeouts.case_ms);
       if (got.status === 'failed') void server.check();

@@ -7,9 +7,8 @@
 import { join } from 'node:path';
 import { ConfigError, type Matrix } from './config.js';
 import { readResults } from './compare.js';
-import { planCells, shardCells, type Cell } from './plan.js';
+import { planCells, planFingerprint, shardCells, type Cell } from './plan.js';
 import { notRunCell, type CellResult, type ImplementationInfo, type PlanRecord, type Results } from './results.js';
-import { planFingerprint } from './run.js';
 
 export interface Part {
   from: string;

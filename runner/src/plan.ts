@@ -2,8 +2,10 @@
  * Stage 2 — plan: expand the matrix into cells (client × server × transport × suite × case),
  * filter them, and group them by the server they need.
  */
+import { createHash } from 'node:crypto';
 import { distance } from 'fastest-levenshtein';
 import { ConfigError, type CaseSpec, type Matrix } from './config.js';
+import type { PlanRecord } from './results.js';
 
 export interface Cell {
   /** `client→server/transport/suite/case`, e.g. `ts→go/insecure/seeds/greeter_say_hello`. */
@@ -162,3 +164,17 @@ export function groupByServer(matrix: Matrix, cells: Cell[]): ServerGroup[] {
   }
   return [...groups.values()];
 }
+
+/** What this run was asked to run, so that shards can be checked for completeness when merged. */
+export function planRecord(matrix: Matrix, selection: Selection): PlanRecord {
+  const whole = planCells(matrix, { ...selection, shard: undefined });
+  const { clients, servers, suites, transports, grep, shard } = selection;
+  return {
+    selection: { ...(clients ? { clients } : {}), ...(servers ? { servers } : {}), ...(suites ? { suites } : {}), ...(transports ? { transports } : {}), ...(grep ? { grep: grep.source } : {}) },
+    total: whole.length,
+    fingerprint: planFingerprint(whole.map((c) => c.id)),
+    ...(shard ? { shard } : {}),
+  };
+}
+
+export const planFingerprint = (ids: string[]): string => createHash('sha256').update([...ids].sort().join('\n')).digest('hex');

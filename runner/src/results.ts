@@ -25,6 +25,8 @@ export interface ImplementationInfo {
   library: string;
   /** As reported by the running server (interop.ServerInfo); null if it never served. */
   version: string | null;
+  /** As installed (`installed_version` in matrix.yaml), where a runner check needed it. */
+  installed?: string;
 }
 
 export interface Results {

@@ -1,11 +1,11 @@
 /**
  * One matrix run, stage by stage: config → plan → build → execute → results → reporters.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { ensureBuilt } from './build.js';
+import { join } from 'node:path';
+import { ensureBuilt, installedVersions } from './build.js';
+import { checkWritable, describeError } from './files.js';
 import { ConfigError, loadMatrix, type Matrix } from './config.js';
 import { emptyTimings, execute } from './execute.js';
 import { checkDocker, ensureImages } from './images.js';
@@ -14,7 +14,7 @@ import { composeExecutable, DockerLauncher } from './launcher/docker.js';
 import type { Launcher } from './launcher/launcher.js';
 import { ProcessLauncher } from './launcher/process.js';
 import { tryLock, type Release } from './locks.js';
-import { checkPatterns, groupByServer, planCells, selectedCells, type Cell, type Selection, type ServerGroup } from './plan.js';
+import { caseSpec, checkPatterns, groupByServer, planRecord, selectedCells, type Cell, type Selection, type ServerGroup } from './plan.js';
 import type { Reporter } from './reporters/reporter.js';
 import { logWriteFailures } from './launcher/output.js';
 import { globToRegExp, notRunCell, type CellResult, type PlanRecord, type Results, type Timings } from './results.js';
@@ -68,50 +68,6 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
   }
 }
 
-/** What this run was asked to run, so that shards can be checked for completeness when merged. */
-export function planRecord(matrix: Matrix, selection: Selection): PlanRecord {
-  const whole = planCells(matrix, { ...selection, shard: undefined });
-  const { clients, servers, suites, transports, grep, shard } = selection;
-  return {
-    selection: { ...(clients ? { clients } : {}), ...(servers ? { servers } : {}), ...(suites ? { suites } : {}), ...(transports ? { transports } : {}), ...(grep ? { grep: grep.source } : {}) },
-    total: whole.length,
-    fingerprint: planFingerprint(whole.map((c) => c.id)),
-    ...(shard ? { shard } : {}),
-  };
-}
-
-export const planFingerprint = (ids: string[]): string => createHash('sha256').update([...ids].sort().join('\n')).digest('hex');
-
-/** `--out` must be writable before anything is built or started: one line if it is not. */
-function checkWritable(outDir: string): void {
-  const probe = join(outDir, `.write-test-${process.pid}`);
-  try {
-    makeDir(outDir);
-    writeFileSync(probe, 'x');
-    rmSync(probe);
-  } catch (err) {
-    throw new ConfigError(`--out ${outDir}: cannot write there: ${describeError(err)}`);
-  }
-}
-
-/**
- * mkdir -p that reports the real cause: a recursive mkdirSync says ENOENT where a parent cannot
- * be created (a read-only mount), so each missing folder is made on its own.
- */
-function makeDir(dir: string): void {
-  if (existsSync(dir)) return;
-  makeDir(dirname(dir));
-  mkdirSync(dir);
-}
-
-/** `ENOSPC (no space left on device)` from a Node file system error. */
-export function describeError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (!e.code) return String(e.message ?? err);
-  const why = /^[A-Z]+: ([^,]+)/.exec(e.message)?.[1];
-  return why ? `${e.code} (${why})` : e.code;
-}
-
 async function runClaimed(
   options: RunOptions,
   { startedAt, matrix, cells, plan, groups, logDir }: { startedAt: Date; matrix: Matrix; cells: Cell[]; plan: PlanRecord; groups: ServerGroup[]; logDir: string },
@@ -135,6 +91,9 @@ async function runClaimed(
     builds = await ensureBuilt(matrix, used, { root: options.root, logDir, ...progress });
     launcher = new ProcessLauncher(options.root);
   }
+  // Installed library versions, for the runner's checks: only of servers whose cells need them.
+  const checked = new Set(cells.filter((c) => caseSpec(matrix, c).runnerChecks.length > 0).map((c) => c.server));
+  const installed = await installedVersions(matrix, checked, (impl, command) => launcher.runCommand(impl, command));
   timings.buildMs = performance.now() - buildStarted;
 
   const collected = new Map<string, CellResult>();
@@ -186,6 +145,7 @@ async function runClaimed(
       timings,
       ...(options.noBatch ? { noBatch: true } : {}),
       launcher,
+      installed,
       root: options.root,
       logDir,
       jobs: options.jobs ?? defaultJobs(),

@@ -27,10 +27,11 @@ function errorOf(text: string): string {
 }
 
 describe('matrix.yaml', () => {
-  it('the repository matrix.yaml is valid: 13 seeds cases, 18 grpc.testing cases, 3 transports', () => {
+  it('the repository matrix.yaml is valid: 17 seeds cases, 18 grpc.testing cases, 3 transports', () => {
     const file = join(repoRoot(), 'matrix.yaml');
     const m = parseMatrix(readFileSync(file, 'utf8'), file);
-    expect(m.suites.seeds?.cases).toHaveLength(13);
+    expect(m.suites.seeds?.cases).toHaveLength(17);
+    expect(m.suites.seeds?.cases.find((c) => c.name === 'server_info_version')?.runnerChecks).toEqual(['server_version']);
     expect(m.suites['grpc.testing']?.cases).toHaveLength(18);
     expect(Object.keys(m.transports)).toEqual(['insecure', 'tls', 'mtls']);
     expect(Object.keys(m.implementations)).toEqual(['ts', 'python', 'go', 'upstream-go']);
@@ -39,7 +40,7 @@ describe('matrix.yaml', () => {
   it('a minimal file parses, with defaults', () => {
     const m = parseMatrix(MINIMAL, 'matrix.yaml');
     expect(m.implementations.ts?.batch).toBe(false);
-    expect(m.suites.seeds?.cases).toEqual([{ suite: 'seeds', name: 'greeter_say_hello', serverArgs: [] }]);
+    expect(m.suites.seeds?.cases).toEqual([{ suite: 'seeds', name: 'greeter_say_hello', serverArgs: [], runnerChecks: [] }]);
   });
 
   it.each<[string, string, RegExp]>([
@@ -55,6 +56,7 @@ describe('matrix.yaml', () => {
     ['empty command', MINIMAL.replace('server: [node, s.js]', 'server: []'), /^matrix\.yaml:5: implementations\.ts\.server: /],
     ['unknown transport in a suite', MINIMAL.replace('    cases: [greeter_say_hello]', '    cases: [greeter_say_hello]\n    transports: [quic]'), /^matrix\.yaml:10: suites\.seeds\.transports\[0\]: unknown transport "quic"/],
     ['bad enum value', MINIMAL.replace('    library: grpc-js', '    library: grpc-js\n    listening: stdout'), /^matrix\.yaml:5: implementations\.ts\.listening: /],
+    ['unknown runner check', MINIMAL.replace('cases: [greeter_say_hello]', 'cases: [{name: greeter_say_hello, runner_checks: [server_versoin]}]'), /^matrix\.yaml:9: suites\.seeds\.cases\[0\].runner_checks\[0\]: Invalid input: expected "server_version"/],
   ])('%s is reported with file, line and field', (_kind, text, expected) => {
     expect(errorOf(text)).toMatch(expected);
   });
@@ -110,7 +112,7 @@ describe('matrix.yaml', () => {
   it('every suite and case name of the repository matrix.yaml passes the name rules', () => {
     const file = join(repoRoot(), 'matrix.yaml');
     const m = parseMatrix(readFileSync(file, 'utf8'), file);
-    expect(Object.keys(m.suites)).toEqual(['seeds', 'grpc.testing', 'security']);
+    expect(Object.keys(m.suites)).toEqual(['seeds', 'grpc.testing', 'testing-edges', 'security']);
     const names = MINIMAL.replace('  seeds:\n    cases: [greeter_say_hello]', '  grpc.testing-2_b:\n    cases: [a.b, c-d_e, X9]');
     expect(parseMatrix(names, 'matrix.yaml').suites['grpc.testing-2_b']?.cases.map((c) => c.name)).toEqual(['a.b', 'c-d_e', 'X9']);
   });

@@ -144,6 +144,11 @@ export class DockerLauncher implements Launcher {
     return { exitCode, signal: undefined, aborted, stdout, ms: Math.round(performance.now() - started) };
   }
 
+  async runCommand(impl: string, command: string[]): Promise<{ ok: boolean; output: string }> {
+    const r = await execa('docker', ['run', '--rm', '--network', 'host', '-w', '/app', '--label', `com.docker.compose.project=${this.project}`, this.image(impl), ...command], { reject: false, all: true, stdin: 'ignore', timeout: 300_000 });
+    return { ok: !r.failed, output: r.failed ? (r.all ?? r.shortMessage ?? '') : r.stdout };
+  }
+
   /**
    * Removes every container of this run at once (servers and one-off clients carry the Compose
    * project label), then the project's networks. Fast enough for Ctrl-C: no graceful stops.

@@ -54,6 +54,8 @@ export interface Launcher {
   readonly startAllowanceMs: number;
   startServer(spec: ServerSpec): Promise<ServerHandle>;
   runClient(spec: ClientSpec): Promise<ClientRun>;
+  /** Runs a short command where `impl`'s peers run (e.g. `installed_version`): ok and its output. */
+  runCommand(impl: string, command: string[]): Promise<{ ok: boolean; output: string }>;
   /** Stops everything this launcher started that is still running. */
   close(): Promise<void>;
 }

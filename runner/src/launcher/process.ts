@@ -142,6 +142,11 @@ export class ProcessLauncher implements Launcher {
     };
   }
 
+  async runCommand(_impl: string, command: string[]): Promise<{ ok: boolean; output: string }> {
+    const r = await execa(command[0]!, command.slice(1), { cwd: this.root, reject: false, all: true, stdin: 'ignore', timeout: 60_000 });
+    return { ok: !r.failed, output: r.failed ? (r.all ?? r.shortMessage ?? '') : r.stdout };
+  }
+
   private async stopSpawned(spawned: Spawned): Promise<void> {
     killGroup(spawned.pid, 'SIGTERM');
     killGroup(spawned.pid, 'SIGCONT'); // a stopped (hung) process acts on SIGTERM only once resumed
