@@ -26,9 +26,9 @@ from .testing_cases import (
     stub,
 )
 
-INTERVAL_US = 200_000
-# 3 × 200 ms less 10 % for timer granularity: a loaded machine only makes it longer.
-MIN_THIRD_PAYLOAD_MS = 540
+INTERVAL_US = 50_000
+# 3 × 50 ms less 10 % for timer granularity: a loaded machine only makes it longer.
+MIN_THIRD_PAYLOAD_MS = 135
 
 
 def read_all(responses: Iterator[Any], received: list[tuple[float, Any]]) -> None:

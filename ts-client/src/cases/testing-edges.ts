@@ -34,9 +34,9 @@ const statusBidiNonUnknown: CaseFn = async (ctx) => {
   }
 };
 
-const INTERVAL_US = 200_000;
-/** 3 × 200 ms less 10 % for timer granularity. */
-const AT_LEAST_MS = 540;
+const INTERVAL_US = 50_000;
+/** 3 × 50 ms less 10 % for timer granularity. */
+const AT_LEAST_MS = 135;
 
 const streamingOutputInterval: CaseFn = async (ctx) => {
   const what = `StreamingOutputCall{response_parameters: 3 × {size:1, interval_us:${INTERVAL_US}}}`;

@@ -11,17 +11,17 @@ import (
 
 const (
 	// outputInterval is streaming_output_interval's interval_us, in microseconds.
-	outputInterval = 200000
+	outputInterval = 50000
 	// minThirdPayload is how soon the third payload may come: 3 intervals less 10 % for timer
 	// granularity.
-	minThirdPayload = 540 * time.Millisecond
+	minThirdPayload = 135 * time.Millisecond
 )
 
-// streamingOutputInterval: StreamingOutputCall{three times {size:1, interval_us:200000}} →
-// three payloads of 1 byte, OK, the third no sooner than 540 ms after the call began.
+// streamingOutputInterval: StreamingOutputCall{three times {size:1, interval_us:50000}} →
+// three payloads of 1 byte, OK, the third no sooner than 135 ms after the call began.
 func streamingOutputInterval(t Target) error {
 	return t.onChannel(func(conn *grpc.ClientConn) error {
-		const call = "StreamingOutputCall{three times {response size 1, interval_us 200000}}"
+		const call = "StreamingOutputCall{three times {response size 1, interval_us 50000}}"
 		params := sizes(1, 1, 1)
 		for _, p := range params {
 			p.IntervalUs = outputInterval
