@@ -40,8 +40,11 @@ interface Service {
 
 export class DockerLauncher implements Launcher {
   readonly name = 'docker';
-  /** Creating a container (with the vfs storage driver: copying the image) takes seconds. */
-  readonly startAllowanceMs = 30_000;
+  /**
+   * Creating a container takes seconds, and with the vfs storage driver (a copy of the whole
+   * image per container) on a busy disk up to a minute or more: measured 12 to 49 s here.
+   */
+  readonly startAllowanceMs = 120_000;
   private readonly services: Record<string, Service> = {};
   private serial = 0;
   private closed = false;
@@ -58,6 +61,8 @@ export class DockerLauncher implements Launcher {
     readonly project = `grpc-interop-${process.pid}`,
   ) {
     trackComposeProject(project);
+    // Compose gives up on a Docker API call after 60 s by default; creating a container on vfs can take longer.
+    process.env.COMPOSE_HTTP_TIMEOUT ??= '600';
   }
 
   private options(extra: Partial<compose.IDockerComposeOptions> = {}): compose.IDockerComposeOptions {
