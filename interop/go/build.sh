@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Go (grpc-go) peer from scratch:
 #   1. the protoc plugins pinned as tool dependencies in go.mod  -> build/go/bin/
-#   2. the generated code for every .proto under protos/         -> interop/go/gen/
+#   2. the generated code for every .proto under protos/ except   -> interop/go/gen/
+#      protos/google/ (genproto's packages are the real ones, see below)
 #   3. the server and client                                     -> build/go/server, build/go/client
 # protoc comes from grpcio-tools in the Python peer's venv; set PROTOC_PYTHON to use another one.
 set -euo pipefail
@@ -31,7 +32,12 @@ go build -o "$out/bin/" google.golang.org/protobuf/cmd/protoc-gen-go google.gola
 
 echo "[go] generating $here/gen from $repo/protos" >&2
 rm -rf "$here/gen"
-mapfile -t protos < <(cd "$repo/protos" && find . -name '*.proto' -printf '%P\n' | sort)
+# protos/google/ (google.rpc.Status and the error details) is for the TypeScript side only: its
+# files declare go_package google.golang.org/genproto/googleapis/rpc/{status,errdetails}, grpc-go's
+# own generated packages (go.mod requires them), so imports of those files resolve to genproto.
+# Generating them again here would write outside this module (protoc-gen-go refuses with
+# module=interopmatrix) and register the same proto names twice at run time.
+mapfile -t protos < <(cd "$repo/protos" && find . -name '*.proto' -not -path './google/*' -printf '%P\n' | sort)
 ((${#protos[@]} > 0)) || die "no .proto files under $repo/protos"
 "$protoc_python" -m grpc_tools.protoc \
   -I "$repo/protos" -I "$wkt_dir" \

@@ -8,7 +8,8 @@ Usage (from any directory): python3 interop/python/build.py
    requirements installed, so no package outlives its pin; a stamp inside .venv records what
    was installed.
 2. Regenerates interop/python/gen/ from scratch with grpc_tools.protoc over every .proto found
-   under protos/ (recursively, so new protos are picked up without editing this file).
+   under protos/ (recursively, so new protos are picked up without editing this file), except
+   protos/google/ (see SKIPPED).
 
 Everything it reports goes to stderr; failures exit 1 with a one-line reason, no traceback.
 """
@@ -79,8 +80,21 @@ def ensure_venv() -> None:
     STAMP.write_text(stamp + "\n")
 
 
+# protos/google/ (google/rpc/status.proto, error_details.proto) is there for the TypeScript peers,
+# which have no package shipping them. Python takes them from googleapis-common-protos
+# (google.rpc.status_pb2, error_details_pb2), the modules grpcio-status itself imports. Generating
+# our own copies would put a second google/rpc/status.proto in protobuf's default descriptor pool
+# (a "duplicate file name" error as soon as the two copies differ at all) and, gen/ being first on
+# sys.path, could shadow the package's modules.
+SKIPPED = ("google/",)
+
+
 def find_protos() -> list[str]:
-    protos = sorted(path.relative_to(PROTOS).as_posix() for path in PROTOS.rglob("*.proto"))
+    protos = sorted(
+        relative
+        for relative in (path.relative_to(PROTOS).as_posix() for path in PROTOS.rglob("*.proto"))
+        if not relative.startswith(SKIPPED)
+    )
     if not protos:
         raise BuildError(f"no .proto files under {PROTOS}")
     return protos

@@ -22,7 +22,8 @@ export interface Target {
   /**
    * Self-test only: `no-cancel` makes the cancel and timeout cases end normally,
    * `with-certificate` makes the security case present its certificate, `no-checks` switches
-   * every check off (run-case.ts).
+   * every check off (run-case.ts); `scripted-lenient` applies to the generic executor only
+   * (scripted.ts).
    */
   clientFault?: string;
 }

@@ -11,6 +11,7 @@ import { certPath } from '../../ts-common/src/paths.js';
 import { MEASUREMENTS, runBench, type Measurement } from './bench.js';
 import { CaseContext, type ClientTls, type Target } from './context.js';
 import { runCase } from './run-case.js';
+import { closeScripted, loadCasesFile, runScripted, SCRIPTED_LENIENT } from './scripted.js';
 
 interface Options {
   server_host: string;
@@ -30,6 +31,7 @@ interface Options {
   client_key_file?: string;
   rpc_timeout_ms: number;
   client_fault?: string;
+  cases_file?: string;
 }
 
 function usage(message: string): never {
@@ -70,13 +72,14 @@ async function main(): Promise<void> {
     .option('--client_cert_file <file>', 'mTLS: client certificate (PEM)')
     .option('--client_key_file <file>', 'mTLS: client private key (PEM)')
     .option('--rpc_timeout_ms <ms>', 'deadline of every RPC', intIn(1, 600_000), 5000)
+    .option('--cases_file <file>', 'scripted cases ({"cases": {NAME: INSTRUCTION}}): their names run on the generic executor')
     .option('--bench <names>', `load mode instead of cases: ${MEASUREMENTS.join(',')}`, benchList)
     .option('--bench_calls <n>', 'load mode: measured unary calls', intIn(1, 10_000_000), 2000)
     .option('--bench_warmup <n>', 'load mode: unary calls before measuring', intIn(0, 10_000_000), 200)
     .option('--bench_messages <n>', 'load mode: messages of the server stream', intIn(1, 10_000_000), 20_000)
     .option('--bench_size <bytes>', 'load mode: payload bytes per message', intIn(0, 4_000_000), 16)
     .option('--bench_time_limit_ms <ms>', 'load mode: time bound of each measurement', intIn(1, 3_600_000), 20_000)
-    .addOption(new Option('--client_fault <name>', 'self-test only').choices(['no-cancel', 'with-certificate', 'no-checks']).hideHelp());
+    .addOption(new Option('--client_fault <name>', 'self-test only').choices(['no-cancel', 'with-certificate', 'no-checks', SCRIPTED_LENIENT]).hideHelp());
   const options = parseOrExit<Options>(program);
   const tls = clientTls(options);
   const target: Target = {
@@ -94,15 +97,30 @@ async function main(): Promise<void> {
     return;
   }
   if (options.test_case === undefined) usage('--test_case (or --bench) is required');
+  let scripted = new Map<string, unknown>();
+  if (options.cases_file !== undefined) {
+    try {
+      scripted = loadCasesFile(options.cases_file);
+    } catch (err) {
+      usage(`--cases_file: ${(err as Error).message}`);
+    }
+  }
   let failed = 0;
   for (const name of options.test_case.split(',').filter((n) => n !== '')) {
-    const result = await runCase(name, target);
+    // A name of the cases file runs on the generic executor: of the client faults, only
+    // scripted-lenient applies to it; scripted-lenient applies to no ordinary case (runCase and
+    // the cases only act on the faults they know).
+    const scriptedFault = target.clientFault === SCRIPTED_LENIENT ? { clientFault: SCRIPTED_LENIENT } : {};
+    const result = scripted.has(name)
+      ? await runScripted(name, scripted.get(name), { ...target, clientFault: undefined, ...scriptedFault })
+      : await runCase(name, target.clientFault === SCRIPTED_LENIENT ? { ...target, clientFault: undefined } : target);
     process.stdout.write(`${JSON.stringify(result)}\n`);
     if (result.status === 'failed') {
       failed++;
       process.stderr.write(`${name}: ${result.error}\n`);
     }
   }
+  closeScripted();
   process.exitCode = failed === 0 ? 0 : 1;
 }
 

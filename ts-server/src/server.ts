@@ -6,6 +6,7 @@ import { computeHandlers } from './services/compute.js';
 import { greeterHandlers, helloWorldServiceHandlers } from './services/greeter.js';
 import { healthHandlers } from './services/health.js';
 import { pandaHandlers } from './services/panda.js';
+import { scriptedHandlers } from './services/scripted.js';
 import { serverInfoHandlers } from './services/server-info.js';
 import { streamingGreeterHandlers } from './services/streaming-greeter.js';
 import { testServerHandlers } from './services/test-server.js';
@@ -52,6 +53,7 @@ export function createServer(faults: Faults): grpc.Server {
     ['panda.Panda', p.panda.Panda.service, pandaHandlers(faults)],
     ['interop.ServerInfo', p.interop.ServerInfo.service, serverInfoHandlers(faults)],
     ['grpc.testing.TestService', p.grpc.testing.TestService.service, testServiceHandlers(faults)],
+    ['interop.scripted.Scripted', p.interop.scripted.Scripted.service, scriptedHandlers(faults)],
   ];
   if (faults.has('testing-implement-everything')) {
     server.addService(p.grpc.testing.UnimplementedService.service, unimplementedServiceHandlers());

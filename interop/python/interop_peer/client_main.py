@@ -1,6 +1,11 @@
 """client --server_host=H --server_port=P --test_case=NAME[,NAME…] [--use_tls=false] [--use_test_ca=false]
 [--ca_file=certs/ca.pem] [--server_host_override=NAME] [--client_cert_file=F --client_key_file=F]
-[--rpc_timeout_ms=5000] [--client_fault=no-cancel|with-certificate|no-checks]
+[--rpc_timeout_ms=5000] [--client_fault=no-cancel|with-certificate|no-checks|scripted-lenient]
+[--cases_file=PATH]
+
+With --cases_file (the data suites' instructions, JSON), a case named there is run by the generic
+executor (scripted_executor.py): it always passes with what it observed, unless the instruction
+cannot be run. Of the client faults only scripted-lenient applies to these cases, and only to them.
 
 Runs the cases in order, each independently, printing one JSON line per case on stdout and
 every failure's reason on stderr. Exit 0 when all passed, 1 when any failed, 2 for bad flags.
@@ -29,8 +34,9 @@ from . import security_cases  # noqa: F401  (registers the security case in CASE
 from .bench import run_bench
 from .cases import CASES, Observed, Peer
 from .checks import CaseFailure
-from .flags import ClientOptions, FlagError, parse_client_flags
+from .flags import SCRIPTED_LENIENT, ClientOptions, FlagError, parse_client_flags
 from .jsonl import emit
+from .scripted_executor import CasesFileError, InstructionError, execute, load_cases
 from .tls import TlsError, channel_credentials, channel_options, client_pem
 
 
@@ -38,6 +44,19 @@ from .tls import TlsError, channel_credentials, channel_options, client_pem
 class Outcome:
     error: str | None = None  # None: the case passed
     observed: Observed | None = None  # what the case reports for the runner to judge
+
+
+def run_scripted_case(name: str, instruction: dict[str, object], peer: Peer, lenient: bool = False) -> Outcome:
+    """A case of --cases_file, run by the generic executor: it checks nothing, so it passes with
+    what it observed whatever the call's outcome, and fails only when the instruction cannot be
+    run. Of the --client_faults only scripted-lenient (`lenient`) applies (the peer's no-cancel,
+    with-certificate and no-checks are not used here)."""
+    try:
+        return Outcome(observed=execute(peer, instruction, lenient))
+    except InstructionError as err:
+        return Outcome(f"{name}: cannot run the instruction: {err}")
+    except Exception as error:
+        return _defect(name, error)
 
 
 def run_case(name: str, peer: Peer) -> Outcome:
@@ -84,12 +103,20 @@ def make_peer(options: ClientOptions) -> Peer:
     )
 
 
-def run_cases(names: Sequence[str], peer: Peer) -> int:
-    """The cases in order, a line each; exit code 0 when every one passed, else 1."""
+def run_cases(
+    names: Sequence[str],
+    peer: Peer,
+    scripted: dict[str, dict[str, object]] | None = None,
+    lenient: bool = False,
+) -> int:
+    """The cases in order, a line each; exit code 0 when every one passed, else 1. A name found in
+    `scripted` (the --cases_file) is run by the generic executor (with scripted-lenient when
+    `lenient`), any other is an ordinary case (which scripted-lenient does not touch)."""
     all_passed = True
     for name in names:
         started = time.perf_counter()
-        outcome = run_case(name, peer)
+        instruction = (scripted or {}).get(name)
+        outcome = run_case(name, peer) if instruction is None else run_scripted_case(name, instruction, peer, lenient)
         record: dict[str, object] = {
             "case": name,
             "status": "passed" if outcome.error is None else "failed",
@@ -109,9 +136,10 @@ def main(argv: Sequence[str]) -> int:
     try:
         options = parse_client_flags(argv)
         peer = make_peer(options)
-    except (FlagError, TlsError) as err:
+        scripted = None if options.cases_file is None else load_cases(options.cases_file)
+    except (FlagError, TlsError, CasesFileError) as err:
         print(f"client: {err}", file=sys.stderr)
         return 2
     if options.bench:
         return run_bench(peer, options.bench, options.bench_load)
-    return run_cases(options.test_cases, peer)
+    return run_cases(options.test_cases, peer, scripted, lenient=options.client_fault == SCRIPTED_LENIENT)

@@ -2,7 +2,9 @@
 
 The first nineteen break the seed and support services ("Faults"), the `testing-*` ones
 grpc.testing.TestService: the first eleven for the grpc.testing suite ("Faults for the grpc.testing
-self-test"), the last three for the testing-edges suite ("The `testing-edges` suite").
+self-test"), the last three for the testing-edges suite ("The `testing-edges` suite"). The
+`scripted-*` ones break interop.scripted.Scripted ("The scripted service and the data suites"):
+scripted_service.py and scripted_values.py.
 """
 
 from __future__ import annotations
@@ -44,6 +46,24 @@ class Fault(enum.StrEnum):
     TESTING_STATUS_UNKNOWN = "testing-status-unknown"
     TESTING_STREAM_STATUS_OK = "testing-stream-status-ok"
     TESTING_INTERVAL_IGNORED = "testing-interval-ignored"
+    SCRIPTED_STATUS_UNKNOWN = "scripted-status-unknown"
+    SCRIPTED_MESSAGE_MANGLED = "scripted-message-mangled"
+    SCRIPTED_DETAILS_DROPPED = "scripted-details-dropped"
+    SCRIPTED_TRAILERS_AS_HEADERS = "scripted-trailers-as-headers"
+    SCRIPTED_HEADERS_DROPPED = "scripted-headers-dropped"
+    SCRIPTED_METADATA_JOINED = "scripted-metadata-joined"
+    SCRIPTED_INT64_DOUBLE = "scripted-int64-double"
+    SCRIPTED_ENUM_SHIFTED = "scripted-enum-shifted"
+    SCRIPTED_MAP_KEYS_OFF = "scripted-map-keys-off"
+    SCRIPTED_FLOATS_FLUSHED = "scripted-floats-flushed"
+    SCRIPTED_BYTES_TRUNCATED = "scripted-bytes-truncated"
+    SCRIPTED_STRINGS_TRUNCATED = "scripted-strings-truncated"
+    SCRIPTED_PRESENCE_LOST = "scripted-presence-lost"
+    SCRIPTED_REPEATED_TRUNCATED = "scripted-repeated-truncated"
+    SCRIPTED_REPLIES_DROP_LAST = "scripted-replies-drop-last"
+    SCRIPTED_REQUEST_INFO_EMPTY = "scripted-request-info-empty"
+    SCRIPTED_READ_ALL = "scripted-read-all"
+    SCRIPTED_DELAY_IGNORED = "scripted-delay-ignored"
 
 
 Faults = frozenset[Fault]

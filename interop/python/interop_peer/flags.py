@@ -20,7 +20,10 @@ from .faults import Faults, parse_faults
 
 REPO = Path(__file__).resolve().parents[3]
 CERTS = REPO / "certs"
-CLIENT_FAULTS = ("no-cancel", "with-certificate", "no-checks")
+# The first three break the ordinary cases, scripted-lenient only the generic executor's (the data
+# suites': client_main.run_scripted_case); none applies to the other kind.
+CLIENT_FAULTS = ("no-cancel", "with-certificate", "no-checks", "scripted-lenient")
+SCRIPTED_LENIENT = "scripted-lenient"
 # Load mode's measurements (docs/peer-contract.md, "Load mode"); bench.py runs them.
 BENCH_MEASUREMENTS = ("unary", "server_streaming")
 
@@ -126,6 +129,9 @@ class ClientOptions:
     client_fault: str | None = None
     bench: tuple[str, ...] = ()  # load mode's measurements, in order; empty: run test_cases
     bench_load: BenchLoad = BenchLoad()
+    # The data suites' instructions (docs/peer-contract.md, "Client: the generic executor"): a
+    # --test_case named there is run by scripted_executor.py.
+    cases_file: Path | None = None
 
 
 def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
@@ -207,14 +213,18 @@ def parse_client_flags(argv: Sequence[str]) -> ClientOptions:
     parser.add_argument("--ca_file", type=_typed(_path, "path"), default=CERTS / "ca.pem")
     parser.add_argument("--client_cert_file", type=_typed(_path, "path"), default=None)
     parser.add_argument("--client_key_file", type=_typed(_path, "path"), default=None)
+    parser.add_argument("--cases_file", type=_typed(_path, "path"), default=None)
     # Self-test only (docs/peer-contract.md): no-cancel makes the cancel and deadline cases half-close
-    # instead, with-certificate the security case present its certificate, no-checks every case pass.
+    # instead, with-certificate the security case present its certificate, no-checks every case pass;
+    # scripted-lenient makes the generic executor drop request values and clean text metadata.
     parser.add_argument("--client_fault", choices=CLIENT_FAULTS, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not args.server_host:
         raise FlagError("argument --server_host: must not be empty")
     if (args.client_cert_file is None) != (args.client_key_file is None):
         raise FlagError("arguments --client_cert_file and --client_key_file: give both or neither")
+    if args.cases_file is not None and args.bench:
+        raise FlagError("argument --cases_file: not allowed with --bench")
     return ClientOptions(
         server_host=args.server_host,
         server_port=args.server_port,
@@ -235,4 +245,5 @@ def parse_client_flags(argv: Sequence[str]) -> ClientOptions:
             size=args.bench_size,
             time_limit_ms=args.bench_time_limit_ms,
         ),
+        cases_file=args.cases_file,
     )

@@ -12,6 +12,7 @@ import grpc
 from .compression import KEEP_COMPRESSED_OPTION, DecompressingInterceptor
 from .faults import Faults
 from .jsonl import emit, listening
+from .scripted_service import add_scripted_service
 from .services import add_seed_services
 from .support import add_support_services
 from .testing_service import add_testing_services
@@ -49,7 +50,11 @@ def serve(host: str, port: int, faults: Faults, reuse_port: bool, tls: ServerPem
         options=[("grpc.so_reuseport", int(reuse_port)), KEEP_COMPRESSED_OPTION],
         interceptors=[DecompressingInterceptor()],
     )
-    served = [*add_seed_services(server, faults), *add_testing_services(server, faults)]
+    served = [
+        *add_seed_services(server, faults),
+        *add_testing_services(server, faults),
+        add_scripted_service(server, faults),
+    ]
     add_support_services(server, served, faults)
     address = grpc_address(host, port)
     try:

@@ -18,7 +18,8 @@ from interop_peer.protos import helloworld_pb2, streaming_pb2
 def test_parse_faults() -> None:
     assert parse_faults("") == frozenset()
     assert parse_faults("again-wrong, single-worker") == {Fault.AGAIN_WRONG, Fault.SINGLE_WORKER}
-    assert len(Fault) == 33
+    assert len(Fault) == 51  # 19 seeds, 14 testing-*, 18 scripted-*
+    assert parse_faults("scripted-delay-ignored") == {Fault.SCRIPTED_DELAY_IGNORED}
     assert parse_faults("testing-duplex-extra") == {Fault.TESTING_DUPLEX_EXTRA}
     with pytest.raises(ValueError, match="unknown fault 'nope'"):
         parse_faults("again-wrong,nope")
@@ -54,6 +55,7 @@ def test_client_tls_flags() -> None:
     assert client_pem(parse_client_flags(base)) is None
     assert parse_client_flags([*base, "--client_fault=no-cancel"]).client_fault == "no-cancel"
     assert parse_client_flags([*base, "--client_fault=no-checks"]).client_fault == "no-checks"
+    assert parse_client_flags([*base, "--client_fault=scripted-lenient"]).client_fault == "scripted-lenient"
 
 
 @pytest.mark.parametrize(

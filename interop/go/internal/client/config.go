@@ -13,6 +13,8 @@ import (
 
 	"interopmatrix/internal/cases"
 	"interopmatrix/internal/cli"
+	"interopmatrix/internal/repo"
+	"interopmatrix/internal/scripted"
 )
 
 // The --client_fault values of the contract (self-test only).
@@ -20,10 +22,13 @@ const (
 	noCancel        = "no-cancel"
 	withCertificate = "with-certificate"
 	noChecks        = "no-checks"
+	// scriptedLenient applies to the generic executor only (docs/peer-contract.md, "Client: the
+	// generic executor"); the other cases run as without a fault.
+	scriptedLenient = "scripted-lenient"
 )
 
 // clientFaults lists every --client_fault value.
-var clientFaults = []string{noCancel, withCertificate, noChecks}
+var clientFaults = []string{noCancel, withCertificate, noChecks, scriptedLenient}
 
 // Config is the client's command line: the cases to run, or with --bench the load mode's
 // measurements and their load.
@@ -32,6 +37,12 @@ type Config struct {
 	Cases  []string
 	Bench  []string // the load mode's measurements, in order; nil runs Cases instead
 	Load   Load
+	// Scripted are the instructions of --cases_file: a case named there is run by the generic
+	// executor (docs/peer-contract.md, "Client: the generic executor").
+	Scripted scripted.Cases
+	// ScriptedLenient is --client_fault=scripted-lenient: the generic executor "cleans" what
+	// grpc-go would refuse before making the call (scripted.Options.Lenient).
+	ScriptedLenient bool
 }
 
 // ParseFlags reads the client's command line (the upstream interop client's flags, plus
@@ -39,7 +50,7 @@ type Config struct {
 // self-test's --client_fault).
 func ParseFlags(args []string) (Config, error) {
 	var cfg Config
-	var testCases, bench, clientFault string
+	var testCases, bench, clientFault, casesFile string
 	var timeoutMs int
 	var transport tlsFlags
 	var load loadFlags
@@ -50,9 +61,11 @@ func ParseFlags(args []string) (Config, error) {
 	fs.StringVar(&bench, "bench", "", "load mode instead of cases: comma-separated measurements to run, in order ("+strings.Join(measurementNames(), ", ")+")")
 	load.register(fs)
 	transport.register(fs)
+	fs.StringVar(&casesFile, "cases_file", "", `the data suites' instructions, {"cases": {NAME: INSTRUCTION}}: a --test_case named there is run by the generic executor`)
 	fs.IntVar(&timeoutMs, "rpc_timeout_ms", 5000, "deadline of every RPC and every stream, in ms")
 	fs.StringVar(&clientFault, "client_fault", "", "self-test only: "+noCancel+" half-closes where the cases cancel or time out, "+
-		withCertificate+" presents the client certificate in the security case, "+noChecks+" makes the calls but checks nothing")
+		withCertificate+" presents the client certificate in the security case, "+noChecks+" makes the calls but checks nothing, "+
+		scriptedLenient+" makes the generic executor drop the requests' values and clean the text metadata")
 	if err := cli.Parse(fs, args); err != nil {
 		return Config{}, err
 	}
@@ -70,9 +83,19 @@ func ParseFlags(args []string) (Config, error) {
 	cfg.Target.NoCancel = clientFault == noCancel
 	cfg.Target.WithCertificate = clientFault == withCertificate
 	cfg.Target.NoChecks = clientFault == noChecks
+	cfg.ScriptedLenient = clientFault == scriptedLenient
 	var err error
 	if cfg.Cases, cfg.Bench, err = mode(fs, testCases, bench); err != nil {
 		return Config{}, err
+	}
+	if casesFile != "" {
+		path, err := repo.Resolve(casesFile)
+		if err != nil {
+			return Config{}, fmt.Errorf("--cases_file: %v", err)
+		}
+		if cfg.Scripted, err = scripted.LoadCases(path); err != nil {
+			return Config{}, fmt.Errorf("--cases_file: %v", err)
+		}
 	}
 	if cfg.Load, err = load.check(); err != nil {
 		return Config{}, err

@@ -31,6 +31,21 @@ func TestParseFlags(t *testing.T) {
 	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=no-checks"}); err != nil || !cfg.Target.NoChecks || cfg.Target.NoCancel || cfg.Target.WithCertificate {
 		t.Errorf("--client_fault=no-checks: %+v, %v", cfg, err)
 	}
+	// scripted-lenient is for the generic executor only: the old cases' Target has no fault.
+	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=scripted-lenient"}); err != nil || !cfg.ScriptedLenient ||
+		cfg.Target.NoChecks || cfg.Target.NoCancel || cfg.Target.WithCertificate {
+		t.Errorf("--client_fault=scripted-lenient: %+v, %v", cfg, err)
+	}
+	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=no-checks"}); err != nil || cfg.ScriptedLenient {
+		t.Errorf("--client_fault=no-checks sets scripted-lenient: %+v, %v", cfg, err)
+	}
+}
+
+func TestParseCasesFile(t *testing.T) {
+	cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=unary_values,greeter_say_hello", "--cases_file=test/fixtures/scripted-sample.json"})
+	if err != nil || cfg.Scripted["unary_values"] == nil || cfg.Scripted["greeter_say_hello"] != nil {
+		t.Errorf("--cases_file: %+v, %v", cfg, err)
+	}
 }
 
 func TestParseBenchFlags(t *testing.T) {
@@ -76,7 +91,7 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--server_port=1"}, "--test_case (or --bench)"},
 		{[]string{"--server_port=1", "--test_case=a,,b"}, "--test_case"},
 		{[]string{"--server_port=1", "--test_case=a", "--server_host="}, "--server_host"},
-		{[]string{"--server_port=1", "--test_case=a", "--client_fault=nope"}, `unknown --client_fault "nope" (known: no-cancel, with-certificate, no-checks)`},
+		{[]string{"--server_port=1", "--test_case=a", "--client_fault=nope"}, `unknown --client_fault "nope" (known: no-cancel, with-certificate, no-checks, scripted-lenient)`},
 		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true", "--client_cert_file=certs/client.pem"}, "--client_key_file"},
 		{[]string{"--server_port=1", "--test_case=a", "--client_cert_file=certs/client.pem", "--client_key_file=certs/client.key"}, "needs --use_tls=true"},
 		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true", "--use_test_ca=true", "--ca_file=certs/nope.pem"}, "nope.pem"},
@@ -94,6 +109,8 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--server_port=1", "--bench=unary", "--bench_messages=0"}, "--bench_messages"},
 		{[]string{"--server_port=1", "--bench=unary", "--bench_size=-1"}, "--bench_size"},
 		{[]string{"--server_port=1", "--bench=unary", "--bench_time_limit_ms=0"}, "--bench_time_limit_ms"},
+		{[]string{"--server_port=1", "--test_case=a", "--cases_file=test/fixtures/nope.json"}, "--cases_file"},
+		{[]string{"--server_port=1", "--test_case=a", "--cases_file=go.mod"}, "--cases_file"},
 	} {
 		_, err := ParseFlags(tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {

@@ -9,7 +9,9 @@ import (
 
 	"interopmatrix/internal/cases"
 	"interopmatrix/internal/faults"
+	"interopmatrix/internal/repo"
 	"interopmatrix/internal/result"
+	"interopmatrix/internal/scripted"
 	"interopmatrix/internal/servertest"
 )
 
@@ -91,6 +93,67 @@ func TestRunNoChecks(t *testing.T) {
 	for _, line := range lines {
 		if line.Status != "passed" || line.Error != "" {
 			t.Errorf("no-checks: %+v", line)
+		}
+	}
+}
+
+// TestRunScriptedCases: a case named in --cases_file runs through the generic executor and
+// passes whatever the call's outcome, with what it observed; other names are ordinary cases;
+// an instruction that cannot run fails.
+func TestRunScriptedCases(t *testing.T) {
+	path, err := repo.InRoot("test/fixtures/scripted-sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	instructions, err := scripted.LoadCases(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	instructions["bad_method"] = json.RawMessage(`{"method":"Nope","requests":[{}]}`)
+	target := cases.Target{Host: "127.0.0.1", Port: servertest.Start(t, nil), RPCTimeout: 5 * time.Second}
+	var stdout, stderr strings.Builder
+	code := Run(Config{Target: target, Cases: []string{"unary_error_details", "greeter_say_hello", "bad_method"}, Scripted: instructions}, &stdout, &stderr)
+	lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+	if code != 1 || len(lines) != 3 {
+		t.Fatalf("exit %d, stdout %q", code, stdout.String())
+	}
+	var first struct {
+		Case, Status string
+		Observed     struct {
+			Status struct {
+				Code    int
+				Message string
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil || first.Status != "passed" || first.Observed.Status.Code != 3 {
+		t.Errorf("line %s: %+v, %v", lines[0], first, err)
+	}
+	if !strings.Contains(lines[1], `"case":"greeter_say_hello","status":"passed"`) ||
+		!strings.Contains(lines[2], `"case":"bad_method","status":"failed"`) || !strings.Contains(stderr.String(), "unknown method") {
+		t.Errorf("lines %q, stderr %q", lines, stderr.String())
+	}
+}
+
+// TestRunScriptedLenient: --client_fault=scripted-lenient makes the generic executor make a call
+// grpc-go would refuse, and leaves the old cases as they are.
+func TestRunScriptedLenient(t *testing.T) {
+	instructions := scripted.Cases{"refused": json.RawMessage(`{"method":"Unary","requests":[{"script":{},"values":{"i64":"12abc"}}]}`)}
+	target := cases.Target{Host: "127.0.0.1", Port: servertest.Start(t, nil), RPCTimeout: 5 * time.Second}
+	for _, lenient := range []bool{false, true} {
+		var stdout, stderr strings.Builder
+		code := Run(Config{Target: target, Cases: []string{"refused", "greeter_say_hello", "stream_bidi"}, Scripted: instructions, ScriptedLenient: lenient}, &stdout, &stderr)
+		lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+		if code != 0 || len(lines) != 3 {
+			t.Fatalf("lenient %v: exit %d, stdout %q, stderr %q", lenient, code, stdout.String(), stderr.String())
+		}
+		if made := strings.Contains(lines[0], `"status":{"code":0`); made != lenient || strings.Contains(lines[0], "local_error") == lenient {
+			t.Errorf("lenient %v: %s", lenient, lines[0])
+		}
+		for _, line := range lines[1:] {
+			if !strings.Contains(line, `"status":"passed"`) {
+				t.Errorf("lenient %v: %s", lenient, line)
+			}
 		}
 	}
 }

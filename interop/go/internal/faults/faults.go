@@ -52,6 +52,27 @@ const (
 	TestingStatusUnknown   Name = "testing-status-unknown"
 	TestingStreamStatusOK  Name = "testing-stream-status-ok"
 	TestingIntervalIgnored Name = "testing-interval-ignored"
+
+	// The faults of the scripted service (docs/peer-contract.md, "The scripted service and the
+	// data suites"); internal/scripted implements them.
+	ScriptedStatusUnknown     Name = "scripted-status-unknown"
+	ScriptedMessageMangled    Name = "scripted-message-mangled"
+	ScriptedDetailsDropped    Name = "scripted-details-dropped"
+	ScriptedTrailersAsHeaders Name = "scripted-trailers-as-headers"
+	ScriptedHeadersDropped    Name = "scripted-headers-dropped"
+	ScriptedMetadataJoined    Name = "scripted-metadata-joined"
+	ScriptedInt64Double       Name = "scripted-int64-double"
+	ScriptedEnumShifted       Name = "scripted-enum-shifted"
+	ScriptedMapKeysOff        Name = "scripted-map-keys-off"
+	ScriptedFloatsFlushed     Name = "scripted-floats-flushed"
+	ScriptedBytesTruncated    Name = "scripted-bytes-truncated"
+	ScriptedStringsTruncated  Name = "scripted-strings-truncated"
+	ScriptedPresenceLost      Name = "scripted-presence-lost"
+	ScriptedRepeatedTruncated Name = "scripted-repeated-truncated"
+	ScriptedRepliesDropLast   Name = "scripted-replies-drop-last"
+	ScriptedRequestInfoEmpty  Name = "scripted-request-info-empty"
+	ScriptedReadAll           Name = "scripted-read-all"
+	ScriptedDelayIgnored      Name = "scripted-delay-ignored"
 )
 
 // All lists every fault in the contract's order.
@@ -64,6 +85,11 @@ var All = []Name{
 	TestingDuplexExtra, TestingNoEchoMetadata, TestingStatusIgnored, TestingStatusMessageTrimmed,
 	TestingImplementEverything, TestingEmptyCallError, TestingCompressionUnchecked,
 	TestingStatusUnknown, TestingStreamStatusOK, TestingIntervalIgnored,
+	ScriptedStatusUnknown, ScriptedMessageMangled, ScriptedDetailsDropped, ScriptedTrailersAsHeaders,
+	ScriptedHeadersDropped, ScriptedMetadataJoined, ScriptedInt64Double, ScriptedEnumShifted,
+	ScriptedMapKeysOff, ScriptedFloatsFlushed, ScriptedBytesTruncated, ScriptedStringsTruncated,
+	ScriptedPresenceLost, ScriptedRepeatedTruncated, ScriptedRepliesDropLast, ScriptedRequestInfoEmpty,
+	ScriptedReadAll, ScriptedDelayIgnored,
 }
 
 // Set is the faults a server runs with; the zero value is a correct server.

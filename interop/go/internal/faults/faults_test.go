@@ -41,16 +41,16 @@ func TestParseRejectsUnknownNames(t *testing.T) {
 	}
 }
 
-func TestAllThirtyThreeFaultsRoundTrip(t *testing.T) {
-	if len(All) != 33 {
-		t.Fatalf("the contract has 33 faults (19 seeds, 11 grpc.testing, 3 testing-edges), All has %d", len(All))
+func TestAllFiftyOneFaultsRoundTrip(t *testing.T) {
+	if len(All) != 51 {
+		t.Fatalf("the contract has 51 faults (19 seeds, 11 grpc.testing, 3 testing-edges, 18 scripted), All has %d", len(All))
 	}
 	all := Set{}
 	for _, n := range All {
 		all[n] = true
 	}
 	back, err := Parse(all.String())
-	if err != nil || len(back) != 33 {
+	if err != nil || len(back) != 51 {
 		t.Fatalf("Parse(%q) = %v, %v", all.String(), back, err)
 	}
 	if got := (Set{}).String(); got != "" {
@@ -66,7 +66,12 @@ func TestNamesAreTheContractsExactly(t *testing.T) {
 		"testing-empty-payload,testing-aggregate-off,testing-stream-drop-last,testing-duplex-buffered," +
 		"testing-duplex-extra,testing-no-echo-metadata,testing-status-ignored,testing-status-message-trimmed," +
 		"testing-implement-everything,testing-empty-call-error,testing-compression-unchecked," +
-		"testing-status-unknown,testing-stream-status-ok,testing-interval-ignored"
+		"testing-status-unknown,testing-stream-status-ok,testing-interval-ignored," +
+		"scripted-status-unknown,scripted-message-mangled,scripted-details-dropped,scripted-trailers-as-headers," +
+		"scripted-headers-dropped,scripted-metadata-joined,scripted-int64-double,scripted-enum-shifted," +
+		"scripted-map-keys-off,scripted-floats-flushed,scripted-bytes-truncated,scripted-strings-truncated," +
+		"scripted-presence-lost,scripted-repeated-truncated,scripted-replies-drop-last,scripted-request-info-empty," +
+		"scripted-read-all,scripted-delay-ignored"
 	if got := join(All, ","); got != want {
 		t.Errorf("All = %s\nwant  %s", got, want)
 	}

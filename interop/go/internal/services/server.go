@@ -1,4 +1,5 @@
-// Package services implements every service in protos/, with the self-test faults of
+// Package services implements every service in protos/ (interop.scripted.Scripted in
+// internal/scripted), with the self-test faults of
 // docs/peer-contract.md switched on by a faults.Set.
 package services
 
@@ -18,6 +19,7 @@ import (
 	"interopmatrix/gen/testserver"
 	"interopmatrix/gen/userrecommend"
 	"interopmatrix/internal/faults"
+	"interopmatrix/internal/scripted"
 )
 
 // NewServer returns a gRPC server with every service registered, ready to Serve; opts add
@@ -34,6 +36,7 @@ func NewServer(f faults.Set, opts ...grpc.ServerOption) *grpc.Server {
 	panda.RegisterPandaServer(s, &pandaService{faults: f})
 	serverinfo.RegisterServerInfoServer(s, serverInfo{faults: f})
 	registerTesting(s, f)
+	scripted.Register(s, f)
 	h := &healthService{faults: f}
 	health.RegisterHealthServer(s, h)
 	h.setServed(s.GetServiceInfo())

@@ -1,0 +1,347 @@
+package scripted
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	pb "interopmatrix/gen/scripted"
+)
+
+// Cases are the instructions of a --cases_file, by case name.
+type Cases map[string]json.RawMessage
+
+// LoadCases reads a --cases_file: {"cases": {NAME: INSTRUCTION, …}}. An instruction is only
+// checked when its case runs (a malformed one fails that case alone).
+func LoadCases(path string) (Cases, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var file struct {
+		Cases Cases `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if file.Cases == nil {
+		return nil, fmt.Errorf(`%s: no "cases" object`, path)
+	}
+	return file.Cases, nil
+}
+
+// Instruction is one case of a --cases_file (docs/peer-contract.md, "Client: the generic executor").
+type Instruction struct {
+	Method               string            `json:"method"`
+	Metadata             []Metadatum       `json:"metadata"`
+	TimeoutMs            *int64            `json:"timeout_ms"`
+	Requests             []json.RawMessage `json:"requests"`
+	CancelAfterResponses *int              `json:"cancel_after_responses"`
+}
+
+// Metadatum is one request metadata entry: Value is a JSON string, or {"$bytes":"hex"}.
+type Metadatum struct {
+	Key   string          `json:"key"`
+	Value json.RawMessage `json:"value"`
+}
+
+// Observed is what grpc-go gave the executor (the result line's "observed"); every member is
+// left out when the library gave nothing.
+type Observed struct {
+	LocalError string           `json:"local_error,omitempty"`
+	Headers    *[]any           `json:"headers,omitempty"`
+	Responses  []map[string]any `json:"responses,omitempty"`
+	Status     *Status          `json:"status,omitempty"`
+	Trailers   *[]any           `json:"trailers,omitempty"`
+	Details    map[string]any   `json:"details,omitempty"`
+	// The trailer x-scripted-request-info-bin decoded: a map, {} for an empty RequestInfo. A
+	// RequestInfo the server put in its last response is reported in Responses, like any field.
+	RequestInfo any `json:"request_info,omitempty"`
+}
+
+// list is a list the library gave (an empty one included: the JSON then has []), or nil when
+// it gave nothing (the member is left out).
+func list(items []any) *[]any {
+	if items == nil {
+		return nil
+	}
+	return &items
+}
+
+// Status is the call's end as the library reported it.
+type Status struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// methods are the four methods of interop.scripted.Scripted with their stream descriptions.
+var methods = map[string]*grpc.StreamDesc{
+	"Unary":        {StreamName: "Unary"},
+	"ServerStream": &pb.Scripted_ServiceDesc.Streams[0],
+	"ClientStream": &pb.Scripted_ServiceDesc.Streams[1],
+	"BidiStream":   &pb.Scripted_ServiceDesc.Streams[2],
+}
+
+// EncodeError is protobuf-go refusing a request value of the instruction.
+type EncodeError struct{ err error }
+
+func (e *EncodeError) Error() string { return e.err.Error() }
+func (e *EncodeError) Unwrap() error { return e.err }
+
+// Options are the executor's self-test faults (docs/peer-contract.md, "Client: the generic
+// executor"); the zero value is a correct executor.
+type Options struct {
+	// Lenient is --client_fault=scripted-lenient: before the call, every request's "values" is
+	// dropped (before protojson sees it) and every text metadata value keeps only its printable
+	// ASCII characters, under its key lower-cased; -bin metadata is unchanged.
+	Lenient bool
+}
+
+// ParseInstruction reads one instruction and its requests: an unknown method, a malformed
+// request or a wrong number of requests is an error (the case fails: it cannot run).
+func ParseInstruction(raw json.RawMessage) (Instruction, []*pb.ScriptedRequest, error) {
+	return parseInstruction(raw, Options{})
+}
+
+func parseInstruction(raw json.RawMessage, opts Options) (Instruction, []*pb.ScriptedRequest, error) {
+	var in Instruction
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return in, nil, fmt.Errorf("malformed instruction: %v", err)
+	}
+	if opts.Lenient {
+		lenient(&in)
+	}
+	desc, ok := methods[in.Method]
+	if !ok {
+		return in, nil, fmt.Errorf("unknown method %q (known: Unary, ServerStream, ClientStream, BidiStream)", in.Method)
+	}
+	if !desc.ClientStreams && len(in.Requests) != 1 {
+		return in, nil, fmt.Errorf("%s takes exactly one request, the instruction has %d", in.Method, len(in.Requests))
+	}
+	requests := make([]*pb.ScriptedRequest, len(in.Requests))
+	for i, text := range in.Requests {
+		requests[i] = &pb.ScriptedRequest{}
+		// grpc-go's own means: protojson (proto field names and JSON names, the proto3 JSON
+		// mapping; Any "@type"s resolve through the global registry, errdetails included).
+		// A value protobuf-go refuses (a string for an int64, 2^31 for an int32, a lone
+		// surrogate) is the library refusing to encode it: a local error, not a broken case.
+		if err := protojson.Unmarshal(text, requests[i]); err != nil {
+			return in, nil, &EncodeError{fmt.Errorf("request %d: %v", i, err)}
+		}
+	}
+	for i, m := range in.Metadata {
+		if _, err := m.value(); err != nil {
+			return in, nil, fmt.Errorf("metadata %d (%q): %v", i, m.Key, err)
+		}
+	}
+	if in.TimeoutMs != nil && *in.TimeoutMs <= 0 {
+		return in, nil, fmt.Errorf("timeout_ms must be positive, got %d", *in.TimeoutMs)
+	}
+	if in.CancelAfterResponses != nil && *in.CancelAfterResponses < 0 {
+		return in, nil, fmt.Errorf("cancel_after_responses must not be negative, got %d", *in.CancelAfterResponses)
+	}
+	return in, requests, nil
+}
+
+// lenient is the scripted-lenient fault: it "cleans" what grpc-go would refuse. A request that
+// is a JSON object loses its "values" member (anything else is left for protojson to judge); a
+// text metadatum (its key not ending in -bin) gets its key lower-cased and its value reduced to
+// its printable ASCII characters (a value that is neither a string nor {"$bytes"} is left to
+// fail as without the fault).
+func lenient(in *Instruction) {
+	for i, text := range in.Requests {
+		var members map[string]json.RawMessage
+		if json.Unmarshal(text, &members) != nil || members == nil {
+			continue
+		}
+		if _, ok := members["values"]; !ok {
+			continue
+		}
+		delete(members, "values")
+		if cleaned, err := json.Marshal(members); err == nil {
+			in.Requests[i] = cleaned
+		}
+	}
+	for i, m := range in.Metadata {
+		key := strings.ToLower(m.Key)
+		if strings.HasSuffix(key, "-bin") {
+			continue
+		}
+		v, err := m.value()
+		if err != nil {
+			continue
+		}
+		printable := strings.Map(func(r rune) rune {
+			if r >= 0x20 && r <= 0x7e {
+				return r
+			}
+			return -1
+		}, v)
+		cleaned, err := json.Marshal(printable)
+		if err != nil {
+			continue
+		}
+		in.Metadata[i] = Metadatum{Key: key, Value: cleaned}
+	}
+}
+
+// value is the metadata value as grpc-go takes it: a string (a "-bin" key's bytes as a string,
+// which grpc-go base64-encodes on the wire).
+func (m Metadatum) value() (string, error) {
+	var text string
+	if err := json.Unmarshal(m.Value, &text); err == nil {
+		return text, nil
+	}
+	var b struct {
+		Hex *string `json:"$bytes"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(m.Value))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil || b.Hex == nil {
+		return "", errors.New(`the value must be a string or {"$bytes":"hex"}`)
+	}
+	raw, err := hex.DecodeString(*b.Hex)
+	if err != nil {
+		return "", fmt.Errorf("$bytes: %v", err)
+	}
+	return string(raw), nil
+}
+
+// Execute makes the call an instruction describes on conn, checks nothing, and returns what
+// grpc-go gave. defaultTimeout is the deadline without timeout_ms (--rpc_timeout_ms). The error
+// is for an instruction it cannot run.
+//
+// Every method goes through conn.NewStream with the method's StreamDesc: for Unary that is what
+// the generated client's Invoke does itself (call.go, invoke: newClientStream, SendMsg, RecvMsg),
+// and it lets the executor cancel a unary call and read its headers and trailers the same way.
+func Execute(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTimeout time.Duration) (*Observed, error) {
+	return ExecuteWith(conn, raw, defaultTimeout, Options{})
+}
+
+// ExecuteWith is Execute with the executor's self-test faults opts.
+func ExecuteWith(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTimeout time.Duration, opts Options) (*Observed, error) {
+	in, requests, err := parseInstruction(raw, opts)
+	var refused *EncodeError
+	if errors.As(err, &refused) {
+		return &Observed{LocalError: refused.Error()}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	desc := methods[in.Method]
+	timeout := defaultTimeout
+	if in.TimeoutMs != nil {
+		timeout = time.Duration(*in.TimeoutMs) * time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for _, m := range in.Metadata {
+		v, _ := m.value()
+		ctx = metadata.AppendToOutgoingContext(ctx, m.Key, v) // one by one: added, never joined
+	}
+
+	obs := &Observed{}
+	stream, err := conn.NewStream(ctx, desc, "/"+pb.Scripted_ServiceDesc.ServiceName+"/"+in.Method)
+	if err != nil {
+		// grpc-go refuses what it will not send (a metadata value that is not printable
+		// ASCII, an invalid key) here, before any stream exists, with a status error
+		// (stream.go, newClientStream: status.Error(codes.Internal, …) from
+		// imetadata.Validate). That is the status the application gets for its call, so it is
+		// reported as the status; only an error that is not a status is a local_error.
+		if st, ok := status.FromError(err); ok {
+			obs.Status = &Status{Code: int(st.Code()), Message: st.Message()}
+			obs.Details = details(st)
+		} else {
+			obs.LocalError = err.Error()
+		}
+		return obs, nil
+	}
+
+	// Send every request in order, then half-close; a send that fails (the server ended the
+	// call) stops the sending (the status comes from RecvMsg).
+	for _, req := range requests {
+		if err := stream.SendMsg(req); err != nil {
+			break
+		}
+	}
+	if err := stream.CloseSend(); err != nil {
+		return nil, fmt.Errorf("CloseSend: %v", err) // grpc-go documents it never fails
+	}
+	received := func() int { return len(obs.Responses) }
+	if in.CancelAfterResponses != nil && *in.CancelAfterResponses == 0 {
+		cancel()
+	}
+	var end error
+	for {
+		resp := &pb.ScriptedResponse{}
+		if end = stream.RecvMsg(resp); end != nil {
+			break
+		}
+		obs.Responses = append(obs.Responses, EncodeMessage(resp.ProtoReflect()))
+		if in.CancelAfterResponses != nil && received() == *in.CancelAfterResponses {
+			cancel()
+		}
+		if !desc.ServerStreams {
+			break // a unary or client-streaming RecvMsg returns nil only once the call ended OK
+		}
+	}
+	if end == io.EOF {
+		end = nil
+	}
+	st := status.Convert(end) // nil: OK
+	obs.Status = &Status{Code: int(st.Code()), Message: st.Message()}
+	obs.Details = details(st)
+
+	// The headers: nil when the call was trailers-only (or ended before any header), an MD
+	// (possibly empty) when headers came (internal/transport/client_stream.go, Header).
+	if headers, err := stream.Header(); err == nil {
+		obs.Headers = list(EncodeMetadata(headers))
+	}
+	trailer := stream.Trailer()
+	obs.Trailers = list(EncodeMetadata(trailer, statusDetailsKey, requestInfoKey))
+	if values, ok := trailer[requestInfoKey]; ok && len(values) > 0 {
+		info := &pb.RequestInfo{}
+		if err := proto.Unmarshal([]byte(values[0]), info); err != nil {
+			obs.RequestInfo = map[string]any{"error": err.Error()}
+		} else {
+			obs.RequestInfo = EncodeMessage(info.ProtoReflect())
+		}
+	}
+	return obs, nil
+}
+
+// details are the rich error details of st through grpc-go's API: st.Proto() (the
+// google.rpc.Status grpc-go built from grpc-status-details-bin) with every entry of Details()
+// (each unpacked from its Any, or the error that unpacking gave) in place of the Anys; nil
+// without details.
+func details(st *status.Status) map[string]any {
+	p := st.Proto()
+	if len(p.GetDetails()) == 0 {
+		return nil
+	}
+	entries := make([]any, 0, len(p.GetDetails()))
+	for i, d := range st.Details() {
+		switch d := d.(type) {
+		case proto.Message:
+			entries = append(entries, withType(p.GetDetails()[i].GetTypeUrl(), EncodeMessage(d.ProtoReflect())))
+		default:
+			entries = append(entries, map[string]any{"@type": p.GetDetails()[i].GetTypeUrl(), "$value": bytesOf(p.GetDetails()[i].GetValue())})
+		}
+	}
+	encoded := EncodeMessage(p.ProtoReflect())
+	encoded["details"] = entries
+	return map[string]any{"status": encoded}
+}

@@ -1,0 +1,451 @@
+// Package scripted is the Go peer's side of the scripted service and the data suites
+// (docs/peer-contract.md, "The scripted service and the data suites"): the server's one generic
+// handler of interop.scripted.Scripted with the scripted-* faults, and the client's generic
+// executor with the encoder of what the library gave it.
+package scripted
+
+import (
+	"context"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	// Registers google.rpc.BadRequest, ErrorInfo, RetryInfo, DebugInfo, LocalizedMessage, … in
+	// the global registry, so that protojson can read the Any "@type"s of a case's details and
+	// status.Details / anypb.UnmarshalNew can unpack them. Both binaries link this package.
+	_ "google.golang.org/genproto/googleapis/rpc/errdetails"
+
+	pb "interopmatrix/gen/scripted"
+	"interopmatrix/internal/faults"
+)
+
+// The trailers the scripted service defines or uses.
+const (
+	requestInfoKey   = "x-scripted-request-info-bin"
+	statusDetailsKey = "grpc-status-details-bin"
+)
+
+// Service is interop.scripted.Scripted: every method runs the one generic handler.
+type Service struct {
+	pb.UnimplementedScriptedServer
+	faults faults.Set
+}
+
+// Register registers the scripted service on s, with the faults f.
+func Register(s *grpc.Server, f faults.Set) {
+	pb.RegisterScriptedServer(s, &Service{faults: f})
+}
+
+func (s *Service) Unary(ctx context.Context, req *pb.ScriptedRequest) (*pb.ScriptedResponse, error) {
+	return s.handle(&unaryCall{ctx: ctx, first: req}, false, false)
+}
+
+func (s *Service) ServerStream(req *pb.ScriptedRequest, stream grpc.ServerStreamingServer[pb.ScriptedResponse]) error {
+	_, err := s.handle(&streamCall{ss: stream, one: true, first: req}, false, true)
+	return err
+}
+
+func (s *Service) ClientStream(stream grpc.ClientStreamingServer[pb.ScriptedRequest, pb.ScriptedResponse]) error {
+	resp, err := s.handle(&streamCall{ss: stream}, true, false)
+	if err != nil || resp == nil {
+		return err
+	}
+	return stream.SendAndClose(resp)
+}
+
+func (s *Service) BidiStream(stream grpc.BidiStreamingServer[pb.ScriptedRequest, pb.ScriptedResponse]) error {
+	_, err := s.handle(&streamCall{ss: stream}, true, true)
+	return err
+}
+
+// call is what the generic handler needs of a call, through the API a grpc-go handler of that
+// kind has: a unary handler only has its context (grpc.SetHeader, grpc.SendHeader,
+// grpc.SetTrailer), a streaming one its grpc.ServerStream.
+//
+// In grpc-go v1.85.0 the two differ: the stream's SetHeader and SendHeader validate the
+// metadata (stream.go, serverStream.SetHeader and SendHeader: imetadata.Validate, an INTERNAL
+// status error for a non-printable-ASCII text value), while the context's functions go straight
+// to the transport stream (server.go, SetHeader/SendHeader -> ServerTransportStreamFromContext,
+// which processRPC sets to the *transport.ServerStream; internal/transport/server_stream.go,
+// ServerStream.SetHeader/SendHeader validate nothing). serverStream.SetTrailer validates but only
+// logs (stream.go, "failed to validate md when setting trailer"). So a unary call sends
+// non-ASCII header values that a streaming call refuses.
+type call interface {
+	context() context.Context
+	// recv reads the next request; io.EOF after the client half-closed (or, unary and
+	// server-streaming, after the one request).
+	recv() (*pb.ScriptedRequest, error)
+	setHeader(metadata.MD) error
+	// sendHeader sends the headers set so far: the explicit "send initial metadata" call.
+	sendHeader() error
+	setTrailer(metadata.MD) error
+	// send sends one response of a server-streaming or bidi call.
+	send(*pb.ScriptedResponse) error
+}
+
+type unaryCall struct {
+	ctx   context.Context
+	first *pb.ScriptedRequest
+}
+
+func (c *unaryCall) context() context.Context { return c.ctx }
+
+func (c *unaryCall) recv() (*pb.ScriptedRequest, error) {
+	req := c.first
+	if req == nil {
+		return nil, io.EOF
+	}
+	c.first = nil
+	return req, nil
+}
+
+func (c *unaryCall) setHeader(md metadata.MD) error  { return grpc.SetHeader(c.ctx, md) }
+func (c *unaryCall) sendHeader() error               { return grpc.SendHeader(c.ctx, nil) }
+func (c *unaryCall) setTrailer(md metadata.MD) error { return grpc.SetTrailer(c.ctx, md) }
+func (c *unaryCall) send(*pb.ScriptedResponse) error {
+	return status.Error(codes.Internal, "scripted: a unary call answers by returning its response")
+}
+
+type streamCall struct {
+	ss grpc.ServerStream
+	// one: a server-streaming call, whose one request grpc-go already read (first).
+	one   bool
+	first *pb.ScriptedRequest
+}
+
+func (c *streamCall) context() context.Context { return c.ss.Context() }
+
+func (c *streamCall) recv() (*pb.ScriptedRequest, error) {
+	if c.one {
+		req := c.first
+		if req == nil {
+			return nil, io.EOF
+		}
+		c.first = nil
+		return req, nil
+	}
+	req := &pb.ScriptedRequest{}
+	if err := c.ss.RecvMsg(req); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+func (c *streamCall) setHeader(md metadata.MD) error { return c.ss.SetHeader(md) }
+func (c *streamCall) sendHeader() error              { return c.ss.SendHeader(nil) }
+func (c *streamCall) setTrailer(md metadata.MD) error {
+	c.ss.SetTrailer(md)
+	return nil
+}
+func (c *streamCall) send(resp *pb.ScriptedResponse) error { return c.ss.SendMsg(resp) }
+
+// handle is the generic handler, steps 1 to 8 of the contract. It returns the one response of a
+// unary or client-streaming call (nil when the call ends with an error), and the call's status.
+func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.ScriptedResponse, error) {
+	ctx := c.context()
+	info := &pb.RequestInfo{Headers: requestHeaders(ctx), TimeoutMs: timeLeft(ctx)}
+
+	// 1. The first request, and its script (an empty one after a half-close without requests).
+	first, err := c.recv()
+	switch {
+	case err == io.EOF:
+		first = nil
+	case err != nil:
+		return nil, err
+	default:
+		info.Requests = append(info.Requests, first)
+	}
+	script := first.GetScript()
+	// The status faults change the status as a whole: the details' google.rpc.Status carries
+	// the same (wrong) code, unless details_code is set, and the same mangled message, as the
+	// rich-error API sends one code and one message for both.
+	code, message := codes.Code(script.GetCode()), script.GetMessage()
+	if s.faults.Has(faults.ScriptedStatusUnknown) && code != codes.OK {
+		code = codes.Unknown
+	}
+	if s.faults.Has(faults.ScriptedMessageMangled) {
+		message = mangled(message)
+	}
+
+	// 3. The delay.
+	if err := s.sleep(ctx, script.GetDelayMs()); err != nil {
+		return nil, err
+	}
+
+	// 4. The headers first, explicitly (scripted-trailers-as-headers: the scripted trailers
+	// go with them, here, whatever send_headers_first says).
+	headers, trailers := script.GetHeaders(), script.GetTrailers()
+	if s.faults.Has(faults.ScriptedHeadersDropped) {
+		headers = nil
+	}
+	headersSent := false
+	switch {
+	case s.faults.Has(faults.ScriptedTrailersAsHeaders):
+		if err := s.sendHeaders(c, slices.Concat(headers, trailers)); err != nil {
+			return nil, err
+		}
+		headersSent, trailers = true, nil
+	case script.GetSendHeadersFirst():
+		if err := s.sendHeaders(c, headers); err != nil {
+			return nil, err
+		}
+		headersSent = true
+	}
+
+	// 5. Client-streaming and bidi: read read_requests requests in all, or until half-close.
+	if clientStreams && first != nil {
+		limit := int(script.GetReadRequests())
+		if s.faults.Has(faults.ScriptedReadAll) {
+			limit = 0
+		}
+		for limit <= 0 || len(info.Requests) < limit {
+			req, err := c.recv()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			info.Requests = append(info.Requests, req)
+		}
+	}
+
+	// 6. Scripted headers not sent yet: now, explicitly (an error is then never trailers-only).
+	if !headersSent && len(headers) > 0 {
+		if err := s.sendHeaders(c, headers); err != nil {
+			return nil, err
+		}
+	}
+
+	// RequestInfo is complete: every request the call reads has been read (step 5).
+	if s.faults.Has(faults.ScriptedRequestInfoEmpty) {
+		info = &pb.RequestInfo{}
+	}
+
+	// 7. The replies. The server knows its last response in advance: when the call ends OK
+	// (code is the final code, after scripted-status-unknown) and sends at least one response,
+	// RequestInfo goes in that response's request_info (step 8) instead of the trailer, which
+	// would meet grpc-js's ~64 KiB limit on trailers when the requests are large. The value
+	// faults change values only, never request_info.
+	replies := script.GetReplies()
+	if s.faults.Has(faults.ScriptedRepliesDropLast) && len(replies) > 0 {
+		replies = replies[:len(replies)-1]
+	}
+	infoInResponse := false
+	var response *pb.ScriptedResponse
+	if !serverStreams {
+		if code == codes.OK {
+			response = &pb.ScriptedResponse{RequestInfo: info}
+			infoInResponse = true
+			if len(replies) > 0 {
+				if err := s.sleep(ctx, replies[0].GetDelayMs()); err != nil {
+					return nil, err
+				}
+				response.Values = faultyValues(replies[0].GetValues(), s.faults)
+			}
+		}
+	} else {
+		for i, r := range replies {
+			if err := s.sleep(ctx, r.GetDelayMs()); err != nil {
+				return nil, err
+			}
+			resp := &pb.ScriptedResponse{Values: faultyValues(r.GetValues(), s.faults)}
+			if code == codes.OK && i == len(replies)-1 {
+				resp.RequestInfo = info
+				infoInResponse = true
+			}
+			if err := c.send(resp); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	// 8. The trailers, RequestInfo (unless the last response carried it), the status and its
+	// details.
+	for _, m := range trailers {
+		if err := c.setTrailer(s.metadataOf(m)); err != nil {
+			return nil, refused(m.GetKey(), err)
+		}
+	}
+	if !infoInResponse {
+		encoded, err := proto.Marshal(info)
+		if err != nil {
+			return nil, status.Errorf(codes.Internal, "scripted: cannot encode RequestInfo: %v", err)
+		}
+		if err := c.setTrailer(metadata.Pairs(requestInfoKey, string(encoded))); err != nil {
+			return nil, err
+		}
+	}
+	st, err := s.finalStatus(c, script, code, message)
+	if err != nil {
+		return nil, err
+	}
+	if st.Code() != codes.OK {
+		return nil, st.Err()
+	}
+	return response, nil
+}
+
+// finalStatus is the call's status, with its details.
+//
+// The details go through grpc-go's rich-error API, status.FromProto (code, message and details
+// in one google.rpc.Status, which the transport writes as grpc-status-details-bin: v1.85.0
+// internal/transport/http2_server.go, http2Server.writeStatus). That API takes the status code
+// from the proto, so it cannot carry details whose code differs from the status, nor details on
+// an OK status (Status.Err() is nil for OK). grpc-go can still send both, through its metadata
+// API: grpc-status-details-bin is not a reserved header in v1.85.0 (internal/transport/
+// http_util.go, isReservedHeader lists content-type, user-agent, grpc-message-type,
+// grpc-encoding, grpc-message, grpc-status, grpc-timeout and te), and writeStatus only drops a
+// user trailer of that name when the status itself has details ("Do not use the user's
+// grpc-status-details-bin (if present) if we are even attempting to set our own"). So those
+// cases set the trailer and end with a status without details, instead of the contract's
+// UNIMPLEMENTED fallback (which is for a library that cannot send them at all).
+func (s *Service) finalStatus(c call, script *pb.Script, code codes.Code, message string) (*status.Status, error) {
+	details := script.GetDetails()
+	if len(details) == 0 || s.faults.Has(faults.ScriptedDetailsDropped) {
+		return status.New(code, message), nil
+	}
+	detailsCode := code
+	if script.DetailsCode != nil {
+		detailsCode = codes.Code(script.GetDetailsCode())
+	}
+	p := &spb.Status{Code: int32(detailsCode), Message: message, Details: details}
+	if detailsCode == code && code != codes.OK {
+		return status.FromProto(p), nil
+	}
+	encoded, err := proto.Marshal(p)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "scripted: cannot encode the details: %v", err)
+	}
+	if err := c.setTrailer(metadata.Pairs(statusDetailsKey, string(encoded))); err != nil {
+		return nil, err
+	}
+	return status.New(code, message), nil
+}
+
+// sendHeaders sets the scripted headers one Metadatum at a time (so that a value grpc-go
+// refuses names its key), then sends them explicitly.
+func (s *Service) sendHeaders(c call, headers []*pb.Metadatum) error {
+	for _, m := range headers {
+		if err := c.setHeader(s.metadataOf(m)); err != nil {
+			return refused(m.GetKey(), err)
+		}
+	}
+	return c.sendHeader()
+}
+
+// refused is the status of a call whose metadata grpc-go refused to send.
+func refused(key string, err error) error {
+	return status.Errorf(codes.Internal, "scripted: cannot send metadata %s: %s", key, status.Convert(err).Message())
+}
+
+// metadataOf is one scripted Metadatum as grpc-go metadata: its values added one by one, in
+// order, with metadata.MD.Append (under scripted-metadata-joined: as one value, text joined
+// with ", ", binary concatenated). A "-bin" key carries binary_values, any other key values.
+func (s *Service) metadataOf(m *pb.Metadatum) metadata.MD {
+	var values []string
+	if strings.HasSuffix(m.GetKey(), "-bin") {
+		for _, b := range m.GetBinaryValues() {
+			values = append(values, string(b))
+		}
+		if s.faults.Has(faults.ScriptedMetadataJoined) && len(values) > 1 {
+			values = []string{strings.Join(values, "")}
+		}
+	} else {
+		values = m.GetValues()
+		if s.faults.Has(faults.ScriptedMetadataJoined) && len(values) > 1 {
+			values = []string{strings.Join(values, ", ")}
+		}
+	}
+	md := metadata.MD{}
+	for _, v := range values {
+		md.Append(m.GetKey(), v)
+	}
+	return md
+}
+
+// leftOutOfRequestInfo are the request headers RequestInfo leaves out, besides grpc-*.
+var leftOutOfRequestInfo = []string{":authority", "user-agent", "te", "content-type"}
+
+// requestHeaders is the request metadata as grpc-go gave it to the handler: a map
+// (metadata.MD), so in sorted key order (grpc-go keeps no order between keys), each key's
+// values in order; "-bin" values are the bytes grpc-go decoded.
+func requestHeaders(ctx context.Context) []*pb.Metadatum {
+	md, _ := metadata.FromIncomingContext(ctx)
+	var out []*pb.Metadatum
+	for _, k := range slices.Sorted(maps.Keys(md)) {
+		if slices.Contains(leftOutOfRequestInfo, k) || strings.HasPrefix(k, "grpc-") {
+			continue
+		}
+		m := &pb.Metadatum{Key: k}
+		if strings.HasSuffix(k, "-bin") {
+			for _, v := range md[k] {
+				m.BinaryValues = append(m.BinaryValues, []byte(v))
+			}
+		} else {
+			m.Values = slices.Clone(md[k])
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// timeLeft is the time left to ctx's deadline in ms, rounded down (0 once it has passed), or -1
+// without a deadline.
+func timeLeft(ctx context.Context) int64 {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return -1
+	}
+	return max(time.Until(deadline).Milliseconds(), 0)
+}
+
+// mangled is scripted-message-mangled: every character outside printable ASCII becomes "?",
+// every "%" is doubled.
+func mangled(message string) string {
+	var b strings.Builder
+	for _, r := range message {
+		switch {
+		case r == '%':
+			b.WriteString("%%")
+		case r < 0x20 || r > 0x7e:
+			b.WriteByte('?')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// sleep waits a scripted delay of ms milliseconds, or until the call ends; not at all under
+// scripted-delay-ignored.
+func (s *Service) sleep(ctx context.Context, ms int32) error {
+	if s.faults.Has(faults.ScriptedDelayIgnored) {
+		return nil
+	}
+	return sleep(ctx, ms)
+}
+
+// sleep waits ms milliseconds, or until the call ends.
+func sleep(ctx context.Context, ms int32) error {
+	if ms <= 0 {
+		return nil
+	}
+	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return status.FromContextError(ctx.Err()).Err()
+	}
+}

@@ -1,0 +1,393 @@
+"""The generic executor of the data suites (docs/peer-contract.md, "Client: the generic executor").
+
+A case of the `--cases_file` is an INSTRUCTION: which method of interop.scripted.Scripted to
+call, with which metadata, deadline and requests, and when to cancel. The executor makes that call
+with grpcio's sync API, checks nothing, and returns OBSERVED: exactly what grpcio gave it (headers,
+responses, status, trailers, the rich details read by grpcio-status, the server's RequestInfo).
+The runner judges (runner/src/scripted/).
+
+Requests are built with grpcio's own means: `json_format.ParseDict` of the proto3 JSON.
+Messages are reported with the contract's value encoding (`encode_message`): the declared fields
+of the message's type that `ListFields()` reports present, integers as decimal strings (Python
+`int`), floats as numbers (NaN, ±Infinity and −0 as strings), enums as their numbers (grpcio's
+enums are ints), bytes as {"$bytes": hex}, map keys as text, `Any` unpacked when its type is known.
+
+Self-test: `--client_fault=scripted-lenient` (`lenient`) "cleans" the instruction before the call,
+as a client that hides what its library would refuse: every request's `values` is left out before
+ParseDict sees it (a value protobuf refuses is then no local_error: the call is made), and every
+text metadata value (a string under a key not ending in -bin) keeps only its printable ASCII
+characters, under its key lower-cased. Binary metadata is left as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import descriptor_pool, json_format, message_factory
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import DecodeError, Message
+from google.rpc import error_details_pb2, status_pb2  # noqa: F401  (registers the google.rpc types for Any)
+from grpc_status import rpc_status
+
+from .cases import Observed, Peer
+from .protos import scripted_pb2
+
+SERVICE = scripted_pb2.DESCRIPTOR.services_by_name["Scripted"].full_name
+REQUEST_INFO_KEY = "x-scripted-request-info-bin"
+DETAILS_KEY = "grpc-status-details-bin"
+HIDDEN_TRAILERS = frozenset({REQUEST_INFO_KEY, DETAILS_KEY})
+# method → (client streaming, server streaming)
+METHODS = {
+    "Unary": (False, False),
+    "ServerStream": (False, True),
+    "ClientStream": (True, False),
+    "BidiStream": (True, True),
+}
+INSTRUCTION_MEMBERS = frozenset({"method", "metadata", "timeout_ms", "requests", "cancel_after_responses"})
+
+Json = Any
+
+
+class CasesFileError(Exception):
+    """The --cases_file cannot be used (unreadable, not JSON, not {"cases": {NAME: {...}}})."""
+
+
+class InstructionError(Exception):
+    """An instruction the executor cannot run (unknown method, malformed request or metadata)."""
+
+
+class EncodeRefused(Exception):
+    """protobuf refused a request value (a string for an int64, 2**31 for an int32, a lone
+    surrogate): the library refusing to encode it, reported as local_error, not a broken case."""
+
+
+def load_cases(path: Path) -> dict[str, dict[str, Json]]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CasesFileError(f"cannot read --cases_file {path}: {err}") from None
+    cases = document.get("cases") if isinstance(document, dict) else None
+    if not isinstance(cases, dict) or not all(isinstance(value, dict) for value in cases.values()):
+        raise CasesFileError(f"--cases_file {path}: expected {{\"cases\": {{NAME: INSTRUCTION, ...}}}}")
+    return cases
+
+
+# --- the value encoding ----------------------------------------------------------------------
+
+_INT_TYPES = frozenset(
+    {
+        FieldDescriptor.TYPE_INT32,
+        FieldDescriptor.TYPE_INT64,
+        FieldDescriptor.TYPE_UINT32,
+        FieldDescriptor.TYPE_UINT64,
+        FieldDescriptor.TYPE_SINT32,
+        FieldDescriptor.TYPE_SINT64,
+        FieldDescriptor.TYPE_FIXED32,
+        FieldDescriptor.TYPE_FIXED64,
+        FieldDescriptor.TYPE_SFIXED32,
+        FieldDescriptor.TYPE_SFIXED64,
+    }
+)
+
+
+def encode_float(value: float) -> Json:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0 and math.copysign(1.0, value) < 0:
+        return "-0"
+    return value
+
+
+def encode_bytes(value: bytes) -> Json:
+    return {"$bytes": value.hex()}
+
+
+def encode_scalar(field: FieldDescriptor, value: Any) -> Json:
+    kind = field.type
+    if kind in (FieldDescriptor.TYPE_MESSAGE, FieldDescriptor.TYPE_GROUP):
+        return encode_message(value)
+    if kind == FieldDescriptor.TYPE_ENUM:
+        return int(value)  # grpcio's enums are ints
+    if kind in _INT_TYPES:
+        return str(value)
+    if kind in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+        return encode_float(value)
+    if kind == FieldDescriptor.TYPE_BOOL:
+        return bool(value)
+    if kind == FieldDescriptor.TYPE_BYTES:
+        return encode_bytes(value) if isinstance(value, bytes) else value
+    return value  # string
+
+
+def encode_map_key(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)  # integers in decimal, strings as they are
+
+
+def _is_map(field: FieldDescriptor) -> bool:
+    return field.message_type is not None and field.message_type.GetOptions().map_entry
+
+
+def encode_message(message: Message) -> dict[str, Json]:
+    """One member per declared field that the library reports present (ListFields), in declaration order."""
+    if message.DESCRIPTOR.full_name == "google.protobuf.Any":
+        return encode_any(message)
+    present = {field.name for field, _ in message.ListFields()}
+    encoded: dict[str, Json] = {}
+    for field in message.DESCRIPTOR.fields:
+        if field.name not in present:
+            continue
+        value = getattr(message, field.name)
+        if _is_map(field):
+            value_field = field.message_type.fields_by_name["value"]
+            encoded[field.name] = {encode_map_key(key): encode_scalar(value_field, item) for key, item in value.items()}
+        elif field.is_repeated:
+            encoded[field.name] = [encode_scalar(field, item) for item in value]
+        else:
+            encoded[field.name] = encode_scalar(field, value)
+    return encoded
+
+
+def encode_any(any_message: Message) -> dict[str, Json]:
+    """{"@type": URL, …fields} unpacked with protobuf's default pool, or {"@type", "$value"} when the
+    type is not known there (or the bytes do not parse as it)."""
+    url = any_message.type_url
+    try:
+        descriptor = descriptor_pool.Default().FindMessageTypeByName(url.rsplit("/", 1)[-1])
+        inner = message_factory.GetMessageClass(descriptor)()
+        if any_message.Unpack(inner):
+            return {"@type": url, **encode_message(inner)}
+    except (KeyError, DecodeError):
+        pass
+    return {"@type": url, "$value": encode_bytes(any_message.value)}
+
+
+def encode_metadata(metadata: Sequence[tuple[str, Any]] | None, hidden: frozenset[str] = frozenset()) -> list[Json]:
+    return [
+        [key, encode_bytes(value) if isinstance(value, bytes) else value]
+        for key, value in metadata or ()
+        if key not in hidden
+    ]
+
+
+# --- the instruction -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Instruction:
+    method: str
+    client_streaming: bool
+    server_streaming: bool
+    metadata: tuple[tuple[str, Any], ...]
+    timeout: float  # seconds
+    requests: tuple[Message, ...]
+    cancel_after: int | None  # responses received before cancelling; None: read to the end
+
+
+def _metadata_value(key: str, value: Json) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) == {"$bytes"} and isinstance(value["$bytes"], str):
+        try:
+            return bytes.fromhex(value["$bytes"])
+        except ValueError:
+            pass
+    raise InstructionError(f"metadata {key}: expected a string or {{\"$bytes\": hex}}, got {json.dumps(value)}")
+
+
+def _printable_ascii(text: str) -> str:
+    return "".join(char for char in text if 0x20 <= ord(char) <= 0x7E)
+
+
+def lenient_metadata(metadata: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """scripted-lenient: text values (a string under a key not ending in -bin) keep only their
+    printable ASCII characters, under their key lower-cased; binary metadata is unchanged."""
+    return [
+        (key.lower(), _printable_ascii(value)) if isinstance(value, str) and not key.endswith("-bin") else (key, value)
+        for key, value in metadata
+    ]
+
+
+def lenient_request(request_json: Json) -> Json:
+    """scripted-lenient: the request without its `values` (sent with its script only)."""
+    if isinstance(request_json, dict):
+        return {member: value for member, value in request_json.items() if member != "values"}
+    return request_json
+
+
+def parse_instruction(instruction: dict[str, Json], default_timeout: float, lenient: bool = False) -> Instruction:
+    unknown = set(instruction) - INSTRUCTION_MEMBERS
+    if unknown:
+        raise InstructionError(f"unknown instruction member(s): {', '.join(sorted(unknown))}")
+    method = instruction.get("method")
+    if method not in METHODS:
+        raise InstructionError(f"unknown method {json.dumps(method)} (expected {', '.join(METHODS)})")
+    client_streaming, server_streaming = METHODS[method]
+    metadata = []
+    for entry in instruction.get("metadata") or []:
+        if not isinstance(entry, dict) or set(entry) != {"key", "value"} or not isinstance(entry["key"], str):
+            raise InstructionError(f"metadata: expected {{\"key\": K, \"value\": V}}, got {json.dumps(entry)}")
+        metadata.append((entry["key"], _metadata_value(entry["key"], entry["value"])))
+    if lenient:
+        metadata = lenient_metadata(metadata)
+    timeout_ms = instruction.get("timeout_ms")
+    if timeout_ms is not None and (isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or timeout_ms <= 0):
+        raise InstructionError(f"timeout_ms: expected a positive integer, got {json.dumps(timeout_ms)}")
+    requests_json = instruction.get("requests") or []
+    if not isinstance(requests_json, list):
+        raise InstructionError("requests: expected a list")
+    if not client_streaming and len(requests_json) != 1:
+        raise InstructionError(f"{method} takes exactly one request, got {len(requests_json)}")
+    requests = []
+    for index, request_json in enumerate(requests_json):
+        if lenient:
+            request_json = lenient_request(request_json)  # before ParseDict can refuse a value
+        try:
+            requests.append(json_format.ParseDict(request_json, scripted_pb2.ScriptedRequest()))
+        except json_format.ParseError as err:
+            raise EncodeRefused(f"requests[{index}]: {err}") from None
+    cancel_after = instruction.get("cancel_after_responses")
+    if cancel_after is not None and (isinstance(cancel_after, bool) or not isinstance(cancel_after, int) or cancel_after < 0):
+        raise InstructionError(f"cancel_after_responses: expected an integer >= 0, got {json.dumps(cancel_after)}")
+    return Instruction(
+        method=method,
+        client_streaming=client_streaming,
+        server_streaming=server_streaming,
+        metadata=tuple(metadata),
+        timeout=default_timeout if timeout_ms is None else timeout_ms / 1000,
+        requests=tuple(requests),
+        cancel_after=cancel_after,
+    )
+
+
+# --- the call --------------------------------------------------------------------------------
+
+
+class _Sender:
+    """The request iterator of a client stream: grpcio's sending thread takes one request at a
+    time and asks for the next once it was sent; `done` is set when every request was taken (or
+    the call ended first)."""
+
+    def __init__(self, requests: Sequence[Message]) -> None:
+        self._requests = requests
+        self.done = threading.Event()
+
+    def __iter__(self) -> Iterator[Message]:
+        try:
+            yield from self._requests
+        finally:
+            self.done.set()
+
+
+def _observe(call: Any, responses: list[Message]) -> Observed:
+    """What grpcio gave for a call that has ended."""
+    observed: Observed = {}
+    headers = encode_metadata(call.initial_metadata())
+    if headers:
+        observed["headers"] = headers
+    if responses:
+        observed["responses"] = [encode_message(response) for response in responses]
+    observed["status"] = {"code": call.code().value[0], "message": call.details() or ""}
+    trailing = call.trailing_metadata()
+    trailers = encode_metadata(trailing, HIDDEN_TRAILERS)
+    if trailers:
+        observed["trailers"] = trailers
+    try:
+        rich = rpc_status.from_call(call)
+    except Exception as err:  # grpcio-status refuses details that contradict the status (ValueError)
+        observed["details"] = {"error": str(err)}
+    else:
+        if rich is not None:
+            observed["details"] = {"status": encode_message(rich)}
+    info = next((value for key, value in trailing or () if key == REQUEST_INFO_KEY), None)
+    if info is not None:
+        try:
+            observed["request_info"] = encode_message(scripted_pb2.RequestInfo.FromString(info))
+        except DecodeError as err:
+            observed["request_info"] = {"error": str(err)}
+    return observed
+
+
+def _wait_sent(sender: _Sender, call: Any) -> None:
+    """Until every request was handed to grpcio or the call ended (bounded by its deadline)."""
+    call.add_done_callback(lambda _: sender.done.set())
+    sender.done.wait()
+
+
+def run_instruction(peer: Peer, instruction: Instruction) -> Observed:
+    path = f"/{SERVICE}/{instruction.method}"
+    serializer = scripted_pb2.ScriptedRequest.SerializeToString
+    deserializer = scripted_pb2.ScriptedResponse.FromString
+    kwargs = {"timeout": instruction.timeout, "metadata": instruction.metadata or None}
+    responses: list[Message] = []
+    with peer.channel() as channel:
+        if instruction.client_streaming:
+            sender = _Sender(instruction.requests)
+            argument: Any = iter(sender)
+        else:
+            argument = instruction.requests[0]
+        try:
+            if instruction.server_streaming:
+                factory = channel.stream_stream if instruction.client_streaming else channel.unary_stream
+                call = factory(path, request_serializer=serializer, response_deserializer=deserializer)(
+                    argument, **kwargs
+                )
+            else:
+                factory = channel.stream_unary if instruction.client_streaming else channel.unary_unary
+                call = factory(path, request_serializer=serializer, response_deserializer=deserializer).future(
+                    argument, **kwargs
+                )
+        except grpc.RpcError as error:  # a call that ended at once: it is its own grpc.Call
+            return _observe(error, [])
+        except Exception as err:  # grpcio refused the call before it had a status
+            return {"local_error": f"{type(err).__name__}: {err}"}
+        cancel_after = instruction.cancel_after
+        if cancel_after == 0:
+            if instruction.client_streaming:
+                _wait_sent(sender, call)
+            call.cancel()
+        elif instruction.server_streaming:
+            try:
+                for response in call:
+                    responses.append(response)
+                    if cancel_after is not None and len(responses) >= cancel_after:
+                        call.cancel()
+                        break
+            except grpc.RpcError:
+                pass  # the call's status, read below
+        else:
+            try:
+                responses.append(call.result())
+            except (grpc.RpcError, grpc.FutureCancelledError):
+                pass
+        _wait_ended(call, instruction.timeout)
+        return _observe(call, responses)
+
+
+def _wait_ended(call: Any, timeout: float) -> None:
+    """grpcio's call objects are futures: wait until the status is known. The deadline bounds it;
+    the extra time only guards against a call grpcio never ends (then status blocks no longer:
+    code() of a call still running would wait, so it is cancelled)."""
+    ended = threading.Event()
+    call.add_done_callback(lambda _: ended.set())
+    if not ended.wait(timeout + 5):
+        call.cancel()
+
+
+def execute(peer: Peer, instruction_json: dict[str, Json], lenient: bool = False) -> Observed:
+    """Runs one instruction; InstructionError when it cannot be run. lenient: scripted-lenient."""
+    try:
+        instruction = parse_instruction(instruction_json, peer.timeout, lenient)
+    except EncodeRefused as err:
+        return {"local_error": str(err)}
+    return run_instruction(peer, instruction)

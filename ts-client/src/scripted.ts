@@ -1,0 +1,323 @@
+/**
+ * The generic executor of the data suites (docs/peer-contract.md, "Client: the generic
+ * executor"): `--cases_file` holds `{"cases": {NAME: INSTRUCTION}}`; a case found there makes the
+ * call its instruction describes against interop.scripted.Scripted, checks nothing, and reports
+ * what grpc-js gave it as `observed`. The runner judges.
+ */
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import type protobuf from 'protobufjs';
+import type { ScriptedClient } from '../../ts-common/src/generated/interop/scripted/Scripted.js';
+import type { ScriptedRequest } from '../../ts-common/src/generated/interop/scripted/ScriptedRequest.js';
+import type { ScriptedResponse__Output } from '../../ts-common/src/generated/interop/scripted/ScriptedResponse.js';
+import { LOADER_OPTIONS, protoRoot } from '../../ts-common/src/proto.js';
+import { CaseContext, type Target } from './context.js';
+import type { CaseResult } from './run-case.js';
+import { InputConverter, InstructionError, Observer, type Json } from './scripted-values.js';
+
+export const DETAILS_TRAILER = 'grpc-status-details-bin';
+export const REQUEST_INFO_TRAILER = 'x-scripted-request-info-bin';
+
+const METHODS = ['Unary', 'ServerStream', 'ClientStream', 'BidiStream'] as const;
+type Method = (typeof METHODS)[number];
+
+/** One request metadata entry: text, or `{"$bytes":hex}` for a `-bin` key. */
+export interface MetadataEntry {
+  key: string;
+  value: string | { $bytes: string };
+}
+
+export interface Instruction {
+  method: Method;
+  metadata: MetadataEntry[];
+  timeout_ms?: number;
+  requests: unknown[];
+  cancel_after_responses?: number;
+}
+
+/** OBSERVED: what the library gave (every member optional). */
+export type Observed = { [key: string]: Json };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads `{"cases": {NAME: INSTRUCTION}}`; throws (a usage error) when the file is not that. */
+export function loadCasesFile(path: string): Map<string, unknown> {
+  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  if (!isObj(parsed) || !isObj(parsed['cases'])) throw new Error(`${path}: expected {"cases": {NAME: INSTRUCTION, …}}`);
+  return new Map(Object.entries(parsed['cases']));
+}
+
+const nonNegativeInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** Checks the shape of an instruction; throws InstructionError naming what is wrong. */
+export function parseInstruction(raw: unknown): Instruction {
+  if (!isObj(raw)) throw new InstructionError('the instruction is not an object');
+  const method = raw['method'];
+  if (typeof method !== 'string' || !(METHODS as readonly string[]).includes(method)) {
+    throw new InstructionError(`unknown method ${JSON.stringify(method)} (expected one of ${METHODS.join(', ')})`);
+  }
+  const metadata = raw['metadata'] ?? [];
+  if (!Array.isArray(metadata)) throw new InstructionError('metadata: expected a list of {"key":K,"value":V}');
+  metadata.forEach((m: unknown, i) => {
+    const ok =
+      isObj(m) &&
+      typeof m['key'] === 'string' &&
+      (typeof m['value'] === 'string' || (isObj(m['value']) && typeof m['value']['$bytes'] === 'string' && /^([0-9a-fA-F]{2})*$/.test(m['value']['$bytes'])));
+    if (!ok) throw new InstructionError(`metadata[${i}]: expected {"key":K,"value":"text"} or {"key":K,"value":{"$bytes":"hex"}}, got ${JSON.stringify(m)}`);
+  });
+  const requests = raw['requests'] ?? [];
+  if (!Array.isArray(requests) || !requests.every(isObj)) throw new InstructionError('requests: expected a list of ScriptedRequest objects');
+  if ((method === 'Unary' || method === 'ServerStream') && requests.length !== 1) {
+    throw new InstructionError(`${method} takes exactly one request, got ${requests.length}`);
+  }
+  const timeout = raw['timeout_ms'];
+  if (timeout !== undefined && !(nonNegativeInt(timeout) && timeout > 0)) throw new InstructionError(`timeout_ms: expected a positive integer, got ${JSON.stringify(timeout)}`);
+  const cancel = raw['cancel_after_responses'];
+  if (cancel !== undefined && !nonNegativeInt(cancel)) throw new InstructionError(`cancel_after_responses: expected an integer >= 0, got ${JSON.stringify(cancel)}`);
+  return {
+    method: method as Method,
+    metadata: metadata as MetadataEntry[],
+    requests,
+    ...(timeout !== undefined ? { timeout_ms: timeout } : {}),
+    ...(cancel !== undefined ? { cancel_after_responses: cancel } : {}),
+  };
+}
+
+/** Metadata as `[[key, value], …]` in the library's order; Buffers as `{"$bytes":hex}`. */
+export function metadataPairs(md: grpc.Metadata, leaveOut: ReadonlySet<string> = new Set()): Json[] {
+  const pairs: Json[] = [];
+  for (const [key, values] of Object.entries(md.toJSON())) {
+    if (leaveOut.has(key)) continue;
+    for (const v of values) pairs.push([key, typeof v === 'string' ? v : { $bytes: Buffer.from(v).toString('hex') }]);
+  }
+  return pairs;
+}
+
+/** What the call gave, however it ended. */
+interface Outcome {
+  headers?: grpc.Metadata;
+  responses: ScriptedResponse__Output[];
+  status: grpc.StatusObject;
+}
+
+type AnyCall = grpc.ClientUnaryCall | grpc.ClientReadableStream<ScriptedResponse__Output> | grpc.ClientWritableStream<ScriptedRequest> | grpc.ClientDuplexStream<ScriptedRequest, ScriptedResponse__Output>;
+
+/** Waits for the call's status and, for a response stream, the end of its messages. */
+function settle(call: AnyCall, streaming: boolean, outcome: Omit<Outcome, 'status'>, unaryDone?: Promise<void>): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let status: grpc.StatusObject | undefined;
+    let ended = !streaming;
+    let unaryCallbackDone = unaryDone === undefined;
+    const done = () => {
+      if (status && ended && unaryCallbackDone) resolve({ ...outcome, status });
+    };
+    call.on('metadata', (md: grpc.Metadata) => (outcome.headers = md));
+    call.on('status', (s: grpc.StatusObject) => {
+      status = s;
+      // 'end' follows the last buffered message; a stream that never ends after its status
+      // (destroyed) must not hold the executor.
+      if (!ended) setTimeout(() => ((ended = true), done()), 2000).unref();
+      done();
+    });
+    if (streaming) {
+      const stream = call as NodeJS.EventEmitter;
+      stream.on('error', () => undefined); // the status tells
+      const end = () => {
+        ended = true;
+        done();
+      };
+      stream.on('end', end);
+      stream.on('close', end);
+    }
+    void unaryDone?.then(() => {
+      unaryCallbackDone = true;
+      done();
+    });
+  });
+}
+
+/** Sends every request in order, then half-closes; a send that fails (the call ended) stops the sending. */
+async function sendAll(call: grpc.ClientWritableStream<ScriptedRequest> | grpc.ClientDuplexStream<ScriptedRequest, ScriptedResponse__Output>, requests: ScriptedRequest[]): Promise<void> {
+  let ended = false;
+  const statusArrived = new Promise<boolean>((resolve) =>
+    call.on('status', () => {
+      ended = true;
+      resolve(false);
+    }),
+  );
+  for (const request of requests) {
+    if (ended) return;
+    const sent = await Promise.race([new Promise<boolean>((resolve) => call.write(request, (err: unknown) => resolve(!err))), statusArrived]);
+    if (!sent) return;
+  }
+  if (!ended) call.end();
+}
+
+/** Makes the call; a metadata value the library refuses comes back as the thrown error (local_error). */
+async function execute(client: ScriptedClient, instruction: Instruction, requests: ScriptedRequest[], timeoutMs: number): Promise<Outcome> {
+  const metadata = new grpc.Metadata();
+  for (const { key, value } of instruction.metadata) metadata.add(key, typeof value === 'string' ? value : Buffer.from(value.$bytes, 'hex'));
+  const options: grpc.CallOptions = { deadline: Date.now() + timeoutMs };
+  const cancelAfter = instruction.cancel_after_responses;
+  const outcome: Omit<Outcome, 'status'> = { responses: [] };
+  const onResponse = (call: { cancel(): void }) => (r: ScriptedResponse__Output) => {
+    outcome.responses.push(r);
+    if (cancelAfter !== undefined && outcome.responses.length === cancelAfter) call.cancel();
+  };
+  const [first] = requests;
+  switch (instruction.method) {
+    case 'Unary': {
+      let callbackDone!: () => void;
+      const unaryDone = new Promise<void>((resolve) => (callbackDone = resolve));
+      const call = client.Unary(first ?? {}, metadata, options, (_err, value) => {
+        if (value) outcome.responses.push(value);
+        callbackDone();
+      });
+      const settled = settle(call, false, outcome, unaryDone);
+      if (cancelAfter === 0) call.cancel();
+      return settled;
+    }
+    case 'ServerStream': {
+      const call = client.ServerStream(first ?? {}, metadata, options);
+      call.on('data', onResponse(call));
+      const settled = settle(call, true, outcome);
+      if (cancelAfter === 0) call.cancel();
+      return settled;
+    }
+    case 'ClientStream': {
+      let callbackDone!: () => void;
+      const unaryDone = new Promise<void>((resolve) => (callbackDone = resolve));
+      const call = client.ClientStream(metadata, options, (_err, value) => {
+        if (value) outcome.responses.push(value);
+        callbackDone();
+      });
+      const settled = settle(call, false, outcome, unaryDone);
+      await sendAll(call, requests);
+      if (cancelAfter === 0) call.cancel();
+      return settled;
+    }
+    case 'BidiStream': {
+      const call = client.BidiStream(metadata, options);
+      call.on('data', onResponse(call));
+      const settled = settle(call, true, outcome);
+      await sendAll(call, requests);
+      if (cancelAfter === 0) call.cancel();
+      return settled;
+    }
+  }
+}
+
+const NOT_TRAILERS = new Set([DETAILS_TRAILER, REQUEST_INFO_TRAILER]);
+
+/** OBSERVED of a finished call. */
+export function observe(root: protobuf.Root, outcome: Outcome): Observed {
+  const observer = new Observer(root);
+  const observed: Observed = {};
+  if (outcome.headers) observed['headers'] = metadataPairs(outcome.headers);
+  const responseType = root.lookupType('interop.scripted.ScriptedResponse');
+  if (outcome.responses.length > 0) observed['responses'] = outcome.responses.map((r) => observer.message(responseType, r));
+  const { status } = outcome;
+  observed['status'] = { code: status.code, message: status.details };
+  const trailers = status.metadata as grpc.Metadata | undefined;
+  if (trailers) {
+    observed['trailers'] = metadataPairs(trailers, NOT_TRAILERS);
+    const details = trailers.get(DETAILS_TRAILER);
+    const first = details[0];
+    if (first !== undefined) {
+      const type = root.lookupType('google.rpc.Status');
+      try {
+        if (!Buffer.isBuffer(first)) throw new Error(`${DETAILS_TRAILER} is not binary`);
+        observed['details'] = { status: observer.message(type, type.toObject(type.decode(first), LOADER_OPTIONS)) };
+      } catch (err) {
+        observed['details'] = { error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+    const info = trailers.get(REQUEST_INFO_TRAILER)[0];
+    if (info !== undefined) {
+      const type = root.lookupType('interop.scripted.RequestInfo');
+      try {
+        if (!Buffer.isBuffer(info)) throw new Error(`${REQUEST_INFO_TRAILER} is not binary`);
+        observed['request_info'] = observer.message(type, type.toObject(type.decode(info), LOADER_OPTIONS));
+      } catch (err) {
+        observed['request_info'] = { error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+  }
+  return observed;
+}
+
+/** The one client fault that applies to scripted cases (self-test only). */
+export const SCRIPTED_LENIENT = 'scripted-lenient';
+
+/**
+ * `--client_fault=scripted-lenient`: "cleans" what the library would refuse before making the
+ * call. Every request is sent with its `script` only (`values` left out, so never converted nor
+ * encoded), and every text (non `-bin`) metadata value keeps only its printable ASCII characters
+ * (0x20-0x7E), under its key lower-cased. Binary metadata is unchanged.
+ */
+export function lenient(instruction: Instruction): Instruction {
+  const metadata = instruction.metadata.map((m): MetadataEntry => {
+    if (m.key.toLowerCase().endsWith('-bin') || typeof m.value !== 'string') return m;
+    return { key: m.key.toLowerCase(), value: m.value.replace(/[^\x20-\x7e]/g, '') };
+  });
+  const requests = instruction.requests.map((r) => {
+    if (!isObj(r)) return r;
+    const { values: _dropped, ...rest } = r;
+    return rest;
+  });
+  return { ...instruction, metadata, requests };
+}
+
+let shared: { target: Target; context: CaseContext; client: ScriptedClient } | undefined;
+
+/**
+ * One channel for every scripted case of the process, as the Go and Python executors do (and
+ * as an application would): a channel per case cost a TLS handshake each, most of the client's
+ * CPU time in a matrix run. grpc-js reconnects by itself if a case breaks the connection.
+ */
+function scriptedClient(target: Target): ScriptedClient {
+  if (shared && shared.target !== target && JSON.stringify(shared.target) !== JSON.stringify(target)) closeScripted();
+  shared ??= (() => {
+    const context = new CaseContext(target);
+    return { target, context, client: context.client(context.protos.interop.scripted.Scripted) };
+  })();
+  return shared.client;
+}
+
+/** Closes the scripted cases' channel (after the last case). */
+export function closeScripted(): void {
+  shared?.context.close();
+  shared = undefined;
+}
+
+/** Runs one scripted case: passed with `observed` whatever the call's outcome; failed only for an instruction it cannot run. */
+export async function runScripted(name: string, raw: unknown, target: Target): Promise<CaseResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  const root = protoRoot();
+  let instruction: Instruction;
+  let requests: ScriptedRequest[];
+  try {
+    instruction = parseInstruction(raw);
+    if (target.clientFault === SCRIPTED_LENIENT) instruction = lenient(instruction);
+    const converter = new InputConverter(root);
+    const requestType = root.lookupType('interop.scripted.ScriptedRequest');
+    requests = instruction.requests.map((r, i) => converter.message(requestType, r, `requests[${i}]`) as ScriptedRequest);
+  } catch (err) {
+    return { case: name, status: 'failed', ms: elapsed(), error: `${name}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  try {
+    const client = scriptedClient(target);
+    let outcome: Outcome;
+    try {
+      outcome = await execute(client, instruction, requests, instruction.timeout_ms ?? target.rpcTimeoutMs);
+    } catch (err) {
+      // The library refused before the call had a status (grpc-js: Metadata.add throws).
+      return { case: name, status: 'passed', ms: elapsed(), observed: { local_error: err instanceof Error ? err.message : String(err) } };
+    }
+    return { case: name, status: 'passed', ms: elapsed(), observed: observe(root, outcome) };
+  } finally {
+    // the channel stays open for the next scripted case (closeScripted() at the end)
+  }
+}

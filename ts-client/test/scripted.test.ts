@@ -1,0 +1,469 @@
+/**
+ * The generic executor (ts-client/src/scripted.ts) against the scripted service of the TypeScript
+ * server (ts-server/src/services/scripted.ts), in one process, on test/fixtures/scripted-sample.json.
+ * The expectations are what grpc-js and protobufjs really give, divergences included (each is
+ * named where it is asserted).
+ */
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { repoRoot } from '../../ts-common/src/paths.js';
+import { loadProtos, protoRoot } from '../../ts-common/src/proto.js';
+import { parseFaults } from '../../ts-server/src/faults.js';
+import { serve, type RunningServer } from '../../ts-server/src/server.js';
+import type { CaseResult } from '../src/run-case.js';
+import { lenient, loadCasesFile, parseInstruction, REQUEST_INFO_TRAILER, runScripted } from '../src/scripted.js';
+
+const SAMPLE = loadCasesFile(join(repoRoot(), 'test/fixtures/scripted-sample.json'));
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type O = Record<string, any>;
+
+async function withServer<T>(fault: string, fn: (port: number) => Promise<T>): Promise<T> {
+  const server: RunningServer = await serve({ host: '127.0.0.1', port: 0, faults: parseFaults(fault) });
+  try {
+    return await fn(server.port);
+  } finally {
+    await server.stop(100);
+  }
+}
+
+const target = (port: number) => ({ host: '127.0.0.1', port, rpcTimeoutMs: 5000 });
+
+/** Runs sample cases against one server; the observations by case name. */
+async function observe(fault: string, ...names: string[]): Promise<Record<string, O>> {
+  return withServer(fault, async (port) => {
+    const out: Record<string, O> = {};
+    for (const name of names) {
+      const result: CaseResult = await runScripted(name, SAMPLE.get(name), target(port));
+      expect(result).toMatchObject({ case: name, status: 'passed' });
+      out[name] = result.observed as O;
+    }
+    return out;
+  });
+}
+
+const values = (o: O, i = 0): O => o['responses'][i]['values'];
+/** RequestInfo where the server put it: the last response of a call that ended OK, else the trailer. */
+const lastResponseInfo = (o: O): O | null | undefined => {
+  const responses: O[] = o['responses'] ?? [];
+  return responses[responses.length - 1]?.['request_info'];
+};
+const headerValues = (pairs: unknown[][] | undefined, key: string) => (pairs ?? []).filter(([k]) => k === key).map(([, v]) => v);
+
+describe('the sample against a correct server', () => {
+  let o: Record<string, O>;
+  beforeAll(async () => {
+    o = await observe('', ...SAMPLE.keys());
+  });
+
+  it('unary_values: every value as grpc-js decoded it', () => {
+    const v = values(o['unary_values']!);
+    expect(v).toMatchObject({
+      i64: '9007199254740993',
+      u64: '18446744073709551615',
+      s64: '-9223372036854775808',
+      f64: '9007199254740993',
+      sf64: '-9007199254740993',
+      i32: -5,
+      d: 'NaN',
+      f: '-0',
+      b: true,
+      s: 'a\u0000😀é',
+      by: { $bytes: '00ff' },
+      color: 'BLUE',
+      packed_i64: ['1', '-9007199254740993'],
+      unpacked_i64: ['2'],
+      str_i64: { k: '9007199254740993' },
+      bool_str: { true: 'yes' },
+      // proto3 optional and oneof members set to zero are present.
+      opt_i32: 0,
+      opt_s: '',
+      choice_i32: 0,
+    });
+    expect(v['nested']['nested']['s']).toBe('deep');
+    expect(v['children'].map((c: O) => c['i32'])).toEqual([0, 1]);
+    // defaults: true reports every field; unset optionals are absent, the oneof's virtual member is not reported.
+    expect(v).not.toHaveProperty('opt_i64');
+    expect(v).not.toHaveProperty('choice');
+    expect(v).not.toHaveProperty('_opt_i32');
+    // protobufjs: an int64 map key decodes as an 8-character hash (decoder.js), which re-encodes as 0
+    // when the server sends it back: the key -9007199254740993 arrives as the hash of 0.
+    expect(Object.keys(v['i64_str'])).toEqual(['\u0000'.repeat(8)]);
+  });
+
+  it('unary_values: metadata both ways, RequestInfo', () => {
+    const u = o['unary_values']!;
+    // Binary values stay two values; Node's http2 joins repeated text headers with ", " and grpc-js does not split them.
+    expect(headerValues(u['headers'], 'x-hb-bin')).toEqual([{ $bytes: '0001' }, { $bytes: '02' }]);
+    expect(headerValues(u['headers'], 'x-h')).toEqual(['h1, h2']);
+    expect(u['trailers']).toEqual([['x-t', 't1']]);
+    expect(u['status']).toEqual({ code: 0, message: 'OK' });
+    // An OK call with a response: RequestInfo in that response, no x-scripted-request-info-bin trailer.
+    expect(u).not.toHaveProperty('request_info');
+    const info = lastResponseInfo(u)!;
+    expect(info['headers']).toEqual([
+      { key: 'x-a', values: ['one, two'], binary_values: [] },
+      { key: 'x-b-bin', values: [], binary_values: [{ $bytes: '00ff01' }] },
+    ]);
+    expect(Number(info['timeout_ms'])).toBeGreaterThan(0);
+    expect(Number(info['timeout_ms'])).toBeLessThanOrEqual(5000);
+    expect(info['requests']).toHaveLength(1);
+    expect(info['requests'][0]['values']).toMatchObject({ i64: '-9007199254740993', by: { $bytes: '00010203' }, color: 7 });
+    expect(info['requests'][0]['script']['replies'][0]['values']['i64']).toBe('9007199254740993');
+  });
+
+  it('unary_error_details: status, headers before the error, details unpacked', () => {
+    const u = o['unary_error_details']!;
+    expect(u['status']).toEqual({ code: 3, message: 'bad: 100% ✓, done\nnext' });
+    expect(headerValues(u['headers'], 'x-before-error')).toEqual(['yes']);
+    expect(u['trailers']).toEqual([['x-t-bin', { $bytes: '0001' }]]);
+    expect(u).not.toHaveProperty('responses');
+    // An error: RequestInfo in the trailer.
+    expect(u['request_info']['requests']).toHaveLength(1);
+    expect(u['details']).toEqual({
+      status: {
+        code: 3,
+        message: 'bad: 100% ✓, done\nnext',
+        details: [
+          { '@type': 'type.googleapis.com/google.rpc.BadRequest', field_violations: [{ field: 'name', description: 'empty' }] },
+          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'R', domain: 'd.example', metadata: { k: 'v' } },
+          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retry_delay: { seconds: '1', nanos: 500000000 } },
+        ],
+      },
+    });
+  });
+
+  it('unary_contradicting_details: grpc-js sends details_code as it is (trailers-only: no headers)', () => {
+    const u = o['unary_contradicting_details']!;
+    expect(u['status']).toEqual({ code: 5, message: 'nf' });
+    expect(u['details']['status']).toMatchObject({ code: 7, message: 'nf', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'X' }] });
+    expect(u).not.toHaveProperty('headers');
+  });
+
+  it('server_stream_then_error: every reply, then the status', () => {
+    const u = o['server_stream_then_error']!;
+    expect(u['responses'].map((r: O) => r['values']['i32'])).toEqual([1, 2, 3]);
+    expect(u['status']).toEqual({ code: 10, message: 'aborted after 3' });
+    // Not OK: no response carries RequestInfo (null: grpc-js's default for an absent message), the trailer does.
+    expect(u['responses'].map((r: O) => r['request_info'])).toEqual([null, null, null]);
+    expect(u['request_info']['requests']).toHaveLength(1);
+  });
+
+  it('client_stream_early_error: the server read two requests and ended the call', () => {
+    const u = o['client_stream_early_error']!;
+    expect(u['status']).toEqual({ code: 9, message: 'early' });
+    expect(u['request_info']['requests'].map((r: O) => r['values']['i32'])).toEqual([1, 2]);
+    expect(Number(u['request_info']['timeout_ms'])).toBeLessThanOrEqual(3000);
+  });
+
+  it('bidi_cancel: one response, then CANCELLED by the client', () => {
+    const u = o['bidi_cancel']!;
+    expect(u['responses'].map((r: O) => r['values']['s'])).toEqual(['first']);
+    expect(u['status']['code']).toBe(1);
+    expect(u).toHaveProperty('headers');
+    expect(u).not.toHaveProperty('request_info');
+  });
+
+  it('non_ascii_metadata: grpc-js refuses the value before the call (only local_error)', () => {
+    expect(o['non_ascii_metadata']).toEqual({ local_error: 'Metadata string value "café" contains illegal characters' });
+  });
+
+  it('server_non_ascii_header: the server reports the refusal as INTERNAL', () => {
+    const u = o['server_non_ascii_header']!;
+    expect(u['status']).toEqual({ code: 13, message: 'scripted: cannot send metadata x-text: Metadata string value "café" contains illegal characters' });
+    expect(u['request_info']['requests']).toHaveLength(1);
+  });
+});
+
+describe('server faults change the observation', () => {
+  const cases: Array<[string, string, (o: O) => void]> = [
+    ['scripted-status-unknown', 'unary_error_details', (o) => {
+      expect(o['status']['code']).toBe(2);
+      expect(o['details']['status']['code']).toBe(2);
+    }],
+    ['scripted-message-mangled', 'unary_error_details', (o) => expect(o['status']['message']).toBe('bad: 100%% ?, done?next')],
+    ['scripted-details-dropped', 'unary_error_details', (o) => expect(o).not.toHaveProperty('details')],
+    ['scripted-headers-dropped', 'unary_error_details', (o) => expect(o).not.toHaveProperty('headers')],
+    ['scripted-trailers-as-headers', 'unary_values', (o) => {
+      expect(headerValues(o['headers'], 'x-t')).toEqual(['t1']);
+      expect(o['trailers']).toEqual([]);
+    }],
+    ['scripted-metadata-joined', 'unary_values', (o) => expect(headerValues(o['headers'], 'x-hb-bin')).toEqual([{ $bytes: '000102' }])],
+    ['scripted-int64-double', 'unary_values', (o) => {
+      expect(values(o)['i64']).toBe('9007199254740992');
+      expect(values(o)['sf64']).toBe('-9007199254740992');
+      expect(values(o)['packed_i64']).toEqual(['1', '-9007199254740992']);
+      expect(values(o)['str_i64']).toEqual({ k: '9007199254740992' });
+    }],
+    ['scripted-enum-shifted', 'unary_values', (o) => {
+      expect(values(o)['color']).toBe(4);
+      expect(values(o)['nested']['color']).toBe('COLOR_UNSPECIFIED');
+    }],
+    ['scripted-map-keys-off', 'unary_values', (o) => {
+      expect(values(o)['str_i64']).toEqual({ 'k~': '9007199254740993' });
+      expect(values(o)['bool_str']).toEqual({ true: 'yes' }); // negated to "false", which protobufjs encodes as true
+    }],
+    ['scripted-floats-flushed', 'unary_values', (o) => {
+      expect(values(o)['d']).toBe(0);
+      expect(values(o)['f']).toBe(0);
+    }],
+    ['scripted-bytes-truncated', 'unary_values', (o) => expect(values(o)['by']).toEqual({ $bytes: '00' })],
+    ['scripted-strings-truncated', 'unary_values', (o) => {
+      expect(values(o)['s']).toBe('a\u0000😀');
+      expect(values(o)['opt_s']).toBe('');
+    }],
+    ['scripted-presence-lost', 'unary_values', (o) => {
+      for (const f of ['opt_i32', 'opt_s', 'choice_i32']) expect(values(o)).not.toHaveProperty(f);
+      expect(values(o)['i64']).toBe('9007199254740993');
+    }],
+    ['scripted-repeated-truncated', 'unary_values', (o) => {
+      expect(values(o)['packed_i64']).toEqual(['1']);
+      expect(values(o)['unpacked_i64']).toEqual([]);
+      expect(values(o)['children']).toHaveLength(1);
+    }],
+    ['scripted-replies-drop-last', 'server_stream_then_error', (o) => expect(o['responses']).toHaveLength(2)],
+    ['scripted-replies-drop-last', 'unary_values', (o) => expect(o['responses']).toHaveLength(1)],
+    ['scripted-request-info-empty', 'unary_values', (o) => {
+      expect(lastResponseInfo(o)).toEqual({ headers: [], timeout_ms: '0', requests: [] });
+      expect(o).not.toHaveProperty('request_info');
+    }],
+    ['scripted-request-info-empty', 'unary_error_details', (o) => expect(o['request_info']).toEqual({ headers: [], timeout_ms: '0', requests: [] })],
+    ['scripted-strings-truncated', 'unary_values', (o) => {
+      // The value faults touch `values` only, never request_info.
+      expect(values(o)['s']).toBe('a\u0000😀');
+      expect(lastResponseInfo(o)!['requests'][0]['script']['replies'][0]['values']['s']).toBe('a\u0000😀é');
+    }],
+    ['scripted-read-all', 'client_stream_early_error', (o) => {
+      expect(o['status']['code']).toBe(9);
+      expect(o['request_info']['requests']).toHaveLength(4);
+    }],
+  ];
+
+  it.each(cases)('%s: %s', async (fault, name, check) => {
+    const o = await observe(fault, name);
+    check(o[name]!);
+  });
+});
+
+describe('instructions the executor cannot run', () => {
+  it.each([
+    [{ method: 'Nope', requests: [{}] }, /unknown method "Nope"/],
+    [{ method: 'Unary', requests: [] }, /Unary takes exactly one request, got 0/],
+    [{ method: 'ClientStream', requests: ['x'] }, /requests: expected a list of ScriptedRequest objects/],
+    [{ method: 'Unary', requests: [{}], metadata: [{ key: 'a-bin', value: { $bytes: 'xyz' } }] }, /metadata\[0\]/],
+    [{ method: 'Unary', requests: [{}], cancel_after_responses: -1 }, /cancel_after_responses/],
+  ])('%j', (raw, error) => {
+    expect(() => parseInstruction(raw)).toThrow(error);
+  });
+
+  it('is a failed case, with the reason', async () => {
+    const result = await runScripted('bad', { method: 'Unary', requests: [{ script: { details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retry_delay: 'soon' }] } }] }, target(1));
+    expect(result).toMatchObject({ case: 'bad', status: 'failed', error: expect.stringMatching(/retry_delay: "soon" is not a Duration/) });
+  });
+});
+
+describe('more shapes', () => {
+  it('a client stream half-closed at once runs an empty script: one empty response, OK', async () => {
+    const result = await withServer('', (port) => runScripted('empty', { method: 'ClientStream', requests: [] }, target(port)));
+    expect(result.observed).toMatchObject({ status: { code: 0 }, responses: [{ values: null, request_info: { requests: [] } }] });
+    expect(result.observed).not.toHaveProperty('request_info');
+  });
+
+  it('bidi: read_requests bounds what the server reads; every reply is sent before the status', async () => {
+    const instruction = {
+      method: 'BidiStream',
+      requests: [{ script: { read_requests: 2, replies: [{ values: { s: 'a' } }, { values: { s: 'b' } }], code: 0, trailers: [{ key: 'x-t', values: ['1', '2'] }] }, values: { i32: 1 } }, { values: { i32: 2 } }, { values: { i32: 3 } }],
+    };
+    const result = await withServer('', (port) => runScripted('bidi', instruction, target(port)));
+    const o = result.observed as O;
+    expect(o['responses'].map((r: O) => r['values']['s'])).toEqual(['a', 'b']);
+    expect(o['status']).toEqual({ code: 0, message: 'OK' });
+    // Only the last response carries RequestInfo, with every request the server read.
+    expect(o['responses'][0]['request_info']).toBeNull();
+    expect(o['responses'][1]['request_info']['requests'].map((r: O) => r['values']['i32'])).toEqual([1, 2]);
+    expect(o).not.toHaveProperty('request_info');
+    expect(headerValues(o['trailers'], 'x-t')).toEqual(['1, 2']);
+  });
+
+  it('server stream OK under scripted-replies-drop-last: RequestInfo in the last reply actually sent', async () => {
+    const instruction = { method: 'ServerStream', requests: [{ script: { replies: [{ values: { i32: 1 } }, { values: { i32: 2 } }, { values: { i32: 3 } }] } }] };
+    const result = await withServer('scripted-replies-drop-last', (port) => runScripted('drop', instruction, target(port)));
+    const o = result.observed as O;
+    expect(o['status']).toEqual({ code: 0, message: 'OK' });
+    expect(o['responses'].map((r: O) => r['values']['i32'])).toEqual([1, 2]);
+    expect(o['responses'][0]['request_info']).toBeNull();
+    expect(o['responses'][1]['request_info']['requests']).toHaveLength(1);
+    expect(o).not.toHaveProperty('request_info');
+  });
+
+  it('server stream OK without replies: RequestInfo in the trailer', async () => {
+    const result = await withServer('', (port) => runScripted('none', { method: 'ServerStream', requests: [{ values: { i32: 7 } }] }, target(port)));
+    const o = result.observed as O;
+    expect(o['status']).toEqual({ code: 0, message: 'OK' });
+    expect(o).not.toHaveProperty('responses');
+    expect(o['request_info']['requests'][0]['values']['i32']).toBe(7);
+  });
+
+  it('RequestInfo in a response is walked like any field: scripts with Any details unpacked', async () => {
+    const instruction = {
+      method: 'Unary',
+      requests: [{ script: { code: 0, details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'R', metadata: { k: 'v' } }], replies: [{ values: { i64: '5' } }] } }],
+    };
+    const result = await withServer('', (port) => runScripted('any', instruction, target(port)));
+    const o = result.observed as O;
+    expect(o['status']['code']).toBe(0);
+    expect(values(o)['i64']).toBe('5');
+    const request = lastResponseInfo(o)!['requests'][0];
+    expect(request['script']['details']).toEqual([{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'R', domain: '', metadata: { k: 'v' } }]);
+    expect(request['script']['replies'][0]['values']['i64']).toBe('5');
+  });
+
+  it('a large client stream (> 64 KiB of requests) ends OK with RequestInfo in its response, not a trailer', async () => {
+    const big = 'x'.repeat(40_000);
+    const instruction = { method: 'ClientStream', timeout_ms: 10_000, requests: [{ script: {}, values: { s: big } }, { values: { s: big } }, { values: { s: big } }] };
+    const result = await withServer('', (port) => runScripted('big', instruction, target(port)));
+    const o = result.observed as O;
+    expect(o['status']).toEqual({ code: 0, message: 'OK' });
+    expect(lastResponseInfo(o)!['requests'].map((r: O) => r['values']['s'].length)).toEqual([40_000, 40_000, 40_000]);
+    expect(o).not.toHaveProperty('request_info');
+  });
+
+  it('as grpc-js sees it: an OK unary call has request_info in its response and no trailer; an error call has the trailer', async () => {
+    await withServer('', async (port) => {
+      const Scripted = loadProtos().interop.scripted.Scripted;
+      const client = new Scripted(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+      try {
+        const unary = (request: object) =>
+          new Promise<{ err: grpc.ServiceError | null; response: O | undefined; trailers: grpc.Metadata }>((resolve) => {
+            let response: O | undefined;
+            let err: grpc.ServiceError | null = null;
+            const call = client.Unary(request, { deadline: Date.now() + 5000 }, (e, r) => {
+              err = e;
+              response = r as O | undefined;
+            });
+            call.on('status', (s: grpc.StatusObject) => setImmediate(() => resolve({ err, response, trailers: s.metadata })));
+          });
+        const ok = await unary({ script: { replies: [{ values: { i32: 3 } }], trailers: [{ key: 'x-t', values: ['t'] }] }, values: { i32: 1 } });
+        expect(ok.err).toBeNull();
+        expect(ok.response!['values']['i32']).toBe(3);
+        expect(ok.response!['request_info']['requests'].map((r: O) => r['values']['i32'])).toEqual([1]);
+        expect(ok.trailers.get('x-t')).toEqual(['t']);
+        expect(ok.trailers.get(REQUEST_INFO_TRAILER)).toEqual([]);
+
+        const failed = await unary({ script: { code: 5, message: 'nf' }, values: { i32: 2 } });
+        expect(failed.err?.code).toBe(5);
+        expect(failed.response).toBeUndefined();
+        const [info] = failed.trailers.get(REQUEST_INFO_TRAILER);
+        expect(Buffer.isBuffer(info)).toBe(true);
+        const type = protoRoot().lookupType('interop.scripted.RequestInfo');
+        expect((type.toObject(type.decode(info as Buffer)) as O)['requests'][0]['values']['i32']).toBe(2);
+      } finally {
+        client.close();
+      }
+    });
+  });
+
+  it('an unknown enum number and an Any with a well-known type in its value form', async () => {
+    const instruction = {
+      method: 'Unary',
+      requests: [{ script: { code: 3, details: [{ '@type': 'type.googleapis.com/google.protobuf.Duration', value: '-2.5s' }] }, values: { colors: ['RED', 9] } }],
+    };
+    const result = await withServer('', (port) => runScripted('wkt', instruction, target(port)));
+    const o = result.observed as O;
+    expect(o['details']['status']['details']).toEqual([{ '@type': 'type.googleapis.com/google.protobuf.Duration', seconds: '-2', nanos: -500000000 }]);
+    expect(o['request_info']['requests'][0]['values']['colors']).toEqual(['RED', 9]);
+  });
+
+  it('a deadline ends a slow stream with DEADLINE_EXCEEDED after the first reply', async () => {
+    const instruction = { method: 'ServerStream', timeout_ms: 300, requests: [{ script: { replies: [{ values: { i32: 1 } }, { values: { i32: 2 }, delay_ms: 3000 }] } }] };
+    const result = await withServer('', (port) => runScripted('deadline', instruction, target(port)));
+    const o = result.observed as O;
+    expect(o['status']['code']).toBe(4);
+    expect(o['responses']).toHaveLength(1);
+  });
+});
+
+describe('the scripted-delay-ignored server fault', () => {
+  const instruction = { method: 'Unary', timeout_ms: 500, requests: [{ script: { delay_ms: 3000, replies: [{ values: { i32: 1 } }] } }] };
+
+  it('a correct server waits script.delay_ms: DEADLINE_EXCEEDED', async () => {
+    const result = await withServer('', (port) => runScripted('slow', instruction, target(port)));
+    expect((result.observed as O)['status']['code']).toBe(grpc.status.DEADLINE_EXCEEDED);
+  });
+
+  it('the faulty server answers at once: OK', async () => {
+    const result = await withServer('scripted-delay-ignored', (port) => runScripted('slow', instruction, target(port)));
+    const o = result.observed as O;
+    expect(o['status']).toEqual({ code: 0, message: 'OK' });
+    expect(values(o)['i32']).toBe(1);
+  });
+
+  it('every reply delay_ms is ignored too', async () => {
+    const stream = { method: 'ServerStream', timeout_ms: 500, requests: [{ script: { replies: [{ values: { i32: 1 }, delay_ms: 3000 }, { values: { i32: 2 }, delay_ms: 3000 }] } }] };
+    const result = await withServer('scripted-delay-ignored', (port) => runScripted('slow', stream, target(port)));
+    const o = result.observed as O;
+    expect(o['status']['code']).toBe(0);
+    expect(o['responses'].map((r: O) => r['values']['i32'])).toEqual([1, 2]);
+  });
+});
+
+describe('the scripted-lenient client fault', () => {
+  const instruction = {
+    method: 'Unary',
+    metadata: [
+      { key: 'X-Text', value: 'café ✓' },
+      { key: 'X-Inner', value: 'a✓b é\tc' },
+      { key: 'x-b-bin', value: { $bytes: '00ff' } },
+    ],
+    requests: [{ script: { replies: [{ values: { i32: 3 } }] }, values: { i32: 1, s: 'x' } }],
+  };
+
+  it('cleans the instruction: text metadata to printable ASCII under a lower-cased key, binary unchanged, requests without values', () => {
+    expect(lenient(parseInstruction(instruction))).toEqual({
+      method: 'Unary',
+      metadata: [
+        { key: 'x-text', value: 'caf ' },
+        { key: 'x-inner', value: 'ab c' },
+        { key: 'x-b-bin', value: { $bytes: '00ff' } },
+      ],
+      requests: [{ script: { replies: [{ values: { i32: 3 } }] } }],
+    });
+  });
+
+  it('without it, grpc-js refuses the non-ASCII value: local_error, no call', async () => {
+    const result = await withServer('', (port) => runScripted('lenient', instruction, target(port)));
+    expect(result.status).toBe('passed');
+    expect(Object.keys(result.observed as O)).toEqual(['local_error']);
+  });
+
+  it('with it, the call is made and the server reports the cleaned metadata and requests without values', async () => {
+    const result = await withServer('', (port) => runScripted('lenient', instruction, { ...target(port), clientFault: 'scripted-lenient' }));
+    expect(result.status).toBe('passed');
+    const o = result.observed as O;
+    expect(o).not.toHaveProperty('local_error');
+    expect(o['status']).toEqual({ code: 0, message: 'OK' });
+    const info = lastResponseInfo(o)!;
+    // x-text is sent as "caf ", but Node's http2 (nghttp2) ignores a received header field whose
+    // value ends (or starts) with whitespace (RFC 9113 §8.2.1): the grpc-js server never sees it.
+    expect(info['headers']).toEqual([
+      { key: 'x-inner', values: ['ab c'], binary_values: [] },
+      { key: 'x-b-bin', values: [], binary_values: [{ $bytes: '00ff' }] },
+    ]);
+    expect(info['requests']).toHaveLength(1);
+    expect(info['requests'][0]['values']).toBeNull();
+    expect(info['requests'][0]['script']['replies'][0]['values']['i32']).toBe(3);
+  });
+
+  it('values the conversion would refuse are never converted', async () => {
+    const refused = { method: 'ClientStream', requests: [{ script: {}, values: { i32: 2 ** 31 } }, { values: { i64: 'nope' } }] };
+    const faulty = await withServer('', (port) => runScripted('refused', refused, { ...target(port), clientFault: 'scripted-lenient' }));
+    const o = faulty.observed as O;
+    expect(o['status']['code']).toBe(0);
+    expect(lastResponseInfo(o)!['requests'].map((r: O) => r['values'])).toEqual([null, null]);
+  });
+
+  it('other client faults do not apply to scripted cases', async () => {
+    const result = await withServer('', (port) => runScripted('lenient', instruction, { ...target(port), clientFault: 'no-checks' }));
+    expect(Object.keys(result.observed as O)).toEqual(['local_error']);
+  });
+});
