@@ -1,11 +1,17 @@
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 
-/** Splits a stream into lines, calling `onLine` for each complete one. */
+/**
+ * Splits a stream into lines, calling `onLine` for each complete one. A pipe read can end inside
+ * a multi-byte UTF-8 character: the decoder keeps its first bytes for the next chunk (decoding
+ * each chunk on its own turned a cut "✓" into two U+FFFD and failed a correct cell).
+ */
 export function lines(onLine: (line: string) => void): (chunk: Buffer) => void {
+  const decoder = new StringDecoder('utf8');
   let pending = '';
   return (chunk) => {
-    pending += chunk.toString('utf8');
+    pending += decoder.write(chunk);
     let nl: number;
     while ((nl = pending.indexOf('\n')) >= 0) {
       onLine(pending.slice(0, nl));
