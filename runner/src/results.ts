@@ -2,6 +2,7 @@
  * Stage 5 — results: the one model every report is a view of (SPEC §5), and the rules that turn
  * a raw pass/fail into a status (known failures, unexpected passes).
  */
+import picomatch from 'picomatch';
 import type { KnownFailure } from './config.js';
 import type { Cell } from './plan.js';
 
@@ -100,15 +101,18 @@ export interface Outcome {
  * `{a,b}` either alternative (e.g. `upstream-go→{ts,go}/mtls/**`).
  */
 export function globToRegExp(pattern: string): RegExp {
-  const literal = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-  const alternatives = (s: string) => s.split(/(\{[^{}]*\})/).map((part) => (/^\{.*\}$/.test(part) ? `(?:${part.slice(1, -1).split(',').map(literal).join('|')})` : literal(part))).join('');
-  const segment = (s: string) => s.split('*').map(alternatives).join('[^/]*');
-  const body = pattern
-    .split('/')
-    .map((s) => (s === '**' ? '.*' : segment(s)))
-    .join('/');
-  return new RegExp(`^${body}$`);
+  // picomatch: `*` stays within a segment, `**` crosses segments, `{a,b}` holds alternatives
+  // that may themselves contain `*` (e.g. `{code_*_bidi,other}`). Compiled once per pattern:
+  // every cell is matched against every known failure.
+  let re = compiled.get(pattern);
+  if (!re) {
+    re = picomatch.makeRe(pattern, { dot: true, nonegate: true, noext: true });
+    compiled.set(pattern, re);
+  }
+  return re;
 }
+
+const compiled = new Map<string, RegExp>();
 
 export function knownFailureFor(id: string, known: KnownFailure[]): KnownFailure | undefined {
   return known.find((k) => globToRegExp(k.cell).test(id));

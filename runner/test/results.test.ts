@@ -17,6 +17,14 @@ describe('known failures', () => {
     expect(re.test('ts→go/insecure/grpc.testing/server_compressed_unary')).toBe(false);
   });
 
+  it('alternatives may hold `*` themselves (picomatch), still within one segment', () => {
+    const re = globToRegExp('ts→*/*/errors/{stream_then_error,code_*_bidi}');
+    expect(re.test('ts→go/tls/errors/code_05_not_found_bidi')).toBe(true);
+    expect(re.test('ts→go/tls/errors/stream_then_error')).toBe(true);
+    expect(re.test('ts→go/tls/errors/code_05_not_found_unary')).toBe(false);
+    expect(re.test('ts→go/tls/errors/code_05/x_bidi')).toBe(false);
+  });
+
   it('a listed failure is known_failure; a listed pass is unexpected_pass and fails the run', () => {
     const known = [{ cell: 'ts→*/*/*/server_compressed_*', reason: 'grpc-js sends no compressed responses' }];
     expect(classify(cell, { passed: false, durationMs: 1, error: 'boom' }, known).status).toBe('known_failure');
