@@ -15,7 +15,8 @@ const root = repoRoot();
 const base = process.env.DOCKER_BASE;
 const cli = join(root, 'build/ts/runner/src/cli.js');
 // Python and Go servers against the TypeScript client, and the reverse (and each with itself).
-const SMOKE = ['--suites', 'seeds', '--transports', 'insecure', '--clients', 'ts,python,go', '--servers', 'ts,python,go', '--grep', '/(greeter_say_hello|stream_bidi|panda_getinfo)$'];
+// A data-suite case too: its executors read the instructions file the runner mounts into the container.
+const SMOKE = ['--suites', 'seeds,errors', '--transports', 'insecure', '--clients', 'ts,python,go', '--servers', 'ts,python,go', '--grep', '/(greeter_say_hello|stream_bidi|panda_getinfo|details_bad_request)$'];
 
 async function containersAndNetworks(): Promise<string[]> {
   const ps = await execa('docker', ['ps', '-a', '--filter', 'label=com.docker.compose.project', '--format', '{{.Names}}']);
@@ -36,7 +37,7 @@ describeDocker('--launcher docker', () => {
     const local = await execa('node', [cli, ...SMOKE, '--out', processOut], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
     const inDocker = JSON.parse(readFileSync(join(dockerOut, 'results.json'), 'utf8')) as Results;
     const asProcesses = JSON.parse(readFileSync(join(processOut, 'results.json'), 'utf8')) as Results;
-    expect(inDocker.cells).toHaveLength(27);
+    expect(inDocker.cells).toHaveLength(36);
     expect(statusesOf(inDocker)).toEqual(statusesOf(asProcesses));
     expect(inDocker.cells.every((c) => c.status === 'passed')).toBe(true);
     expect(docker.exitCode).toBe(0);

@@ -92,7 +92,7 @@ describe('the CLI contract', () => {
   }, 120_000);
 
   it('--list prints the planned cell ids', async () => {
-    const run = await matrix('--list', '--clients', 'python', '--servers', 'ts', '--transports', 'insecure', '--grep', 'stream_');
+    const run = await matrix('--list', '--suites', 'seeds', '--clients', 'python', '--servers', 'ts', '--transports', 'insecure', '--grep', 'stream_');
     expect(run.exitCode).toBe(0);
     expect(run.all?.trim().split('\n')).toEqual(['python→ts/insecure/seeds/stream_server', 'python→ts/insecure/seeds/stream_client', 'python→ts/insecure/seeds/stream_bidi', 'python→ts/insecure/seeds/stream_server_max_count']);
   });

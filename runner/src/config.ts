@@ -3,9 +3,15 @@
  * line and the field, so a user can fix it without reading a stack trace.
  */
 import { readFileSync } from 'node:fs';
-import { isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { runnerCheckNames, type RunnerCheckName } from './checks.js';
+import { ConfigError, issueText, problemsError, readYaml } from './yaml-file.js';
+import { loadCaseDir, type ScriptedCase } from './scripted/cases.js';
+import { scriptedRoot } from './scripted/schema.js';
+import { protosDir, repoRoot } from '../../ts-common/src/paths.js';
+import { resolve } from 'node:path';
+
+export { ConfigError };
 
 const commandLine = z.array(z.string().min(1)).min(1);
 
@@ -99,7 +105,12 @@ const CaseEntry = z.union([
 
 const Suite = z.strictObject({
   description: z.string().default(''),
-  cases: z.array(CaseEntry).min(1),
+  cases: z.array(CaseEntry).min(1).optional(),
+  /**
+   * A data suite: one YAML file per case in this folder (relative to the repository root), run by the
+   * generic executors against the scripted service and judged by the runner (runner/src/scripted/).
+   */
+  cases_dir: z.string().min(1).optional(),
   /** Only these transports run this suite (default: all). */
   transports: z.array(z.string().min(1)).optional(),
   /** Only these clients run this suite (default: all). */
@@ -153,10 +164,14 @@ export interface CaseSpec {
   name: string;
   serverArgs: string[];
   runnerChecks: RunnerCheckName[];
+  /** A data suite's case: what the executor runs and the runner expects. */
+  scripted?: ScriptedCase;
 }
 
 export interface SuiteSpec {
   description: string;
+  /** A data suite's folder of case files (relative to the repository root). */
+  casesDir?: string;
   cases: CaseSpec[];
   transports?: string[];
   clients?: string[];
@@ -175,56 +190,6 @@ export interface Matrix {
   locate(path: ReadonlyArray<PropertyKey>): string;
 }
 
-/** A problem with the user's input: printed as is, exit code 2. */
-export class ConfigError extends Error {}
-
-/** The line of the deepest node on `path` that exists; for a map entry, the line of its key. */
-function lineOf(doc: Document, counter: LineCounter, path: ReadonlyArray<PropertyKey>): number | undefined {
-  let node: unknown = doc.contents;
-  let line = isNode(node) && node.range ? counter.linePos(node.range[0]).line : undefined;
-  for (const segment of path) {
-    let next: unknown;
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
-      const key = pair?.key as Node | undefined;
-      if (key?.range) line = counter.linePos(key.range[0]).line;
-      next = pair?.value;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      next = node.items[segment];
-      if (isNode(next) && next.range) line = counter.linePos(next.range[0]).line;
-    }
-    if (next === undefined) break;
-    node = next;
-  }
-  return line;
-}
-
-function fieldName(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(top level)';
-}
-
-function issueText(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
-  if (issue.code === 'invalid_union') {
-    // A value that fits no alternative (e.g. a case as a name or as an object): report the
-    // alternative it came closest to, the one whose first problem lies deepest.
-    const closest = issue.errors.map((branch) => branch[0]).filter((i) => i !== undefined).sort((a, b) => b.path.length - a.path.length)[0];
-    if (closest && closest.path.length > 0) {
-      const inner = issueText(closest);
-      return { path: [...issue.path, ...inner.path], message: inner.message };
-    }
-  }
-  if (issue.code === 'invalid_key') {
-    return { path: [...issue.path], message: `bad name: ${issue.issues[0]?.message ?? issue.message}` };
-  }
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0] ?? '';
-    return { path: [...issue.path, key], message: `unknown key "${key}"` };
-  }
-  if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) {
-    return { path: [...issue.path], message: `missing (required: ${issue.expected})` };
-  }
-  return { path: [...issue.path], message: issue.message };
-}
 
 /** Checks that names used across sections exist and are unique. */
 function crossCheck(m: z.infer<typeof MatrixSchema>): Array<{ path: PropertyKey[]; message: string }> {
@@ -251,7 +216,7 @@ function crossCheck(m: z.infer<typeof MatrixSchema>): Array<{ path: PropertyKey[
     s.servers?.forEach((c, i) => {
       if (!m.implementations[c]?.server) problems.push({ path: ['suites', suite, 'servers', i], message: `unknown server "${c}"` });
     });
-    s.cases.forEach((entry, i) => {
+    (s.cases ?? []).forEach((entry, i) => {
       const name = typeof entry === 'string' ? entry : entry.name;
       if (seen.has(name)) problems.push({ path: ['suites', suite, 'cases', i], message: `duplicate case "${name}" (already in suite ${seen.get(name)})` });
       seen.set(name, suite);
@@ -269,7 +234,7 @@ function crossCheck(m: z.infer<typeof MatrixSchema>): Array<{ path: PropertyKey[
 function patternProblems(m: z.infer<typeof MatrixSchema>, section: 'known_failures' | 'flaky'): Array<{ path: PropertyKey[]; message: string }> {
   const problems: Array<{ path: PropertyKey[]; message: string }> = [];
   const impls = Object.entries(m.implementations);
-  const cases = (suite: string) => Object.entries(m.suites).filter(([name]) => suite.includes('*') || suite.includes('{') || name === suite).flatMap(([, s]) => s.cases.map((c) => (typeof c === 'string' ? c : c.name)));
+  const cases = (suite: string) => Object.entries(m.suites).filter(([name]) => suite.includes('*') || suite.includes('{') || name === suite).flatMap(([, s]) => (s.cases ?? []).map((c) => (typeof c === 'string' ? c : c.name)));
   m[section].forEach((entry, i) => {
     const path = [section, i, 'cell'];
     if (entry.cell.includes('**')) return; // spans segments: only whether it matches a cell is checked
@@ -297,89 +262,33 @@ function patternProblems(m: z.infer<typeof MatrixSchema>, section: 'known_failur
   return problems;
 }
 
-/** At most this many aliases may be expanded (yaml's own default limit for toJS): more is an alias bomb. */
-const MAX_ALIASES = 100;
-
-/**
- * Aliases, checked before the document becomes data (where yaml throws a bare ReferenceError):
- * an alias without an anchor before it, an alias inside the value it copies, or more than
- * MAX_ALIASES alias expansions in all — each alias counts once plus the aliases inside the value
- * it copies, recursively, so a billion-laughs file trips it. Also returns the alias that expands
- * the most, to name when yaml's own (differently counted) limit trips anyway.
- */
-function aliasProblem(doc: Document): { problem?: { alias: Alias; message: string }; largest?: Alias } {
-  const anchors = new Map<string, Node>(); // anchor name → the latest node with it, in file order
-  const aliases: Array<{ alias: Alias; target: Node | undefined; circular: boolean }> = [];
-  visit(doc, {
-    Node: (_key, node, path) => {
-      if (isAlias(node)) {
-        const target = anchors.get(node.source);
-        aliases.push({ alias: node, target, circular: target !== undefined && path.includes(target) });
-      } else if (node.anchor) {
-        anchors.set(node.anchor, node);
-      }
-    },
-  });
-  const targets = new Map(aliases.map(({ alias, target }) => [alias, target]));
-  const expanded = new Map<Node, number>();
-  /** How many alias expansions copying `node` takes. */
-  const expansions = (node: unknown): number => {
-    if (isAlias(node)) {
-      const target = targets.get(node);
-      return 1 + (target ? expansions(target) : 0);
-    }
-    if (isPair(node)) return expansions(node.key) + expansions(node.value);
-    if (!isCollection(node)) return 0;
-    const known = expanded.get(node);
-    if (known !== undefined) return known;
-    expanded.set(node, Infinity); // a cycle (reported as circular before it is counted)
-    const n = node.items.reduce<number>((sum, item) => sum + expansions(item), 0);
-    expanded.set(node, n);
-    return n;
-  };
-  let total = 0;
-  let largest: { alias: Alias; n: number } | undefined;
-  for (const { alias, target, circular } of aliases) {
-    if (!target) return { problem: { alias, message: `unknown alias *${alias.source} (its anchor &${alias.source} must come before it)` } };
-    if (circular) return { problem: { alias, message: `alias *${alias.source} is inside the value it refers to` } };
-    const n = expansions(alias);
-    if (!largest || n > largest.n) largest = { alias, n };
-    total += n;
-    if (total > MAX_ALIASES) return { problem: { alias, message: `too many aliases (expanding them would copy values more than ${MAX_ALIASES} times: an alias bomb?)` } };
-  }
-  return largest ? { largest: largest.alias } : {};
-}
-
 /** Parses and validates matrix.yaml text; `file` is only used in messages. */
 export function parseMatrix(text: string, file: string): Matrix {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    const line = err.linePos?.[0]?.line;
-    const source = line ? text.split('\n')[line - 1]?.trim() : undefined;
-    throw new ConfigError(`${file}${line ? `:${line}` : ''}: YAML syntax error: ${err.message.split('\n')[0]!.replace(/:$/, '')}${source ? ` (the line: ${source})` : ''}`);
-  }
-  if (doc.contents === null) throw new ConfigError(`${file}: the file is empty; it needs implementations, suites and transports (see the matrix.yaml of the repository)`);
-  const at = (node: Node | undefined) => (node?.range ? `${file}:${counter.linePos(node.range[0]).line}` : file);
-  const aliases = aliasProblem(doc);
-  if (aliases.problem) throw new ConfigError(`${at(aliases.problem.alias)}: YAML: ${aliases.problem.message}`);
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new ConfigError(`${at(aliases.largest)}: YAML: ${/alias count/i.test(message) ? `too many aliases (${message})` : message}`);
-  }
+  const { data, locate } = readYaml(text, file, 'implementations, suites and transports (see the matrix.yaml of the repository)');
   const parsed = MatrixSchema.safeParse(data);
-  const problems = parsed.success ? crossCheck(parsed.data) : parsed.error.issues.map(issueText);
-  const locate = (path: ReadonlyArray<PropertyKey>) => {
-    const line = lineOf(doc, counter, path);
-    return `${file}${line ? `:${line}` : ''}`;
-  };
-  if (problems.length > 0 || !parsed.success) {
-    throw new ConfigError(problems.map(({ path, message }) => `${locate(path)}: ${fieldName(path)}: ${message}`).join('\n'));
+  if (!parsed.success) throw problemsError(parsed.error.issues.map(issueText), locate);
+  // Data suites: their cases are the files of their folder.
+  const scripted = new Map<string, ScriptedCase[]>();
+  const shapeProblems: Array<{ path: PropertyKey[]; message: string }> = [];
+  for (const [suite, s] of Object.entries(parsed.data.suites)) {
+    if ((s.cases === undefined) === (s.cases_dir === undefined)) {
+      shapeProblems.push({ path: ['suites', suite], message: 'give either cases (a list of case names) or cases_dir (a folder of case files), one of them' });
+      continue;
+    }
+    if (s.cases_dir !== undefined) {
+      // Like every path in matrix.yaml, relative to the repository root (so a copy of the file elsewhere still finds them).
+      const cases = loadCaseDir(resolve(repoRoot(), s.cases_dir), scriptedRoot(protosDir()), repoRoot());
+      scripted.set(suite, cases);
+      s.cases = cases.map((c) => c.name);
+      cases.forEach((c) =>
+        c.transports?.forEach((t) => {
+          if (!(t in parsed.data.transports)) throw new ConfigError(`${c.file}: transports: unknown transport "${t}"`);
+        }),
+      );
+    }
   }
+  const problems = shapeProblems.length > 0 ? shapeProblems : crossCheck(parsed.data);
+  if (problems.length > 0) throw problemsError(problems, locate);
   const m = parsed.data;
   const suites = Object.fromEntries(
     Object.entries(m.suites).map(([suite, s]) => [
@@ -389,9 +298,12 @@ export function parseMatrix(text: string, file: string): Matrix {
         ...(s.transports ? { transports: s.transports } : {}),
         ...(s.clients ? { clients: s.clients } : {}),
         ...(s.servers ? { servers: s.servers } : {}),
-        cases: s.cases.map((c): CaseSpec =>
-          typeof c === 'string' ? { suite, name: c, serverArgs: [], runnerChecks: [] } : { suite, name: c.name, serverArgs: c.server_args, runnerChecks: c.runner_checks },
-        ),
+        ...(s.cases_dir ? { casesDir: s.cases_dir } : {}),
+        cases: (s.cases ?? []).map((c): CaseSpec => {
+          if (typeof c !== 'string') return { suite, name: c.name, serverArgs: c.server_args, runnerChecks: c.runner_checks };
+          const data = scripted.get(suite)?.find((d) => d.name === c);
+          return { suite, name: c, serverArgs: [], runnerChecks: [], ...(data ? { scripted: data } : {}) };
+        }),
       },
     ]),
   );

@@ -14,6 +14,9 @@ import { StartError, type ClientRun, type Launcher, type ServerHandle } from './
 import { logTail } from './launcher/output.js';
 import { caseSpec, type Cell, type ServerGroup } from './plan.js';
 import { judge, type Observed } from './checks.js';
+import { judgeScripted } from './scripted/judge.js';
+import { scriptedRoot } from './scripted/schema.js';
+import { protosDir } from '../../ts-common/src/paths.js';
 import { unusedPort } from '../../ts-common/src/net.js';
 import { HealthProbe, serverInfo, waitServing, waitTcp, type ProbeTls } from './probe.js';
 import { classify, flakyFor, type CellResult, type ImplementationInfo, type Outcome, type Timings } from './results.js';
@@ -41,6 +44,8 @@ export interface ExecuteOptions {
   timings?: Timings;
   /** The gRPC library version installed per implementation, for the runner's checks. */
   installed?: Map<string, string | { error: string }>;
+  /** The instructions of the data suites' cases (--cases_file), written by the caller. */
+  casesFile?: string;
 }
 
 export interface Execution {
@@ -81,8 +86,16 @@ export async function execute(groups: ServerGroup[], options: ExecuteOptions): P
     options.onCell?.(result);
   };
   const limit = pLimit(Math.max(1, options.jobs));
-  await Promise.all(groups.map((group) => limit(() => runGroup(group, { ...options, timings }, record, implementations))));
+  // The longest groups first (longest-processing-time scheduling): a long group started last
+  // would run alone while the other job slots sit idle.
+  const ordered = [...groups].sort((a, b) => groupCost(options.matrix, b) - groupCost(options.matrix, a));
+  await Promise.all(ordered.map((group) => limit(() => runGroup(group, { ...options, timings }, record, implementations))));
   return { cells, implementations, timings };
+}
+
+/** A rough cost of a server group: its cells, and a client process per cell for clients that take one case at a time. */
+function groupCost(matrix: Matrix, group: ServerGroup): number {
+  return group.pairings.reduce((sum, p) => sum + p.cells.length * (matrix.implementations[p.client]?.batch ? 1 : 25), 0);
 }
 
 const installedOf = (options: Pick<ExecuteOptions, 'installed'>, impl: string): { installed?: string } => {
@@ -346,6 +359,7 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
   };
   arm(timeouts.client_start_ms + launcher.startAllowanceMs + timeouts.case_ms);
   const unsubscribe = server.onDown(() => kill('its server went down'));
+  const scripted = batch.some((c) => caseSpec(matrix, c).scripted !== undefined);
   const run = await launcher.runClient({
     impl: client,
     command: impl.client!,
@@ -354,16 +368,24 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
       `--server_port=${server.handle.port}`,
       ...transport.client_args,
       ...(options.clientFault ? [`--client_fault=${options.clientFault}`] : []),
+      ...(scripted && options.casesFile ? [`--cases_file=${options.casesFile}`] : []),
       `--test_case=${batch.map((c) => c.case).join(',')}`,
     ],
+    ...(scripted && options.casesFile ? { files: [options.casesFile] } : {}),
     logFile,
     signal: controller.signal,
     onLine: (line) => {
       const got = parseCaseLine(line);
       const cell = got && batch.find((c) => c.case === got.case);
       if (!got || !cell || reported.has(got.case)) return;
-      // The client passed what it can judge; the runner then judges what only it can.
-      const problem = got.status === 'passed' ? judge(caseSpec(matrix, cell).runnerChecks, got.observed, { server: cell.server, installed: (i) => options.installed?.get(i) }) : undefined;
+      // The client passed what it can judge; the runner then judges what only it can (all of it, for a data suite's case).
+      const spec = caseSpec(matrix, cell);
+      const problem =
+        got.status !== 'passed'
+          ? undefined
+          : spec.scripted
+            ? judgeScripted(scriptedRoot(protosDir()), spec.scripted, got.observed, cell.client, cell.server)
+            : judge(spec.runnerChecks, got.observed, { server: cell.server, installed: (i) => options.installed?.get(i) });
       const error = problem ?? got.error;
       reported.set(got.case, { passed: got.status === 'passed' && problem === undefined, durationMs: got.ms ?? 0, ...(error ? { error } : {}) });
       timings.caseMs += got.ms ?? 0;

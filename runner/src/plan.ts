@@ -84,8 +84,9 @@ export function planCells(matrix: Matrix, selection: Selection = {}): Cell[] {
   const cells: Cell[] = [];
   for (const suite of suites) {
     const spec = matrix.suites[suite]!;
-    for (const { name } of spec.cases) {
-      for (const transport of transports.filter((t) => !spec.transports || spec.transports.includes(t))) {
+    for (const { name, scripted } of spec.cases) {
+      const only = scripted?.transports;
+      for (const transport of transports.filter((t) => (!spec.transports || spec.transports.includes(t)) && (!only || only.includes(t)))) {
         for (const server of servers.filter((v) => !spec.servers || spec.servers.includes(v))) {
           for (const client of clients.filter((c) => !spec.clients || spec.clients.includes(c))) {
             const cell = { client, server, transport, suite, case: name };

@@ -1,9 +1,9 @@
 /**
  * One matrix run, stage by stage: config → plan → build → execute → results → reporters.
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ensureBuilt, installedVersions } from './build.js';
 import { checkWritable, describeError } from './files.js';
 import { ConfigError, loadMatrix, type Matrix } from './config.js';
@@ -138,8 +138,10 @@ async function runClaimed(
   });
 
   for (const r of options.reporters) r.onBegin?.(cells.length);
+  const casesFile = writeInstructions(matrix, cells, logDir);
   try {
     await execute(groups, {
+      ...(casesFile ? { casesFile } : {}),
       matrix,
       implementations,
       timings,
@@ -173,6 +175,23 @@ async function runClaimed(
   // executor recorded since (peers refused or killed by the stop) must not overwrite them.
   if (!isStopping()) await finish(results);
   return results;
+}
+
+/**
+ * The instructions of the data suites' cases in this run (docs/peer-contract.md, --cases_file),
+ * or undefined when the plan has none. An absolute path: clients run from other folders.
+ */
+function writeInstructions(matrix: Matrix, cells: Cell[], logDir: string): string | undefined {
+  const cases: Record<string, unknown> = {};
+  for (const cell of cells) {
+    const scripted = caseSpec(matrix, cell).scripted;
+    if (scripted) cases[scripted.name] = scripted.instruction;
+  }
+  if (Object.keys(cases).length === 0) return undefined;
+  const file = resolve(logDir, 'scripted-cases.json');
+  mkdirSync(logDir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ cases }, null, 1)}\n`);
+  return file;
 }
 
 const roundTimings = (t: Timings): Timings => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v as number)])) as unknown as Timings;

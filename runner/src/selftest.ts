@@ -12,6 +12,7 @@ import { repoRoot } from '../../ts-common/src/paths.js';
 import { loadMatrix, type Matrix } from './config.js';
 import { planCells } from './plan.js';
 import { runMatrix } from './run.js';
+import { SCRIPTED_CLIENT_FAULTS } from './scripted/cases.js';
 import type { CellResult } from './results.js';
 
 /** What must break which cases: server faults (--fault) and client faults (--client_fault). */
@@ -78,6 +79,24 @@ export const EXPECTED_DETECTIONS: Readonly<Record<string, SuiteFaults>> = {
   },
 };
 
+/** A data suite's faults come from its case files: fault → the cases whose `caught_by` names it. */
+export function dataSuiteDetections(matrix: Matrix): Record<string, SuiteFaults> {
+  const out: Record<string, SuiteFaults> = {};
+  for (const [suite, spec] of Object.entries(matrix.suites)) {
+    if (!spec.casesDir) continue;
+    const server: Record<string, string[]> = {};
+    const client: Record<string, string[]> = {};
+    for (const c of spec.cases) {
+      for (const fault of c.scripted?.caughtBy ?? []) {
+        const side = (SCRIPTED_CLIENT_FAULTS as readonly string[]).includes(fault) ? client : server;
+        (side[fault] ??= []).push(c.name);
+      }
+    }
+    out[suite] = { server, client };
+  }
+  return out;
+}
+
 export interface FaultRun {
   suite: string;
   /** `--fault=NAME` (server) or `--client_fault=NAME` (client). */
@@ -123,11 +142,12 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
   const configFile = join(root, 'matrix.yaml');
   const matrix = loadMatrix(configFile);
   const peers = selfTestPeers(matrix);
-  const suites = options.suites ?? Object.keys(EXPECTED_DETECTIONS).filter((s) => s in matrix.suites);
+  const detections = { ...EXPECTED_DETECTIONS, ...dataSuiteDetections(matrix) };
+  const suites = options.suites ?? Object.keys(detections).filter((s) => s in matrix.suites);
   const runs: FaultRun[] = [];
   const uncovered: string[] = [];
   for (const suite of suites) {
-    const expected = EXPECTED_DETECTIONS[suite] ?? { server: {}, client: {} };
+    const expected = detections[suite] ?? { server: {}, client: {} };
     // Faults do not depend on the transport: one transport the suite runs over is enough.
     const transport = matrix.suites[suite]?.transports?.[0] ?? 'insecure';
     const selection = { suites: [suite], transports: [transport], clients: options.clients ?? peers, servers: peers };
@@ -150,12 +170,15 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
         ...(options.jobs ? { jobs: options.jobs } : {}),
       });
       const judged = (name: string) => results.cells.filter((c) => c.case === name && c.status !== 'known_failure');
+      // A cell is red because a check caught the fault, not because the server never came up
+      // or died (an unknown fault name makes a server exit 2 and would turn every cell red).
+      const caught = (c: CellResult) => c.status === 'failed' && !SERVER_BROKEN.test(c.error ?? '');
       const run: FaultRun = {
         suite,
         side,
         fault,
-        missed: results.cells.filter((c) => want.includes(c.case) && c.status === 'passed').map((c) => c.id),
-        detectedCases: want.filter((name) => judged(name).length > 0 && judged(name).every((c) => c.status === 'failed')),
+        missed: results.cells.filter((c) => want.includes(c.case) && (c.status === 'passed' || (c.status === 'failed' && !caught(c)))).map((c) => c.id),
+        detectedCases: want.filter((name) => judged(name).length > 0 && judged(name).every(caught)),
         cells: results.cells.length,
       };
       runs.push(run);
@@ -165,7 +188,7 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
   return {
     faults: runs,
     uncovered,
-    pairsExpected: runs.reduce((n, r) => n + (EXPECTED_DETECTIONS[r.suite]?.[r.side][r.fault]?.length ?? 0), 0),
+    pairsExpected: runs.reduce((n, r) => n + (detections[r.suite]?.[r.side][r.fault]?.length ?? 0), 0),
     pairsDetected: runs.reduce((n, r) => n + r.detectedCases.length, 0),
   };
 }
@@ -181,6 +204,9 @@ export function renderSelfTest(report: SelfTestReport): string {
   if (report.uncovered.length > 0) lines.push(`cases no fault can break: ${report.uncovered.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
+
+/** The errors of cells that failed because their server did not start, or went down (execute.ts). */
+const SERVER_BROKEN = /^server \S+ (failed to start|is not ready|.* during the run|stopped answering)/;
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

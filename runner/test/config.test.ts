@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../ts-common/src/paths.js';
 import { ConfigError, parseMatrix } from '../src/config.js';
@@ -112,8 +113,43 @@ describe('matrix.yaml', () => {
   it('every suite and case name of the repository matrix.yaml passes the name rules', () => {
     const file = join(repoRoot(), 'matrix.yaml');
     const m = parseMatrix(readFileSync(file, 'utf8'), file);
-    expect(Object.keys(m.suites)).toEqual(['seeds', 'grpc.testing', 'testing-edges', 'security']);
+    expect(Object.keys(m.suites)).toEqual(['seeds', 'grpc.testing', 'testing-edges', 'errors', 'metadata', 'values', 'security']);
     const names = MINIMAL.replace('  seeds:\n    cases: [greeter_say_hello]', '  grpc.testing-2_b:\n    cases: [a.b, c-d_e, X9]');
     expect(parseMatrix(names, 'matrix.yaml').suites['grpc.testing-2_b']?.cases.map((c) => c.name)).toEqual(['a.b', 'c-d_e', 'X9']);
+  });
+});
+
+describe('data suites (cases_dir)', () => {
+  const withSuite = (suite: string, file = join(repoRoot(), 'matrix.yaml')) => {
+    const text = MINIMAL.replace('  seeds:\n    cases: [greeter_say_hello]\n', suite);
+    try {
+      return parseMatrix(text, file);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as Error).message;
+    }
+  };
+
+  it('the repository data suites load: every case file is valid', () => {
+    const file = join(repoRoot(), 'matrix.yaml');
+    const m = parseMatrix(readFileSync(file, 'utf8'), file);
+    for (const suite of ['errors', 'metadata', 'values']) {
+      expect(m.suites[suite]?.casesDir).toBe(`cases/${suite}`);
+      expect(m.suites[suite]?.cases.length).toBeGreaterThan(20);
+      expect(m.suites[suite]?.cases.every((c) => c.scripted?.instruction.requests.length)).toBe(true);
+    }
+  });
+
+  it('a suite needs cases or cases_dir, one of them', () => {
+    expect(withSuite('  both:\n    cases: [a]\n    cases_dir: cases/errors\n')).toMatch(/^.*matrix\.yaml:\d+: suites\.both: give either cases .* or cases_dir/);
+    expect(withSuite('  neither:\n    description: x\n')).toMatch(/suites\.neither: give either cases/);
+  });
+
+  it('a missing folder, or a bad case file in it, is a one-line error naming the file', () => {
+    expect(withSuite('  data:\n    cases_dir: cases/no-such-folder\n')).toBe('cases/no-such-folder: cannot read the case folder: ENOENT');
+    const dir = mkdtempSync(join(tmpdir(), 'cases-dir-'));
+    mkdirSync(join(dir, 'bad'));
+    writeFileSync(join(dir, 'bad', 'one.yaml'), 'description: d\nmethod: Unary\nscript: {code: x}\ncaught_by: [scripted-read-all]\n');
+    expect(withSuite(`  data:\n    cases_dir: ${join(dir, 'bad')}\n`)).toMatch(/bad\/one\.yaml:3: script: /);
   });
 });

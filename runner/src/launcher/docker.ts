@@ -133,7 +133,8 @@ export class DockerLauncher implements Launcher {
     let exitCode: number | undefined;
     try {
       const result = await compose.run(service, [...spec.command, ...spec.args], this.options({
-        commandOptions: ['--rm', '--name', container], // run() adds -T itself
+        // run() adds -T itself; files the client reads are mounted read-only at the same path.
+        commandOptions: ['--rm', '--name', container, ...[...new Set((spec.files ?? []).map((f) => dirname(f)))].flatMap((d) => ['-v', `${d}:${d}:ro`])],
         maxOutputLength: 0,
         callback: (chunk, source) => {
           log.write(chunk);

@@ -35,6 +35,8 @@ export interface ClientSpec {
   signal: AbortSignal;
   /** Called with every complete stdout line as it arrives. */
   onLine?: (line: string) => void;
+  /** Files (absolute paths) the client reads, named in its arguments: a container gets them mounted at the same path. */
+  files?: string[];
 }
 
 export interface ClientRun {

@@ -1,0 +1,214 @@
+/**
+ * The assertions of the data suites, held once, here: what a case expects (its `expect`, with
+ * what is left out derived from the server's script, and a library's own `by_client` /
+ * `by_server` difference on top) against what a client observed.
+ */
+import type protobuf from 'protobufjs';
+import type { Expectation, ScriptedCase } from './cases.js';
+import { SCRIPTED } from './schema.js';
+import { compareMessage, observedInteger, show, spaced, type Json } from './values.js';
+
+export const CODE_NAMES = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+];
+const codeName = (code: unknown): string => (typeof code === 'number' && CODE_NAMES[code] ? `${CODE_NAMES[code]} (${code})` : show(code));
+
+type Obj = Record<string, Json>;
+const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A script's metadata (`[{key, values, binary_values}]`) as an expectation: key → values. */
+function metadataOf(entries: unknown): Record<string, Array<string | { hex: string }>> | undefined {
+  if (!Array.isArray(entries) || entries.length === 0) return undefined;
+  const out: Record<string, Array<string | { hex: string }>> = {};
+  for (const m of entries.filter(isObject)) {
+    const key = String(m['key']).toLowerCase();
+    const text = Array.isArray(m['values']) ? m['values'].map(String) : [];
+    const bin = Array.isArray(m['binary_values']) ? m['binary_values'].map((b) => ({ hex: Buffer.from(String(b), 'base64').toString('hex') })) : [];
+    (out[key] ??= []).push(...text, ...bin);
+  }
+  return out;
+}
+
+/** What the script implies the client observes (every member the case leaves out). */
+export function derivedExpectation(c: ScriptedCase): Expectation {
+  const { instruction } = c;
+  const requests = instruction.requests.filter(isObject);
+  const script = isObject(requests[0]?.['script']) ? requests[0]['script'] : {};
+  const code = typeof script['code'] === 'number' ? script['code'] : 0;
+  const message = typeof script['message'] === 'string' ? script['message'] : '';
+  const replies = (Array.isArray(script['replies']) ? script['replies'] : []).filter(isObject).map((r): Obj => (r['values'] !== undefined ? { values: r['values'] } : {}));
+  const streamingOut = instruction.method === 'ServerStream' || instruction.method === 'BidiStream';
+  let responses = streamingOut ? replies : code === 0 ? [replies[0] ?? {}] : [];
+  const cancel = instruction.cancel_after_responses;
+  if (cancel !== undefined) {
+    // The client cancels: what it saw until then, and no end of the server's script.
+    return { status: { code: 1 }, responses: responses.slice(0, cancel) };
+  }
+  const out: Expectation = { status: { code, ...(code !== 0 || message !== '' ? { message } : {}) }, responses };
+  const headers = metadataOf(script['headers']);
+  if (headers) out.headers = headers;
+  const trailers = metadataOf(script['trailers']);
+  if (trailers) out.trailers = trailers;
+  const details = Array.isArray(script['details']) ? script['details'] : [];
+  if (details.length > 0) out.details = { code: typeof script['details_code'] === 'number' ? script['details_code'] : code, message, details };
+  const sent = instruction.metadata.map((m) => ({ key: m.key, ...(typeof m.value === 'string' ? { values: [m.value] } : { binary_values: [Buffer.from(m.value.$bytes, 'hex').toString('base64')] }) }));
+  const requestHeaders = metadataOf(sent);
+  if (requestHeaders) out.request_headers = requestHeaders;
+  const read = typeof script['read_requests'] === 'number' && !streamingOutOnly(instruction.method) ? script['read_requests'] : 0;
+  const reads = read > 0 ? requests.slice(0, read) : requests;
+  out.request_values = reads.map((r) => (isObject(r['values']) ? r['values'] : {}));
+  return out;
+}
+
+const streamingOutOnly = (method: string) => method === 'Unary' || method === 'ServerStream';
+
+const DERIVED_ONLY_WITH_A_CALL: Array<keyof Expectation> = ['status', 'responses', 'headers', 'trailers', 'details', 'request_headers', 'request_values'];
+
+/** The expectation of one cell: derived, then the case's own, then the server's and the client's differences. */
+export function expectationFor(c: ScriptedCase, client: string, server: string): { expect: Expectation; because?: string } {
+  const own: Expectation = { ...c.expect, ...c.byServer[server]?.expect, ...c.byClient[client]?.expect };
+  const derived = derivedExpectation(c);
+  if (own.local_error !== undefined || own.refused || own.status_or_local_error !== undefined || own.no_request_info) {
+    for (const key of DERIVED_ONLY_WITH_A_CALL) delete derived[key];
+  }
+  const override = c.byClient[client] ?? c.byServer[server];
+  return { expect: { ...derived, ...own }, ...(override ? { because: override.reason } : {}) };
+}
+
+type Pairs = Array<[string, Json]>;
+
+/** The values of `key` in a library's metadata list `[[key, value], …]`. */
+const valuesOf = (pairs: unknown, key: string): Json[] => (Array.isArray(pairs) ? (pairs as Pairs).filter((p) => Array.isArray(p) && String(p[0]).toLowerCase() === key).map((p) => p[1]) : []);
+
+function sameMetadataValue(want: string | { hex: string }, got: Json): boolean {
+  if (typeof want === 'string') return got === want;
+  return isObject(got) && typeof got['$bytes'] === 'string' && got['$bytes'].toLowerCase() === want.hex.toLowerCase();
+}
+
+const showWant = (v: string | { hex: string }): string => (typeof v === 'string' ? JSON.stringify(v) : spaced(v.hex));
+const showGot = (v: Json): string => (isObject(v) && typeof v['$bytes'] === 'string' ? spaced(v['$bytes']) : JSON.stringify(v));
+
+/**
+ * Several text values of one key may arrive joined into one, separated by "," (with optional
+ * whitespace): grpc/grpc doc/PROTOCOL-HTTP2.md allows it ("Duplicate header names may have
+ * their values joined with "," as the delimiter and be considered semantically equivalent"),
+ * and Node's http2 (so grpc-js) does it. Binary values may not be joined.
+ */
+function joinedEquivalent(values: Array<string | { hex: string }>, seen: Json[]): boolean {
+  if (values.length < 2 || seen.length !== 1 || typeof seen[0] !== 'string' || !values.every((v) => typeof v === 'string')) return false;
+  return seen[0] === values.join(', ') || seen[0] === values.join(',');
+}
+
+function compareMetadata(where: string, want: Record<string, Array<string | { hex: string }>> | undefined, absent: string[] | undefined, got: (key: string) => Json[], problems: string[]): void {
+  for (const [key, values] of Object.entries(want ?? {})) {
+    const seen = got(key.toLowerCase());
+    if (joinedEquivalent(values, seen)) continue;
+    if (seen.length !== values.length || values.some((v, i) => !sameMetadataValue(v, seen[i]!))) {
+      problems.push(`${where} ${key}: expected [${values.map(showWant).join(', ')}], got ${seen.length === 0 ? 'none' : `[${seen.map(showGot).join(', ')}]`}`);
+    }
+  }
+  for (const key of absent ?? []) {
+    const seen = got(key.toLowerCase());
+    if (seen.length > 0) problems.push(`${where} ${key}: expected none, got [${seen.map(showGot).join(', ')}]`);
+  }
+}
+
+/** The metadata of RequestInfo (`[{key, values, binary_values}]`, as reported) for one key. */
+function requestMetadata(info: Obj, key: string): Json[] {
+  const headers = Array.isArray(info['headers']) ? info['headers'].filter(isObject) : [];
+  return headers
+    .filter((m) => String(m['key']).toLowerCase() === key)
+    .flatMap((m) => [...(Array.isArray(m['values']) ? m['values'] : []), ...(Array.isArray(m['binary_values']) ? m['binary_values'] : [])]);
+}
+
+/** Judges one scripted cell: undefined when the observation meets the expectation, else why not. */
+export function judgeScripted(root: protobuf.Root, c: ScriptedCase, observed: unknown, client: string, server: string): string | undefined {
+  const { expect: e, because } = expectationFor(c, client, server);
+  const problems = judgeAgainst(root, e, isObject(observed) ? observed : {});
+  if (problems.length === 0) return undefined;
+  const shown = problems.slice(0, 8);
+  if (problems.length > shown.length) shown.push(`… and ${problems.length - shown.length} more`);
+  return `${c.file}: ${shown.join('; ')}${because ? ` (this cell's expectation differs: ${because})` : ''}`;
+}
+
+function judgeAgainst(root: protobuf.Root, e: Expectation, o: Obj): string[] {
+  const problems: string[] = [];
+  const local = typeof o['local_error'] === 'string' ? o['local_error'] : undefined;
+  if (e.local_error !== undefined) {
+    if (local === undefined) return [`expected the library to refuse the call before sending it, but it made the call and got status ${codeName(isObject(o['status']) ? o['status']['code'] : undefined)}`];
+    if (typeof e.local_error === 'string' && !local.includes(e.local_error)) return [`expected a local error containing ${JSON.stringify(e.local_error)}, got ${JSON.stringify(local)}`];
+    return [];
+  }
+  if (e.refused) {
+    if (local !== undefined) return [];
+    const status = isObject(o['status']) ? o['status'] : undefined;
+    if (status && status['code'] !== 0 && o['request_info'] === undefined) return [];
+    const info = isObject(o['request_info']) ? ` (the server received it: ${show(o['request_info'])})` : '';
+    return [`expected the library to refuse the call, but it was made: status ${codeName(status?.['code'])}${status ? ` ${JSON.stringify(status['message'] ?? '')}` : ''}${info}`];
+  }
+  if (local !== undefined) {
+    if (e.status_or_local_error) return [];
+    return [`the library raised before the call had a status: ${local}`];
+  }
+  const status = isObject(o['status']) ? o['status'] : undefined;
+  const wantStatus = e.status ?? e.status_or_local_error;
+  if (wantStatus) {
+    const codes = Array.isArray(wantStatus.code) ? wantStatus.code : [wantStatus.code];
+    const wanted = codes.map(codeName).join(' or ');
+    if (!status) problems.push(`status: expected ${wanted}, got no status`);
+    else if (!codes.includes(status['code'] as number)) problems.push(`status: expected ${wanted}, got ${codeName(status['code'])} ${JSON.stringify(status['message'] ?? '')}`);
+    else if (wantStatus.message !== undefined && status['message'] !== wantStatus.message) problems.push(`status message: expected ${JSON.stringify(wantStatus.message)}, got ${show(status['message'])}`);
+  }
+  // RequestInfo comes in the last response of a call that ended OK, else in a trailer.
+  const received = Array.isArray(o['responses']) ? o['responses'] : [];
+  const last = received[received.length - 1];
+  const inResponse = isObject(last) && isObject(last['request_info']) ? last['request_info'] : undefined;
+  const responses = received.map((r) => {
+    if (!isObject(r)) return r;
+    const { request_info: _info, ...rest } = r;
+    return rest;
+  });
+  if (e.responses) {
+    const got = responses;
+    if (got.length !== e.responses.length) problems.push(`responses: expected ${e.responses.length}, got ${got.length}`);
+    else e.responses.forEach((r, i) => problems.push(...compareMessage(root, `${SCRIPTED}.ScriptedResponse`, r, got[i], `responses[${i}]`).map((d) => `${d.path}: ${d.text}`)));
+  }
+  compareMetadata('header', e.headers, e.headers_absent, (k) => valuesOf(o['headers'], k), problems);
+  compareMetadata('trailer', e.trailers, e.trailers_absent, (k) => valuesOf(o['trailers'], k), problems);
+  if (e.details !== undefined) {
+    const got = isObject(o['details']) ? o['details'] : undefined;
+    if (e.details === null) {
+      if (got) problems.push(`details: expected none, got ${show(got)}`);
+    } else if ('error' in e.details && e.details['error'] === true) {
+      if (!got || typeof got['error'] !== 'string') problems.push(`details: expected the library to refuse them, got ${show(got)}`);
+    } else if (!got) {
+      problems.push('details: expected grpc-status-details-bin, got none');
+    } else if (typeof got['error'] === 'string') {
+      problems.push(`details: the library refused them: ${got['error']}`);
+    } else {
+      problems.push(...compareMessage(root, 'google.rpc.Status', e.details, got['status'], 'details').map((d) => `${d.path}: ${d.text}`));
+    }
+  }
+  const info = inResponse ?? o['request_info'];
+  if (e.no_request_info) {
+    if (info !== undefined) problems.push(`request info: expected none (the handler should not have finished), got ${show(info)}`);
+  } else if (e.request_headers || e.request_headers_absent || e.request_values || e.request_timeout_ms) {
+    if (!isObject(info)) problems.push('request info: none (neither in the last response nor in the x-scripted-request-info-bin trailer)');
+    else if (typeof info['error'] === 'string') problems.push(`request info: ${info['error']}`);
+    else {
+      compareMetadata('request header (as the server saw it)', e.request_headers, e.request_headers_absent, (k) => requestMetadata(info, k), problems);
+      if (e.request_values) {
+        const got = (Array.isArray(info['requests']) ? info['requests'] : []).map((r) => (isObject(r) ? r['values'] : undefined));
+        if (got.length !== e.request_values.length) problems.push(`requests the server read: expected ${e.request_values.length}, got ${got.length}`);
+        else e.request_values.forEach((v, i) => problems.push(...compareMessage(root, `${SCRIPTED}.Values`, v, got[i], `request[${i}].values (as the server read it)`).map((d) => `${d.path}: ${d.text}`)));
+      }
+      if (e.request_timeout_ms) {
+        const t = observedInteger(info['timeout_ms'] ?? '0');
+        const { min, max } = e.request_timeout_ms;
+        if (t === undefined || t < BigInt(min) || t > BigInt(max)) problems.push(`request timeout (as the server saw it): expected ${min}..${max} ms, got ${show(info['timeout_ms'])}`);
+      }
+    }
+  }
+  return problems;
+}

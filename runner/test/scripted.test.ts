@@ -1,0 +1,145 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { protosDir } from '../../ts-common/src/paths.js';
+import { loadCaseFile, type ScriptedCase } from '../src/scripted/cases.js';
+import { derivedExpectation, judgeScripted } from '../src/scripted/judge.js';
+import { scriptedRoot } from '../src/scripted/schema.js';
+import { compareMessage } from '../src/scripted/values.js';
+import { ConfigError } from '../src/yaml-file.js';
+
+const root = scriptedRoot(protosDir());
+const dir = mkdtempSync(join(tmpdir(), 'scripted-cases-'));
+
+function caseOf(name: string, text: string): ScriptedCase {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, text);
+  return loadCaseFile(file, root, `cases/t/${name}.yaml`);
+}
+
+const diff = (type: string, expected: unknown, observed: unknown) => compareMessage(root, `interop.scripted.${type}`, expected as never, observed).map((d) => `${d.path}: ${d.text}`);
+
+describe('values: observed against expected, by type', () => {
+  test('64-bit integers: exact strings pass, a rounded JS number fails with its kind', () => {
+    expect(diff('Values', { i64: '9007199254740993' }, { i64: '9007199254740993' })).toEqual([]);
+    expect(diff('Values', { i64: '9007199254740993' }, { i64: 9007199254740992 })).toEqual(['i64: expected 9007199254740993, got 9007199254740992 (a floating-point number)']);
+    expect(diff('Values', { i32: 5 }, { i32: '5' })).toEqual([]);
+    expect(diff('Values', { u64: '18446744073709551615' }, { u64: { $long: '18446744073709551615' } })).toEqual([]);
+  });
+
+  test('implicit presence: absent equals the default; explicit presence: set-to-zero differs from unset', () => {
+    expect(diff('Values', {}, { i32: 0, s: '', b: false })).toEqual([]);
+    expect(diff('Values', { opt_i32: 0 }, {})).toEqual(['opt_i32: expected 0, got unset']);
+    expect(diff('Values', {}, { opt_s: '' })).toEqual(['opt_s: expected unset, got ""']);
+    expect(diff('Values', { choice_values: {} }, { choice_values: {} })).toEqual([]);
+  });
+
+  test('floats: NaN, -0 and float32 rounding', () => {
+    expect(diff('Values', { d: 'NaN', f: 0.1 }, { d: 'NaN', f: Math.fround(0.1) })).toEqual([]);
+    expect(diff('Values', { d: '-0' }, { d: 0 })).toEqual(['d: expected -0, got 0']);
+    expect(diff('Values', { d: '-0' }, { d: '-0' })).toEqual([]);
+  });
+
+  test('enums by name or number; bytes in hex; map keys normalised', () => {
+    expect(diff('Values', { color: 'BLUE' }, { color: 3 })).toEqual([]);
+    expect(diff('Values', { color: 'BLUE' }, { color: 'BLUE' })).toEqual([]);
+    expect(diff('Values', { color: 'BLUE' }, { color: 4 })).toEqual(['color: expected BLUE (3), got 4']);
+    expect(diff('Values', { by: 'AP8=' }, { by: { $bytes: '00ff' } })).toEqual([]);
+    expect(diff('Values', { by: 'AP8=' }, { by: 'AP8=' })).toEqual(['by: expected bytes 00 ff, got "AP8="']);
+    expect(diff('Values', { bool_str: { true: 'y', false: 'n' } }, { bool_str: { true: 'y', false: 'n' } })).toEqual([]);
+    expect(diff('Values', { bool_str: { true: 'y', false: 'n' } }, { bool_str: { true: 'n' } })).toEqual([
+      'bool_str["true"]: expected "y", got "n"',
+      'bool_str["false"]: missing key "false" (keys received: "true")',
+    ]);
+    expect(diff('Values', { i64_str: { '-1': 'm' } }, { i64_str: { '\u00ff\u00ff': 'm' } })[0]).toMatch(/missing key "-1"/);
+  });
+
+  test('repeated: length first, then each element', () => {
+    expect(diff('Values', { packed_i64: ['1', '2'] }, { packed_i64: ['1'] })).toEqual(['packed_i64: expected 2 element(s), got 1']);
+    expect(diff('Values', { packed_i64: ['1', '2'] }, { packed_i64: ['1', '3'] })).toEqual(['packed_i64[1]: expected 2, got "3"']);
+  });
+});
+
+describe('case files', () => {
+  test('a case derives its expectation from the script', () => {
+    const c = caseOf(
+      'derive',
+      `description: d
+method: ServerStream
+metadata: [{key: x-a, value: one}, {key: x-a, value: two}, {key: x-b-bin, hex: "00ff"}]
+script: {replies: [{values: {i32: 1}}, {}], code: 10, message: m, trailers: [{key: x-t, values: [t]}]}
+caught_by: [scripted-status-unknown]
+`,
+    );
+    expect(derivedExpectation(c)).toEqual({
+      status: { code: 10, message: 'm' },
+      responses: [{ values: { i32: 1 } }, {}],
+      trailers: { 'x-t': ['t'] },
+      request_headers: { 'x-a': ['one', 'two'], 'x-b-bin': [{ hex: '00ff' }] },
+      request_values: [{}],
+    });
+  });
+
+  test('a mistake in a case file is reported with file:line and field', () => {
+    const bad = (text: string) => {
+      try {
+        caseOf('bad', text);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(bad('description: d\nmethod: Unary\nscript: {replies: [{values: {i64: 1.5}}]}\ncaught_by: [scripted-read-all]\n')).toBe(
+      'cases/t/bad.yaml:3: script: replies[0].values.i64: 1.5 is not an integer (write 64-bit integers as strings, e.g. "9007199254740993")',
+    );
+    expect(bad('description: d\nmethod: Unary\nscript: {}\ncaught_by: [no-such-fault]\n')).toMatch(/^cases\/t\/bad\.yaml:4: caught_by\[0\]: /);
+    expect(bad('description: d\nmethod: Unary\nscript: {readRequests: 1}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad\.yaml:3: script: .*"readRequests" \(write the proto field name, "read_requests"\)/);
+    expect(bad('description: d\nmethod: Sideways\nscript: {}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad\.yaml:2: method: /);
+  });
+
+  test('the judge names every difference, and a library difference replaces the expectation', () => {
+    const c = caseOf(
+      'judge',
+      `description: d
+method: Unary
+script: {code: 5, message: gone, headers: [{key: x-h-bin, binary_values: [AAE=, Ag==]}]}
+by_client:
+  ts: {expect: {status: {code: 2}}, reason: why, reference: somewhere}
+caught_by: [scripted-status-unknown]
+`,
+    );
+    const good = { status: { code: 5, message: 'gone' }, responses: [], headers: [['x-h-bin', { $bytes: '0001' }], ['x-h-bin', { $bytes: '02' }]], request_info: { requests: [{}] } };
+    expect(judgeScripted(root, c, good, 'go', 'python')).toBeUndefined();
+    const joined = { ...good, headers: [['x-h-bin', { $bytes: '000102' }]] };
+    expect(judgeScripted(root, c, joined, 'go', 'python')).toBe('cases/t/judge.yaml: header x-h-bin: expected [00 01, 02], got [00 01 02]');
+    expect(judgeScripted(root, c, { ...good, status: { code: 2, message: 'gone' } }, 'go', 'python')).toMatch(/status: expected NOT_FOUND \(5\), got UNKNOWN \(2\)/);
+    expect(judgeScripted(root, c, { ...good, status: { code: 2, message: 'gone' } }, 'ts', 'python')).toBeUndefined();
+    expect(judgeScripted(root, c, { local_error: 'boom' }, 'go', 'python')).toMatch(/raised before the call had a status: boom/);
+    expect(judgeScripted(root, c, { ...good, request_info: { requests: [] } }, 'go', 'python')).toMatch(/requests the server read: expected 1, got 0/);
+  });
+
+  test('RequestInfo is taken from the last response of an OK call, and is not part of the response compared', () => {
+    const c = caseOf('ok', 'description: d\nmethod: Unary\nrequests: [{script: {replies: [{values: {i32: 1}}]}, values: {i64: "9007199254740993"}}]\ncaught_by: [scripted-request-info-empty]\n');
+    const info = { requests: [{ values: { i64: '9007199254740993' } }] };
+    expect(judgeScripted(root, c, { status: { code: 0, message: '' }, responses: [{ values: { i32: 1 }, request_info: info }] }, 'go', 'go')).toBeUndefined();
+    expect(judgeScripted(root, c, { status: { code: 0, message: '' }, responses: [{ values: { i32: 1 }, request_info: { requests: [{ values: { i64: 9007199254740992 } }] } }] }, 'go', 'go')).toBe(
+      'cases/t/ok.yaml: request[0].values (as the server read it).i64: expected 9007199254740993, got 9007199254740992 (a floating-point number)',
+    );
+    expect(judgeScripted(root, c, { status: { code: 0, message: '' }, responses: [{ values: { i32: 1 } }] }, 'go', 'go')).toMatch(/request info: none/);
+  });
+
+  test('text values joined with "," are equivalent (PROTOCOL-HTTP2); binary values are not; a list of codes is any of them', () => {
+    const c = caseOf(
+      'joined',
+      'description: d\nmethod: Unary\nscript: {code: 9, headers: [{key: x-t, values: [a, b]}, {key: x-b-bin, binary_values: [AAE=, Ag==]}]}\nexpect: {status: {code: [9, 13]}}\ncaught_by: [scripted-metadata-joined]\n',
+    );
+    const base = { status: { code: 13, message: '' }, request_info: { requests: [{}] } };
+    const bin: Array<[string, unknown]> = [['x-b-bin', { $bytes: '0001' }], ['x-b-bin', { $bytes: '02' }]];
+    expect(judgeScripted(root, c, { ...base, headers: [['x-t', 'a, b'], ...bin] }, 'go', 'go')).toBeUndefined();
+    expect(judgeScripted(root, c, { ...base, headers: [['x-t', 'a'], ['x-t', 'b'], ...bin] }, 'go', 'go')).toBeUndefined();
+    expect(judgeScripted(root, c, { ...base, headers: [['x-t', 'a; b'], ...bin] }, 'go', 'go')).toMatch(/header x-t: expected \["a", "b"\], got \["a; b"\]/);
+    expect(judgeScripted(root, c, { ...base, headers: [['x-t', 'a, b'], ['x-b-bin', { $bytes: '000102' }]] }, 'go', 'go')).toMatch(/header x-b-bin: expected \[00 01, 02\], got \[00 01 02\]/);
+    expect(judgeScripted(root, c, { ...base, status: { code: 2, message: '' }, headers: [['x-t', 'a, b'], ...bin] }, 'go', 'go')).toMatch(/expected FAILED_PRECONDITION \(9\) or INTERNAL \(13\), got UNKNOWN \(2\)/);
+  });
+});
