@@ -127,6 +127,9 @@ const KnownFailure = z.strictObject({
   reference: z.string().min(1).optional(),
 });
 
+/** A flaky entry may ask for more attempts than the default 2 retries (a race that often loses). */
+const Flaky = KnownFailure.extend({ retries: z.number().int().min(1).max(10).optional() });
+
 const ms = (fallback: number) => z.number().int().min(1).max(3_600_000).default(fallback);
 
 /** How long the runner waits for peers before it calls them hung (milliseconds). */
@@ -149,13 +152,14 @@ const MatrixSchema = z.strictObject({
   transports: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'), Transport),
   known_failures: z.array(KnownFailure).default([]),
   /** Cells that fail now and then for a known reason: retried, and reported as flaky when a retry passes. */
-  flaky: z.array(KnownFailure).default([]),
+  flaky: z.array(Flaky).default([]),
   timeouts: Timeouts.default(Timeouts.parse({})),
 });
 
 export type Implementation = z.infer<typeof Implementation>;
 export type Build = z.infer<typeof Build>;
 export type KnownFailure = z.infer<typeof KnownFailure>;
+export type FlakyEntry = z.infer<typeof Flaky>;
 export type DockerImage = z.infer<typeof DockerImage>;
 export type Timeouts = z.infer<typeof Timeouts>;
 
@@ -184,7 +188,7 @@ export interface Matrix {
   suites: Record<string, SuiteSpec>;
   transports: Record<string, z.infer<typeof Transport>>;
   knownFailures: KnownFailure[];
-  flaky: KnownFailure[];
+  flaky: FlakyEntry[];
   timeouts: Timeouts;
   /** `file:line` of a field, for messages about it (e.g. ['known_failures', 3, 'cell']). */
   locate(path: ReadonlyArray<PropertyKey>): string;

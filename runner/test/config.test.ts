@@ -153,3 +153,13 @@ describe('data suites (cases_dir)', () => {
     expect(withSuite(`  data:\n    cases_dir: ${join(dir, 'bad')}\n`)).toMatch(/bad\/one\.yaml:3: script: /);
   });
 });
+
+describe('flaky entries', () => {
+  it('may ask for more retries (1 to 10); known_failures may not', () => {
+    const withFlaky = (entry: string) => `${MINIMAL}flaky:\n  - ${entry}\n`;
+    const m = parseMatrix(withFlaky('{cell: "ts→ts/insecure/seeds/greeter_say_hello", reason: r, retries: 6}'), 'matrix.yaml');
+    expect(m.flaky[0]?.retries).toBe(6);
+    expect(errorOf(withFlaky('{cell: "ts→ts/insecure/seeds/greeter_say_hello", reason: r, retries: 0}'))).toMatch(/^matrix\.yaml:\d+: flaky\[0\]\.retries: /);
+    expect(errorOf(`${MINIMAL}known_failures:\n  - {cell: "ts→ts/insecure/seeds/greeter_say_hello", reason: r, retries: 3}\n`)).toMatch(/known_failures\[0\]\.retries: unknown key "retries"/);
+  });
+});
