@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import type { BuildOutcome } from './build.js';
-import type { FlakyEntry, Matrix } from './config.js';
+import type { Matrix } from './config.js';
 import { StartError, type ClientRun, type Launcher, type ServerHandle } from './launcher/launcher.js';
 import { logTail } from './launcher/output.js';
 import { caseSpec, type Cell, type ServerGroup } from './plan.js';
@@ -264,7 +264,7 @@ async function runPairing(client: string, cells: Cell[], server: ServerWatch, op
   }
   // A failed cell is run again up to its retries: --retries, and at least 2 for a listed flaky cell.
   const retriesOf = (cell: Cell) => {
-    const flaky = flakyFor(cell.id, options.matrix.flaky) as FlakyEntry | undefined;
+    const flaky = flakyFor(cell.id, options.matrix.flaky);
     return flaky ? Math.max(options.retries ?? 0, flaky.retries ?? 2) : (options.retries ?? 0);
   };
   const outcomes = await runAttempt(client, cells, server, options, 1);

@@ -114,7 +114,7 @@ export function globToRegExp(pattern: string): RegExp {
 
 const compiled = new Map<string, RegExp>();
 
-export function knownFailureFor(id: string, known: KnownFailure[]): KnownFailure | undefined {
+export function knownFailureFor<T extends KnownFailure>(id: string, known: T[]): T | undefined {
   return known.find((k) => globToRegExp(k.cell).test(id));
 }
 

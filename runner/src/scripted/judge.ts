@@ -6,7 +6,7 @@
 import type protobuf from 'protobufjs';
 import type { Expectation, ScriptedCase } from './cases.js';
 import { SCRIPTED } from './schema.js';
-import { compareMessage, observedInteger, show, spaced, type Json } from './values.js';
+import { compareMessage, isObject, observedInteger, show, spaced, type Json } from './values.js';
 
 export const CODE_NAMES = [
   'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
@@ -15,7 +15,6 @@ export const CODE_NAMES = [
 const codeName = (code: unknown): string => (typeof code === 'number' && CODE_NAMES[code] ? `${CODE_NAMES[code]} (${code})` : show(code));
 
 type Obj = Record<string, Json>;
-const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A script's metadata (`[{key, values, binary_values}]`) as an expectation: key → values. */
 function metadataOf(entries: unknown): Record<string, Array<string | { hex: string }>> | undefined {

@@ -17,7 +17,7 @@ export interface Difference {
 const INT_TYPES = new Set(['int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'fixed32', 'fixed64', 'sfixed32', 'sfixed64']);
 const FLOAT_TYPES = new Set(['double', 'float']);
 
-const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** How a value is shown in a difference: as the client reported it, with what kind of value it was. */
 export function show(v: unknown): string {
