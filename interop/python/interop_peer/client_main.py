@@ -36,7 +36,7 @@ from .cases import CASES, Observed, Peer
 from .checks import CaseFailure
 from .flags import SCRIPTED_LENIENT, ClientOptions, FlagError, parse_client_flags
 from .jsonl import emit
-from .scripted_executor import CasesFileError, InstructionError, execute, load_cases
+from .scripted_executor import CasesFileError, InstructionError, close_channels, execute, load_cases
 from .tls import TlsError, channel_credentials, channel_options, client_pem
 
 
@@ -129,6 +129,7 @@ def run_cases(
             record["error"] = outcome.error
             print(f"client: {name} failed: {outcome.error}", file=sys.stderr, flush=True)
         emit(record)
+    close_channels()
     return 0 if all_passed else 1
 
 

@@ -324,54 +324,73 @@ def _wait_sent(sender: _Sender, call: Any) -> None:
     sender.done.wait()
 
 
+# The one channel per peer that every scripted case of a run uses, as one application would.
+_channels: dict[Peer, grpc.Channel] = {}
+
+
+def shared_channel(peer: Peer) -> grpc.Channel:
+    """The run's channel to `peer`, made at its first scripted case."""
+    channel = _channels.get(peer)
+    if channel is None:
+        channel = _channels[peer] = peer.channel()
+    return channel
+
+
+def close_channels() -> None:
+    """Closes the shared channels (at the end of a run)."""
+    for channel in _channels.values():
+        channel.close()
+    _channels.clear()
+
+
 def run_instruction(peer: Peer, instruction: Instruction) -> Observed:
     path = f"/{SERVICE}/{instruction.method}"
     serializer = scripted_pb2.ScriptedRequest.SerializeToString
     deserializer = scripted_pb2.ScriptedResponse.FromString
     kwargs = {"timeout": instruction.timeout, "metadata": instruction.metadata or None}
     responses: list[Message] = []
-    with peer.channel() as channel:
+    channel = shared_channel(peer)
+    if instruction.client_streaming:
+        sender = _Sender(instruction.requests)
+        argument: Any = iter(sender)
+    else:
+        argument = instruction.requests[0]
+    try:
+        if instruction.server_streaming:
+            factory = channel.stream_stream if instruction.client_streaming else channel.unary_stream
+            call = factory(path, request_serializer=serializer, response_deserializer=deserializer)(
+                argument, **kwargs
+            )
+        else:
+            factory = channel.stream_unary if instruction.client_streaming else channel.unary_unary
+            call = factory(path, request_serializer=serializer, response_deserializer=deserializer).future(
+                argument, **kwargs
+            )
+    except grpc.RpcError as error:  # a call that ended at once: it is its own grpc.Call
+        return _observe(error, [])
+    except Exception as err:  # grpcio refused the call before it had a status
+        return {"local_error": f"{type(err).__name__}: {err}"}
+    cancel_after = instruction.cancel_after
+    if cancel_after == 0:
         if instruction.client_streaming:
-            sender = _Sender(instruction.requests)
-            argument: Any = iter(sender)
-        else:
-            argument = instruction.requests[0]
+            _wait_sent(sender, call)
+        call.cancel()
+    elif instruction.server_streaming:
         try:
-            if instruction.server_streaming:
-                factory = channel.stream_stream if instruction.client_streaming else channel.unary_stream
-                call = factory(path, request_serializer=serializer, response_deserializer=deserializer)(
-                    argument, **kwargs
-                )
-            else:
-                factory = channel.stream_unary if instruction.client_streaming else channel.unary_unary
-                call = factory(path, request_serializer=serializer, response_deserializer=deserializer).future(
-                    argument, **kwargs
-                )
-        except grpc.RpcError as error:  # a call that ended at once: it is its own grpc.Call
-            return _observe(error, [])
-        except Exception as err:  # grpcio refused the call before it had a status
-            return {"local_error": f"{type(err).__name__}: {err}"}
-        cancel_after = instruction.cancel_after
-        if cancel_after == 0:
-            if instruction.client_streaming:
-                _wait_sent(sender, call)
-            call.cancel()
-        elif instruction.server_streaming:
-            try:
-                for response in call:
-                    responses.append(response)
-                    if cancel_after is not None and len(responses) >= cancel_after:
-                        call.cancel()
-                        break
-            except grpc.RpcError:
-                pass  # the call's status, read below
-        else:
-            try:
-                responses.append(call.result())
-            except (grpc.RpcError, grpc.FutureCancelledError):
-                pass
-        _wait_ended(call, instruction.timeout)
-        return _observe(call, responses)
+            for response in call:
+                responses.append(response)
+                if cancel_after is not None and len(responses) >= cancel_after:
+                    call.cancel()
+                    break
+        except grpc.RpcError:
+            pass  # the call's status, read below
+    else:
+        try:
+            responses.append(call.result())
+        except (grpc.RpcError, grpc.FutureCancelledError):
+            pass
+    _wait_ended(call, instruction.timeout)
+    return _observe(call, responses)
 
 
 def _wait_ended(call: Any, timeout: float) -> None:

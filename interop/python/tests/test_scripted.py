@@ -486,3 +486,21 @@ def test_encoding_units() -> None:
     assert scripted_executor.encode_message(unknown)["script"]["details"] == [
         {"@type": "type.googleapis.com/no.Such", "$value": {"$bytes": "01"}}
     ]
+
+
+def test_scripted_cases_share_one_channel_per_peer(server: RunningServer) -> None:
+    from interop_peer.cases import Peer
+
+    peer = Peer(host="127.0.0.1", port=server.port, timeout=5.0)
+    other = Peer(host="127.0.0.1", port=server.port, timeout=1.0)
+    try:
+        first = scripted_executor.shared_channel(peer)
+        assert scripted_executor.shared_channel(peer) is first
+        assert scripted_executor.shared_channel(other) is not first
+        observed = scripted_executor.execute(peer, {"method": "Unary", "requests": [{"script": {}}]})
+        assert observed["status"]["code"] == 0, observed
+        assert scripted_executor.shared_channel(peer) is first
+    finally:
+        scripted_executor.close_channels()
+    assert scripted_executor.shared_channel(peer) is not first
+    scripted_executor.close_channels()

@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"interopmatrix/internal/cases"
 	"interopmatrix/internal/result"
 	"interopmatrix/internal/scripted"
@@ -19,12 +21,14 @@ func Run(cfg Config, stdout, stderr io.Writer) int {
 		return runBench(cfg, stdout, stderr)
 	}
 	code := 0
+	shared := &sharedConn{target: cfg.Target}
+	defer shared.close()
 	for _, name := range cfg.Cases {
 		start := time.Now()
 		var observed any
 		var err error
 		if instruction, ok := cfg.Scripted[name]; ok {
-			observed, err = runScripted(cfg.Target, instruction, scripted.Options{Lenient: cfg.ScriptedLenient})
+			observed, err = runScripted(shared, instruction, cfg.Target.RPCTimeout, scripted.Options{Lenient: cfg.ScriptedLenient})
 		} else {
 			observed, err = cases.RunObserved(name, cfg.Target)
 		}
@@ -40,22 +44,45 @@ func Run(cfg Config, stdout, stderr io.Writer) int {
 	return code
 }
 
-// runScripted runs one instruction of --cases_file with the generic executor, on a channel of
-// its own (the one every case uses: the TLS flags apply), with --rpc_timeout_ms as the default
-// deadline. It fails only when the instruction cannot run. Of the --client_faults only
-// scripted-lenient (opts) applies; the others (in t) do not.
-func runScripted(t cases.Target, instruction json.RawMessage, opts scripted.Options) (observed any, err error) {
+// sharedConn is the one channel every scripted case of a run uses, as one application would
+// (the TLS flags apply): dialled at the first scripted case, closed when the run ends.
+type sharedConn struct {
+	target cases.Target
+	conn   *grpc.ClientConn
+}
+
+func (s *sharedConn) get() (*grpc.ClientConn, error) {
+	if s.conn == nil {
+		conn, err := s.target.Dial()
+		if err != nil {
+			return nil, err
+		}
+		s.conn = conn
+	}
+	return s.conn, nil
+}
+
+func (s *sharedConn) close() {
+	if s.conn != nil {
+		s.conn.Close()
+	}
+}
+
+// runScripted runs one instruction of --cases_file with the generic executor, on the run's
+// shared channel, with --rpc_timeout_ms as the default deadline. It fails only when the
+// instruction cannot run. Of the --client_faults only scripted-lenient (opts) applies; the
+// others (in the target) do not.
+func runScripted(shared *sharedConn, instruction json.RawMessage, timeout time.Duration, opts scripted.Options) (observed any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			observed, err = nil, fmt.Errorf("panic: %v", p)
 		}
 	}()
-	conn, err := t.Dial()
+	conn, err := shared.get()
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	obs, err := scripted.ExecuteWith(conn, instruction, t.RPCTimeout, opts)
+	obs, err := scripted.ExecuteWith(conn, instruction, timeout, opts)
 	if err != nil {
 		return nil, err
 	}

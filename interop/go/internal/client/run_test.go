@@ -157,3 +157,22 @@ func TestRunScriptedLenient(t *testing.T) {
 		}
 	}
 }
+
+// Every scripted case of a run uses the one channel dialled at the first of them.
+func TestScriptedCasesShareOneChannel(t *testing.T) {
+	shared := &sharedConn{target: cases.Target{Host: "127.0.0.1", Port: servertest.Start(t, nil), RPCTimeout: time.Second}}
+	defer shared.close()
+	first, err := shared.get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	instruction := json.RawMessage(`{"method":"Unary","requests":[{"script":{}}]}`)
+	for i := 0; i < 2; i++ {
+		if _, err := runScripted(shared, instruction, time.Second, scripted.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if conn, _ := shared.get(); conn != first {
+			t.Fatalf("case %d dialled a channel of its own", i)
+		}
+	}
+}
