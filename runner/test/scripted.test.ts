@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { protosDir } from '../../ts-common/src/paths.js';
-import { loadCaseFile, type ScriptedCase } from '../src/scripted/cases.js';
+import { caughtByFor, loadCaseFile, type ScriptedCase } from '../src/scripted/cases.js';
 import { derivedExpectation, judgeScripted } from '../src/scripted/judge.js';
 import { scriptedRoot } from '../src/scripted/schema.js';
-import { compareMessage } from '../src/scripted/values.js';
+import { compareMessage, validateMessage } from '../src/scripted/values.js';
 import { ConfigError } from '../src/yaml-file.js';
 
 const root = scriptedRoot(protosDir());
@@ -57,6 +57,18 @@ describe('values: observed against expected, by type', () => {
   test('repeated: length first, then each element', () => {
     expect(diff('Values', { packed_i64: ['1', '2'] }, { packed_i64: ['1'] })).toEqual(['packed_i64: expected 2 element(s), got 1']);
     expect(diff('Values', { packed_i64: ['1', '2'] }, { packed_i64: ['1', '3'] })).toEqual(['packed_i64[1]: expected 2, got "3"']);
+  });
+
+  test('unknown fields ($unknown): kept passes; dropped, changed or invented fails', () => {
+    const sent = { s: 'x', $unknown: 'c03e9601', nested: { $unknown: 'D93E01' } };
+    expect(diff('Values', sent, { s: 'x', $unknown: 'c03e9601', nested: { $unknown: 'd93e01' } })).toEqual([]);
+    expect(diff('Values', sent, { s: 'x', nested: {} })).toEqual([
+      '$unknown: expected unknown fields c0 3e 96 01, got none (the library dropped them)',
+      'nested.$unknown: expected unknown fields d9 3e 01, got none (the library dropped them)',
+    ]);
+    expect(diff('Values', { $unknown: 'c03e01' }, { $unknown: 'c03e02' })).toEqual(['$unknown: expected unknown fields c0 3e 01, got c0 3e 02']);
+    expect(diff('Values', { i32: 1 }, { i32: 1, $unknown: 'c03e01' })).toEqual(['$unknown: expected no unknown fields, got c0 3e 01']);
+    expect(() => validateMessage(root, 'interop.scripted.Values', { $unknown: 'xyz' }, 'values')).toThrow('values.$unknown: "xyz" is not wire-format bytes in hex');
   });
 });
 
@@ -142,4 +154,22 @@ caught_by: [scripted-status-unknown]
     expect(judgeScripted(root, c, { ...base, headers: [['x-t', 'a, b'], ['x-b-bin', { $bytes: '000102' }]] }, 'go', 'go')).toMatch(/header x-b-bin: expected \[00 01, 02\], got \[00 01 02\]/);
     expect(judgeScripted(root, c, { ...base, status: { code: 2, message: '' }, headers: [['x-t', 'a, b'], ...bin] }, 'go', 'go')).toMatch(/expected FAILED_PRECONDITION \(9\) or INTERNAL \(13\), got UNKNOWN \(2\)/);
   });
+
+  test('a library\'s own expectation may name its own faults (caught_by): the self-test expects them of its cells only', () => {
+    const c = caseOf(
+      'own-faults',
+      `description: d
+method: Unary
+metadata: [{key: ":path", value: /x}]
+script: {}
+expect: {status_or_local_error: {code: 0}}
+caught_by: [scripted-request-info-empty]
+by_client:
+  python: {expect: {refused: true}, reason: r, reference: ref, caught_by: [scripted-lenient]}
+`,
+    );
+    expect(caughtByFor(c, 'python', 'go')).toEqual(['scripted-lenient']);
+    expect(caughtByFor(c, 'go', 'python')).toEqual(['scripted-request-info-empty']);
+  });
 });
+

@@ -414,11 +414,12 @@ describe('the scripted-lenient client fault', () => {
       { key: 'X-Text', value: 'café ✓' },
       { key: 'X-Inner', value: 'a✓b é\tc' },
       { key: 'x-b-bin', value: { $bytes: '00ff' } },
+      { key: ':path', value: '/x' },
     ],
     requests: [{ script: { replies: [{ values: { i32: 3 } }] }, values: { i32: 1, s: 'x' } }],
   };
 
-  it('cleans the instruction: text metadata to printable ASCII under a lower-cased key, binary unchanged, requests without values', () => {
+  it('cleans the instruction: text metadata to printable ASCII under a lower-cased key, binary unchanged, illegal keys left out, requests without values', () => {
     expect(lenient(parseInstruction(instruction))).toEqual({
       method: 'Unary',
       metadata: [
@@ -465,5 +466,23 @@ describe('the scripted-lenient client fault', () => {
   it('other client faults do not apply to scripted cases', async () => {
     const result = await withServer('', (port) => runScripted('lenient', instruction, { ...target(port), clientFault: 'no-checks' }));
     expect(Object.keys(result.observed as O)).toEqual(['local_error']);
+  });
+});
+
+describe('what a grpc-js application cannot do or gets from its callback', () => {
+  it('unknown fields to send ($unknown): a local error naming protobufjs, no call', async () => {
+    const instruction = { method: 'Unary', requests: [{ script: {}, values: { nested: { $unknown: 'c03e01' } } }] };
+    const result = await withServer('', (port) => runScripted('unknown', instruction, target(port)));
+    expect(result.status).toBe('passed');
+    expect(result.observed).toEqual({ local_error: expect.stringMatching(/^protobufjs 7\.\S+ has no API to send unknown fields \(requests\[0\]\.values\.nested\.\$unknown\)$/) });
+  });
+
+  it('a unary call that ends OK without a response: the callback error (UNIMPLEMENTED), not the OK of the status event', async () => {
+    // The grpc-js server lets application trailers replace grpc-status (matrix.yaml known failures).
+    const instruction = { method: 'Unary', requests: [{ script: { code: 5, message: 'real', trailers: [{ key: 'grpc-status', values: ['0'] }] } }] };
+    const result = await withServer('', (port) => runScripted('ok-without-response', instruction, target(port)));
+    const o = result.observed as O;
+    expect(o['status']).toEqual({ code: grpc.status.UNIMPLEMENTED, message: 'No message received' });
+    expect(o['responses']).toBeUndefined();
   });
 });

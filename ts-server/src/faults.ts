@@ -55,6 +55,8 @@ export const FAULTS = [
   'scripted-request-info-empty',
   'scripted-read-all',
   'scripted-delay-ignored',
+  // A no-op here: protobufjs 7 (under @grpc/proto-loader 0.8) keeps no unknown fields to drop.
+  'scripted-unknown-dropped',
 ] as const;
 
 /**

@@ -64,6 +64,7 @@ class Fault(enum.StrEnum):
     SCRIPTED_REQUEST_INFO_EMPTY = "scripted-request-info-empty"
     SCRIPTED_READ_ALL = "scripted-read-all"
     SCRIPTED_DELAY_IGNORED = "scripted-delay-ignored"
+    SCRIPTED_UNKNOWN_DROPPED = "scripted-unknown-dropped"
 
 
 Faults = frozenset[Fault]

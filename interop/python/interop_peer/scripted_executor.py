@@ -12,6 +12,18 @@ of the message's type that `ListFields()` reports present, integers as decimal s
 `int`), floats as numbers (NaN, ±Infinity and −0 as strings), enums as their numbers (grpcio's
 enums are ints), bytes as {"$bytes": hex}, map keys as text, `Any` unpacked when its type is known.
 
+Unknown fields, both ways (member `$unknown`: lower-case hex of protobuf wire format):
+- A JSON object of a request that stands for a message (the ScriptedRequest, `values`, `nested`,
+  `children[i]`, `str_values[key]`, everything inside `script`…; not the well-known types such as
+  `Any`, whose JSON is their own) may carry `$unknown`. It is taken out before ParseDict (which
+  would refuse it), then its bytes are merged into the same sub-message of the parsed request with
+  `MergeFromString`, protobuf's own means (field numbers the type does not declare become unknown
+  fields; one it declares is merged as that field). A `$unknown` that is not a string of hex digit
+  pairs, or bytes protobuf cannot parse, make the instruction one that cannot be run.
+- Every message reported gets `$unknown` when grpcio kept unknown fields for it (absent when
+  none): upb has no accessor for their raw bytes, so the fields of `UnknownFieldSet(message)` are
+  encoded back to wire format, in order (`encode_unknown_fields`).
+
 Self-test: `--client_fault=scripted-lenient` (`lenient`) "cleans" the instruction before the call,
 as a client that hides what its library would refuse: every request's `values` is left out before
 ParseDict sees it (a value protobuf refuses is then no local_error: the call is made), and every
@@ -23,15 +35,16 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import descriptor_pool, json_format, message_factory
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf import descriptor_pool, json_format, message_factory, unknown_fields
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 from google.rpc import error_details_pb2, status_pb2  # noqa: F401  (registers the google.rpc types for Any)
 from grpc_status import rpc_status
@@ -139,9 +152,10 @@ def _is_map(field: FieldDescriptor) -> bool:
 
 
 def encode_message(message: Message) -> dict[str, Json]:
-    """One member per declared field that the library reports present (ListFields), in declaration order."""
+    """One member per declared field that the library reports present (ListFields), in declaration
+    order, then `$unknown` when the library kept unknown fields for the message."""
     if message.DESCRIPTOR.full_name == "google.protobuf.Any":
-        return encode_any(message)
+        return encode_any(message)  # the Any's own unknown fields have no place next to the unpacked ones
     present = {field.name for field, _ in message.ListFields()}
     encoded: dict[str, Json] = {}
     for field in message.DESCRIPTOR.fields:
@@ -155,6 +169,9 @@ def encode_message(message: Message) -> dict[str, Json]:
             encoded[field.name] = [encode_scalar(field, item) for item in value]
         else:
             encoded[field.name] = encode_scalar(field, value)
+    unknown = unknown_hex(message)
+    if unknown:
+        encoded[UNKNOWN_MEMBER] = unknown
     return encoded
 
 
@@ -170,6 +187,138 @@ def encode_any(any_message: Message) -> dict[str, Json]:
     except (KeyError, DecodeError):
         pass
     return {"@type": url, "$value": encode_bytes(any_message.value)}
+
+
+# --- unknown fields --------------------------------------------------------------------------
+
+UNKNOWN_MEMBER = "$unknown"
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")  # what bytes.fromhex takes, without its whitespace
+_WIRE_VARINT, _WIRE_FIXED64, _WIRE_LENGTH, _WIRE_START_GROUP, _WIRE_END_GROUP, _WIRE_FIXED32 = range(6)
+_MASK64 = (1 << 64) - 1
+_MASK32 = (1 << 32) - 1
+
+
+def _varint(value: int) -> bytes:
+    encoded = bytearray()
+    while value > 0x7F:
+        encoded.append(value & 0x7F | 0x80)
+        value >>= 7
+    encoded.append(value)
+    return bytes(encoded)
+
+
+def encode_unknown_fields(fields: Iterable[Any]) -> bytes:
+    """The wire format of unknown fields as upb's UnknownFieldSet gives them (each with
+    field_number, wire_type and data), in order: the tag, then varint data as a varint, fixed64 and
+    fixed32 as 8 and 4 bytes little-endian, length-delimited data as its length then its bytes, a
+    group as its nested fields then the end-group tag."""
+    encoded = bytearray()
+    for field in fields:
+        number, wire_type, data = field.field_number, field.wire_type, field.data
+        encoded += _varint(number << 3 | wire_type)
+        if wire_type == _WIRE_VARINT:
+            encoded += _varint(data & _MASK64)
+        elif wire_type == _WIRE_FIXED64:
+            encoded += (data & _MASK64).to_bytes(8, "little")
+        elif wire_type == _WIRE_LENGTH:
+            encoded += _varint(len(data)) + bytes(data)
+        elif wire_type == _WIRE_FIXED32:
+            encoded += (data & _MASK32).to_bytes(4, "little")
+        elif wire_type == _WIRE_START_GROUP:
+            encoded += encode_unknown_fields(data) + _varint(number << 3 | _WIRE_END_GROUP)
+        else:
+            raise ValueError(f"unknown field {number}: unexpected wire type {wire_type}")
+    return bytes(encoded)
+
+
+def unknown_hex(message: Message) -> str:
+    """The unknown fields the library kept for message (not its sub-messages), as lower-case hex
+    of their wire format; "" when none."""
+    return encode_unknown_fields(unknown_fields.UnknownFieldSet(message)).hex()
+
+
+# A step from a message to one of its sub-messages: (field, None) for a singular field,
+# (field, index) for an element of a repeated field, (field, JSON key) for a map value.
+_Step = tuple[FieldDescriptor, int | str | None]
+_Path = tuple[_Step, ...]
+
+
+def _path_text(root: str, path: _Path) -> str:
+    text = root
+    for field, selector in path:
+        text += f".{field.name}" if selector is None else f".{field.name}[{json.dumps(selector)}]"
+    return text
+
+
+def _map_key(field: FieldDescriptor, key: str) -> Any:
+    """A JSON map key as the map's key type (the text forms ParseDict accepts)."""
+    key_type = field.message_type.fields_by_name["key"].type
+    if key_type == FieldDescriptor.TYPE_BOOL:
+        return key == "true"
+    if key_type == FieldDescriptor.TYPE_STRING:
+        return key
+    return int(key)
+
+
+def take_unknown(
+    value: Json, descriptor: Descriptor, found: list[tuple[_Path, bytes]], root: str = "", path: _Path = ()
+) -> Json:
+    """value, the JSON of a message of type descriptor, without its `$unknown` members at every
+    depth (a copy; value is left as it is). Each one's bytes go to `found` with the path of its
+    message. Not inside the well-known types (google.protobuf.*: their JSON is their own, e.g.
+    Any's). Members that are not fields, or not of the expected JSON type, are left for ParseDict
+    to judge. InstructionError for a `$unknown` that is not a string of hex."""
+    if not isinstance(value, dict) or descriptor.full_name.startswith("google.protobuf."):
+        return value
+    json_names = {field.json_name: field for field in descriptor.fields}
+    cleaned: dict[str, Json] = {}
+    for key, member in value.items():
+        if key == UNKNOWN_MEMBER:
+            where = _path_text(root, path)
+            if not isinstance(member, str) or not _HEX.fullmatch(member):
+                raise InstructionError(f"{where}: {UNKNOWN_MEMBER} is not a string of hex pairs: {json.dumps(member)}")
+            found.append((path, bytes.fromhex(member)))
+            continue
+        field = descriptor.fields_by_name.get(key) or json_names.get(key)
+        inner = field.message_type if field is not None else None
+        if field is not None and inner is not None:
+            if _is_map(field):
+                value_type = inner.fields_by_name["value"].message_type
+                if value_type is not None and isinstance(member, dict):
+                    member = {
+                        map_key: take_unknown(item, value_type, found, root, (*path, (field, map_key)))
+                        for map_key, item in member.items()
+                    }
+            elif field.is_repeated:
+                if isinstance(member, list):
+                    member = [
+                        take_unknown(item, inner, found, root, (*path, (field, index)))
+                        for index, item in enumerate(member)
+                    ]
+            else:
+                member = take_unknown(member, inner, found, root, (*path, (field, None)))
+        cleaned[key] = member
+    return cleaned
+
+
+def add_unknown(message: Message, found: Iterable[tuple[_Path, bytes]], root: str = "") -> None:
+    """Merges each `found` entry's bytes into the sub-message of message at its path
+    (MergeFromString: field numbers the type does not declare are kept as unknown fields).
+    InstructionError when protobuf cannot parse them."""
+    for path, data in found:
+        target = message
+        for field, selector in path:
+            container = getattr(target, field.name)
+            if selector is None:
+                target = container
+            elif isinstance(selector, int):
+                target = container[selector]
+            else:
+                target = container[_map_key(field, selector)]
+        try:
+            target.MergeFromString(data)
+        except DecodeError as err:
+            raise InstructionError(f"{_path_text(root, path)}: {UNKNOWN_MEMBER} {data.hex()}: {err}") from None
 
 
 def encode_metadata(metadata: Sequence[tuple[str, Any]] | None, hidden: frozenset[str] = frozenset()) -> list[Json]:
@@ -211,11 +360,16 @@ def _printable_ascii(text: str) -> str:
 
 def lenient_metadata(metadata: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
     """scripted-lenient: text values (a string under a key not ending in -bin) keep only their
-    printable ASCII characters, under their key lower-cased; binary metadata is unchanged."""
+    printable ASCII characters, under their key lower-cased; binary metadata is unchanged; an
+    entry whose lower-cased key has a character outside 0-9 a-z - _ . (":path") is left out."""
     return [
         (key.lower(), _printable_ascii(value)) if isinstance(value, str) and not key.endswith("-bin") else (key, value)
         for key, value in metadata
+        if _LEGAL_KEY.fullmatch(key.lower())
     ]
+
+
+_LEGAL_KEY = re.compile(r"[0-9a-z_.-]+")
 
 
 def lenient_request(request_json: Json) -> Json:
@@ -252,10 +406,15 @@ def parse_instruction(instruction: dict[str, Json], default_timeout: float, leni
     for index, request_json in enumerate(requests_json):
         if lenient:
             request_json = lenient_request(request_json)  # before ParseDict can refuse a value
+        where = f"requests[{index}]"
+        found: list[tuple[_Path, bytes]] = []
+        request_json = take_unknown(request_json, scripted_pb2.ScriptedRequest.DESCRIPTOR, found, where)
         try:
-            requests.append(json_format.ParseDict(request_json, scripted_pb2.ScriptedRequest()))
+            request = json_format.ParseDict(request_json, scripted_pb2.ScriptedRequest())
         except json_format.ParseError as err:
-            raise EncodeRefused(f"requests[{index}]: {err}") from None
+            raise EncodeRefused(f"{where}: {err}") from None
+        add_unknown(request, found, where)
+        requests.append(request)
     cancel_after = instruction.get("cancel_after_responses")
     if cancel_after is not None and (isinstance(cancel_after, bool) or not isinstance(cancel_after, int) or cancel_after < 0):
         raise InstructionError(f"cancel_after_responses: expected an integer >= 0, got {json.dumps(cancel_after)}")
@@ -289,14 +448,15 @@ class _Sender:
             self.done.set()
 
 
-def _observe(call: Any, responses: list[Message]) -> Observed:
+def _observe(call: Any, responses: list[Message | None]) -> Observed:
     """What grpcio gave for a call that has ended."""
     observed: Observed = {}
     headers = encode_metadata(call.initial_metadata())
     if headers:
         observed["headers"] = headers
     if responses:
-        observed["responses"] = [encode_message(response) for response in responses]
+        # None: grpcio's result() of a unary call that ended OK without a response message.
+        observed["responses"] = [None if response is None else encode_message(response) for response in responses]
     observed["status"] = {"code": call.code().value[0], "message": call.details() or ""}
     trailing = call.trailing_metadata()
     trailers = encode_metadata(trailing, HIDDEN_TRAILERS)
@@ -348,7 +508,7 @@ def run_instruction(peer: Peer, instruction: Instruction) -> Observed:
     serializer = scripted_pb2.ScriptedRequest.SerializeToString
     deserializer = scripted_pb2.ScriptedResponse.FromString
     kwargs = {"timeout": instruction.timeout, "metadata": instruction.metadata or None}
-    responses: list[Message] = []
+    responses: list[Message | None] = []
     channel = shared_channel(peer)
     if instruction.client_streaming:
         sender = _Sender(instruction.requests)

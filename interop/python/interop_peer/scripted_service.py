@@ -7,6 +7,10 @@ least one response (the handler knows that response in advance: the unary/client
 or the last reply left after scripted-replies-drop-last); otherwise in the trailer
 x-scripted-request-info-bin. (A large RequestInfo in a trailer exceeds grpc-js's header limit.)
 
+The requests go into RequestInfo.requests as grpcio decoded them and each reply's `values` is
+the script's as decoded: both copied as messages (extend, CopyFrom), so the unknown fields protobuf
+kept travel with them (scripted-unknown-dropped discards them before sending).
+
 grpcio specifics, each a choice the contract leaves to the library:
 - Rich error details go through grpcio-status: `rpc_status.to_status(google.rpc.Status)` makes
   the `grpc-status-details-bin` trailer, and `context.abort_with_status` ends the call. Because
@@ -32,9 +36,10 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2  # noqa: F401  (registers the google.rpc types for Any)
 from grpc_status import rpc_status
 
@@ -135,6 +140,17 @@ def status_code(code: int) -> grpc.StatusCode:
         if candidate.value[0] == code:
             return candidate
     return grpc.StatusCode.UNKNOWN  # what grpcio sends for a code it does not know
+
+
+_M = TypeVar("_M", bound=Message)
+
+
+def without_unknown(message: _M) -> _M:
+    """scripted-unknown-dropped: a copy of message with every unknown field discarded, at every depth."""
+    copy = type(message)()
+    copy.CopyFrom(message)
+    copy.DiscardUnknownFields()
+    return copy
 
 
 class _Call:
@@ -276,8 +292,12 @@ class Scripted(grpc.GenericRpcHandler):
                 return
             response = scripted_pb2.ScriptedResponse()
             if reply.HasField("values"):
-                # The value faults touch `values` only, never request_info.
-                response.values.CopyFrom(faulty_values(reply.values, faults))
+                # The value faults touch `values` only, never request_info. Unknown fields are
+                # kept (CopyFrom), as in RequestInfo.requests, unless scripted-unknown-dropped.
+                values = faulty_values(reply.values, faults)
+                if Fault.SCRIPTED_UNKNOWN_DROPPED in faults:
+                    values = without_unknown(values)
+                response.values.CopyFrom(values)
             if info_in_response and index == len(replies) - 1:
                 response.request_info.CopyFrom(self._info(info))
             yield response
@@ -300,9 +320,12 @@ class Scripted(grpc.GenericRpcHandler):
         context.abort_with_status(_Status(status_code(code), message, trailing))
 
     def _info(self, info: scripted_pb2.RequestInfo) -> scripted_pb2.RequestInfo:
-        """RequestInfo as sent, in a response or the trailer: empty under scripted-request-info-empty."""
+        """RequestInfo as sent, in a response or the trailer: empty under scripted-request-info-empty,
+        without any unknown field under scripted-unknown-dropped."""
         if Fault.SCRIPTED_REQUEST_INFO_EMPTY in self._faults:
             return scripted_pb2.RequestInfo()
+        if Fault.SCRIPTED_UNKNOWN_DROPPED in self._faults:
+            return without_unknown(info)
         return info
 
     def _info_bytes(self, info: scripted_pb2.RequestInfo) -> bytes:

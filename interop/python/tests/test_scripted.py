@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -193,12 +194,15 @@ FAULT_EFFECTS: dict[Fault, Any] = {
 }
 ALL_SCRIPTED_FAULTS = [fault for fault in Fault if fault.startswith("scripted-")]
 # Faults whose effect the sample cannot show deterministically, each with its own test below.
-OWN_TEST_FAULTS = {Fault.SCRIPTED_DELAY_IGNORED}  # test_delay_ignored_fault_answers_at_once
+OWN_TEST_FAULTS = {
+    Fault.SCRIPTED_DELAY_IGNORED,  # test_delay_ignored_fault_answers_at_once
+    Fault.SCRIPTED_UNKNOWN_DROPPED,  # test_unknown_dropped_fault_discards_every_unknown_field (none in the sample)
+}
 SCRIPTED_FAULTS = [fault for fault in ALL_SCRIPTED_FAULTS if fault not in OWN_TEST_FAULTS]
 
 
 def test_every_scripted_fault_is_covered() -> None:
-    assert set(FAULT_EFFECTS) == set(SCRIPTED_FAULTS) and len(ALL_SCRIPTED_FAULTS) == 18
+    assert set(FAULT_EFFECTS) == set(SCRIPTED_FAULTS) and len(ALL_SCRIPTED_FAULTS) == 19
 
 
 @pytest.mark.parametrize("fault", SCRIPTED_FAULTS, ids=str)
@@ -415,7 +419,160 @@ def test_unusable_cases_file_is_a_usage_error(tmp_path: Path) -> None:
         assert run.returncode == 2 and run.records == [] and "--cases_file" in run.stderr
 
 
+# Unknown fields: field 1000 varint 150, field 1001 bytes "relay", field 1002 fixed32; field 1003 fixed64.
+UNKNOWN_VALUES = "c03e9601ca3e0572656c6179d53e01020304"
+UNKNOWN_NESTED = "d93e0102030405060708"
+UNKNOWN_REPLY = "c03e07"  # field 1000 varint 7
+UNKNOWN_CASES: dict[str, Any] = {
+    "unary_unknown": {
+        "method": "Unary",
+        "requests": [
+            {
+                "script": {"replies": [{"values": {"i32": 1, "$unknown": UNKNOWN_REPLY}}]},
+                "values": {"s": "v", "$unknown": UNKNOWN_VALUES, "nested": {"$unknown": UNKNOWN_NESTED}},
+            }
+        ],
+    },
+    # An error: RequestInfo in the trailer. Every kind of place, camelCase names too.
+    "client_stream_unknown_error": {
+        "method": "ClientStream",
+        "requests": [
+            {"$unknown": "c03e01", "script": {"code": 9, "message": "m"}},
+            {
+                "values": {
+                    "children": [{}, {"$unknown": "c03e02"}],
+                    "strValues": {"k": {"$unknown": "c03e03", "choiceValues": {"$unknown": "c03e04"}}},
+                    "$unknown": "a33f0801ca3e0161a43f",  # group 1012 {1: 1, 1001: "a"}
+                }
+            },
+        ],
+    },
+}
+
+
+def observe_unknown(port: int, tmp_path: Path) -> dict[str, Observed]:
+    path = tmp_path / "unknown.json"
+    path.write_text(json.dumps({"cases": UNKNOWN_CASES}))
+    return observe(port, tuple(UNKNOWN_CASES), f"--cases_file={path}")
+
+
+def test_unknown_fields_are_sent_kept_and_reported(server: RunningServer, tmp_path: Path) -> None:
+    observed = observe_unknown(server.port, tmp_path)
+    unary = observed["unary_unknown"]
+    assert unary["status"] == {"code": 0, "message": ""}
+    # The reply's values as the script had them, unknown fields included.
+    assert values_of(unary) == {"i32": "1", "$unknown": UNKNOWN_REPLY}
+    [request] = unary["responses"][0]["request_info"]["requests"]
+    assert request["values"] == {"s": "v", "nested": {"$unknown": UNKNOWN_NESTED}, "$unknown": UNKNOWN_VALUES}
+    assert request["script"]["replies"][0]["values"] == values_of(unary)
+    assert "$unknown" not in request and "$unknown" not in unary["responses"][0]  # none given: none reported
+    stream = observed["client_stream_unknown_error"]
+    assert stream["status"] == {"code": 9, "message": "m"}
+    first, second = stream["request_info"]["requests"]
+    assert first == {"script": {"code": "9", "message": "m"}, "$unknown": "c03e01"}
+    assert second == {
+        "values": {
+            "str_values": {"k": {"choice_values": {"$unknown": "c03e04"}, "$unknown": "c03e03"}},
+            "children": [{}, {"$unknown": "c03e02"}],
+            "$unknown": "a33f0801ca3e0161a43f",
+        }
+    }
+
+
+def test_unknown_dropped_fault_discards_every_unknown_field(server: RunningServer, tmp_path: Path) -> None:
+    correct = observe_unknown(server.port, tmp_path)
+    assert "$unknown" in json.dumps(correct["unary_unknown"]) and "$unknown" in json.dumps(
+        correct["client_stream_unknown_error"]
+    )
+    with running_server(f"--fault={Fault.SCRIPTED_UNKNOWN_DROPPED}") as faulty_server:
+        faulty = observe_unknown(faulty_server.port, tmp_path)
+    for name, case in faulty.items():
+        assert "$unknown" not in json.dumps(case), name  # neither in the replies nor in RequestInfo
+    # Nothing else changes: the known fields are all there.
+    unary = faulty["unary_unknown"]
+    assert values_of(unary) == {"i32": "1"}
+    assert unary["responses"][0]["request_info"]["requests"][0]["values"] == {"s": "v", "nested": {}}
+    assert faulty["client_stream_unknown_error"]["request_info"]["requests"][1]["values"] == {
+        "str_values": {"k": {"choice_values": {}}},
+        "children": [{}, {}],
+    }
+
+
+def test_unknown_that_is_not_hex_fails_the_instruction(server: RunningServer, tmp_path: Path) -> None:
+    cases = {
+        "odd": {"method": "Unary", "requests": [{"values": {"$unknown": "c03"}}]},
+        "not_hex": {"method": "Unary", "requests": [{"script": {"replies": [{"values": {"$unknown": "zz"}}]}}]},
+        "not_a_string": {"method": "Unary", "requests": [{"$unknown": 12}]},
+        "truncated_wire_format": {"method": "Unary", "requests": [{"values": {"nested": {"$unknown": "ca3e05"}}}]},
+    }
+    path = tmp_path / "bad_unknown.json"
+    path.write_text(json.dumps({"cases": cases}))
+    run = run_client(server.port, [*cases, "greeter_say_hello"], f"--cases_file={path}")
+    assert run.returncode == 1
+    records = run.by_case()
+    for name in cases:
+        assert records[name]["status"] == "failed", name
+        assert "cannot run the instruction" in str(records[name]["error"]) and "$unknown" in str(records[name]["error"])
+    assert "requests[0].script.replies[0].values" in str(records["not_hex"]["error"])
+    assert records["greeter_say_hello"]["status"] == "passed"
+
+
 # --- units -----------------------------------------------------------------------------------
+
+
+def _field(number: int, wire_type: int, data: Any) -> SimpleNamespace:
+    return SimpleNamespace(field_number=number, wire_type=wire_type, data=data)
+
+
+def test_unknown_fields_re_encoded_by_wire_type() -> None:
+    encode = scripted_executor.encode_unknown_fields
+    assert encode([]) == b""
+    assert encode([_field(1000, 0, 150)]).hex() == "c03e9601"  # varint
+    assert encode([_field(1, 0, 2**64 - 1)]).hex() == "08ffffffffffffffffff01"
+    assert encode([_field(1003, 1, 0x0807060504030201)]).hex() == "d93e0102030405060708"  # fixed64
+    assert encode([_field(1001, 2, b"relay")]).hex() == "ca3e0572656c6179"  # length-delimited
+    assert encode([_field(1, 2, b"x" * 200)]).hex() == "0ac801" + "78" * 200
+    assert encode([_field(1002, 5, 0x04030201)]).hex() == "d53e01020304"  # fixed32
+    group = [_field(1, 0, 1), _field(1001, 2, b"a")]
+    assert encode([_field(1012, 3, group)]).hex() == "a33f0801ca3e0161a43f"  # group, then its end tag
+    with pytest.raises(ValueError, match="wire type 4"):
+        encode([_field(1, 4, None)])
+    # What upb keeps, in order, comes back as it was sent.
+    wire = UNKNOWN_VALUES + UNKNOWN_NESTED + "a33f0801ca3e0161a43f"
+    values = scripted_pb2.Values()
+    values.MergeFromString(bytes.fromhex(wire))
+    assert scripted_executor.unknown_hex(values) == wire
+    assert scripted_executor.encode_message(values) == {"$unknown": scripted_executor.unknown_hex(values)}
+    assert scripted_executor.unknown_hex(scripted_pb2.Values(i32=1)) == ""
+    assert "$unknown" not in scripted_executor.encode_message(scripted_pb2.Values(i32=1))
+
+
+def test_unknown_in_the_instruction_units() -> None:
+    request_json = {
+        "$unknown": "c03e01",
+        "values": {"$unknown": UNKNOWN_VALUES, "nested": {"$unknown": UNKNOWN_NESTED}},
+        "script": {"replies": [{}, {"values": {"str_values": {"$unknown": {"$unknown": "c03e02"}}}}]},
+    }
+    before = json.dumps(request_json)
+    [request] = scripted_executor.parse_instruction({"method": "Unary", "requests": [request_json]}, 1.0).requests
+    assert json.dumps(request_json) == before  # the instruction is left as it was
+    assert scripted_executor.unknown_hex(request) == "c03e01"
+    assert scripted_executor.unknown_hex(request.values) == UNKNOWN_VALUES
+    assert scripted_executor.unknown_hex(request.values.nested) == UNKNOWN_NESTED
+    # A map key "$unknown" is a key, not unknown fields; its value's `$unknown` is.
+    assert scripted_executor.unknown_hex(request.script.replies[1].values.str_values["$unknown"]) == "c03e02"
+    # A field number the type declares is merged as that field (protobuf's own MergeFromString).
+    [known] = scripted_executor.parse_instruction(
+        {"method": "Unary", "requests": [{"values": {"$unknown": "0805"}}]}, 1.0
+    ).requests
+    assert known.values.i32 == 5 and scripted_executor.unknown_hex(known.values) == ""
+    for bad in ("c03", "zz", "c0 3e", 1, None):
+        with pytest.raises(scripted_executor.InstructionError, match=r"requests\[0\]\.values: \$unknown"):
+            scripted_executor.parse_instruction({"method": "Unary", "requests": [{"values": {"$unknown": bad}}]}, 1.0)
+    with pytest.raises(scripted_executor.InstructionError, match=r"requests\[0\]\.values\.children\[0\]"):
+        scripted_executor.parse_instruction(
+            {"method": "Unary", "requests": [{"values": {"children": [{"$unknown": "ca3e05"}]}}]}, 1.0
+        )
 
 
 def test_request_info_helpers() -> None:
@@ -454,7 +611,7 @@ def test_value_faults_units() -> None:
 
 def test_lenient_units() -> None:
     assert scripted_executor.lenient_metadata(
-        [("X-Text", "café ✓\t~"), ("x-b-bin", b"\xff"), ("X-Odd-bin", "é")]
+        [("X-Text", "café ✓\t~"), ("x-b-bin", b"\xff"), ("X-Odd-bin", "é"), (":path", "/x"), ("x y", "z")]
     ) == [("x-text", "caf ~"), ("x-b-bin", b"\xff"), ("X-Odd-bin", "é")]
     assert scripted_executor.lenient_request({"script": {"code": 1}, "values": {"i64": "x"}}) == {"script": {"code": 1}}
     parsed = scripted_executor.parse_instruction(

@@ -35,6 +35,7 @@ export const SCRIPTED_FAULTS = [
   'scripted-request-info-empty',
   'scripted-read-all',
   'scripted-delay-ignored',
+  'scripted-unknown-dropped',
 ] as const;
 
 /** The client fault of the generic executors (--client_fault): `caught_by` may name it too. */
@@ -87,7 +88,14 @@ const Expectation = z.strictObject({
 export type Expectation = z.infer<typeof Expectation>;
 
 /** A legitimate difference of one library: its expectation members replace the case's. */
-const Override = z.strictObject({ expect: Expectation, reason: z.string().min(1), reference: z.string().min(1) });
+const FaultName = z.enum([...SCRIPTED_FAULTS, ...SCRIPTED_CLIENT_FAULTS]);
+
+/**
+ * A library's own expectation, with why and where its source says so; `caught_by`: the faults
+ * that must turn this library's cells red instead of the case's (a refusal, say, that no server
+ * fault can change).
+ */
+const Override = z.strictObject({ expect: Expectation, reason: z.string().min(1), reference: z.string().min(1), caught_by: z.array(FaultName).min(1).optional() });
 
 const CaseFile = z.strictObject({
   description: z.string().min(1),
@@ -103,12 +111,15 @@ const CaseFile = z.strictObject({
   by_client: z.record(z.string(), Override).default({}),
   by_server: z.record(z.string(), Override).default({}),
   /** Self-test: the server faults that must turn this case red (each in every pairing). */
-  caught_by: z.array(z.enum([...SCRIPTED_FAULTS, ...SCRIPTED_CLIENT_FAULTS])).min(1),
+  caught_by: z.array(FaultName).min(1),
   /** Only these transports (default: the suite's). */
   transports: z.array(z.string().min(1)).optional(),
   /** The requests are deliberately not valid for the schema (a string for an int64): not checked, so a library's encoder meets them. */
   invalid_requests: z.literal(true).optional(),
 });
+
+/** The faults that must turn one cell of a case red: its client's or server's own, else the case's. */
+export const caughtByFor = (c: ScriptedCase, client: string, server: string): string[] => c.byClient[client]?.caught_by ?? c.byServer[server]?.caught_by ?? c.caughtBy;
 
 /** What a generic executor is given (docs/peer-contract.md, INSTRUCTION). */
 export interface Instruction {

@@ -14,6 +14,9 @@ export interface Difference {
   text: string;
 }
 
+/** The member of a message object that holds its unknown fields (docs/peer-contract.md). */
+export const UNKNOWN = '$unknown';
+
 const INT_TYPES = new Set(['int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'fixed32', 'fixed64', 'sfixed32', 'sfixed64']);
 const FLOAT_TYPES = new Set(['double', 'float']);
 
@@ -112,7 +115,9 @@ export class Comparer {
     if (!isObject(exp)) throw new CaseValueError(`${path}: expected a ${type.name} message (an object), got ${JSON.stringify(expected)}`);
     if (observed !== undefined && !isObject(observed)) return this.differ(path, `expected a ${type.name} message, got ${show(observed)}`);
     const obs = (observed ?? {}) as Record<string, unknown>;
+    this.unknownFields(exp[UNKNOWN], obs[UNKNOWN], path);
     for (const key of Object.keys(exp)) {
+      if (key === UNKNOWN) continue;
       if (!type.fields[key]) {
         const hint = type.fieldsArray.find((f) => jsonName(f) === key);
         throw new CaseValueError(`${path === '' ? '' : `${path}: `}${type.name} has no field "${key}"${hint ? ` (write the proto field name, "${hint.name}")` : `; its fields: ${type.fieldsArray.map((f) => f.name).join(', ')}`}`);
@@ -222,6 +227,23 @@ export class Comparer {
       return;
     }
     throw new CaseValueError(`${path}: unsupported field type ${t}`);
+  }
+
+  /**
+   * `$unknown`: the wire bytes (hex) of fields the schema does not declare, sent as a message's
+   * unknown fields and reported where the library kept them (a relay must keep them).
+   */
+  private unknownFields(expected: Json | undefined, observed: unknown, path: string): void {
+    const where = `${path === '' ? '' : `${path}.`}${UNKNOWN}`;
+    if (expected !== undefined && (typeof expected !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(expected))) {
+      throw new CaseValueError(`${where}: ${JSON.stringify(expected)} is not wire-format bytes in hex (e.g. "c03e9601": field 1000, varint 150)`);
+    }
+    if (this.validating) return;
+    const want = typeof expected === 'string' ? expected.toLowerCase() : '';
+    const got = typeof observed === 'string' ? observed.toLowerCase() : observed === undefined ? '' : undefined;
+    if (got === want) return;
+    if (got === '') this.differ(where, `expected unknown fields ${spaced(want)}, got none (the library dropped them)`);
+    else this.differ(where, `expected ${want === '' ? 'no unknown fields' : `unknown fields ${spaced(want)}`}, got ${typeof observed === 'string' ? spaced(observed) : show(observed)}`);
   }
 
   /** google.protobuf.Any: `{"@type": URL, …fields}` on both sides, compared as the named type. */

@@ -158,6 +158,63 @@ func TestRunScriptedLenient(t *testing.T) {
 	}
 }
 
+// TestRunScriptedUnknownFields: the result line of a case with "$unknown" members reports them
+// on the reply's values and on the request RequestInfo echoes (its nested message included);
+// against a server with scripted-unknown-dropped it reports none. A "$unknown" that is not hex
+// fails the case.
+func TestRunScriptedUnknownFields(t *testing.T) {
+	instructions := scripted.Cases{
+		"relay": json.RawMessage(`{"method":"Unary","requests":[{` +
+			`"script":{"replies":[{"values":{"i32":7,"$unknown":"c03e9601ca3e0572656c6179d53e01020304"}}]},` +
+			`"values":{"s":"kept","$unknown":"c03e9601ca3e0572656c6179d53e01020304","nested":{"$unknown":"d93e0102030405060708"}}}]}`),
+		"bad_hex": json.RawMessage(`{"method":"Unary","requests":[{"values":{"$unknown":"c03e9"}}]}`),
+	}
+	type observedValues struct {
+		Unknown string         `json:"$unknown"`
+		Nested  map[string]any `json:"nested"`
+	}
+	type observedLine struct {
+		Case, Status string
+		Observed     struct {
+			Responses []struct {
+				Values      observedValues
+				RequestInfo struct {
+					Requests []struct{ Values observedValues } `json:"requests"`
+				} `json:"request_info"`
+			}
+		}
+	}
+	for _, dropped := range []bool{false, true} {
+		var line observedLine
+		target := cases.Target{Host: "127.0.0.1", Port: servertest.Start(t, faults.Set{faults.ScriptedUnknownDropped: dropped}), RPCTimeout: 5 * time.Second}
+		var stdout, stderr strings.Builder
+		code := Run(Config{Target: target, Cases: []string{"relay", "bad_hex"}, Scripted: instructions}, &stdout, &stderr)
+		lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+		if code != 1 || len(lines) != 2 {
+			t.Fatalf("dropped %v: exit %d, stdout %q, stderr %q", dropped, code, stdout.String(), stderr.String())
+		}
+		if !strings.Contains(lines[1], `"case":"bad_hex","status":"failed"`) || !strings.Contains(stderr.String(), "$unknown") {
+			t.Errorf("dropped %v: %s, stderr %q", dropped, lines[1], stderr.String())
+		}
+		if err := json.Unmarshal([]byte(lines[0]), &line); err != nil || line.Status != "passed" || len(line.Observed.Responses) != 1 ||
+			len(line.Observed.Responses[0].RequestInfo.Requests) != 1 {
+			t.Fatalf("dropped %v: %s, %v", dropped, lines[0], err)
+		}
+		if strings.Contains(lines[0], "$unknown") != !dropped {
+			t.Errorf("dropped %v: %s", dropped, lines[0])
+		}
+		if dropped {
+			continue
+		}
+		resp := line.Observed.Responses[0]
+		sent := resp.RequestInfo.Requests[0].Values
+		if resp.Values.Unknown != "c03e9601ca3e0572656c6179d53e01020304" || sent.Unknown != "c03e9601ca3e0572656c6179d53e01020304" ||
+			!reflect.DeepEqual(sent.Nested, map[string]any{"$unknown": "d93e0102030405060708"}) {
+			t.Errorf("%s", lines[0])
+		}
+	}
+}
+
 // Every scripted case of a run uses the one channel dialled at the first of them.
 func TestScriptedCasesShareOneChannel(t *testing.T) {
 	shared := &sharedConn{target: cases.Target{Host: "127.0.0.1", Port: servertest.Start(t, nil), RPCTimeout: time.Second}}

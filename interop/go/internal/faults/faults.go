@@ -73,6 +73,7 @@ const (
 	ScriptedRequestInfoEmpty  Name = "scripted-request-info-empty"
 	ScriptedReadAll           Name = "scripted-read-all"
 	ScriptedDelayIgnored      Name = "scripted-delay-ignored"
+	ScriptedUnknownDropped    Name = "scripted-unknown-dropped"
 )
 
 // All lists every fault in the contract's order.
@@ -89,7 +90,7 @@ var All = []Name{
 	ScriptedHeadersDropped, ScriptedMetadataJoined, ScriptedInt64Double, ScriptedEnumShifted,
 	ScriptedMapKeysOff, ScriptedFloatsFlushed, ScriptedBytesTruncated, ScriptedStringsTruncated,
 	ScriptedPresenceLost, ScriptedRepeatedTruncated, ScriptedRepliesDropLast, ScriptedRequestInfoEmpty,
-	ScriptedReadAll, ScriptedDelayIgnored,
+	ScriptedReadAll, ScriptedDelayIgnored, ScriptedUnknownDropped,
 }
 
 // Set is the faults a server runs with; the zero value is a correct server.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -106,7 +107,8 @@ func (e *EncodeError) Unwrap() error { return e.err }
 type Options struct {
 	// Lenient is --client_fault=scripted-lenient: before the call, every request's "values" is
 	// dropped (before protojson sees it) and every text metadata value keeps only its printable
-	// ASCII characters, under its key lower-cased; -bin metadata is unchanged.
+	// ASCII characters, under its key lower-cased; -bin metadata is unchanged; an entry whose
+	// lower-cased key has a character outside 0-9 a-z - _ . (":path") is left out.
 	Lenient bool
 }
 
@@ -134,12 +136,23 @@ func parseInstruction(raw json.RawMessage, opts Options) (Instruction, []*pb.Scr
 	requests := make([]*pb.ScriptedRequest, len(in.Requests))
 	for i, text := range in.Requests {
 		requests[i] = &pb.ScriptedRequest{}
+		// "$unknown" members (unknown fields) are taken out first: protojson would refuse them.
+		// One that is not hex is a broken case, not the library refusing a value.
+		text, unknowns, err := stripUnknown(text, requests[i].ProtoReflect().Descriptor())
+		if err != nil {
+			return in, nil, fmt.Errorf("request %d: %v", i, err)
+		}
 		// grpc-go's own means: protojson (proto field names and JSON names, the proto3 JSON
 		// mapping; Any "@type"s resolve through the global registry, errdetails included).
 		// A value protobuf-go refuses (a string for an int64, 2^31 for an int32, a lone
 		// surrogate) is the library refusing to encode it: a local error, not a broken case.
 		if err := protojson.Unmarshal(text, requests[i]); err != nil {
 			return in, nil, &EncodeError{fmt.Errorf("request %d: %v", i, err)}
+		}
+		// The unknown fields, appended to the messages protojson made, as protobuf-go keeps
+		// them (protoreflect.Message.SetUnknown); proto.Marshal writes them after the fields.
+		if err := unknowns.apply(requests[i].ProtoReflect()); err != nil {
+			return in, nil, fmt.Errorf("request %d: %s: %v", i, unknownMember, err)
 		}
 	}
 	for i, m := range in.Metadata {
@@ -161,6 +174,9 @@ func parseInstruction(raw json.RawMessage, opts Options) (Instruction, []*pb.Scr
 // text metadatum (its key not ending in -bin) gets its key lower-cased and its value reduced to
 // its printable ASCII characters (a value that is neither a string nor {"$bytes"} is left to
 // fail as without the fault).
+// legalKey is a metadata key gRPC allows (lower-cased): scripted-lenient leaves out the others.
+var legalKey = regexp.MustCompile(`^[0-9a-z_.-]+$`)
+
 func lenient(in *Instruction) {
 	for i, text := range in.Requests {
 		var members map[string]json.RawMessage
@@ -175,6 +191,13 @@ func lenient(in *Instruction) {
 			in.Requests[i] = cleaned
 		}
 	}
+	kept := in.Metadata[:0]
+	for _, m := range in.Metadata {
+		if legalKey.MatchString(strings.ToLower(m.Key)) {
+			kept = append(kept, m)
+		}
+	}
+	in.Metadata = kept
 	for i, m := range in.Metadata {
 		key := strings.ToLower(m.Key)
 		if strings.HasSuffix(key, "-bin") {

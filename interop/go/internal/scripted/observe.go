@@ -26,7 +26,9 @@ type Bytes struct {
 func bytesOf(b []byte) Bytes { return Bytes{hex.EncodeToString(b)} }
 
 // EncodeMessage encodes m: one member per present field (protoreflect's Range: fields with
-// implicit presence at their zero value are not present), keyed by the field's .proto name.
+// implicit presence at their zero value are not present), keyed by the field's .proto name, and
+// "$unknown" (lowercase hex) when grpc-go kept unknown fields for m. Every message inside is
+// encoded the same way.
 // A google.protobuf.Any is reported unpacked, as {"@type":URL, …fields}, when the process knows
 // its type (anypb.UnmarshalNew: the global registry), else as {"@type":URL,"$value":{"$bytes":hex}}.
 func EncodeMessage(m protoreflect.Message) map[string]any {
@@ -38,6 +40,11 @@ func EncodeMessage(m protoreflect.Message) map[string]any {
 		out[string(fd.Name())] = encodeField(fd, v)
 		return true
 	})
+	// The unknown fields grpc-go kept for this message (the wire bytes of the fields its schema
+	// does not declare, as protobuf-go stores them): "$unknown": lowercase hex.
+	if unknown := m.GetUnknown(); len(unknown) > 0 {
+		out[unknownMember] = hex.EncodeToString(unknown)
+	}
 	return out
 }
 

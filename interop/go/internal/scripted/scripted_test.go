@@ -545,7 +545,7 @@ func TestDelayIgnored(t *testing.T) {
 // values (a value protobuf-go refuses included) and cleans the text metadata, so the call is
 // made; -bin metadata is unchanged. Without it, the same instruction is a local_error.
 func TestLenientClientFault(t *testing.T) {
-	text := json.RawMessage(`{"method":"Unary","metadata":[{"key":"X-Text","value":"café ✓"},{"key":"x-data-bin","value":{"$bytes":"00ff"}}],` +
+	text := json.RawMessage(`{"method":"Unary","metadata":[{"key":"X-Text","value":"café ✓"},{"key":"x-data-bin","value":{"$bytes":"00ff"}},{"key":":path","value":"/x"}],` +
 		`"requests":[{"script":{"replies":[{"values":{"s":"ok"}}]},"values":{"i64":"12abc"}}]}`)
 	conn := dial(t, nil)
 	obs, err := scripted.Execute(conn, text, timeout)
@@ -591,7 +591,7 @@ func TestLenientClientFault(t *testing.T) {
 	check(t, o, []any{map[string]any{"script": map[string]any{}}, map[string]any{}}, "responses", 0, "request_info", "requests")
 }
 
-// TestEveryScriptedFaultIsKnown: the contract's 18 scripted faults are in faults.All.
+// TestEveryScriptedFaultIsKnown: the contract's 19 scripted faults are in faults.All.
 func TestEveryScriptedFaultIsKnown(t *testing.T) {
 	n := 0
 	for _, name := range faults.All {
@@ -599,8 +599,11 @@ func TestEveryScriptedFaultIsKnown(t *testing.T) {
 			n++
 		}
 	}
-	if n != 18 {
-		t.Errorf("%d scripted faults, the contract has 18", n)
+	if n != 19 {
+		t.Errorf("%d scripted faults, the contract has 19", n)
+	}
+	if _, err := faults.Parse("scripted-unknown-dropped"); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -611,6 +614,15 @@ func TestInstructionsThatCannotRun(t *testing.T) {
 		`{"method":"Unary","requests":[]}`,
 		`{"method":"Unary","requests":[{}],"metadata":[{"key":"x-b-bin","value":{"$bytes":"zz"}}]}`,
 		`[1]`,
+		// A "$unknown" that is not hex: a broken case, at any depth.
+		`{"method":"Unary","requests":[{"values":{"$unknown":"zz"}}]}`,
+		`{"method":"Unary","requests":[{"values":{"$unknown":"c03"}}]}`,
+		`{"method":"Unary","requests":[{"values":{"$unknown":150}}]}`,
+		`{"method":"Unary","requests":[{"$unknown":"c03e9601 "}]}`,
+		`{"method":"Unary","requests":[{"values":{"nested":{"$unknown":"xyz1"}}}]}`,
+		`{"method":"ClientStream","requests":[{},{"values":{"children":[{},{"$unknown":"g0"}]}}]}`,
+		`{"method":"Unary","requests":[{"values":{"str_values":{"k":{"$unknown":"0"}}}}]}`,
+		`{"method":"Unary","requests":[{"script":{"replies":[{"values":{"$unknown":"-1"}}]}}]}`,
 	} {
 		if _, err := scripted.Execute(conn, json.RawMessage(text), timeout); err == nil {
 			t.Errorf("%s ran", text)
@@ -631,6 +643,157 @@ func TestValuesTheLibraryRefusesAreLocalErrors(t *testing.T) {
 			t.Errorf("%s: got %+v, %v; want a local_error only", text, obs, err)
 		}
 	}
+}
+
+// The unknown fields of the contract's example: field 1000 varint 150, field 1001 bytes "relay",
+// field 1002 fixed32; field 1003 fixed64; and the reply's field 1000 and 1001.
+const (
+	unknownValues = "c03e9601ca3e0572656c6179d53e01020304"
+	unknownNested = "d93e0102030405060708"
+	unknownReply  = "c03e9601ca3e0572656c6179"
+)
+
+// unknownRelay: unknown fields on a request's values, on its nested message and on the scripted
+// reply's values.
+var unknownRelay = json.RawMessage(`{"method":"Unary","requests":[{` +
+	`"script":{"replies":[{"values":{"i32":7,"$unknown":"` + unknownReply + `"}}]},` +
+	`"values":{"s":"kept","$unknown":"` + unknownValues + `","nested":{"i32":1,"$unknown":"` + unknownNested + `"}}}]}`)
+
+// TestUnknownFieldsRelay: the executor sends the "$unknown" bytes as unknown fields, the server
+// keeps them in RequestInfo and in the reply it sends, and the observation reports each one as
+// "$unknown" on its message; under scripted-unknown-dropped none is left.
+func TestUnknownFieldsRelay(t *testing.T) {
+	o := observe(t, dial(t, nil), unknownRelay)
+	check(t, o, map[string]any{"code": 0, "message": ""}, "status")
+	reply := at(o, "responses", 0, "values")
+	check(t, reply, "7", "i32")
+	check(t, reply, unknownReply, "$unknown")
+	info := at(o, "responses", 0, "request_info")
+	check(t, info, "kept", "requests", 0, "values", "s")
+	check(t, info, unknownValues, "requests", 0, "values", "$unknown")
+	check(t, info, "1", "requests", 0, "values", "nested", "i32")
+	check(t, info, unknownNested, "requests", 0, "values", "nested", "$unknown")
+	check(t, info, unknownReply, "requests", 0, "script", "replies", 0, "values", "$unknown")
+	// Messages without unknown fields have no "$unknown".
+	for _, path := range [][]any{{"responses", 0}, {"responses", 0, "request_info"}, {"responses", 0, "request_info", "requests", 0},
+		{"responses", 0, "request_info", "requests", 0, "script"}, {"responses", 0, "request_info", "requests", 0, "script", "replies", 0}} {
+		check(t, o, nil, append(path, "$unknown")...)
+	}
+
+	o = observe(t, dial(t, faults.Set{faults.ScriptedUnknownDropped: true}), unknownRelay)
+	check(t, o, 0, "status", "code")
+	check(t, o, map[string]any{"i32": "7"}, "responses", 0, "values")
+	info = at(o, "responses", 0, "request_info")
+	check(t, info, map[string]any{"s": "kept", "nested": map[string]any{"i32": "1"}}, "requests", 0, "values")
+	check(t, info, map[string]any{"i32": "7"}, "requests", 0, "script", "replies", 0, "values")
+	if data, _ := json.Marshal(o); strings.Contains(string(data), "$unknown") {
+		t.Errorf("scripted-unknown-dropped: %s", data)
+	}
+}
+
+// TestUnknownFieldsEverywhere: "$unknown" on the request itself, in repeated and map message
+// values, in a oneof member and in a message holding nothing else (which protojson then sets,
+// empty), fields named by their JSON names too, through a bidi stream whose RequestInfo comes
+// in the trailer; each is reported on its own message. Under scripted-unknown-dropped the
+// trailer's RequestInfo has none either.
+func TestUnknownFieldsEverywhere(t *testing.T) {
+	instruction := json.RawMessage(`{"method":"BidiStream","requests":[` +
+		`{"$unknown":"c03e05","script":{"code":10,"replies":[{"values":{"i32":1,"$unknown":"c03e9601"}},` +
+		`{"values":{"children":[{"s":"c","$unknown":"ca3e0572656c6179"}]},"$unknown":"c03e06"}]},"values":{"i32":1,"$unknown":"c03e01"}},` +
+		`{"values":{"children":[{"s":"a","$unknown":"c03e02"},{"$unknown":"c03e03"}],"strValues":{"k":{"i32":4,"$unknown":"c03e04"},"l":{}},` +
+		`"choiceValues":{"$unknown":"c03e07"},"nested":{"$unknown":"c03e08","children":[{"$unknown":"c03e09"}]}}}]}`)
+	o := observe(t, dial(t, nil), instruction)
+	check(t, o, 10, "status", "code")
+	check(t, o, []any{
+		map[string]any{"values": map[string]any{"i32": "1", "$unknown": "c03e9601"}},
+		map[string]any{"values": map[string]any{"children": []any{map[string]any{"s": "c", "$unknown": "ca3e0572656c6179"}}}},
+	}, "responses")
+	requests := at(o, "request_info", "requests")
+	check(t, requests, "c03e05", 0, "$unknown")
+	check(t, requests, map[string]any{"i32": "1", "$unknown": "c03e01"}, 0, "values")
+	check(t, requests, "c03e06", 0, "script", "replies", 1, "$unknown")
+	check(t, requests, map[string]any{
+		"children":      []any{map[string]any{"s": "a", "$unknown": "c03e02"}, map[string]any{"$unknown": "c03e03"}},
+		"str_values":    map[string]any{"k": map[string]any{"i32": "4", "$unknown": "c03e04"}, "l": map[string]any{}},
+		"choice_values": map[string]any{"$unknown": "c03e07"},
+		"nested":        map[string]any{"$unknown": "c03e08", "children": []any{map[string]any{"$unknown": "c03e09"}}},
+	}, 1, "values")
+
+	o = observe(t, dial(t, faults.Set{faults.ScriptedUnknownDropped: true}), instruction)
+	check(t, o, 10, "status", "code")
+	check(t, o, "1", "responses", 0, "values", "i32")
+	check(t, o, map[string]any{}, "request_info", "requests", 1, "values", "choice_values")
+	if data, _ := json.Marshal(o); strings.Contains(string(data), "$unknown") {
+		t.Errorf("scripted-unknown-dropped: %s", data)
+	}
+}
+
+// TestUnknownFieldsInTheRequest: ParseInstruction appends the "$unknown" bytes to the unknown
+// fields of the message protojson made (after a repeated "$unknown" of one object, in order),
+// leaves the rest of the JSON as written (protojson still judges it: a lone surrogate stays a
+// local error, a misplaced "$unknown" is protojson's to refuse), and changes nothing without one.
+func TestUnknownFieldsInTheRequest(t *testing.T) {
+	_, requests, err := scripted.ParseInstruction(unknownRelay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := requests[0]
+	for _, tc := range []struct {
+		m    proto.Message
+		want string
+	}{
+		{req, ""},
+		{req.GetValues(), unknownValues},
+		{req.GetValues().GetNested(), unknownNested},
+		{req.GetScript(), ""},
+		{req.GetScript().GetReplies()[0].GetValues(), unknownReply},
+	} {
+		if got := fmt.Sprintf("%x", tc.m.ProtoReflect().GetUnknown()); got != tc.want {
+			t.Errorf("%T: unknown %s, want %q", tc.m, got, tc.want)
+		}
+	}
+	if req.GetValues().GetS() != "kept" || req.GetValues().GetNested().GetI32() != 1 || req.GetScript().GetReplies()[0].GetValues().GetI32() != 7 {
+		t.Errorf("request %v", req)
+	}
+	// On the wire: the known fields, then the unknown ones.
+	wire, err := proto.Marshal(req.GetValues().GetNested())
+	if err != nil || fmt.Sprintf("%x", wire) != "0801"+unknownNested {
+		t.Errorf("nested on the wire: %x, %v", wire, err)
+	}
+
+	_, requests, err = scripted.ParseInstruction(json.RawMessage(`{"method":"Unary","requests":[{"values":{"$unknown":"c03e01","i32":2,"$unknown":"C03E02"}}]}`))
+	if err != nil || fmt.Sprintf("%x", requests[0].GetValues().ProtoReflect().GetUnknown()) != "c03e01c03e02" {
+		t.Errorf("two $unknown: %v, %v", requests, err)
+	}
+
+	conn := dial(t, nil)
+	for _, text := range []string{
+		`{"method":"Unary","requests":[{"values":{"$unknown":"c03e01","s":"bad \ud800 surrogate"}}]}`,
+		`{"method":"Unary","requests":[{"values":{"$unknown":"c03e01","i64":"12abc"}}]}`,
+		`{"method":"Unary","requests":[{"values":{"$unknown":"c03e01","str_i64":{"k":{"$unknown":"c03e01"}}}}]}`,
+		`{"method":"Unary","requests":[{"script":{"details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","$unknown":"c03e01"}]}}]}`,
+	} {
+		obs, err := scripted.Execute(conn, json.RawMessage(text), timeout)
+		if err != nil || obs.LocalError == "" || obs.Status != nil {
+			t.Errorf("%s: got %+v, %v; want a local_error only", text, obs, err)
+		}
+	}
+}
+
+// TestEncodeMessageReportsUnknownFields: "$unknown" on every message grpc-go kept unknown fields
+// for, none on the others.
+func TestEncodeMessageReportsUnknownFields(t *testing.T) {
+	v := &pb.Values{I32: 3, Nested: &pb.Values{}, Children: []*pb.Values{{}, {}}, StrValues: map[string]*pb.Values{"k": {}}}
+	v.ProtoReflect().SetUnknown([]byte{0xc0, 0x3e, 0x01})
+	v.GetNested().ProtoReflect().SetUnknown([]byte{0xc0, 0x3e, 0x02})
+	v.GetChildren()[1].ProtoReflect().SetUnknown([]byte{0xc0, 0x3e, 0x03})
+	v.GetStrValues()["k"].ProtoReflect().SetUnknown([]byte{0xc0, 0x3e, 0x04})
+	check(t, scripted.EncodeMessage(v.ProtoReflect()), map[string]any{
+		"i32": "3", "$unknown": "c03e01",
+		"nested":     map[string]any{"$unknown": "c03e02"},
+		"children":   []any{map[string]any{}, map[string]any{"$unknown": "c03e03"}},
+		"str_values": map[string]any{"k": map[string]any{"$unknown": "c03e04"}},
+	})
 }
 
 func TestEncodeMetadataKeepsAnEmptyList(t *testing.T) {

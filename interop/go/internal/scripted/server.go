@@ -230,6 +230,13 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 	if s.faults.Has(faults.ScriptedRequestInfoEmpty) {
 		info = &pb.RequestInfo{}
 	}
+	// RequestInfo carries the requests as grpc-go decoded them, unknown fields included
+	// (proto.Unmarshal keeps them); scripted-unknown-dropped discards them, in a copy (the
+	// script's replies, which the requests hold, are the replies' own business).
+	if s.faults.Has(faults.ScriptedUnknownDropped) {
+		info = proto.Clone(info).(*pb.RequestInfo)
+		discardUnknown(info)
+	}
 
 	// 7. The replies. The server knows its last response in advance: when the call ends OK
 	// (code is the final code, after scripted-status-unknown) and sends at least one response,

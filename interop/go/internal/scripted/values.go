@@ -33,7 +33,10 @@ var valueFaults = []struct {
 }
 
 // faultyValues returns the values a reply sends under the value faults of f: v itself when no
-// value fault is on, else a transformed copy (v is the script's, and stays intact).
+// value fault is on, else a transformed copy (v is the script's, and stays intact). v is the
+// script's replies[j].values as grpc-go decoded it, unknown fields included (proto.Clone keeps
+// them); scripted-unknown-dropped discards them, in every message of the reply
+// (discardUnknown), after the other faults.
 func faultyValues(v *pb.Values, f faults.Set) *pb.Values {
 	if v == nil {
 		return nil
@@ -47,7 +50,26 @@ func faultyValues(v *pb.Values, f faults.Set) *pb.Values {
 			walk(out.ProtoReflect(), vf.apply)
 		}
 	}
+	if f.Has(faults.ScriptedUnknownDropped) {
+		if out == v {
+			out = proto.Clone(v).(*pb.Values)
+		}
+		discardUnknown(out)
+	}
 	return out
+}
+
+// discardUnknown is scripted-unknown-dropped: it clears the unknown fields of m and of every
+// message m holds (singular, repeated, map values, oneof members). It is what the deprecated
+// github.com/golang/protobuf's proto.DiscardUnknown does (google.golang.org/protobuf has no
+// such function, and this module does not depend on the old one): protoreflect.Message.SetUnknown(nil),
+// recursively. Like it, it does not look inside the bytes of an Any.
+func discardUnknown(m proto.Message) {
+	walk(m.ProtoReflect(), func(m protoreflect.Message) {
+		if len(m.GetUnknown()) > 0 {
+			m.SetUnknown(nil)
+		}
+	})
 }
 
 // walk applies visit to m, then to every message m holds (after visit changed m).
