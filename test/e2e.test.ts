@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from '../ts-common/src/paths.js';
 import type { Results } from '../runner/src/results.js';
+import { loadMatrix } from '../runner/src/config.js';
+import { planCells } from '../runner/src/plan.js';
 
 const root = repoRoot();
 const cli = join(root, 'build/ts/runner/src/cli.js');
@@ -20,7 +22,9 @@ const CLASSIC = [
   'special_status_message', 'unimplemented_method', 'unimplemented_service',
 ];
 
-describe('npm run matrix (the whole default matrix)', () => {
+// The default releases only: the other releases' pairings (--versions paired, the default) run in
+// .ci/run's `npm run matrix` and, at a version boundary, in test/versions.test.ts.
+describe('npm run matrix (the whole matrix of the default releases)', () => {
   let out: string;
   let results: Results;
   let exitCode: number | undefined;
@@ -28,7 +32,7 @@ describe('npm run matrix (the whole default matrix)', () => {
 
   beforeAll(async () => {
     out = mkdtempSync(join(tmpdir(), 'matrix-e2e-'));
-    const run = await matrix('--out', out);
+    const run = await matrix('--out', out, '--versions', 'default');
     exitCode = run.exitCode;
     output = run.all ?? '';
     results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
@@ -95,6 +99,15 @@ describe('the CLI contract', () => {
     const run = await matrix('--list', '--suites', 'seeds', '--clients', 'python', '--servers', 'ts', '--transports', 'insecure', '--grep', 'stream_');
     expect(run.exitCode).toBe(0);
     expect(run.all?.trim().split('\n')).toEqual(['python→ts/insecure/seeds/stream_server', 'python→ts/insecure/seeds/stream_client', 'python→ts/insecure/seeds/stream_bidi', 'python→ts/insecure/seeds/stream_server_max_count']);
+  });
+
+  it('--list prints every planned cell through a pipe, however long the list (not cut at the pipe buffer)', async () => {
+    const run = await matrix('--list');
+    expect(run.exitCode).toBe(0);
+    const ids = run.stdout.trim().split('\n');
+    expect(ids.length).toBe(planCells(loadMatrix(join(root, 'matrix.yaml'))).length);
+    expect(ids.some((id) => id.includes('@'))).toBe(true); // other releases take part by default
+    expect(ids.join('\n').length).toBeGreaterThan(256 * 1024);
   });
 
   it.each([

@@ -5,6 +5,12 @@
 #      protos/google/ (genproto's packages are the real ones, see below)
 #   3. the server and client                                     -> build/go/server, build/go/client
 # protoc comes from grpcio-tools in the Python peer's venv; set PROTOC_PYTHON to use another one.
+#
+# bash interop/go/build.sh --version=V builds the same server and client against grpc-go V instead,
+# with interop/go/versions/V/go.mod (and the go.sum beside it) as the module file:
+#   -> build/versions/go/V/server, build/versions/go/V/client, build/versions/go/V/grpc-version
+# It reuses the generated code in interop/go/gen (made by the default build) and touches nothing
+# of the default build. interop/go/versions/README.md says how to add a version.
 set -euo pipefail
 
 die() {
@@ -15,6 +21,34 @@ die() {
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 out="$repo/build/go"
+
+version=""
+for arg in "$@"; do
+  case "$arg" in
+    --version=?*) version="${arg#--version=}" ;;
+    *) die "unknown argument '$arg' (usage: build.sh [--version=GRPC_GO_VERSION])" ;;
+  esac
+done
+
+if [[ -n "$version" ]]; then
+  command -v go >/dev/null || die "go is not on PATH"
+  modfile="$here/versions/$version/go.mod"
+  [[ "$version" != */* && -f "$modfile" ]] ||
+    die "no interop/go/versions/$version/go.mod (have: $(cd "$here/versions" && ls -d -- */ 2>/dev/null | tr -d / | paste -sd " " -)): to add grpc-go $version, follow interop/go/versions/README.md"
+  [[ -f "$here/versions/$version/go.sum" ]] || die "interop/go/versions/$version/go.sum is missing: see interop/go/versions/README.md"
+  [[ -d "$here/gen" ]] || die "interop/go/gen is missing: run the default build (bash interop/go/build.sh) first, it generates the code every version reuses"
+  vout="$repo/build/versions/go/$version"
+  cd "$here"
+  got="$(go list -modfile="$modfile" -m -f '{{.Version}}' google.golang.org/grpc)"
+  [[ "$got" == "v$version" ]] ||
+    die "interop/go/versions/$version/go.mod selects google.golang.org/grpc $got, not v$version (another requirement pulls it up: pin that one lower)"
+  mkdir -p "$vout"
+  echo "[go $version] building $vout/server and $vout/client" >&2
+  go build -modfile="$modfile" -o "$vout/" ./cmd/server ./cmd/client
+  go list -modfile="$modfile" -m -f '{{.Version}}' google.golang.org/grpc | sed 's/^v//' > "$vout/grpc-version"
+  echo "[go $version] done" >&2
+  exit 0
+fi
 protoc_python="${PROTOC_PYTHON:-$repo/interop/python/.venv/bin/python}"
 
 command -v go >/dev/null || die "go is not on PATH"

@@ -10,6 +10,8 @@ import { loadCaseDir, type ScriptedCase } from './scripted/cases.js';
 import { scriptedRoot } from './scripted/schema.js';
 import { protosDir, repoRoot } from '../../ts-common/src/paths.js';
 import { resolve } from 'node:path';
+import semver from 'semver';
+import { parseSide, sideProblem } from './patterns.js';
 
 export { ConfigError };
 
@@ -78,6 +80,21 @@ const Implementation = z.strictObject({
   bench: z.boolean().default(false),
   /** Per transport, flags that replace the transport's own (for peers with other flag names). */
   transport_args: z.record(z.string(), TransportArgs).default({}),
+  /**
+   * The library releases this implementation runs, the first being the default (the one
+   * `build`, `server`, `client` and `installed_version` above are for). Each other release is
+   * the implementation `NAME@VERSION`, built and run by `other_versions`.
+   */
+  versions: z.array(z.string().refine((v) => semver.valid(v) === v, { error: 'a version is an exact semver release, e.g. "1.62.3"' })).min(1).optional(),
+  /** How a release other than the default is built and run; `{version}` in any string is replaced by it. */
+  other_versions: z
+    .strictObject({
+      build: Build.optional(),
+      server: commandLine.optional(),
+      client: commandLine.optional(),
+      installed_version: commandLine.optional(),
+    })
+    .optional(),
 });
 
 /**
@@ -128,7 +145,14 @@ const KnownFailure = z.strictObject({
 });
 
 /** A flaky entry may ask for more attempts than the default 2 retries (a race that often loses). */
-const Flaky = KnownFailure.extend({ retries: z.number().int().min(1).max(10).optional() });
+const Flaky = KnownFailure.extend({
+  retries: z.number().int().min(1).max(10).optional(),
+  /**
+   * The race is lost too often to retry away (an open library bug): a cell that fails every
+   * attempt is a known failure instead of a failure; a pass is still a pass.
+   */
+  may_fail: z.literal(true).optional(),
+});
 
 const ms = (fallback: number) => z.number().int().min(1).max(3_600_000).default(fallback);
 
@@ -182,9 +206,21 @@ export interface SuiteSpec {
   servers?: string[];
 }
 
+/** Which library release an implementation of the plan is: `python` (the default) or `python@1.62.3`. */
+export interface ReleaseInfo {
+  base: string;
+  /** The library version (undefined for an implementation without `versions`). */
+  version?: string;
+  /** The first of its implementation's versions (or the only build it has). */
+  isDefault: boolean;
+}
+
 export interface Matrix {
   file: string;
+  /** Every implementation, and every release other than the default as `NAME@VERSION`. */
   implementations: Record<string, Implementation>;
+  /** Per key of `implementations`: which release it is. */
+  releases: Record<string, ReleaseInfo>;
   suites: Record<string, SuiteSpec>;
   transports: Record<string, z.infer<typeof Transport>>;
   knownFailures: KnownFailure[];
@@ -200,6 +236,12 @@ function crossCheck(m: z.infer<typeof MatrixSchema>): Array<{ path: PropertyKey[
   const problems: Array<{ path: PropertyKey[]; message: string }> = [];
   for (const [name, impl] of Object.entries(m.implementations)) {
     if (!impl.server && !impl.client) problems.push({ path: ['implementations', name], message: 'needs a server, a client, or both' });
+    const versions = impl.versions ?? [];
+    if (new Set(versions).size !== versions.length) problems.push({ path: ['implementations', name, 'versions'], message: 'a version is listed twice' });
+    if (versions.length > 1 && !impl.other_versions) problems.push({ path: ['implementations', name, 'versions'], message: 'more than one version needs other_versions (how a release other than the first is built and run)' });
+    if (impl.other_versions && versions.length < 2) problems.push({ path: ['implementations', name, 'other_versions'], message: 'other_versions needs versions: [DEFAULT, OTHER…] (the first is the default build)' });
+    if (impl.other_versions?.server && !impl.server) problems.push({ path: ['implementations', name, 'other_versions', 'server'], message: 'the default release has no server' });
+    if (impl.other_versions?.client && !impl.client) problems.push({ path: ['implementations', name, 'other_versions', 'client'], message: 'the default release has no client' });
     impl.build?.after.forEach((dep, i) => {
       if (!(dep in m.implementations)) problems.push({ path: ['implementations', name, 'build', 'after', i], message: `unknown implementation "${dep}"` });
     });
@@ -256,6 +298,12 @@ function patternProblems(m: z.infer<typeof MatrixSchema>, section: 'known_failur
       ['suite', suite, Object.keys(m.suites)],
       ['case', name, cases(suite)],
     ];
+    for (const side of [client, server]) {
+      const problem = sideProblem(side);
+      if (problem) problems.push({ path, message: `${problem} in "${entry.cell}"` });
+    }
+    known[0]![1] = parseSide(client).name;
+    known[1]![1] = parseSide(server).name;
     for (const [what, segment, names] of known) {
       if (segment.includes('*')) continue;
       const wanted = /^\{.*\}$/.test(segment) ? segment.slice(1, -1).split(',') : [segment];
@@ -311,7 +359,48 @@ export function parseMatrix(text: string, file: string): Matrix {
       },
     ]),
   );
-  return { file, implementations: m.implementations, suites, transports: m.transports, knownFailures: m.known_failures, flaky: m.flaky, timeouts: m.timeouts, locate };
+  const { implementations, releases } = expandReleases(m.implementations);
+  return { file, implementations, releases, suites, transports: m.transports, knownFailures: m.known_failures, flaky: m.flaky, timeouts: m.timeouts, locate };
+}
+
+const substitute = (v: string, version: string): string => v.replaceAll('{version}', version);
+const substituteAll = (list: string[], version: string): string[] => list.map((v) => substitute(v, version));
+
+/**
+ * Every release other than an implementation's default becomes an implementation of its own,
+ * `NAME@VERSION`, with the `other_versions` build and commands (`{version}` replaced). Those
+ * take no part in the self-test or the bench, and have no Docker image yet.
+ */
+function expandReleases(impls: Record<string, Implementation>): { implementations: Record<string, Implementation>; releases: Record<string, ReleaseInfo> } {
+  const implementations: Record<string, Implementation> = {};
+  const releases: Record<string, ReleaseInfo> = {};
+  for (const [name, impl] of Object.entries(impls)) {
+    const [first, ...others] = impl.versions ?? [];
+    implementations[name] = impl;
+    releases[name] = { base: name, ...(first ? { version: first } : {}), isDefault: true };
+    const other = impl.other_versions;
+    if (!other) continue;
+    for (const version of others) {
+      const key = `${name}@${version}`;
+      const build = other.build ?? impl.build;
+      implementations[key] = {
+        ...impl,
+        ...(build
+          ? { build: { ...build, command: substituteAll(build.command, version), inputs: substituteAll(build.inputs, version), exclude: substituteAll(build.exclude, version), outputs: substituteAll(build.outputs, version) } }
+          : {}),
+        ...(impl.server ? { server: substituteAll(other.server ?? impl.server, version) } : {}),
+        ...(impl.client ? { client: substituteAll(other.client ?? impl.client, version) } : {}),
+        ...(other.installed_version ?? impl.installed_version ? { installed_version: substituteAll((other.installed_version ?? impl.installed_version)!, version) } : {}),
+        docker: undefined,
+        self_test: false,
+        bench: false,
+        versions: undefined,
+        other_versions: undefined,
+      };
+      releases[key] = { base: name, version, isDefault: false };
+    }
+  }
+  return { implementations, releases };
 }
 
 export function loadMatrix(file: string): Matrix {

@@ -12,7 +12,7 @@ import type { BuildOutcome } from './build.js';
 import type { Matrix } from './config.js';
 import { StartError, type ClientRun, type Launcher, type ServerHandle } from './launcher/launcher.js';
 import { logTail } from './launcher/output.js';
-import { caseSpec, type Cell, type ServerGroup } from './plan.js';
+import { baseOf, caseSpec, type Cell, type ServerGroup } from './plan.js';
 import { judge, type Observed } from './checks.js';
 import { judgeScripted } from './scripted/judge.js';
 import { scriptedRoot } from './scripted/schema.js';
@@ -77,11 +77,11 @@ export async function execute(groups: ServerGroup[], options: ExecuteOptions): P
   const cells: CellResult[] = [];
   const implementations = options.implementations ?? {};
   for (const [name, impl] of Object.entries(options.matrix.implementations)) {
-    implementations[name] = { language: impl.language, library: impl.library, version: null, ...installedOf(options, name) };
+    implementations[name] = { language: impl.language, library: impl.library, version: null, ...installedOf(options, name), ...releaseOf(options.matrix, name) };
   }
   const timings = options.timings ?? emptyTimings();
   const record = (cell: Cell, outcome: Outcome) => {
-    const result = classify(cell, outcome, options.matrix.knownFailures);
+    const result = classify(cell, outcome, options.matrix.knownFailures, options.matrix.releases, options.matrix.flaky);
     cells.push(result);
     options.onCell?.(result);
   };
@@ -101,6 +101,12 @@ function groupCost(matrix: Matrix, group: ServerGroup): number {
 const installedOf = (options: Pick<ExecuteOptions, 'installed'>, impl: string): { installed?: string } => {
   const v = options.installed?.get(impl);
   return typeof v === 'string' ? { installed: v } : {};
+};
+
+/** Which declared release an implementation is (for the compatibility view). */
+const releaseOf = (matrix: Matrix, impl: string): { release?: string; base?: string } => {
+  const r = matrix.releases[impl];
+  return r?.version ? { release: r.version, base: r.base } : {};
 };
 
 export const emptyTimings = (): Timings => ({ serverStarts: 0, serverStartMs: 0, clientRuns: 0, clientMs: 0, caseMs: 0 });
@@ -199,7 +205,7 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
   const health = impl.readiness === 'health' ? new HealthProbe(server.host, server.port, probeTls) : undefined;
   const watch = new ServerWatch(server, group.server, serverLog, health, matrix.timeouts.health_check_ms);
   try {
-    impls[group.server] = { ...(await identify(group.server, impl, server, probeTls, options.root)), ...installedOf(options, group.server) };
+    impls[group.server] = { ...(await identify(group.server, impl, server, probeTls, options.root)), ...installedOf(options, group.server), ...releaseOf(matrix, group.server) };
     for (const pairing of group.pairings) {
       const down = watch.down();
       if (down) failAll(pairing.cells, down, serverRel);
@@ -264,7 +270,7 @@ async function runPairing(client: string, cells: Cell[], server: ServerWatch, op
   }
   // A failed cell is run again up to its retries: --retries, and at least 2 for a listed flaky cell.
   const retriesOf = (cell: Cell) => {
-    const flaky = flakyFor(cell.id, options.matrix.flaky);
+    const flaky = flakyFor(cell.id, options.matrix.flaky, options.matrix.releases);
     return flaky ? Math.max(options.retries ?? 0, flaky.retries ?? 2) : (options.retries ?? 0);
   };
   const outcomes = await runAttempt(client, cells, server, options, 1);
@@ -387,7 +393,7 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
         got.status !== 'passed'
           ? undefined
           : spec.scripted
-            ? judgeScripted(scriptedRoot(protosDir()), spec.scripted, got.observed, cell.client, cell.server)
+            ? judgeScripted(scriptedRoot(protosDir()), spec.scripted, got.observed, baseOf(matrix, cell.client), baseOf(matrix, cell.server))
             : judge(spec.runnerChecks, got.observed, { server: cell.server, installed: (i) => options.installed?.get(i) });
       const error = problem ?? got.error;
       reported.set(got.case, { passed: got.status === 'passed' && problem === undefined, durationMs: got.ms ?? 0, ...(error ? { error } : {}) });

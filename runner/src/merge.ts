@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { ConfigError, type Matrix } from './config.js';
 import { readResults } from './compare.js';
-import { planCells, planFingerprint, shardCells, type Cell } from './plan.js';
+import { planCells, planFingerprint, shardCells, type Cell, type Selection } from './plan.js';
 import { notRunCell, type CellResult, type ImplementationInfo, type PlanRecord, type Results } from './results.js';
 
 export interface Part {
@@ -76,10 +76,11 @@ function checkWhole(matrix: Matrix, parts: Part[]): { problems: string[]; missin
     else present.add(shard.index);
   }
   // The whole plan again, from the recorded filters: it gives the cells of a missing shard.
-  const { grep, ...filters } = plan.selection;
+  const { grep, versions, ...filters } = plan.selection;
   let whole: Cell[] = [];
   try {
-    whole = planCells(matrix, { ...filters, ...(grep !== undefined ? { grep: new RegExp(grep) } : {}) });
+    const mode: Pick<Selection, 'versions'> = versions === 'default' || versions === 'all' ? { versions } : {};
+    whole = planCells(matrix, { ...filters, ...mode, ...(grep !== undefined ? { grep: new RegExp(grep) } : {}) });
   } catch {
     // matrix.yaml no longer has a name the shards were run with: the plan cannot be redone
   }

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { distance } from 'fastest-levenshtein';
 import { ConfigError, type CaseSpec, type Matrix } from './config.js';
+import { patternMatches } from './patterns.js';
 import type { PlanRecord } from './results.js';
 
 export interface Cell {
@@ -29,7 +30,15 @@ export interface ServerGroup {
   pairings: Array<{ client: string; cells: Cell[] }>;
 }
 
+/**
+ * Which library releases meet: `paired` (the default) — the default releases with each other,
+ * and every other release with the default releases of every implementation, in both roles;
+ * `default` — the default releases only; `all` — every release with every release.
+ */
+export type VersionMode = 'paired' | 'default' | 'all';
+
 export interface Selection {
+  versions?: VersionMode;
   clients?: string[];
   servers?: string[];
   suites?: string[];
@@ -74,11 +83,48 @@ function choose(kind: string, available: string[], wanted: string[] | undefined)
   return available.filter((a) => wanted.includes(a));
 }
 
+/**
+ * The implementations (releases) of one role that a selection names: `python` is every release
+ * of python, `python@1.62.3` that release (the default release's own version names it too).
+ */
+function chooseReleases(matrix: Matrix, kind: 'client' | 'server', wanted: string[] | undefined): string[] {
+  const available = Object.entries(matrix.implementations).filter(([, i]) => i[kind]).map(([n]) => n);
+  const release = (n: string) => matrix.releases[n] ?? { base: n, isDefault: true };
+  if (!wanted) return available;
+  const bases = [...new Set(available.map((n) => release(n).base))];
+  const named = (w: string): string[] => {
+    if (w.includes('@')) {
+      const [base, version] = [w.slice(0, w.indexOf('@')), w.slice(w.indexOf('@') + 1)];
+      return available.filter((n) => release(n).base === base && release(n).version === version);
+    }
+    return available.filter((n) => release(n).base === w);
+  };
+  if (wanted.length === 0) throw new ConfigError(`--${kind}s: the list is empty; name at least one of: ${bases.join(', ')}`);
+  const unknown = wanted.filter((w) => named(w).length === 0);
+  if (unknown.length > 0) {
+    const names = available.map((n) => (release(n).version ? `${release(n).base}@${release(n).version}` : n));
+    throw new ConfigError(`unknown ${kind} "${unknown.join('", "')}"; available: ${bases.join(', ')} (or a release: ${names.join(', ')})`);
+  }
+  const chosen = new Set(wanted.flatMap(named));
+  return available.filter((a) => chosen.has(a));
+}
+
+/** Whether two releases meet under a version mode (see VersionMode). */
+function releasesMeet(matrix: Matrix, client: string, server: string, mode: VersionMode): boolean {
+  const isDefault = (n: string) => matrix.releases[n]?.isDefault ?? true;
+  if (mode === 'all') return true;
+  if (mode === 'default') return isDefault(client) && isDefault(server);
+  return isDefault(client) || isDefault(server);
+}
+
+/** The base implementation of a release (`python@1.62.3` → `python`). */
+export const baseOf = (matrix: Matrix, impl: string): string => matrix.releases[impl]?.base ?? impl;
+
 /** The cells of the selection, in matrix.yaml order (suite, case, transport, server, client). */
 export function planCells(matrix: Matrix, selection: Selection = {}): Cell[] {
-  const impls = Object.entries(matrix.implementations);
-  const clients = choose('client', impls.filter(([, i]) => i.client).map(([n]) => n), selection.clients);
-  const servers = choose('server', impls.filter(([, i]) => i.server).map(([n]) => n), selection.servers);
+  const clients = chooseReleases(matrix, 'client', selection.clients);
+  const servers = chooseReleases(matrix, 'server', selection.servers);
+  const mode = selection.versions ?? 'paired';
   const suites = choose('suite', Object.keys(matrix.suites), selection.suites);
   const transports = choose('transport', Object.keys(matrix.transports), selection.transports);
   const cells: Cell[] = [];
@@ -87,8 +133,8 @@ export function planCells(matrix: Matrix, selection: Selection = {}): Cell[] {
     for (const { name, scripted } of spec.cases) {
       const only = scripted?.transports;
       for (const transport of transports.filter((t) => (!spec.transports || spec.transports.includes(t)) && (!only || only.includes(t)))) {
-        for (const server of servers.filter((v) => !spec.servers || spec.servers.includes(v))) {
-          for (const client of clients.filter((c) => !spec.clients || spec.clients.includes(c))) {
+        for (const server of servers.filter((v) => !spec.servers || spec.servers.includes(baseOf(matrix, v)))) {
+          for (const client of clients.filter((c) => (!spec.clients || spec.clients.includes(baseOf(matrix, c))) && releasesMeet(matrix, c, server, mode))) {
             const cell = { client, server, transport, suite, case: name };
             const id = cellId(cell);
             if (!selection.grep || selection.grep.test(id)) cells.push({ id, ...cell });
@@ -126,12 +172,13 @@ export function selectedCells(matrix: Matrix, selection: Selection): Cell[] {
  * Every known_failures and flaky pattern must match at least one cell of the whole matrix: a
  * pattern that matches nothing is a typo or a stale entry, and would silently stop guarding.
  */
-export function checkPatterns(matrix: Matrix, toRegExp: (pattern: string) => RegExp): void {
-  const ids = planCells(matrix).map((c) => c.id);
+export function checkPatterns(matrix: Matrix): void {
+  // Every release against every release: an entry for an old-against-old pairing is not stale.
+  const ids = planCells(matrix, { versions: 'all' }).map((c) => c.id);
   const unmatched = (['known_failures', 'flaky'] as const).flatMap((section) =>
     (section === 'flaky' ? matrix.flaky : matrix.knownFailures)
       .map((k, i) => ({ section, i, pattern: k.cell }))
-      .filter(({ pattern }) => !ids.some((id) => toRegExp(pattern).test(id))),
+      .filter(({ pattern }) => !ids.some((id) => patternMatches(pattern, id, matrix.releases))),
   );
   if (unmatched.length > 0) {
     throw new ConfigError(unmatched.map(({ section, i, pattern }) => `${matrix.locate([section, i, 'cell'])}: ${section}[${i}].cell: the pattern "${pattern}" matches no cell`).join('\n'));
@@ -169,9 +216,9 @@ export function groupByServer(matrix: Matrix, cells: Cell[]): ServerGroup[] {
 /** What this run was asked to run, so that shards can be checked for completeness when merged. */
 export function planRecord(matrix: Matrix, selection: Selection): PlanRecord {
   const whole = planCells(matrix, { ...selection, shard: undefined });
-  const { clients, servers, suites, transports, grep, shard } = selection;
+  const { versions, clients, servers, suites, transports, grep, shard } = selection;
   return {
-    selection: { ...(clients ? { clients } : {}), ...(servers ? { servers } : {}), ...(suites ? { suites } : {}), ...(transports ? { transports } : {}), ...(grep ? { grep: grep.source } : {}) },
+    selection: { ...(versions && versions !== 'paired' ? { versions } : {}), ...(clients ? { clients } : {}), ...(servers ? { servers } : {}), ...(suites ? { suites } : {}), ...(transports ? { transports } : {}), ...(grep ? { grep: grep.source } : {}) },
     total: whole.length,
     fingerprint: planFingerprint(whole.map((c) => c.id)),
     ...(shard ? { shard } : {}),

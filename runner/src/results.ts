@@ -2,8 +2,8 @@
  * Stage 5 — results: the one model every report is a view of (SPEC §5), and the rules that turn
  * a raw pass/fail into a status (known failures, unexpected passes).
  */
-import picomatch from 'picomatch';
-import type { KnownFailure } from './config.js';
+import { patternMatches, type VersionTable } from './patterns.js';
+import type { FlakyEntry, KnownFailure } from './config.js';
 import type { Cell } from './plan.js';
 
 /**
@@ -28,6 +28,10 @@ export interface ImplementationInfo {
   version: string | null;
   /** As installed (`installed_version` in matrix.yaml), where a runner check needed it. */
   installed?: string;
+  /** The library release matrix.yaml declares for it (`versions`), when it declares any. */
+  release?: string;
+  /** The implementation this is a release of (`python` for `python@1.62.3`). */
+  base?: string;
 }
 
 export interface Results {
@@ -58,7 +62,7 @@ export interface Incomplete {
  */
 export interface PlanRecord {
   /** The filters of the run (the cell selection, without the shard). */
-  selection: { clients?: string[]; servers?: string[]; suites?: string[]; transports?: string[]; grep?: string };
+  selection: { versions?: string; clients?: string[]; servers?: string[]; suites?: string[]; transports?: string[]; grep?: string };
   /** Cells of the whole plan (all shards together). */
   total: number;
   /** sha256 of the whole plan's sorted cell ids: shards of one plan share it. */
@@ -96,32 +100,29 @@ export interface Outcome {
   firstError?: string;
 }
 
-/**
- * A cell-id glob: `*` matches within one path segment, `**` any number of segments, and
- * `{a,b}` either alternative (e.g. `upstream-go→{ts,go}/mtls/**`).
- */
-export function globToRegExp(pattern: string): RegExp {
-  // picomatch: `*` stays within a segment, `**` crosses segments, `{a,b}` holds alternatives
-  // that may themselves contain `*` (e.g. `{code_*_bidi,other}`). Compiled once per pattern:
-  // every cell is matched against every known failure.
-  let re = compiled.get(pattern);
-  if (!re) {
-    re = picomatch.makeRe(pattern, { dot: true, nonegate: true, noext: true });
-    compiled.set(pattern, re);
-  }
-  return re;
-}
+export { globToRegExp } from './patterns.js';
 
-const compiled = new Map<string, RegExp>();
-
-export function knownFailureFor<T extends KnownFailure>(id: string, known: T[]): T | undefined {
-  return known.find((k) => globToRegExp(k.cell).test(id));
+/** The first entry whose cell pattern matches the id (versions: how ids name library releases). */
+export function knownFailureFor<T extends KnownFailure>(id: string, known: T[], versions: VersionTable = {}): T | undefined {
+  return known.find((k) => patternMatches(k.cell, id, versions));
 }
 
 export const flakyFor = knownFailureFor;
 
-export function classify(cell: Cell, outcome: Outcome, known: KnownFailure[]): CellResult {
-  const expectedToFail = knownFailureFor(cell.id, known);
+export function classify(cell: Cell, outcome: Outcome, known: KnownFailure[], versions: VersionTable = {}, flaky: FlakyEntry[] = []): CellResult {
+  const mayFail = outcome.passed ? undefined : knownFailureFor(cell.id, flaky, versions);
+  if (mayFail?.may_fail) {
+    const attempts = outcome.attempts ?? 1;
+    return {
+      ...cell,
+      status: 'known_failure',
+      durationMs: Math.round(outcome.durationMs),
+      attempts,
+      error: `known flaky, failed all ${attempts} attempts: ${mayFail.reason}${outcome.error ? ` — ${outcome.error}` : ''}`,
+      ...(outcome.log !== undefined ? { log: outcome.log } : {}),
+    };
+  }
+  const expectedToFail = knownFailureFor(cell.id, known, versions);
   const attempts = outcome.attempts ?? 1;
   let status: CellStatus = outcome.passed ? (attempts > 1 ? 'flaky' : 'passed') : 'failed';
   let error = status === 'flaky' ? `passed on attempt ${attempts}; attempt 1 failed: ${outcome.firstError}` : outcome.error;

@@ -17,7 +17,7 @@ import { tryLock, type Release } from './locks.js';
 import { caseSpec, checkPatterns, groupByServer, planRecord, selectedCells, type Cell, type Selection, type ServerGroup } from './plan.js';
 import type { Reporter } from './reporters/reporter.js';
 import { logWriteFailures } from './launcher/output.js';
-import { globToRegExp, notRunCell, type CellResult, type PlanRecord, type Results, type Timings } from './results.js';
+import { notRunCell, type CellResult, type PlanRecord, type Results, type Timings } from './results.js';
 
 export interface RunOptions {
   root: string;
@@ -53,7 +53,7 @@ export const defaultJobs = (): number => availableParallelism();
 export async function runMatrix(options: RunOptions): Promise<Results> {
   const startedAt = new Date();
   const matrix = loadMatrix(options.configFile);
-  checkPatterns(matrix, globToRegExp);
+  checkPatterns(matrix);
   const cells = selectedCells(matrix, options.selection);
   const plan = planRecord(matrix, options.selection);
   const groups = groupByServer(matrix, cells);

@@ -161,7 +161,7 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
     const expected = detections[suite] ?? { server: {}, client: {} };
     // Faults do not depend on the transport: one transport the suite runs over is enough.
     const transport = matrix.suites[suite]?.transports?.[0] ?? 'insecure';
-    const selection = { suites: [suite], transports: [transport], clients: options.clients ?? peers, servers: peers };
+    const selection = { versions: 'default' as const, suites: [suite], transports: [transport], clients: options.clients ?? peers, servers: peers };
     const cases = [...new Set(planCells(matrix, selection).map((c) => c.case))];
     const covered = new Set([...Object.values(expected.server), ...Object.values(expected.client)].flat());
     uncovered.push(...cases.filter((c) => !covered.has(c)).map((c) => `${suite}/${c}`));

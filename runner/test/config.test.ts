@@ -35,7 +35,12 @@ describe('matrix.yaml', () => {
     expect(m.suites.seeds?.cases.find((c) => c.name === 'server_info_version')?.runnerChecks).toEqual(['server_version']);
     expect(m.suites['grpc.testing']?.cases).toHaveLength(18);
     expect(Object.keys(m.transports)).toEqual(['insecure', 'tls', 'mtls']);
-    expect(Object.keys(m.implementations)).toEqual(['ts', 'python', 'go', 'upstream-go']);
+    const defaults = Object.keys(m.implementations).filter((n) => m.releases[n]?.isDefault);
+    expect(defaults).toEqual(['ts', 'python', 'go', 'upstream-go']);
+    // At least three releases of each library (the default first), each other one NAME@VERSION.
+    for (const base of ['ts', 'go']) {
+      expect(Object.keys(m.implementations).filter((n) => m.releases[n]?.base === base).length).toBeGreaterThanOrEqual(3);
+    }
   });
 
   it('a minimal file parses, with defaults', () => {

@@ -1,7 +1,7 @@
 import { parseMatrix } from '../src/config.js';
 import { ConfigError } from '../src/config.js';
 import { checkPatterns, groupByServer, parseShard, planCells, shardCells } from '../src/plan.js';
-import { globToRegExp } from '../src/results.js';
+import { patternMatches } from '../src/patterns.js';
 
 const matrix = parseMatrix(
   `implementations:
@@ -78,7 +78,7 @@ describe('known_failures and flaky patterns', () => {
     );
 
   it('accept patterns that match a cell', () => {
-    expect(() => checkPatterns(withPatterns('a→a/t/s/one', '*→*/*/*/*'), globToRegExp)).not.toThrow();
+    expect(() => checkPatterns(withPatterns('a→a/t/s/one', '*→*/*/*/*'))).not.toThrow();
   });
 
   it('reject a pattern naming something that does not exist, at its line', () => {
@@ -87,8 +87,8 @@ describe('known_failures and flaky patterns', () => {
   });
 
   it('reject a pattern that matches no cell, naming it and its line', () => {
-    expect(() => checkPatterns(withPatterns('a→a/t/s/x*', 'a→*/t/s/one'), globToRegExp)).toThrow(/^m\.yaml:8: known_failures\[0\]\.cell: the pattern "a→a\/t\/s\/x\*" matches no cell$/);
-    expect(() => checkPatterns(withPatterns('a→a/t/s/one', 'b→*/**'), globToRegExp)).toThrow(/^m\.yaml:10: flaky\[0\]\.cell: the pattern "b→\*\/\*\*" matches no cell$/);
+    expect(() => checkPatterns(withPatterns('a→a/t/s/x*', 'a→*/t/s/one'))).toThrow(/^m\.yaml:8: known_failures\[0\]\.cell: the pattern "a→a\/t\/s\/x\*" matches no cell$/);
+    expect(() => checkPatterns(withPatterns('a→a/t/s/one', 'b→*/**'))).toThrow(/^m\.yaml:10: flaky\[0\]\.cell: the pattern "b→\*\/\*\*" matches no cell$/);
   });
 });
 
@@ -111,5 +111,80 @@ describe('--shard', () => {
   it('rejects a malformed shard', () => {
     expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
     for (const bad of ['0/3', '4/3', '1/0', '1', 'a/b', '1/3/2']) expect(() => parseShard(bad)).toThrow(/expected i\/n/);
+  });
+});
+
+const versionedText = (): string => `implementations:
+  a:
+    language: x
+    library: x
+    server: [s]
+    client: [c]
+    versions: ["2.0.0", "1.5.0", "1.0.0"]
+    other_versions:
+      server: [s, "--v={version}"]
+      client: [c, "{version}"]
+      build: {command: [b, "{version}"], inputs: ["in/{version}"], outputs: ["out/{version}/bin"]}
+  b: {language: y, library: y, server: [s], client: [c]}
+suites:
+  s:
+    cases: [one]
+transports:
+  t: {}
+known_failures:
+  - cell: "a@<1.5.0→*/t/s/one"
+    reason: old
+`;
+
+const versioned = parseMatrix(versionedText(), 'v.yaml');
+
+describe('library releases (versions)', () => {
+  const ids = (selection: Parameters<typeof planCells>[1] = {}) => planCells(versioned, selection).map((c) => c.id);
+
+  it('each other release is an implementation NAME@VERSION with its own build and commands', () => {
+    expect(versioned.implementations['a@1.5.0']).toMatchObject({ server: ['s', '--v=1.5.0'], client: ['c', '1.5.0'], build: { command: ['b', '1.5.0'], inputs: ['in/1.5.0'], outputs: ['out/1.5.0/bin'] }, self_test: false });
+    expect(versioned.releases['a']).toEqual({ base: 'a', version: '2.0.0', isDefault: true });
+    expect(versioned.releases['a@1.0.0']).toEqual({ base: 'a', version: '1.0.0', isDefault: false });
+  });
+
+  it('paired (default): old releases meet the default releases both ways, never each other', () => {
+    const all = ids();
+    expect(all).toContain('a@1.0.0→a/t/s/one');
+    expect(all).toContain('a→a@1.0.0/t/s/one');
+    expect(all).toContain('b→a@1.5.0/t/s/one');
+    expect(all).toContain('a@1.5.0→b/t/s/one');
+    expect(all).not.toContain('a@1.0.0→a@1.5.0/t/s/one');
+    expect(all).toHaveLength(4 + 4 + 4); // default × default, old clients × default servers, default clients × old servers
+    expect(ids({ versions: 'default' })).toEqual(['a→a/t/s/one', 'b→a/t/s/one', 'a→b/t/s/one', 'b→b/t/s/one']);
+    expect(ids({ versions: 'all' })).toHaveLength(4 * 4);
+  });
+
+  it('--clients NAME is every release, NAME@VERSION one (the default release by its version too)', () => {
+    expect(ids({ clients: ['a@1.0.0'], servers: ['b'] })).toEqual(['a@1.0.0→b/t/s/one']);
+    expect(ids({ clients: ['a@2.0.0'], servers: ['b'] })).toEqual(['a→b/t/s/one']);
+    expect(ids({ clients: ['a'], servers: ['b'] })).toEqual(['a→b/t/s/one', 'a@1.5.0→b/t/s/one', 'a@1.0.0→b/t/s/one']);
+    expect(() => ids({ clients: ['a@9.9.9'] })).toThrow(/unknown client "a@9\.9\.9"; available: a, b \(or a release: a@2\.0\.0, a@1\.5\.0, a@1\.0\.0, b\)/);
+  });
+
+  it('a pattern side may name a semver range; without one it covers every release', () => {
+    expect(patternMatches('a@<1.5.0→*/t/s/one', 'a@1.0.0→b/t/s/one', versioned.releases)).toBe(true);
+    expect(patternMatches('a@<1.5.0→*/t/s/one', 'a@1.5.0→b/t/s/one', versioned.releases)).toBe(false);
+    expect(patternMatches('a@<1.5.0→*/t/s/one', 'a→b/t/s/one', versioned.releases)).toBe(false);
+    expect(patternMatches('a@2.x→*/t/s/one', 'a→b/t/s/one', versioned.releases)).toBe(true);
+    expect(patternMatches('a→*/t/s/one', 'a@1.0.0→b/t/s/one', versioned.releases)).toBe(true);
+    expect(patternMatches('*→a@1.5.0/**', 'b→a@1.5.0/t/s/one', versioned.releases)).toBe(true);
+    expect(patternMatches('a→*/**', 'a@1.0.0→b/t/s/one', versioned.releases)).toBe(true);
+    expect(() => checkPatterns(versioned)).not.toThrow();
+  });
+
+  it('a range no release satisfies is a stale entry; a malformed one is a config error', () => {
+    const withCell = (cell: string) => () => checkPatterns(parseMatrix(`${versionedText().replace('a@<1.5.0→*/t/s/one', cell)}`, 'v.yaml'));
+    expect(withCell('a@<0.9.0→*/t/s/one')).toThrow(/the pattern "a@<0\.9\.0→\*\/t\/s\/one" matches no cell/);
+    expect(withCell('a@banana→*/t/s/one')).toThrow(/v\.yaml:\d+: known_failures\[0\]\.cell: "banana" is not a semver version or range/);
+  });
+
+  it('versions must be exact releases, and more than one needs other_versions', () => {
+    expect(() => parseMatrix(versionedText().replace('"1.5.0"', '"1.5"'), 'v.yaml')).toThrow(/v\.yaml:\d+: implementations\.a\.versions\[1\]: a version is an exact semver release/);
+    expect(() => parseMatrix(versionedText().replace(/    other_versions:[\s\S]*?outputs: \["out\/\{version\}\/bin"\]\}\n/, ''), 'v.yaml')).toThrow(/more than one version needs other_versions/);
   });
 });

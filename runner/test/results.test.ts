@@ -35,6 +35,15 @@ describe('known failures', () => {
     expect(exitCodeOf(results)).toBe(1);
   });
 
+  it('a flaky entry with may_fail: failing every attempt is a known failure, a pass stays a pass; without it, a failure', () => {
+    const flaky = [{ cell: 'ts→*/*/*/server_compressed_*', reason: 'a race', retries: 6, may_fail: true as const }];
+    const lost = classify(cell, { passed: false, durationMs: 1, error: 'lost', attempts: 7 }, [], {}, flaky);
+    expect(lost.status).toBe('known_failure');
+    expect(lost.error).toBe('known flaky, failed all 7 attempts: a race — lost');
+    expect(classify(cell, { passed: true, durationMs: 1, attempts: 2, firstError: 'lost' }, [], {}, flaky).status).toBe('flaky');
+    expect(classify(cell, { passed: false, durationMs: 1, error: 'lost', attempts: 7 }, [], {}, [{ ...flaky[0]!, may_fail: undefined }]).status).toBe('failed');
+  });
+
   it('an unlisted failure fails the run; passes do not', () => {
     const failed = classify(cell, { passed: false, durationMs: 1, error: 'x' }, []);
     const passed = classify(cell, { passed: true, durationMs: 1 }, []);

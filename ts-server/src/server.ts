@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { hostPort } from '../../ts-common/src/cli.js';
+import { startServing } from '../../ts-common/src/grpc-compat.js';
 import { loadProtos } from '../../ts-common/src/proto.js';
 import type { Faults } from './faults.js';
 import { computeHandlers } from './services/compute.js';
@@ -71,6 +72,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       err ? reject(err) : resolve(bound),
     );
   });
+  startServing(server); // grpc-js before 1.10 serves only after start()
   return {
     port,
     stop: (graceMs = 1000) =>

@@ -1,6 +1,7 @@
 import { join, relative } from 'node:path';
 import { incompleteLine, isBad, type CellResult, type Results } from '../results.js';
 import { writeReport } from './atomic.js';
+import { boundariesOf, boundaryLine, compatTable } from './compat.js';
 import { entryOf, labelOf, notRunLine, toneOf } from './grid.js';
 import type { Reporter } from './reporter.js';
 
@@ -48,6 +49,22 @@ function failing(results: Results, logBase: (log: string) => string, limit = 50)
     ...(bad.length > limit ? [`<p>… and ${bad.length - limit} more: open the heat-map entries below.</p>`] : []),
     ...(notRun ? [`<p class="not-run">${notRun}</p>`] : []),
   ].join('\n');
+}
+
+/** With several releases of a library: client releases × server releases, and the version boundaries. */
+function compatSection(results: Results): string {
+  const table = compatTable(results);
+  if (!table) return '';
+  const head = `<tr><th class="corner">client ↓  server →</th>${table.servers.map((s) => `<th>${escapeHtml(s.label)}</th>`).join('')}</tr>`;
+  const rows = table.clients.map((client) => {
+    const entries = table.servers.map((server) => {
+      const e = table.entry(client.key, server.key);
+      return e ? `<td class="tone-${toneOf(e.worst)}" title="${escapeHtml(`${client.label} → ${server.label}: ${labelOf(e)}`)}">${labelOf(e)}</td>` : '<td class="empty">—</td>';
+    });
+    return `<tr><th class="row">${escapeHtml(client.label)}</th>${entries.join('')}</tr>`;
+  });
+  const boundaries = boundariesOf(results).map((b) => `<li>${escapeHtml(boundaryLine(b, results.implementations[b.base]?.library))}</li>`);
+  return `<section class="compat"><h2>Compatibility — every suite and transport</h2>\n<table class="heat compat">\n${head}\n${rows.join('\n')}\n</table>${boundaries.length > 0 ? `\n<h2>Version boundaries (failures that pass with another release)</h2>\n<ul>${boundaries.join('')}</ul>` : ''}</section>`;
 }
 
 /** Per suite, a heat-map: rows are clients, columns are servers, each entry coloured by its worst cell. */
@@ -128,6 +145,7 @@ ${banner(results)}<h1>gRPC interop matrix</h1>
 ${failing(results, logBase)}
 <div class="legend">colour = a pairing's worst cell:
   <span class="tone-green">all passed</span><span class="tone-yellow">known failures or flaky</span><span class="tone-red">a failure or unexpected pass</span><span class="tone-grey">not run</span></div>
+${compatSection(results)}
 ${heatMaps(results)}
 <script type="application/json" id="results">${json}</script>
 <script>

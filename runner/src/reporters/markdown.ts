@@ -1,6 +1,7 @@
 import { join, relative } from 'node:path';
 import { incompleteLine, isBad, type CellResult, type Results } from '../results.js';
 import { writeReport } from './atomic.js';
+import { boundariesOf, boundaryLine, compatTable } from './compat.js';
 import { gridsOf, labelOf, notRunLine, toneOf, type Tone } from './grid.js';
 import type { Reporter } from './reporter.js';
 
@@ -34,6 +35,24 @@ export function renderMarkdown(results: Results, logBase: (log: string) => strin
       out.push(`| **${client}** | ${row.join(' | ')} |`);
     }
     out.push('');
+  }
+  const table = compatTable(results);
+  if (table) {
+    out.push('## Compatibility · every suite and transport', '', `| client ↓ server → | ${table.servers.map((s) => s.label).join(' | ')} |`, `|---|${table.servers.map(() => '---').join('|')}|`);
+    for (const client of table.clients) {
+      const row = table.servers.map((server) => {
+        const e = table.entry(client.key, server.key);
+        return e ? `${TONE_ICON[toneOf(e.worst)]} ${labelOf(e)}` : '—';
+      });
+      out.push(`| **${client.label}** | ${row.join(' | ')} |`);
+    }
+    out.push('');
+    const boundaries = boundariesOf(results);
+    if (boundaries.length > 0) {
+      out.push('Version boundaries (failures that pass with another release):', '');
+      for (const b of boundaries) out.push(`- ${escapeCell(boundaryLine(b, results.implementations[b.base]?.library))}`);
+      out.push('');
+    }
   }
   const bad = results.cells.filter((c) => isBad(c, true)); // failing, unexpectedly passing, or flaky
   if (bad.length > 0) {

@@ -1,5 +1,6 @@
 import pc from 'picocolors';
 import { incompleteLine, isBad, type CellStatus, type Results, type Timings } from '../results.js';
+import { boundariesOf, boundaryLine, compatTable } from './compat.js';
 import { gridsOf, labelOf, notRunLine } from './grid.js';
 import type { Reporter } from './reporter.js';
 
@@ -44,6 +45,34 @@ export function renderGrids(results: Results): string {
   }
   return out.join('\n');
 }
+
+/**
+ * With several releases of a library: client releases × server releases over every suite and
+ * transport, then the version boundaries of the failures (a failure that passes with another
+ * release of the same library in the same place).
+ */
+export function renderCompat(results: Results): string {
+  const table = compatTable(results);
+  if (!table) return '';
+  const corner = 'client ↓  server →';
+  const out = [pc.bold('compatibility · every suite and transport (cells fine / cells)')];
+  const rows = table.clients.map((c) => table.servers.map((s) => table.entry(c.key, s.key)));
+  const widths = table.servers.map((s, i) => Math.max(s.label.length + 2, ...rows.map((row) => (row[i] ? labelOf(row[i]).length + 2 : 3))));
+  const first = Math.max(corner.length, ...table.clients.map((c) => c.label.length)) + 2;
+  out.push(pad(corner, first) + table.servers.map((s, i) => pad(s.label, widths[i]!)).join(''));
+  table.clients.forEach((client, r) => {
+    out.push(pad(client.label, first) + rows[r]!.map((e, i) => (e ? PAINT[e.worst](pad(labelOf(e), widths[i]!)) : pad('—', widths[i]!))).join(''));
+  });
+  const boundaries = boundariesOf(results);
+  if (boundaries.length > 0) {
+    out.push('', pc.bold('version boundaries (failures that pass with another release):'));
+    for (const b of boundaries) out.push(`  ${boundaryLine(b, libraryOf(results, b.base))}`);
+  }
+  return `${out.join('\n')}\n\n`;
+}
+
+/** The library name of an implementation (grpc-js for ts), from results.json. */
+export const libraryOf = (results: Results, base: string): string | undefined => results.implementations[base]?.library;
 
 /** The failing cells with their reasons and logs, then one line for the cells not run (never failures). */
 export function renderFailures(results: Results, limit = 50): string {
@@ -113,7 +142,7 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stdout): R
     },
     onEnd: (results) => {
       if (tty) stream.write('\r\x1b[2K');
-      stream.write(`\n${renderGrids(results)}${renderFlaky(results)}${renderFailures(results)}${renderSummary(results)}`);
+      stream.write(`\n${renderGrids(results)}${renderCompat(results)}${renderFlaky(results)}${renderFailures(results)}${renderSummary(results)}`);
     },
   };
 }

@@ -1,13 +1,10 @@
-import { createRequire } from 'node:module';
 import type { ServerInfoHandlers } from '../../../ts-common/src/generated/interop/ServerInfo.js';
 import type { ServerInfoReply } from '../../../ts-common/src/generated/interop/ServerInfoReply.js';
+import { grpcJsVersion } from '../../../ts-common/src/grpc-compat.js';
 import type { Faults } from '../faults.js';
 
 /** The version of @grpc/grpc-js this process actually loaded. */
-export function grpcJsVersion(): string {
-  const require = createRequire(import.meta.url);
-  return (require('@grpc/grpc-js/package.json') as { version: string }).version;
-}
+export { grpcJsVersion };
 
 export function serverInfo(faults: Faults): ServerInfoReply {
   const version = faults.has('version-wrong') ? '0.0.0-fault' : grpcJsVersion();

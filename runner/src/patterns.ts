@@ -1,0 +1,81 @@
+/**
+ * Cell patterns (known_failures, flaky): `client→server/transport/suite/case` globs (`*` within
+ * a segment, `**` across segments, `{a,b}` alternatives, through picomatch), where the client
+ * and the server may name a library version or a semver range: `ts@<1.10.10→go/…`,
+ * `python@1.62.x→ts/tls/…`. A side without `@` matches every version of the implementation.
+ */
+import picomatch from 'picomatch';
+import semver from 'semver';
+
+/** Per implementation (a release other than the default is `name@version`): its base name and library version. */
+export type VersionTable = Readonly<Record<string, { base: string; version?: string }>>;
+
+const compiled = new Map<string, RegExp>();
+
+/** A cell-id glob as a RegExp (compiled once per pattern: every cell meets every pattern). */
+export function globToRegExp(pattern: string): RegExp {
+  let re = compiled.get(pattern);
+  if (!re) {
+    re = picomatch.makeRe(pattern, { dot: true, nonegate: true, noext: true });
+    compiled.set(pattern, re);
+  }
+  return re;
+}
+
+interface Side {
+  name: string;
+  range?: string;
+}
+
+/** `name@range` → its glob and range; `name` → every version. */
+export function parseSide(text: string): Side {
+  const at = text.indexOf('@');
+  return at < 0 ? { name: text } : { name: text.slice(0, at), range: text.slice(at + 1) };
+}
+
+/** Splits `client→server/rest` (undefined when the text has no such shape). */
+function split(text: string): { client: string; server: string; rest: string } | undefined {
+  const arrow = text.indexOf('→');
+  if (arrow < 0) return undefined;
+  const slash = text.indexOf('/', arrow);
+  if (slash < 0) return undefined;
+  return { client: text.slice(0, arrow), server: text.slice(arrow + 1, slash), rest: text.slice(slash + 1) };
+}
+
+/** An id's side: its implementation's base name and library version. */
+function idSide(text: string, versions: VersionTable): { base: string; version?: string } {
+  const known = versions[text];
+  if (known) return known;
+  const at = text.indexOf('@');
+  return at < 0 ? { base: text } : { base: text.slice(0, at), version: text.slice(at + 1) };
+}
+
+function sideMatches(pattern: Side, id: { base: string; version?: string }): boolean {
+  if (!globToRegExp(pattern.name).test(id.base)) return false;
+  if (pattern.range === undefined) return true;
+  return id.version !== undefined && semver.valid(id.version) !== null && semver.satisfies(id.version, pattern.range, { includePrerelease: true });
+}
+
+/** The cell id without versions (`python@1.62.3→ts/…` becomes `python→ts/…`), for patterns that span segments. */
+function withoutVersions(id: string, versions: VersionTable): string {
+  const parts = split(id);
+  return parts ? `${idSide(parts.client, versions).base}→${idSide(parts.server, versions).base}/${parts.rest}` : id;
+}
+
+/** Whether a cell pattern matches a cell id. */
+export function patternMatches(pattern: string, id: string, versions: VersionTable = {}): boolean {
+  const p = split(pattern);
+  const c = split(id);
+  if (!p || !c || p.client.includes('**') || p.server.includes('**')) {
+    // A pattern whose `**` spans the client or server: matched against the id with and without versions.
+    return globToRegExp(pattern).test(id) || globToRegExp(pattern).test(withoutVersions(id, versions));
+  }
+  return sideMatches(parseSide(p.client), idSide(c.client, versions)) && sideMatches(parseSide(p.server), idSide(c.server, versions)) && globToRegExp(p.rest).test(c.rest);
+}
+
+/** Why a side of a pattern is malformed (a range semver cannot read), or undefined. */
+export function sideProblem(text: string): string | undefined {
+  const side = parseSide(text);
+  if (side.range === undefined) return undefined;
+  return semver.validRange(side.range) === null ? `"${side.range}" is not a semver version or range (e.g. 1.8.22, <1.10.10, 1.8.x, >=1.60 <1.70)` : undefined;
+}

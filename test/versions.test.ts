@@ -1,0 +1,55 @@
+/**
+ * The version axis finds a version boundary: grpc-js 1.8.0's server sends trailers-only errors
+ * without content-type (fixed by grpc/grpc-node#2305, first in 1.8.2), and grpc-go's client
+ * turns them into UNKNOWN. With both 1.8.0 and 1.8.22 declared, the same seeds cells are red
+ * against ts@1.8.0 and green against ts@1.8.22, and the run names the boundary. Needs the npm
+ * registry the first time (scripts/ts-version.mjs installs grpc-js 1.8.0).
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { repoRoot } from '../ts-common/src/paths.js';
+import type { Results } from '../runner/src/results.js';
+
+const root = repoRoot();
+const cli = join(root, 'build/ts/runner/src/cli.js');
+
+describe('a version boundary (grpc-js 1.8.0 → 1.8.22, trailers-only errors without content-type)', () => {
+  let results: Results;
+  let output: string;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'matrix-versions-'));
+    // The repository's matrix, with grpc-js 1.8.0 declared as one more release.
+    const text = readFileSync(join(root, 'matrix.yaml'), 'utf8');
+    const declared = text.replace(/versions: \["1\.14\.7", ([^\]]*)\]/, (_m, rest: string) => `versions: ["1.14.7", ${rest}, "1.8.0"]`);
+    expect(declared).not.toBe(text);
+    const config = join(dir, 'matrix.yaml');
+    writeFileSync(config, declared);
+    const run = await execa('node', [cli, '--config', config, '--clients', 'go', '--servers', 'ts@1.8.0,ts@1.8.22', '--suites', 'seeds', '--transports', 'insecure', '--out', join(dir, 'out')], {
+      cwd: root,
+      reject: false,
+      all: true,
+      env: { NO_COLOR: '1' },
+    });
+    output = run.all ?? '';
+    results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as Results;
+  }, 600_000);
+
+  it('the same cells fail against 1.8.0 and pass against 1.8.22, for the reason of the change', () => {
+    const red = results.cells.filter((c) => c.server === 'ts@1.8.0' && c.status === 'failed');
+    expect(red.length).toBeGreaterThan(0);
+    for (const cell of red) {
+      expect(cell.error).toMatch(/content-type/);
+      const twin = results.cells.find((c) => c.server === 'ts@1.8.22' && c.case === cell.case);
+      expect(twin?.status).toBe('passed');
+    }
+    expect(results.implementations['ts@1.8.0']).toMatchObject({ version: '1.8.0', release: '1.8.0', base: 'ts' });
+  });
+
+  it('the run names the boundary and shows the compatibility table', () => {
+    expect(output).toMatch(/version boundaries \(failures that pass with another release\):\n {2}grpc-js \(ts\) as server: fails with 1\.8\.0, passes with 1\.8\.22 — \d+ cells?, e\.g\. go→ts@1\.8\.0\/insecure\/seeds\//);
+    expect(output).toMatch(/client ↓ {2}server → +ts 1\.8\.22 +ts 1\.8\.0/);
+  });
+});
