@@ -1,6 +1,11 @@
 """The generated protobuf and gRPC modules, importable from one place.
 
-build.py writes them to interop/python/gen/ (one directory per proto package). The generated
+build.py writes them next to the venv that generated them (one directory per proto package):
+interop/python/.venv → interop/python/gen (the default build), build/versions/python/<v>/venv →
+build/versions/python/<v>/gen (`build.py --version=<v>`: the same peer code on an older grpcio,
+whose generated code must come from that grpcio-tools and run on that protobuf). So the gen/ used
+is the one beside the running interpreter's venv (`Path(sys.prefix).parent / "gen"`), and
+interop/python/gen when there is none (an interpreter outside any of these venvs). The generated
 code imports its siblings by proto path (``from helloworld import helloworld_pb2``), so gen/
 goes on sys.path.
 """
@@ -10,7 +15,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-GEN = Path(__file__).resolve().parent.parent / "gen"
+DEFAULT_GEN = Path(__file__).resolve().parent.parent / "gen"
+
+
+def _find_gen() -> Path:
+    beside_venv = Path(sys.prefix).parent / "gen"
+    return beside_venv if beside_venv.is_dir() else DEFAULT_GEN
+
+
+GEN = _find_gen()
 if not GEN.is_dir():
     raise ImportError(f"{GEN} is missing: run `python3 interop/python/build.py` first")
 sys.path.insert(0, str(GEN))

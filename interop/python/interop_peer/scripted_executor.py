@@ -43,13 +43,14 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import descriptor_pool, json_format, message_factory, unknown_fields
+from google.protobuf import descriptor_pool, json_format, message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 from google.rpc import error_details_pb2, status_pb2  # noqa: F401  (registers the google.rpc types for Any)
 from grpc_status import rpc_status
 
 from .cases import Observed, Peer
+from .compat import is_repeated, unknown_field_set
 from .protos import scripted_pb2
 
 SERVICE = scripted_pb2.DESCRIPTOR.services_by_name["Scripted"].full_name
@@ -165,7 +166,7 @@ def encode_message(message: Message) -> dict[str, Json]:
         if _is_map(field):
             value_field = field.message_type.fields_by_name["value"]
             encoded[field.name] = {encode_map_key(key): encode_scalar(value_field, item) for key, item in value.items()}
-        elif field.is_repeated:
+        elif is_repeated(field):
             encoded[field.name] = [encode_scalar(field, item) for item in value]
         else:
             encoded[field.name] = encode_scalar(field, value)
@@ -233,8 +234,9 @@ def encode_unknown_fields(fields: Iterable[Any]) -> bytes:
 
 def unknown_hex(message: Message) -> str:
     """The unknown fields the library kept for message (not its sub-messages), as lower-case hex
-    of their wire format; "" when none."""
-    return encode_unknown_fields(unknown_fields.UnknownFieldSet(message)).hex()
+    of their wire format; "" when none (or when the protobuf runtime cannot show them: compat)."""
+    fields = unknown_field_set(message)
+    return "" if fields is None else encode_unknown_fields(fields).hex()
 
 
 # A step from a message to one of its sub-messages: (field, None) for a singular field,
@@ -289,7 +291,7 @@ def take_unknown(
                         map_key: take_unknown(item, value_type, found, root, (*path, (field, map_key)))
                         for map_key, item in member.items()
                     }
-            elif field.is_repeated:
+            elif is_repeated(field):
                 if isinstance(member, list):
                     member = [
                         take_unknown(item, inner, found, root, (*path, (field, index)))

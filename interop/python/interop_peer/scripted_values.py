@@ -16,6 +16,7 @@ from typing import Any
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from .compat import is_repeated
 from .faults import Fault, Faults
 
 VALUE_FAULTS = frozenset(
@@ -107,7 +108,7 @@ class _Walker:
         for field in message.DESCRIPTOR.fields:
             if field.message_type is not None and field.message_type.GetOptions().map_entry:
                 self._map(message, field)
-            elif field.is_repeated:
+            elif is_repeated(field):
                 self._repeated(message, field)
             else:
                 self._singular(message, field)

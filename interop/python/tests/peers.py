@@ -99,10 +99,11 @@ class RunningServer:
 
 
 @contextmanager
-def running_server(*flags: str) -> Iterator[RunningServer]:
-    """Starts server.py --port=0 with flags, waits for its listening line, stops it afterwards."""
+def running_server(*flags: str, python: str | Path = sys.executable) -> Iterator[RunningServer]:
+    """Starts server.py --port=0 with flags, waits for its listening line, stops it afterwards.
+    python: the interpreter (another build's venv, e.g. build/versions/python/VERSION/venv)."""
     process = subprocess.Popen(
-        [sys.executable, str(SERVER), "--port=0", *flags],
+        [str(python), str(SERVER), "--port=0", *flags],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
@@ -151,14 +152,17 @@ class ClientRun:
         return {str(record["case"]): record for record in self.records}
 
 
-def run_client(port: int, cases: tuple[str, ...] | list[str], *flags: str, timeout: float = 60.0) -> ClientRun:
-    return run_client_with(port, f"--test_case={','.join(cases)}", *flags, timeout=timeout)
+def run_client(
+    port: int, cases: tuple[str, ...] | list[str], *flags: str, timeout: float = 60.0, python: str | Path = sys.executable
+) -> ClientRun:
+    return run_client_with(port, f"--test_case={','.join(cases)}", *flags, timeout=timeout, python=python)
 
 
-def run_client_with(port: int, *flags: str, timeout: float = 60.0) -> ClientRun:
-    """client.py against 127.0.0.1:port with these flags only (cases, load mode, or bad flags)."""
+def run_client_with(port: int, *flags: str, timeout: float = 60.0, python: str | Path = sys.executable) -> ClientRun:
+    """client.py against 127.0.0.1:port with these flags only (cases, load mode, or bad flags),
+    run by python (this venv's interpreter unless told)."""
     result = subprocess.run(
-        [sys.executable, str(CLIENT), "--server_host=127.0.0.1", f"--server_port={port}", *flags],
+        [str(python), str(CLIENT), "--server_host=127.0.0.1", f"--server_port={port}", *flags],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

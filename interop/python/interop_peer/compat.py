@@ -1,0 +1,60 @@
+"""What differs between the grpcio and protobuf releases the peer runs on, handled in one place.
+
+The same peer code runs on grpcio 1.85.1 with protobuf 7 (the default build, interop/python/.venv)
+and on older lines built by `build.py --version=<v>` (interop/python/versions/: grpcio 1.70 with
+protobuf 5.29, grpcio 1.62 with protobuf 4.25). Every difference the peer meets is here, each with
+the release that changed it; the rest of the peer calls these helpers instead of branching itself.
+
+Differences that need no code, because the peer reports what the library gives (the runner
+judges): metadata gRPC core finds invalid (a non-ASCII value, an upper-case key, ":path") is
+refused by grpcio 1.62.3 and 1.70.0 before the call, grpc_call_start_batch returning
+GRPC_CALL_ERROR_INVALID_METADATA, which cygrpc raises as ValueError "metadata was invalid: %s" %
+metadata (with two or more metadata pairs that %-formatting itself fails: TypeError "not all
+arguments converted during string formatting"; grpc/_cython/_cygrpc/channel.pyx.pxi
+_call_error_metadata). grpcio 1.85.1 makes the call, which core ends INTERNAL "Invalid metadata"
+(grpc/grpc#41371). Either is `local_error` / a non-OK status without a request for the runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+
+def is_repeated(field: FieldDescriptor) -> bool:
+    """Whether field is repeated (maps included).
+
+    protobuf 4.25 and 5.29 have only `label`; `is_repeated` came in protobuf 6.31.0 (and `label`
+    was deprecated: protocolbuffers/protobuf@64a76e68e08b); protobuf 7 (34.x) removed `label`.
+    """
+    repeated = getattr(field, "is_repeated", None)
+    if repeated is not None:
+        return bool(repeated)
+    return field.label == FieldDescriptor.LABEL_REPEATED
+
+
+# Reading a message's unknown fields. upb (protobuf's default backend since 4.21) has no
+# Message.UnknownFields() accessor (it raises NotImplementedError "unknown field accessor" on
+# 4.25.9, 5.29.6 and 7.36.2 alike); google.protobuf.unknown_fields.UnknownFieldSet(message) is
+# its replacement and is there in every runtime the versions/ pins allow (seen in protobuf 4.21.12
+# already). A runtime without it (protobuf 3.x) still has UnknownFields() on its python/cpp
+# backends, whose fields have the same field_number, wire_type and data.
+try:
+    from google.protobuf import unknown_fields as _unknown_fields
+except ImportError:  # protobuf 3.x
+    _unknown_fields = None
+
+
+def unknown_field_set(message: Message) -> Iterable[Any] | None:
+    """The unknown fields protobuf kept for message (each with field_number, wire_type, data), in
+    order; None when this runtime gives an application no way to read them (then the peer reports
+    none, which is what such an application sees, rather than decoding the wire bytes itself)."""
+    if _unknown_fields is not None:
+        return _unknown_fields.UnknownFieldSet(message)
+    try:
+        return message.UnknownFields()  # type: ignore[no-any-return]
+    except NotImplementedError:
+        return None
