@@ -28,11 +28,24 @@
 // Idempotent: npm ci runs only when the pinned package.json or lock file changed (or the install
 // is incomplete), the peer trees are copied only when build/ts changed; the check at the end
 // runs every time (about a second in all when nothing changed).
+//
+// Pinning a release (no build):
+//
+//   node scripts/ts-version.mjs --add 1.12.6
+//
+// writes interop/ts-versions/1.12.6/package.json (the shape of the others, see pinnedPackageJson)
+// and its package-lock.json (`npm install --package-lock-only --no-audit --no-fund --ignore-scripts`).
+// The version must be an exact semver release that the registry has (`npm view`); refused with
+// exit 2 otherwise. An existing folder is refreshed: package.json rewritten, the lock regenerated
+// from scratch. npm runs in a temporary folder and both files are renamed into place only when it
+// succeeded, so a failure leaves no folder (or the existing one as it was).
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execa } from 'execa';
+import semver from 'semver';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rel = (p) => relative(root, p) || '.';
@@ -41,6 +54,62 @@ const PEERS = ['ts-server', 'ts-client', 'ts-common'];
 function fail(message, code = 2) {
   process.stderr.write(`ts-version: ${message}\n`);
   process.exit(code);
+}
+
+/** The package.json of interop/ts-versions/V: the same for every release, but for V. */
+function pinnedPackageJson(v) {
+  const pkg = {
+    name: `grpc-interop-matrix-ts-grpc-js-${v}`,
+    version: '0.0.0',
+    private: true,
+    description: `@grpc/grpc-js ${v} for the TypeScript peers (scripts/ts-version.mjs ${v})`,
+    dependencies: { '@grpc/grpc-js': v },
+  };
+  return `${JSON.stringify(pkg, null, 2)}\n`;
+}
+
+/** --add V: pins @grpc/grpc-js V in interop/ts-versions/V (package.json + package-lock.json). */
+async function add(v) {
+  if (process.argv.length !== 4 || !v) fail('usage: node scripts/ts-version.mjs --add <grpc-js version>, e.g. 1.12.6');
+  if (semver.valid(v) !== v) fail(`--add needs an exact semver release such as 1.12.6, not ${JSON.stringify(v)}`);
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+  // The registry must have that release (npm view: exit 0 and the version, or E404 / nothing when it has not).
+  const view = await execa(npm, ['view', `@grpc/grpc-js@${v}`, 'version'], { cwd: root, reject: false, stdin: 'ignore' });
+  if (view.exitCode !== 0 || view.stdout.trim() !== v) {
+    if ((view.exitCode === 0 && view.stdout.trim() === '') || /\bE404\b/.test(view.stderr)) fail(`@grpc/grpc-js has no release ${v} on the registry`);
+    const why = view.stderr.split('\n').find((l) => /error code/.test(l)) ?? view.stderr.split('\n').find((l) => l.trim()) ?? view.shortMessage ?? `exit ${view.exitCode}`;
+    fail(`cannot check @grpc/grpc-js ${v} on the registry (npm view failed: ${why.trim()}; is the npm registry reachable?)`);
+  }
+
+  const pinned = join(root, 'interop', 'ts-versions', v);
+  const shown = rel(pinned).split(sep).join('/');
+  if (existsSync(pinned)) process.stderr.write(`ts-version: ${shown} exists: rewriting package.json and regenerating package-lock.json\n`);
+
+  // npm in a temporary folder; the files go into place only when it succeeded.
+  const packageJson = pinnedPackageJson(v);
+  const work = mkdtempSync(join(tmpdir(), `ts-version-${v}-`));
+  writeFileSync(join(work, 'package.json'), packageJson);
+  const install = await execa(npm, ['install', '--package-lock-only', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: work, all: true, reject: false, stdin: 'ignore' });
+  const lock = install.exitCode === 0 ? readFileSync(join(work, 'package-lock.json'), 'utf8') : '';
+  rmSync(work, { recursive: true, force: true });
+  if (install.exitCode !== 0) fail(`npm install --package-lock-only for @grpc/grpc-js ${v} failed (exit ${install.exitCode}; is the npm registry reachable?):\n${install.all}`);
+  const locked = JSON.parse(lock).packages?.['node_modules/@grpc/grpc-js']?.version;
+  if (locked !== v) fail(`the lock npm wrote for @grpc/grpc-js ${v} pins ${JSON.stringify(locked)}`, 1);
+
+  // Each file written beside, then renamed into place.
+  mkdirSync(pinned, { recursive: true });
+  for (const [name, text] of [['package.json', packageJson], ['package-lock.json', lock]]) {
+    const tmp = join(pinned, `.${name}.tmp.${process.pid}`);
+    writeFileSync(tmp, text);
+    renameSync(tmp, join(pinned, name));
+  }
+  process.stdout.write(`ts-version: pinned @grpc/grpc-js ${v} in ${shown} (package.json, package-lock.json)\n`);
+}
+
+if (process.argv[2] === '--add') {
+  await add(process.argv[3]);
+  process.exit(0);
 }
 
 const version = process.argv[2];

@@ -7,9 +7,10 @@
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Metadata, status } from '@grpc/grpc-js';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { loadProtos } from '../ts-common/src/proto.js';
 import { repoRoot } from '../ts-common/src/paths.js';
+import { startListening } from './helpers/peer.js';
 import { loadMatrix } from '../runner/src/config.js';
 
 const root = repoRoot();
@@ -38,30 +39,7 @@ const started: ResultPromise[] = [];
 
 /** Starts a server with --port=0 and resolves to the port of its `{"event":"listening"}` line. */
 function startServer(file: string, args: string[]): Promise<number> {
-  const server = execa(file, [...args, '--port=0'], { cwd: root, reject: false, stdin: 'ignore' });
-  started.push(server);
-  return new Promise<number>((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${file} ${args.join(' ')}: no listening line within 20 s; stdout: ${seen}`)), 20_000);
-    server.stdout.on('data', (chunk: Buffer) => {
-      seen += chunk.toString('utf8');
-      for (const line of seen.split('\n')) {
-        try {
-          const msg = JSON.parse(line) as { event?: string; port?: unknown };
-          if (msg.event === 'listening' && typeof msg.port === 'number') {
-            clearTimeout(timer);
-            resolve(msg.port);
-          }
-        } catch {
-          // not the listening line (or not complete yet)
-        }
-      }
-    });
-    void server.then((result) => {
-      clearTimeout(timer);
-      reject(new Error(`${file} ${args.join(' ')} exited before listening (${result.exitCode ?? result.signal}): ${result.stderr}`));
-    });
-  });
+  return startListening(file, args, started);
 }
 
 interface Echoed {

@@ -4,13 +4,17 @@
  * 1.8.0) and the client must pass cases against it, so that a regression in the shims of
  * ts-common/src/grpc-compat.ts (e.g. a lost `server.start()`, without which a 1.8 server refuses
  * every call) is caught. Needs the default build (build/ts) and, the first time, the npm registry.
+ * `--add` (pinning a release in interop/ts-versions) too: it refuses malformed and unpublished
+ * versions, and refreshes 1.8.0 in place (needs the npm registry).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { execa, type ResultPromise } from 'execa';
 import { loadProtos } from '../ts-common/src/proto.js';
 import { repoRoot } from '../ts-common/src/paths.js';
+import { startListening } from './helpers/peer.js';
 
 const root = repoRoot();
 const VERSION = '1.8.0';
@@ -19,30 +23,7 @@ const started: ResultPromise[] = [];
 
 /** Starts the versioned server with --port=0; resolves to the port of its listening line. */
 function startServer(): Promise<number> {
-  const server = execa('node', [join(dir, 'ts-server', 'src', 'main.js'), '--port=0'], { cwd: root, reject: false, stdin: 'ignore' });
-  started.push(server);
-  return new Promise<number>((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no listening line within 20 s; stdout: ${seen}`)), 20_000);
-    server.stdout.on('data', (chunk: Buffer) => {
-      seen += chunk.toString('utf8');
-      for (const line of seen.split('\n')) {
-        try {
-          const msg = JSON.parse(line) as { event?: string; port?: unknown };
-          if (msg.event === 'listening' && typeof msg.port === 'number') {
-            clearTimeout(timer);
-            resolve(msg.port);
-          }
-        } catch {
-          // not the listening line (or not complete yet)
-        }
-      }
-    });
-    void server.then((result) => {
-      clearTimeout(timer);
-      reject(new Error(`the ${VERSION} server exited before listening (${result.exitCode ?? result.signal}): ${result.stderr}`));
-    });
-  });
+  return startListening('node', [join(dir, 'ts-server', 'src', 'main.js')], started, `the ${VERSION} server`);
 }
 
 const deadline = () => ({ deadline: Date.now() + 10_000 });
@@ -117,4 +98,53 @@ describe(`TypeScript peers on @grpc/grpc-js ${VERSION}`, () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^ts-version: no interop\/ts-versions\/0\.0\.1: add it with /);
   });
+});
+
+describe('scripts/ts-version.mjs --add', () => {
+  const versionsDir = join(root, 'interop', 'ts-versions');
+  const listing = () => readdirSync(versionsDir).sort();
+  const leftovers = (v: string) => readdirSync(tmpdir()).filter((name) => name.startsWith(`ts-version-${v}-`));
+
+  it.each([
+    ['1.8', /^ts-version: --add needs an exact semver release such as 1\.12\.6, not "1\.8"$/],
+    ['v1.8.0', /^ts-version: --add needs an exact semver release such as 1\.12\.6, not "v1\.8\.0"$/],
+    ['9.9.9', /^ts-version: @grpc\/grpc-js has no release 9\.9\.9 on the registry$/],
+  ])('refuses %s with exit 2 and one line, creating nothing', async (version, message) => {
+    const before = listing();
+    const result = await execa('node', ['scripts/ts-version.mjs', '--add', version], { cwd: root, reject: false, timeout: 60_000 });
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(message);
+    expect(existsSync(join(versionsDir, version))).toBe(false);
+    expect(listing()).toEqual(before);
+    expect(leftovers(version)).toEqual([]);
+  }, 60_000);
+
+  it(`refreshes an existing folder (${VERSION}): package.json byte-identical, the lock regenerated`, async () => {
+    const folder = join(versionsDir, VERSION);
+    const pkgBefore = readFileSync(join(folder, 'package.json'));
+    const lockBefore = readFileSync(join(folder, 'package-lock.json'));
+    const before = listing();
+    try {
+      const result = await execa('node', ['scripts/ts-version.mjs', '--add', VERSION], { cwd: root, reject: false, timeout: 120_000 });
+      expect(result.stderr.trim()).toBe(`ts-version: interop/ts-versions/${VERSION} exists: rewriting package.json and regenerating package-lock.json`);
+      expect(result.stdout).toBe(`ts-version: pinned @grpc/grpc-js ${VERSION} in interop/ts-versions/${VERSION} (package.json, package-lock.json)`); // execa strips the final newline
+      expect(result.exitCode).toBe(0);
+      expect(readFileSync(join(folder, 'package.json')).equals(pkgBefore)).toBe(true);
+      const lock = JSON.parse(readFileSync(join(folder, 'package-lock.json'), 'utf8')) as {
+        packages: Record<string, { version?: string; dependencies?: Record<string, string> }>;
+      };
+      expect(lock.packages['node_modules/@grpc/grpc-js']?.version).toBe(VERSION);
+      expect(lock.packages['']?.dependencies).toEqual({ '@grpc/grpc-js': VERSION });
+      expect(readdirSync(folder).sort()).toEqual(['package-lock.json', 'package.json']); // no temporary files left
+      expect(listing()).toEqual(before);
+      expect(leftovers(VERSION)).toEqual([]);
+    } finally {
+      // The committed files, as they were (the regenerated lock may differ once newer transitive
+      // releases exist; the repository keeps its pins).
+      if (!readFileSync(join(folder, 'package.json')).equals(pkgBefore)) writeFileSync(join(folder, 'package.json'), pkgBefore);
+      if (!readFileSync(join(folder, 'package-lock.json')).equals(lockBefore)) writeFileSync(join(folder, 'package-lock.json'), lockBefore);
+    }
+  }, 120_000);
 });

@@ -53,3 +53,44 @@ describe('a version boundary (grpc-js 1.8.0 → 1.8.22, trailers-only errors wit
     expect(output).toMatch(/client ↓ {2}server → +ts 1\.8\.22 +ts 1\.8\.0/);
   });
 });
+
+describe('matrix versions add', () => {
+  it('pins a release (the implementation\'s add command), declares it in the matrix file and builds it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'matrix-versions-add-'));
+    const config = join(dir, 'matrix.yaml');
+    const text = readFileSync(join(root, 'matrix.yaml'), 'utf8');
+    writeFileSync(config, text);
+    // ts-version.mjs --add refreshes the committed pins of 1.8.0: they are put back afterwards.
+    const pins = ['package.json', 'package-lock.json'].map((f) => join(root, 'interop/ts-versions/1.8.0', f));
+    const saved = pins.map((f) => readFileSync(f));
+    try {
+      const run = await execa('node', [cli, 'versions', 'add', 'ts', '1.8.0', '--config', config], { cwd: root, reject: false, all: true, timeout: 300_000 });
+      expect(run.exitCode).toBe(0);
+      expect(run.all).toMatch(/declared ts@1\.8\.0 in .*matrix\.yaml/);
+      expect(run.all).toMatch(/ts@1\.8\.0 is built: run it with npm run matrix -- --clients ts@1\.8\.0/);
+      // Only the versions list changed.
+      expect(readFileSync(config, 'utf8')).toBe(text.replace('versions: ["1.14.7", "1.10.11", "1.8.22"]', 'versions: ["1.14.7", "1.10.11", "1.8.22", "1.8.0"]'));
+      const listed = await execa('node', [cli, 'versions', '--config', config], { cwd: root });
+      expect(listed.stdout).toMatch(/^ts \(grpc-js\): 1\.14\.7 \(default\), 1\.10\.11, 1\.8\.22, 1\.8\.0$/m);
+    } finally {
+      pins.forEach((f, i) => writeFileSync(f, saved[i]!));
+    }
+  }, 320_000);
+
+  it('refuses what it cannot pin, in one line, and declares nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'matrix-versions-add-'));
+    const config = join(dir, 'matrix.yaml');
+    const text = readFileSync(join(root, 'matrix.yaml'), 'utf8');
+    writeFileSync(config, text);
+    for (const [args, message] of [
+      [['rust', '1.0.0'], /^matrix: versions add: no implementation "rust"/],
+      [['ts', '1.8'], /^matrix: versions add: "1\.8" is not an exact release/],
+      [['ts', '9.9.9'], /^matrix: versions add: node scripts\/ts-version\.mjs --add 9\.9\.9 failed \(exit 2\): nothing was declared$/m],
+    ] as const) {
+      const run = await execa('node', [cli, 'versions', 'add', ...args, '--config', config], { cwd: root, reject: false, all: true, timeout: 120_000 });
+      expect(run.exitCode).toBe(2);
+      expect(run.all).toMatch(message);
+    }
+    expect(readFileSync(config, 'utf8')).toBe(text);
+  }, 300_000);
+});

@@ -14,6 +14,7 @@ import { isStopping, stopReaper } from './launcher/children.js';
 import { compareResults, gateExitCode, readResults, renderDiff } from './compare.js';
 import { mergeResults, readParts } from './merge.js';
 import { renderKnownFailures } from './suggest.js';
+import { addRelease, renderReleases } from './versions.js';
 import { checkPatterns, parseShard, selectedCells, type Selection, type VersionMode } from './plan.js';
 import { jsonReporter, writeResultsJson } from './reporters/json.js';
 import { junitReporter, writeJunit } from './reporters/junit.js';
@@ -85,6 +86,25 @@ function compareMain(argv: string[]): number {
   return gateExitCode(diff, after);
 }
 
+/** `matrix versions [add IMPL VERSION]`: the declared library releases; pin and declare one more. */
+async function versionsMain(argv: string[], root: string): Promise<number> {
+  const program = new Command('matrix versions')
+    .description('List the library releases of matrix.yaml, or pin, declare and build one more: `matrix versions add python 1.66.2`.')
+    .argument('[action]', 'add')
+    .argument('[impl]', 'an implementation of matrix.yaml (python, ts, go)')
+    .argument('[version]', 'an exact library release, e.g. 1.66.2')
+    .option('--config <file>', 'the matrix file', join(root, 'matrix.yaml'));
+  const o = parseOrExit<{ config: string }>(program, ['node', 'versions', ...argv]);
+  const [action, impl, version] = program.args as [string | undefined, string | undefined, string | undefined];
+  if (action === undefined) {
+    process.stdout.write(renderReleases(loadMatrix(o.config)));
+    return 0;
+  }
+  if (action !== 'add' || impl === undefined || version === undefined) throw new ConfigError('versions: expected `versions` or `versions add IMPL VERSION` (e.g. versions add python 1.66.2)');
+  await addRelease(resolve(o.config), root, impl, version, (line) => process.stdout.write(`${line}\n`));
+  return 0;
+}
+
 /** `matrix merge DIR… --out DIR`: shard results as one results.json and every report. */
 function mergeMain(argv: string[], root: string): number {
   const program = new Command('matrix merge')
@@ -109,6 +129,7 @@ async function main(): Promise<number> {
   const [sub, ...rest] = process.argv.slice(2);
   if (sub === 'compare') return compareMain(rest);
   if (sub === 'merge') return mergeMain(rest, root);
+  if (sub === 'versions') return versionsMain(rest, root);
   if (sub === 'known-failures') {
     const program = new Command('matrix known-failures').description('Print a minimal known_failures list for the failures of a run.').argument('[results]', 'results.json', join(root, 'reports', 'results.json'));
     parseOrExit(program, ['node', 'known-failures', ...rest]);
@@ -116,7 +137,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const program = new Command('matrix')
-    .description('Run every client against every server of matrix.yaml, case by case.\nAlso: `matrix compare OLD.json NEW.json`, `matrix merge DIR... --out DIR`, `matrix known-failures [results.json]`.')
+    .description('Run every client against every server of matrix.yaml, case by case.\nAlso: `matrix compare OLD.json NEW.json`, `matrix merge DIR... --out DIR`, `matrix known-failures [results.json]`, `matrix versions [add IMPL VERSION]`.')
     .option('--config <file>', 'the matrix file', join(root, 'matrix.yaml'))
     .addOption(
       new Option('--versions <mode>', 'which library releases meet: paired (the default: each other release against the default releases, both ways), default (default releases only; the default with --launcher docker), all (every pair)')

@@ -93,6 +93,8 @@ const Implementation = z.strictObject({
       server: commandLine.optional(),
       client: commandLine.optional(),
       installed_version: commandLine.optional(),
+      /** Pins one more release ({version}): writes its lock (`matrix versions add NAME VERSION` runs it). */
+      add: commandLine.optional(),
     })
     .optional(),
 });

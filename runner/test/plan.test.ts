@@ -1,7 +1,9 @@
 import { parseMatrix } from '../src/config.js';
 import { ConfigError } from '../src/config.js';
 import { checkPatterns, groupByServer, parseShard, planCells, shardCells } from '../src/plan.js';
+import { parseDocument, type YAMLSeq } from 'yaml';
 import { patternMatches } from '../src/patterns.js';
+import { withVersion } from '../src/versions.js';
 
 const matrix = parseMatrix(
   `implementations:
@@ -186,5 +188,20 @@ describe('library releases (versions)', () => {
   it('versions must be exact releases, and more than one needs other_versions', () => {
     expect(() => parseMatrix(versionedText().replace('"1.5.0"', '"1.5"'), 'v.yaml')).toThrow(/v\.yaml:\d+: implementations\.a\.versions\[1\]: a version is an exact semver release/);
     expect(() => parseMatrix(versionedText().replace(/    other_versions:[\s\S]*?outputs: \["out\/\{version\}\/bin"\]\}\n/, ''), 'v.yaml')).toThrow(/more than one version needs other_versions/);
+  });
+});
+
+describe('matrix versions add: the versions list gets one more release, the rest of the file untouched', () => {
+  const add = (text: string, version: string) => {
+    const doc = parseDocument(text);
+    return withVersion(text, doc.getIn(['implementations', 'a', 'versions']) as YAMLSeq, version);
+  };
+  it('a flow list', () => {
+    const text = 'implementations:\n  a:\n    # releases\n    versions: ["2.0.0", "1.5.0"]   # newest first\n    other: >-\n      folded\n      text\n';
+    expect(add(text, '1.0.0')).toBe(text.replace('"1.5.0"]', '"1.5.0", "1.0.0"]'));
+  });
+  it('a block list', () => {
+    const text = 'implementations:\n  a:\n    versions:\n      - "2.0.0"\n      - 1.5.0\n    server: [s]\n';
+    expect(add(text, '1.0.0')).toBe('implementations:\n  a:\n    versions:\n      - "2.0.0"\n      - 1.5.0\n      - "1.0.0"\n    server: [s]\n');
   });
 });

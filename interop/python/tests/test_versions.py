@@ -4,13 +4,16 @@ The module builds that release once (build/versions/python/VERSION/{venv,gen}; t
 downloads its wheels from PyPI, later ones find everything up to date in about a second), then
 runs its client against the default (grpcio 1.85) server — seeds cases, and the scripted sample
 of test_scripted.py compared observation by observation with the default client's — and the
-default client against its server. Marked `old_grpcio`: it runs in the normal pytest invocation;
-`-m "not old_grpcio"` leaves it out (e.g. offline).
+default client against its server. It also runs `build.py --add=VERSION` (which writes a
+versions/VERSION/requirements.txt from what pip installs in a temporary venv) on a copy of build.py
+in a scratch tree, so the committed files are never rewritten. Marked `old_grpcio`: it runs in the
+normal pytest invocation; `-m "not old_grpcio"` leaves it out (e.g. offline).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -32,6 +35,10 @@ SAMPLE = REPO / "test" / "fixtures" / "scripted-sample.json"
 BUILD_TIMEOUT_SECONDS = 900
 # An up-to-date build only compares stamps.
 UP_TO_DATE_SECONDS = 30
+# --add: a venv plus a pip install of about 20 MB of wheels (half a minute here), then a smoke test.
+ADD_TIMEOUT_SECONDS = 300
+# The release test_add_regenerates_the_committed_pins re-adds.
+ADDED = "1.62.3"
 
 
 def _release(version: str) -> tuple[int, ...]:
@@ -42,13 +49,14 @@ OLDEST = min((path.parent.name for path in VERSIONS.glob("*/requirements.txt")),
 OLDEST_DIR = REPO / "build" / "versions" / "python" / OLDEST
 
 
-def build(*args: str, timeout: float = BUILD_TIMEOUT_SECONDS) -> subprocess.CompletedProcess[str]:
+def build(
+    *args: str, timeout: float = BUILD_TIMEOUT_SECONDS, script: Path = BUILD, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     # The interpreter the runner builds with (matrix.yaml: `python3 interop/python/build.py`):
     # the venv's stamp names its interpreter, so building with another would recreate it.
     python3 = shutil.which("python3") or getattr(sys, "_base_executable", sys.executable)
-    return subprocess.run(
-        [python3, str(BUILD), *args], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
-    )
+    command = [python3, str(script), *args]
+    return subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +161,69 @@ def test_the_oldest_server_answers_the_default_client(oldest_python: Path) -> No
         run = run_client(old_server.port, ["server_info_version", "greeter_say_hello", "stream_bidi"])
     assert [record["status"] for record in run.records] == ["passed"] * 3, run.records
     assert run.records[0]["observed"] == {"language": "python", "implementation": "grpcio", "version": OLDEST}
+
+
+def _scratch_peer(tmp_path: Path, *versions: str) -> tuple[Path, dict[str, str]]:
+    """A copy of build.py at tmp_path/repo/interop/python (so its repository root is tmp_path/repo)
+    with copies of versions' folders, for --add to write into instead of the working tree; and an
+    environment whose TMPDIR (where --add makes its temporary venv) is the empty tmp_path/tmp."""
+    peer = tmp_path / "repo" / "interop" / "python"
+    (peer / "versions").mkdir(parents=True)
+    shutil.copy2(BUILD, peer / "build.py")
+    for version in versions:
+        shutil.copytree(VERSIONS / version, peer / "versions" / version)
+    (tmp_path / "tmp").mkdir()
+    return peer, {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+
+
+def _pin_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+@pytest.mark.parametrize("version", ["1.62", "1.62.3rc1", "v1.62.3", "1.62.3.0", "../1.62.3", ""])
+def test_add_refuses_a_malformed_version_with_one_line(version: str) -> None:
+    run = build(f"--add={version}", timeout=60)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == (
+        f"build.py: error: --add takes an exact grpcio release, digits.digits.digits (e.g. 1.62.3), not {version!r}\n"
+    )
+
+
+def test_add_refuses_a_release_pip_cannot_install(tmp_path: Path) -> None:
+    peer, env = _scratch_peer(tmp_path)
+    run = build("--add=9.9.9", timeout=ADD_TIMEOUT_SECONDS, script=peer / "build.py", env=env)
+    assert (run.returncode, run.stdout) == (2, ""), run.stderr
+    assert run.stderr.startswith("build.py: error: grpcio 9.9.9 cannot be installed here: ")
+    assert "grpcio==9.9.9" in run.stderr and run.stderr.count("\n") == 1
+    assert not (peer / "versions" / "9.9.9").exists()
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_add_regenerates_the_committed_pins(tmp_path: Path) -> None:
+    committed = (VERSIONS / ADDED / "requirements.txt").read_text()
+    peer, env = _scratch_peer(tmp_path, ADDED)
+    run = build(f"--add={ADDED}", timeout=ADD_TIMEOUT_SECONDS, script=peer / "build.py", env=env)
+    assert run.returncode == 0, run.stderr
+    written = (peer / "versions" / ADDED / "requirements.txt").read_text()
+    # The same pins, in the same order, as the hand-written file. Its comments (why each pin) are
+    # not reproduced, so the two files differ there and only there.
+    assert _pins(peer / "versions" / ADDED / "requirements.txt") == _pins(VERSIONS / ADDED / "requirements.txt")
+    assert _pin_lines(written) == _pin_lines(committed)
+    shown = f"interop/python/versions/{ADDED}/requirements.txt"
+    protobuf = _pins(VERSIONS / ADDED / "requirements.txt")["protobuf"]
+    assert run.stdout == ""
+    assert run.stderr == (
+        f"build.py: {shown} existed: refreshed it (pins unchanged)\n"
+        f"build.py: pinned grpcio {ADDED} in {shown} (protobuf {protobuf})\n"
+    )
+    comments = " ".join(line[2:] for line in written.splitlines() if line.startswith("# "))
+    assert comments.startswith(
+        f"grpcio {ADDED}, for `python3 interop/python/build.py --version={ADDED}`, written by "
+        f"`python3 interop/python/build.py --add={ADDED}` "
+    )
+    # Why protobuf is where it is: the range grpcio-tools 1.62.3 declares (Requires-Dist).
+    assert f"grpcio-tools {ADDED} requires protobuf>=4.21.6,<5.0dev " in comments
+    # Nothing left behind: no temporary venv, no partial file; the working tree's file untouched.
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert sorted(path.name for path in (peer / "versions" / ADDED).iterdir()) == ["requirements.txt"]
+    assert (VERSIONS / ADDED / "requirements.txt").read_text() == committed
