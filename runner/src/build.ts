@@ -6,7 +6,9 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, relative } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { execa } from 'execa';
+import pLimit from 'p-limit';
 import { startReaper } from './launcher/children.js';
 import { ConfigError, type Build, type Matrix } from './config.js';
 import { whileLocked } from './locks.js';
@@ -105,48 +107,58 @@ export async function ensureBuilt(matrix: Matrix, impls: Iterable<string>, optio
   return whileBuilding(options.root, options.onProgress, () => buildInOrder(matrix, order, options));
 }
 
+/** Builds run at once: releases of one library build side by side (pip, npm and go mostly wait on I/O at first). */
+const BUILD_JOBS = Math.max(2, availableParallelism());
+
+/**
+ * Builds every implementation of `order` that is stale, each once its `after` builds are done,
+ * up to BUILD_JOBS at a time.
+ */
 async function buildInOrder(matrix: Matrix, order: string[], options: BuildOptions): Promise<Map<string, BuildOutcome>> {
-  const { root, logDir } = options;
   const outcomes = new Map<string, BuildOutcome>();
+  const limit = pLimit(BUILD_JOBS);
+  const done = new Map<string, Promise<void>>();
   for (const name of order) {
-    const build = matrix.implementations[name]!.build;
-    if (!build) {
-      outcomes.set(name, { impl: name, status: 'fresh', ms: 0 });
-      continue;
-    }
-    const failedDep = build.after.find((dep) => outcomes.get(dep)?.status === 'failed');
-    if (failedDep) {
-      outcomes.set(name, { impl: name, status: 'failed', ms: 0, log: outcomes.get(failedDep)?.log, error: `its dependency "${failedDep}" failed to build` });
-      continue;
-    }
-    const stamp = join(root, 'build', 'stamps', `${name}.json`);
-    const hash = inputHash(root, build);
-    const outputsThere = build.outputs.every((out) => existsSync(join(root, out)));
-    const previous = existsSync(stamp) ? (JSON.parse(readFileSync(stamp, 'utf8')) as { hash?: string }).hash : undefined;
-    if (previous === hash && outputsThere) {
-      outcomes.set(name, { impl: name, status: 'fresh', ms: 0 });
-      continue;
-    }
-    options.onProgress?.(`building ${name}: ${build.command.join(' ')}`);
-    const started = performance.now();
-    const log = join(logDir, 'build', `${name}.log`);
-    mkdirSync(dirname(log), { recursive: true });
-    const result = await execa(build.command[0]!, build.command.slice(1), { cwd: root, all: true, reject: false, stdin: 'ignore' });
-    writeFileSync(log, `$ ${build.command.join(' ')}\n${result.all ?? ''}\n`);
-    const ms = Math.round(performance.now() - started);
-    const missing = build.outputs.filter((out) => !existsSync(join(root, out)));
-    if (result.failed || missing.length > 0) {
-      const why = result.failed ? (result.exitCode !== undefined ? `exit code ${result.exitCode}` : result.shortMessage) : `it did not produce ${missing.join(', ')}`;
-      options.onProgress?.(`build of ${name} failed (${why}); log: ${relative(root, log)}`);
-      outcomes.set(name, { impl: name, status: 'failed', ms, log, error: `build failed (${why}); see ${relative(root, log)}` });
-      continue;
-    }
-    mkdirSync(dirname(stamp), { recursive: true });
-    writeFileSync(stamp, `${JSON.stringify({ hash, builtAt: new Date().toISOString() })}\n`);
-    options.onProgress?.(`built ${name} in ${(ms / 1000).toFixed(1)} s`);
-    outcomes.set(name, { impl: name, status: 'built', ms, log });
+    const deps = matrix.implementations[name]?.build?.after ?? [];
+    done.set(
+      name,
+      Promise.all(deps.map((dep) => done.get(dep))).then(() => limit(async () => outcomes.set(name, await buildOne(matrix, name, outcomes, options))).then(() => undefined)),
+    );
   }
-  return outcomes;
+  await Promise.all(done.values());
+  // In build order, whatever order they finished in.
+  return new Map(order.map((name) => [name, outcomes.get(name)!]));
+}
+
+/** One implementation's build: fresh (stamp and outputs match), built, or failed with why. */
+async function buildOne(matrix: Matrix, name: string, outcomes: Map<string, BuildOutcome>, options: BuildOptions): Promise<BuildOutcome> {
+  const { root, logDir } = options;
+  const build = matrix.implementations[name]!.build;
+  if (!build) return { impl: name, status: 'fresh', ms: 0 };
+  const failedDep = build.after.find((dep) => outcomes.get(dep)?.status === 'failed');
+  if (failedDep) return { impl: name, status: 'failed', ms: 0, log: outcomes.get(failedDep)?.log, error: `its dependency "${failedDep}" failed to build` };
+  const stamp = join(root, 'build', 'stamps', `${name}.json`);
+  const hash = inputHash(root, build);
+  const outputsThere = build.outputs.every((out) => existsSync(join(root, out)));
+  const previous = existsSync(stamp) ? (JSON.parse(readFileSync(stamp, 'utf8')) as { hash?: string }).hash : undefined;
+  if (previous === hash && outputsThere) return { impl: name, status: 'fresh', ms: 0 };
+  options.onProgress?.(`building ${name}: ${build.command.join(' ')}`);
+  const started = performance.now();
+  const log = join(logDir, 'build', `${name}.log`);
+  mkdirSync(dirname(log), { recursive: true });
+  const result = await execa(build.command[0]!, build.command.slice(1), { cwd: root, all: true, reject: false, stdin: 'ignore' });
+  writeFileSync(log, `$ ${build.command.join(' ')}\n${result.all ?? ''}\n`);
+  const ms = Math.round(performance.now() - started);
+  const missing = build.outputs.filter((out) => !existsSync(join(root, out)));
+  if (result.failed || missing.length > 0) {
+    const why = result.failed ? (result.exitCode !== undefined ? `exit code ${result.exitCode}` : result.shortMessage) : `it did not produce ${missing.join(', ')}`;
+    options.onProgress?.(`build of ${name} failed (${why}); log: ${relative(root, log)}`);
+    return { impl: name, status: 'failed', ms, log, error: `build failed (${why}); see ${relative(root, log)}` };
+  }
+  mkdirSync(dirname(stamp), { recursive: true });
+  writeFileSync(stamp, `${JSON.stringify({ hash, builtAt: new Date().toISOString() })}\n`);
+  options.onProgress?.(`built ${name} in ${(ms / 1000).toFixed(1)} s`);
+  return { impl: name, status: 'built', ms, log };
 }
 
 /**

@@ -60,4 +60,26 @@ describe('build', () => {
     expect(() => checkToolchains(m, ['p'])).toThrow(ConfigError);
     expect(() => checkToolchains(m, ['p'])).toThrow(/no-such-tool-xyz \(needed by "p"\): the xyz toolchain[\s\S]*--launcher docker/);
   });
+
+  it('builds independent implementations side by side, and a dependent only after its dependency', async () => {
+    // a and b each wait (10 s at most) until the other has started: run one after the other, the
+    // first would give up and fail. c needs a's output.
+    const waitFor = (me: string, other: string) => `[sh, -c, "touch ${me}.started; i=0; while [ ! -e ${other}.started ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; [ -e ${other}.started ] && touch ${me}.out"]`;
+    const m = parseMatrix(
+      `implementations:
+  a: {language: x, library: x, server: [s], build: {command: ${waitFor('a', 'b')}, inputs: [src], outputs: [a.out]}}
+  b: {language: x, library: x, server: [s], build: {command: ${waitFor('b', 'a')}, inputs: [src], outputs: [b.out]}}
+  c: {language: x, library: x, server: [s], build: {command: [sh, -c, "test -e a.out && touch c.out"], inputs: [src], outputs: [c.out], after: [a]}}
+suites: {s: {cases: [c]}}
+transports: {t: {}}
+`,
+      'm.yaml',
+    );
+    const outcomes = await ensureBuilt(m, ['c', 'b'], { root, logDir: join(root, 'logs') });
+    expect([...outcomes].map(([name, o]) => [name, o.status])).toEqual([
+      ['a', 'built'],
+      ['c', 'built'],
+      ['b', 'built'],
+    ]);
+  }, 30_000);
 });
