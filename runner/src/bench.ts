@@ -12,6 +12,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import type { VersionMode } from './plan.js';
 import { intIn, parseOrExit, USAGE_ERROR } from '../../ts-common/src/cli.js';
 import { repoRoot } from '../../ts-common/src/paths.js';
 import { compareBench, readBench, renderChanges, renderLoad, renderThroughput, type BenchResults, type LoadSettings, type PairingLoad, type ThroughputRun } from './bench-report.js';
@@ -33,6 +34,7 @@ interface Options {
   servers?: string[];
   suites?: string[];
   transports?: string[];
+  versions?: VersionMode;
   loadTransports: string[];
   calls: number;
   warmup: number;
@@ -59,6 +61,7 @@ async function throughput(o: Options, root: string, matrix: Matrix, log: (line: 
     ...(o.servers ? { servers: o.servers } : {}),
     ...(o.suites ? { suites: o.suites } : {}),
     ...(o.transports ? { transports: o.transports } : {}),
+    ...(o.versions ? { versions: o.versions } : {}),
   };
   const modes: Array<ThroughputRun['mode']> = o.unbatched ? ['batched', 'unbatched'] : ['batched'];
   // Warm means built: whatever is stale is built first, outside the measured runs.
@@ -219,6 +222,7 @@ async function main(): Promise<number> {
     .option('--servers <list>', 'only these servers', list)
     .option('--suites <list>', 'throughput: only these suites', list)
     .option('--transports <list>', 'throughput: only these transports', list)
+    .addOption(new Option('--versions <mode>', 'throughput: which library releases meet (as matrix --versions)').choices(['paired', 'default', 'all']))
     .option('--load-transports <list>', 'load: the transports to measure', list, ['insecure'])
     .option('--calls <n>', 'load: measured unary calls per pairing', intIn(1, 1_000_000), 2000)
     .option('--warmup <n>', 'load: unary calls before measuring', intIn(0, 1_000_000), 200)
