@@ -94,3 +94,38 @@ describe('matrix versions add', () => {
     expect(readFileSync(config, 'utf8')).toBe(text);
   }, 300_000);
 });
+
+describe('--latest', () => {
+  it('runs the newest release the registry reports, pinned for this run only, and records it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'matrix-latest-'));
+    const config = join(dir, 'matrix.yaml');
+    // The registry's answer is faked (the newest grpc-js is the default release today).
+    // python and go answer with their default releases, so the run depends on no registry but npm's.
+    const text = readFileSync(join(root, 'matrix.yaml'), 'utf8')
+      .replace('latest: [npm, view, "@grpc/grpc-js", version]', 'latest: [echo, v1.8.0]')
+      .replace(/latest: \[interop\/python\/\.venv\/bin\/python, .*\]\n/, 'latest: [echo, "1.85.1"]\n')
+      .replace('latest: [go, list, -m, -f, "{{.Version}}", google.golang.org/grpc@latest]', 'latest: [echo, v1.85.0]');
+    expect(text.match(/latest: \[echo/g)).toHaveLength(3);
+    writeFileSync(config, text);
+    const pins = ['package.json', 'package-lock.json'].map((f) => join(root, 'interop/ts-versions/1.8.0', f));
+    const saved = pins.map((f) => readFileSync(f));
+    try {
+      const out = join(dir, 'out');
+      const run = await execa('node', [cli, '--config', config, '--latest', '--clients', 'ts@1.8.0', '--servers', 'python', '--suites', 'seeds', '--transports', 'insecure', '--grep', 'greeter_say_hello$', '--out', out], {
+        cwd: root,
+        reject: false,
+        all: true,
+        timeout: 300_000,
+      });
+      expect(run.all).toMatch(/latest ts: 1\.8\.0 \(not declared: pinned for this run\)/);
+      expect(run.all).toMatch(/latest go: 1\.85\.0 \(already declared\)/);
+      expect(run.exitCode).toBe(0);
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+      expect(results.plan?.latest?.['ts']).toBe('1.8.0');
+      expect(results.cells.map((c) => [c.id, c.status])).toEqual([['ts@1.8.0→python/insecure/seeds/greeter_say_hello', 'passed']]);
+      expect(readFileSync(config, 'utf8')).toBe(text); // the matrix file itself is not changed
+    } finally {
+      pins.forEach((f, i) => writeFileSync(f, saved[i]!));
+    }
+  }, 320_000);
+});

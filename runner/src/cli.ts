@@ -14,7 +14,7 @@ import { isStopping, stopReaper } from './launcher/children.js';
 import { compareResults, gateExitCode, readResults, renderDiff } from './compare.js';
 import { mergeResults, readParts } from './merge.js';
 import { renderKnownFailures } from './suggest.js';
-import { addRelease, renderReleases } from './versions.js';
+import { addRelease, renderReleases, withLatest } from './versions.js';
 import { checkPatterns, parseShard, selectedCells, type Selection, type VersionMode } from './plan.js';
 import { jsonReporter, writeResultsJson } from './reporters/json.js';
 import { junitReporter, writeJunit } from './reporters/junit.js';
@@ -46,6 +46,7 @@ interface Options {
   baseline?: string;
   updateBaseline?: boolean;
   batch: boolean;
+  latest?: boolean;
 }
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -158,6 +159,7 @@ async function main(): Promise<number> {
     .option('--shard <i/n>', 'run only the i-th of n slices of the sorted plan (merge them with `matrix merge`)')
     .option('--baseline <file>', 'compare with this results.json; exit 1 on anything newly failing')
     .option('--update-baseline', 'with --baseline: write this run\'s results there afterwards')
+    .option('--latest', 'also run the newest release of each library, resolved from its registry now (other_versions.latest) and pinned for this run; recorded in results.json')
     .option('--list', 'print the planned cell ids and exit')
     .addOption(new Option('--server-fault <list>', 'self-test only: start every server with --fault=LIST').hideHelp())
     .addOption(new Option('--client-fault <name>', 'self-test only: run every client with --client_fault=NAME').hideHelp());
@@ -178,9 +180,11 @@ async function main(): Promise<number> {
   const baselineFile = o.baseline ? resolve(o.baseline) : undefined;
   const baseline = baselineFile && !o.updateBaseline ? readBaseline(baselineFile) : undefined;
   if (baselineFile && o.updateBaseline) checkWritable(dirname(baselineFile), `--baseline ${baselineFile}`);
+  const latest = o.latest ? await withLatest(resolve(o.config), root, outDir, (line) => process.stderr.write(`${line}\n`)) : undefined;
   const results = await runMatrix({
     root,
-    configFile: o.config,
+    configFile: latest?.configFile ?? o.config,
+    ...(latest ? { latest: latest.latest } : {}),
     selection,
     outDir,
     jobs: o.jobs,

@@ -95,6 +95,8 @@ const Implementation = z.strictObject({
       installed_version: commandLine.optional(),
       /** Pins one more release ({version}): writes its lock (`matrix versions add NAME VERSION` runs it). */
       add: commandLine.optional(),
+      /** Prints the newest release of the library on its registry (`--latest`). */
+      latest: commandLine.optional(),
     })
     .optional(),
 });

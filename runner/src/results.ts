@@ -69,6 +69,8 @@ export interface PlanRecord {
   fingerprint: string;
   /** Which slice this run took, when sharded. */
   shard?: { index: number; count: number };
+  /** --latest: per implementation, the newest library release its registry had when the run started. */
+  latest?: Record<string, string>;
 }
 
 /**

@@ -39,6 +39,8 @@ export interface RunOptions {
   dockerBase?: string;
   /** One client process per case, even for clients that can run a whole pairing. */
   noBatch?: boolean;
+  /** --latest: the newest release of each library, resolved from its registry for this run. */
+  latest?: Record<string, string>;
 }
 
 /** One run at a time writes to an output folder: a second one gets a clear error. */
@@ -55,7 +57,7 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
   const matrix = loadMatrix(options.configFile);
   checkPatterns(matrix);
   const cells = selectedCells(matrix, options.selection);
-  const plan = planRecord(matrix, options.selection);
+  const plan = { ...planRecord(matrix, options.selection), ...(options.latest ? { latest: options.latest } : {}) };
   const groups = groupByServer(matrix, cells);
   const logDir = join(options.outDir, 'logs');
   checkWritable(options.outDir);
