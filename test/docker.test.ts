@@ -16,7 +16,7 @@ const base = process.env.DOCKER_BASE;
 const cli = join(root, 'build/ts/runner/src/cli.js');
 // Python and Go servers against the TypeScript client, and the reverse (and each with itself).
 // A data-suite case too: its executors read the instructions file the runner mounts into the container.
-const SMOKE = ['--suites', 'seeds,errors', '--transports', 'insecure', '--clients', 'ts,python,go', '--servers', 'ts,python,go', '--grep', '/(greeter_say_hello|stream_bidi|panda_getinfo|details_bad_request)$'];
+const SMOKE = ['--versions', 'default', '--suites', 'seeds,errors', '--transports', 'insecure', '--clients', 'ts,python,go', '--servers', 'ts,python,go', '--grep', '/(greeter_say_hello|stream_bidi|panda_getinfo|details_bad_request)$'];
 
 async function containersAndNetworks(): Promise<string[]> {
   const ps = await execa('docker', ['ps', '-a', '--filter', 'label=com.docker.compose.project', '--format', '{{.Names}}']);

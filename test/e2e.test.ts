@@ -96,9 +96,18 @@ describe('the CLI contract', () => {
   }, 120_000);
 
   it('--list prints the planned cell ids', async () => {
-    const run = await matrix('--list', '--suites', 'seeds', '--clients', 'python', '--servers', 'ts', '--transports', 'insecure', '--grep', 'stream_');
+    const run = await matrix('--list', '--versions', 'default', '--suites', 'seeds', '--clients', 'python', '--servers', 'ts', '--transports', 'insecure', '--grep', 'stream_');
     expect(run.exitCode).toBe(0);
     expect(run.all?.trim().split('\n')).toEqual(['python→ts/insecure/seeds/stream_server', 'python→ts/insecure/seeds/stream_client', 'python→ts/insecure/seeds/stream_bidi', 'python→ts/insecure/seeds/stream_server_max_count']);
+    // Without --versions default, every release of python and ts takes part, paired with the defaults.
+    const releases = await matrix('--list', '--suites', 'seeds', '--clients', 'python', '--servers', 'ts', '--transports', 'insecure', '--grep', 'stream_server$');
+    expect(releases.all?.trim().split('\n')).toEqual([
+      'python→ts/insecure/seeds/stream_server',
+      'python@1.70.0→ts/insecure/seeds/stream_server',
+      'python@1.62.3→ts/insecure/seeds/stream_server',
+      'python→ts@1.10.11/insecure/seeds/stream_server',
+      'python→ts@1.8.22/insecure/seeds/stream_server',
+    ]);
   });
 
   it('--list prints every planned cell through a pipe, however long the list (not cut at the pipe buffer)', async () => {

@@ -12,7 +12,7 @@ import type { Results } from '../runner/src/results.js';
 const root = repoRoot();
 const cli = join(root, 'build/ts/runner/src/cli.js');
 const matrix = (...args: string[]) => execa('node', [cli, ...args], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
-const SELECTION = ['--suites', 'seeds', '--transports', 'insecure', '--clients', 'ts,go', '--servers', 'ts,go'];
+const SELECTION = ['--versions', 'default', '--suites', 'seeds', '--transports', 'insecure', '--clients', 'ts,go', '--servers', 'ts,go'];
 const read = (dir: string) => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
 const statuses = (r: Results) => r.cells.map((c) => `${c.id} ${c.status}`);
 
