@@ -10,7 +10,7 @@ import type { BenchResults } from '../runner/src/bench-report.js';
 import { repoRoot } from '../ts-common/src/paths.js';
 
 const root = repoRoot();
-const SMALL = ['--no-unbatched', '--suites', 'seeds', '--transports', 'insecure', '--clients', 'ts,go', '--servers', 'ts,go', '--calls', '30', '--warmup', '3', '--messages', '300'];
+const SMALL = ['--no-unbatched', '--versions', 'default', '--suites', 'seeds', '--transports', 'insecure', '--clients', 'ts,go', '--servers', 'ts,go', '--calls', '30', '--warmup', '3', '--messages', '300'];
 const bench = (...args: string[]) => execa('node', ['build/ts/runner/src/bench.js', ...args], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
 
 describe('npm run bench', () => {
