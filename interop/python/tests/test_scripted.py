@@ -248,10 +248,15 @@ PLACEMENT_CASES: dict[str, Any] = {
 }
 
 
+def observe_cases(port: int, tmp_path: Path, name: str, cases: dict[str, Any]) -> dict[str, Observed]:
+    """Runs `cases` (written to a cases file named `name`) and returns what the client observed."""
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({"cases": cases}))
+    return observe(port, tuple(cases), f"--cases_file={path}")
+
+
 def observe_placement(port: int, tmp_path: Path) -> dict[str, Observed]:
-    path = tmp_path / "placement.json"
-    path.write_text(json.dumps({"cases": PLACEMENT_CASES}))
-    return observe(port, tuple(PLACEMENT_CASES), f"--cases_file={path}")
+    return observe_cases(port, tmp_path, "placement", PLACEMENT_CASES)
 
 
 def test_request_info_in_the_last_response_of_ok_calls(server: RunningServer, tmp_path: Path) -> None:
@@ -451,9 +456,7 @@ UNKNOWN_CASES: dict[str, Any] = {
 
 
 def observe_unknown(port: int, tmp_path: Path) -> dict[str, Observed]:
-    path = tmp_path / "unknown.json"
-    path.write_text(json.dumps({"cases": UNKNOWN_CASES}))
-    return observe(port, tuple(UNKNOWN_CASES), f"--cases_file={path}")
+    return observe_cases(port, tmp_path, "unknown", UNKNOWN_CASES)
 
 
 def test_unknown_fields_are_sent_kept_and_reported(server: RunningServer, tmp_path: Path) -> None:
