@@ -50,10 +50,37 @@ function idSide(text: string, versions: VersionTable): { base: string; version?:
   return at < 0 ? { base: text } : { base: text.slice(0, at), version: text.slice(at + 1) };
 }
 
+/** A pattern, parsed once: its sides and the rest, or (for a `**` across sides) one glob. */
+type Compiled = { spanning: RegExp } | { client: Side; server: Side; rest: RegExp };
+
+const parsed = new Map<string, Compiled>();
+
+function compile(pattern: string): Compiled {
+  let c = parsed.get(pattern);
+  if (!c) {
+    const p = split(pattern);
+    c = !p || p.client.includes('**') || p.server.includes('**') ? { spanning: globToRegExp(pattern) } : { client: parseSide(p.client), server: parseSide(p.server), rest: globToRegExp(p.rest) };
+    parsed.set(pattern, c);
+  }
+  return c;
+}
+
+/** semver.satisfies, remembered: every cell id meets every pattern, with a handful of releases. */
+const satisfied = new Map<string, boolean>();
+
+function inRange(version: string, range: string): boolean {
+  const key = `${version} ${range}`;
+  let yes = satisfied.get(key);
+  if (yes === undefined) {
+    yes = semver.valid(version) !== null && semver.satisfies(version, range, { includePrerelease: true });
+    satisfied.set(key, yes);
+  }
+  return yes;
+}
+
 function sideMatches(pattern: Side, id: { base: string; version?: string }): boolean {
   if (!globToRegExp(pattern.name).test(id.base)) return false;
-  if (pattern.range === undefined) return true;
-  return id.version !== undefined && semver.valid(id.version) !== null && semver.satisfies(id.version, pattern.range, { includePrerelease: true });
+  return pattern.range === undefined || (id.version !== undefined && inRange(id.version, pattern.range));
 }
 
 /** The cell id without versions (`python@1.62.3→ts/…` becomes `python→ts/…`), for patterns that span segments. */
@@ -64,13 +91,14 @@ function withoutVersions(id: string, versions: VersionTable): string {
 
 /** Whether a cell pattern matches a cell id. */
 export function patternMatches(pattern: string, id: string, versions: VersionTable = {}): boolean {
-  const p = split(pattern);
-  const c = split(id);
-  if (!p || !c || p.client.includes('**') || p.server.includes('**')) {
+  const p = compile(pattern);
+  if ('spanning' in p) {
     // A pattern whose `**` spans the client or server: matched against the id with and without versions.
-    return globToRegExp(pattern).test(id) || globToRegExp(pattern).test(withoutVersions(id, versions));
+    return p.spanning.test(id) || p.spanning.test(withoutVersions(id, versions));
   }
-  return sideMatches(parseSide(p.client), idSide(c.client, versions)) && sideMatches(parseSide(p.server), idSide(c.server, versions)) && globToRegExp(p.rest).test(c.rest);
+  const c = split(id);
+  if (!c) return globToRegExp(pattern).test(id);
+  return p.rest.test(c.rest) && sideMatches(p.client, idSide(c.client, versions)) && sideMatches(p.server, idSide(c.server, versions));
 }
 
 /** Why a side of a pattern is malformed (a range semver cannot read), or undefined. */

@@ -112,23 +112,15 @@ export function knownFailureFor<T extends KnownFailure>(id: string, known: T[], 
 export const flakyFor = knownFailureFor;
 
 export function classify(cell: Cell, outcome: Outcome, known: KnownFailure[], versions: VersionTable = {}, flaky: FlakyEntry[] = []): CellResult {
-  const mayFail = outcome.passed ? undefined : knownFailureFor(cell.id, flaky, versions);
-  if (mayFail?.may_fail) {
-    const attempts = outcome.attempts ?? 1;
-    return {
-      ...cell,
-      status: 'known_failure',
-      durationMs: Math.round(outcome.durationMs),
-      attempts,
-      error: `known flaky, failed all ${attempts} attempts: ${mayFail.reason}${outcome.error ? ` — ${outcome.error}` : ''}`,
-      ...(outcome.log !== undefined ? { log: outcome.log } : {}),
-    };
-  }
-  const expectedToFail = knownFailureFor(cell.id, known, versions);
   const attempts = outcome.attempts ?? 1;
   let status: CellStatus = outcome.passed ? (attempts > 1 ? 'flaky' : 'passed') : 'failed';
   let error = status === 'flaky' ? `passed on attempt ${attempts}; attempt 1 failed: ${outcome.firstError}` : outcome.error;
-  if (expectedToFail) {
+  const mayFail = outcome.passed ? undefined : knownFailureFor(cell.id, flaky, versions);
+  const expectedToFail = knownFailureFor(cell.id, known, versions);
+  if (mayFail?.may_fail) {
+    status = 'known_failure';
+    error = `known flaky, failed all ${attempts} attempts: ${mayFail.reason}${outcome.error ? ` — ${outcome.error}` : ''}`;
+  } else if (expectedToFail) {
     status = outcome.passed ? 'unexpected_pass' : 'known_failure';
     error = outcome.passed
       ? `listed as a known failure (${expectedToFail.reason}) but passed: remove it from known_failures`
