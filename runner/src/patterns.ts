@@ -27,10 +27,16 @@ interface Side {
   range?: string;
 }
 
+/** `name@version` → its base name and version (the form of release names, cell ids and pattern sides). */
+export function splitRelease(text: string): { base: string; version?: string } {
+  const at = text.indexOf('@');
+  return at < 0 ? { base: text } : { base: text.slice(0, at), version: text.slice(at + 1) };
+}
+
 /** `name@range` → its glob and range; `name` → every version. */
 export function parseSide(text: string): Side {
-  const at = text.indexOf('@');
-  return at < 0 ? { name: text } : { name: text.slice(0, at), range: text.slice(at + 1) };
+  const { base, version } = splitRelease(text);
+  return version === undefined ? { name: base } : { name: base, range: version };
 }
 
 /** Splits `client→server/rest` (undefined when the text has no such shape). */
@@ -44,10 +50,7 @@ function split(text: string): { client: string; server: string; rest: string } |
 
 /** An id's side: its implementation's base name and library version. */
 function idSide(text: string, versions: VersionTable): { base: string; version?: string } {
-  const known = versions[text];
-  if (known) return known;
-  const at = text.indexOf('@');
-  return at < 0 ? { base: text } : { base: text.slice(0, at), version: text.slice(at + 1) };
+  return versions[text] ?? splitRelease(text);
 }
 
 /** A pattern, parsed once: its sides and the rest, or (for a `**` across sides) one glob. */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { distance } from 'fastest-levenshtein';
 import { ConfigError, type CaseSpec, type Matrix } from './config.js';
-import { patternMatches } from './patterns.js';
+import { patternMatches, splitRelease } from './patterns.js';
 import type { PlanRecord } from './results.js';
 
 export interface Cell {
@@ -93,11 +93,8 @@ function chooseReleases(matrix: Matrix, kind: 'client' | 'server', wanted: strin
   if (!wanted) return available;
   const bases = [...new Set(available.map((n) => release(n).base))];
   const named = (w: string): string[] => {
-    if (w.includes('@')) {
-      const [base, version] = [w.slice(0, w.indexOf('@')), w.slice(w.indexOf('@') + 1)];
-      return available.filter((n) => release(n).base === base && release(n).version === version);
-    }
-    return available.filter((n) => release(n).base === w);
+    const { base, version } = splitRelease(w);
+    return available.filter((n) => release(n).base === base && (version === undefined || release(n).version === version));
   };
   if (wanted.length === 0) throw new ConfigError(`--${kind}s: the list is empty; name at least one of: ${bases.join(', ')}`);
   const unknown = wanted.filter((w) => named(w).length === 0);

@@ -5,6 +5,7 @@
  */
 import semver from 'semver';
 import type { CellResult, Results } from '../results.js';
+import { splitRelease } from '../patterns.js';
 import { entryOf, type GridEntry } from './grid.js';
 
 /** One release of an implementation as a report shows it: `python 1.62.3`. */
@@ -15,15 +16,10 @@ export interface Release {
   label: string;
 }
 
-const splitKey = (key: string): { base: string; version?: string } => {
-  const at = key.indexOf('@');
-  return at < 0 ? { base: key } : { base: key.slice(0, at), version: key.slice(at + 1) };
-};
-
 /** What a report knows of an implementation key: its base and version (declared, else reported). */
 export function releaseOf(results: Results, key: string): Release {
   const info = results.implementations[key];
-  const own = splitKey(key);
+  const own = splitRelease(key);
   const base = info?.base ?? own.base;
   const version = own.version ?? info?.release ?? info?.installed ?? info?.version ?? undefined;
   return { key, base, ...(version ? { version } : {}), label: version ? `${base} ${version}` : base };
