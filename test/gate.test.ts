@@ -100,6 +100,35 @@ describe('the regression gate', () => {
     expect(again.exitCode).toBe(0);
   }, 120_000);
 
+  it('compare and --baseline across version sets: added release lines and a bumped default release are named, the gate judges the cells', async () => {
+    // The baseline ran the default releases only; the new run adds grpc-js 1.10.11 in both roles.
+    const wider = mkdtempSync(join(tmpdir(), 'versions-'));
+    const run = await matrix(...SELECTION.slice(2, 6), '--clients', 'ts@1.14.7,ts@1.10.11,go@1.85.0', '--servers', 'ts@1.14.7,ts@1.10.11,go@1.85.0', '--baseline', join(unsharded, 'results.json'), '--out', wider);
+    expect(run.exitCode).toBe(0);
+    expect(run.all).toMatch(/libraries changed \(cells named after them compare across releases\) \(1\):\n {2}ts@1\.10\.11: not in the baseline → grpc-js 1\.10\.11\n/);
+    expect(run.all).toMatch(/added cells \(\d+\):\n {2}ts@1\.10\.11→/);
+    expect(run.all).toMatch(/no newly failing cell: the gate passes/);
+    // The other way round the release line is gone: its cells are removed, nothing fails.
+    const back = await matrix('compare', join(wider, 'results.json'), join(unsharded, 'results.json'));
+    expect(back.exitCode).toBe(0);
+    expect(back.all).toMatch(/ts@1\.10\.11: grpc-js 1\.10\.11 → not in the new run/);
+    expect(back.all).toMatch(/removed cells \(\d+\):\n {2}ts@1\.10\.11→/);
+    // A baseline recorded when the default grpc-js was another release: the cells named `ts`
+    // now compare across releases, which the diff says first; a failing cell of it fails the gate.
+    const older = read(unsharded);
+    older.implementations['ts'] = { ...older.implementations['ts']!, version: '1.13.0' };
+    const file = join(wider, 'older-default.json');
+    writeFileSync(file, JSON.stringify(older));
+    const bumped = await matrix('compare', file, join(unsharded, 'results.json'));
+    expect(bumped.exitCode).toBe(0);
+    expect(bumped.all).toMatch(/^libraries changed \(cells named after them compare across releases\) \(1\):\n {2}ts: grpc-js 1\.13\.0 → grpc-js 1\.14\.7\n/);
+    const regressed = mkdtempSync(join(tmpdir(), 'regressed-'));
+    expect((await matrix(...SELECTION, '--grep', 'ts→ts/.*/greeter', '--server-fault', 'greeting-punctuation', '--out', regressed)).exitCode).toBe(1);
+    const gate = await matrix('compare', file, join(regressed, 'results.json'));
+    expect(gate.exitCode).toBe(1);
+    expect(gate.all).toMatch(/ts: grpc-js 1\.13\.0 → grpc-js 1\.14\.7[\s\S]*newly failing \(\d+\):\n {2}ts→ts\/insecure\/seeds\/greeter/);
+  }, 240_000);
+
   it('a missing or corrupt --baseline is an error before anything is built or started', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'baseline-'));
     const missing = await matrix(...SELECTION, '--baseline', join(dir, 'nope.json'), '--out', join(dir, 'out'));

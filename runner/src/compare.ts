@@ -22,7 +22,20 @@ export interface DurationChange {
   afterMs: number;
 }
 
+/**
+ * A peer whose library release differs between the two runs: the cells named after it compare
+ * one release with another (a default release bumped), or exist on one side only (a release
+ * line added or dropped).
+ */
+export interface LibraryChange {
+  name: string;
+  /** e.g. `grpc-js 1.14.7`; undefined: the peer has no cell in that run. */
+  before?: string;
+  after?: string;
+}
+
 export interface Diff {
+  libraries: LibraryChange[];
   newlyFailing: StatusChange[];
   /** Bad now and bad in the baseline: known old failures, which do not fail the gate. */
   stillFailing: StatusChange[];
@@ -48,7 +61,7 @@ export const DEFAULT_THRESHOLD: DurationThreshold = { minMs: 500, ratio: 0.5 };
 export function compareResults(before: Results, after: Results, threshold: DurationThreshold = DEFAULT_THRESHOLD): Diff {
   const old = new Map(before.cells.map((c) => [c.id, c]));
   const now = new Map(after.cells.map((c) => [c.id, c]));
-  const diff: Diff = { newlyFailing: [], stillFailing: [], notRun: [], newlyPassing: [], newlyKnown: [], added: [], removed: [], slower: [], faster: [] };
+  const diff: Diff = { libraries: libraryChanges(before, after), newlyFailing: [], stillFailing: [], notRun: [], newlyPassing: [], newlyKnown: [], added: [], removed: [], slower: [], faster: [] };
   for (const [id, cell] of now) {
     const was = old.get(id);
     const change = (c: CellResult): StatusChange => ({ id, before: was?.status ?? 'absent', after: c.status, ...(c.error ? { error: c.error } : {}) });
@@ -71,6 +84,27 @@ export function compareResults(before: Results, after: Results, threshold: Durat
   return diff;
 }
 
+/** The library behind each peer that has cells, as the run recorded it. */
+function librariesOf(results: Results): Map<string, string> {
+  const peers = new Set(results.cells.flatMap((c) => [c.client, c.server]));
+  const named = new Map<string, string>();
+  for (const name of [...peers].sort()) {
+    const info = results.implementations[name];
+    const version = info?.version ?? info?.installed ?? info?.release;
+    named.set(name, info ? `${info.library}${version ? ` ${version}` : ''}` : '(not recorded)');
+  }
+  return named;
+}
+
+function libraryChanges(before: Results, after: Results): LibraryChange[] {
+  const old = librariesOf(before);
+  const now = librariesOf(after);
+  const names = [...new Set([...old.keys(), ...now.keys()])].sort();
+  return names
+    .filter((n) => old.get(n) !== now.get(n))
+    .map((name) => ({ name, ...(old.has(name) ? { before: old.get(name)! } : {}), ...(now.has(name) ? { after: now.get(name)! } : {}) }));
+}
+
 export const isRegression = (diff: Diff): boolean => diff.newlyFailing.length > 0;
 
 /** The gate's verdict: 1 on newly failing cells, on an incomplete new run, or (asked for) on flaky cells. */
@@ -85,6 +119,10 @@ export function renderDiff(diff: Diff, after?: Results): string {
     lines.push(`${title} (${items.length}):`, ...items.slice(0, 100).map((i) => `  ${i}`));
     if (items.length > 100) lines.push(`  … and ${items.length - 100} more`);
   };
+  section(
+    'libraries changed (cells named after them compare across releases)',
+    diff.libraries.map((l) => `${l.name}: ${l.before ?? 'not in the baseline'} → ${l.after ?? 'not in the new run'}`),
+  );
   section('newly failing', diff.newlyFailing.map((c) => `${c.id}: ${c.before} → ${c.after}${c.error ? `: ${c.error.split('\n')[0]}` : ''}`));
   section('still failing, as in the baseline (these do not fail the gate)', diff.stillFailing.map((c) => `${c.id}: ${c.after}${c.error ? `: ${c.error.split('\n')[0]}` : ''}`));
   section('not run', diff.notRun);
