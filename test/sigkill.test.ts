@@ -1,7 +1,8 @@
 /**
  * Nothing outlives the runner, whatever kills it: SIGKILL of the runner alone, or of the whole
  * process group of the job (as CI systems do), mid-run or mid-build. Servers run with
- * --workers=2, so the workers of every language are covered too. Five seconds after the kill,
+ * --workers=2, so the workers of every language are covered too, and a long-lived client
+ * executor is idle in the background. Five seconds after the kill,
  * no process of the run may be left.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { configFile, shClient, sleep, start, survivors, until } from './helpers/
 const SERVERS = `  ts: {language: typescript, library: grpc-js, server: [node, build/ts/ts-server/src/main.js, --workers=2]}
   python: {language: python, library: grpcio, server: [interop/python/.venv/bin/python, interop/python/server.py, --workers=2]}
   go: {language: go, library: grpc-go, server: [build/go/server, --workers=2]}
+  executor: {language: typescript, library: grpc-js, batch: true, executor: true, client: [node, build/ts/ts-client/src/main.js]}
   slow: {language: sh, library: none, batch: true, client: [sh, -c, '${shClient('PASS; sleep 300')}', client]}`;
 
 /** Starts a run whose three servers (and their workers) are all up with a client in a case. */
@@ -21,8 +23,10 @@ async function midRun(detached: boolean) {
   const clientLog = (server: string) => join(out, 'logs', server, 'insecure', 'client-slow.log');
   const busy = () => ['ts', 'python', 'go'].every((s) => existsSync(clientLog(s)) && readFileSync(clientLog(s), 'utf8').includes('"case"'));
   expect(await until(busy, 60_000)).toBe(true);
-  // The runner, three servers with two workers each, three clients (sh and its sleep).
-  expect(survivors(started.tag).length).toBeGreaterThanOrEqual(1 + 3 * 3 + 3);
+  // The runner, three servers with two workers each, three clients (sh and its sleep), and the
+  // long-lived executor of the client that ran first (idle until the run ends).
+  expect(survivors(started.tag).length).toBeGreaterThanOrEqual(1 + 3 * 3 + 3 + 1);
+  expect(survivors(started.tag).some((p) => p.includes('--executor'))).toBe(true);
   return started;
 }
 

@@ -60,6 +60,11 @@ const Implementation = z.strictObject({
   /** The client takes --test_case=a,b,c and prints one JSON line per case (SPEC §3). */
   batch: z.boolean().default(false),
   /**
+   * The client has executor mode (`client --executor`, docs/peer-contract.md): the process
+   * launcher starts it once and hands it every batch of the run.
+   */
+  executor: z.boolean().default(false),
+  /**
    * How the server tells its port: `line` — started with --port=0, it prints
    * {"event":"listening","port":P}; `port` — the runner picks a free port and passes --port=P.
    */

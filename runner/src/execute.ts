@@ -109,7 +109,7 @@ const releaseOf = (matrix: Matrix, impl: string): { release?: string; base?: str
   return r?.version ? { release: r.version, base: r.base } : {};
 };
 
-export const emptyTimings = (): Timings => ({ serverStarts: 0, serverStartMs: 0, clientRuns: 0, clientMs: 0, caseMs: 0 });
+export const emptyTimings = (): Timings => ({ serverStarts: 0, serverStartMs: 0, clientRuns: 0, clientProcesses: 0, clientMs: 0, caseMs: 0 });
 
 type Record_ = (cell: Cell, outcome: Outcome) => void;
 
@@ -381,6 +381,7 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
       `--test_case=${batch.map((c) => c.case).join(',')}`,
     ],
     ...(scripted && options.casesFile ? { files: [options.casesFile] } : {}),
+    ...(impl.executor && options.noBatch !== true ? { executor: true } : {}),
     logFile,
     signal: controller.signal,
     onLine: (line) => {
@@ -406,6 +407,7 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
   unsubscribe();
   await server.settled();
   timings.clientRuns++;
+  if (run.newProcess) timings.clientProcesses = (timings.clientProcesses ?? 0) + 1;
   timings.clientMs += run.ms;
   return { reported, ms: run.ms, cannotStart: run.startError !== undefined, why: unreportedReason(run, killedFor, !impl.batch) };
 }

@@ -83,8 +83,11 @@ export interface Timings {
   serverStarts: number;
   /** From starting a server to its first SERVING health check. */
   serverStartMs: number;
+  /** Client runs: one-shot processes, and batches handed to executors. */
   clientRuns: number;
-  /** Client processes from start to exit. */
+  /** Client processes started (one-shot runs and executors; absent in results written before executors). */
+  clientProcesses?: number;
+  /** Client runs from start to end (a one-shot process from start to exit). */
   clientMs: number;
   /** The cases themselves, as the clients measured them (RPCs and checks). */
   caseMs: number;

@@ -6,11 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { intIn, parseBool, parseOrExit, USAGE_ERROR } from '../../ts-common/src/cli.js';
+import { intIn, parseArgs, parseBool, USAGE_ERROR, UsageError } from '../../ts-common/src/cli.js';
 import { certPath } from '../../ts-common/src/paths.js';
 import { MEASUREMENTS, runBench, type Measurement } from './bench.js';
 import { CaseContext, type ClientTls, type Target } from './context.js';
-import { runCase } from './run-case.js';
+import { runExecutor } from './executor.js';
+import { runCase, type CaseResult } from './run-case.js';
 import { closeScripted, loadCasesFile, runScripted, SCRIPTED_LENIENT } from './scripted.js';
 
 interface Options {
@@ -35,8 +36,7 @@ interface Options {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`ts-client: ${message}\n`);
-  process.exit(USAGE_ERROR);
+  throw new UsageError(message);
 }
 
 function clientTls(o: Options): ClientTls | undefined {
@@ -60,8 +60,8 @@ function benchList(value: string): Measurement[] {
   return names as Measurement[];
 }
 
-async function main(): Promise<void> {
-  const program = new Command('ts-client')
+function program(): Command {
+  return new Command('ts-client')
     .option('--server_host <host>', 'server address', '127.0.0.1')
     .requiredOption('--server_port <port>', 'server port', intIn(1, 65535))
     .option('--test_case <names>', 'a case name, or a comma-separated list')
@@ -79,8 +79,27 @@ async function main(): Promise<void> {
     .option('--bench_messages <n>', 'load mode: messages of the server stream', intIn(1, 10_000_000), 20_000)
     .option('--bench_size <bytes>', 'load mode: payload bytes per message', intIn(0, 4_000_000), 16)
     .option('--bench_time_limit_ms <ms>', 'load mode: time bound of each measurement', intIn(1, 3_600_000), 20_000)
+    .option('--executor', 'take runs as JSON lines on stdin (docs/peer-contract.md, "Executor mode"); the only flag then')
     .addOption(new Option('--client_fault <name>', 'self-test only').choices(['no-cancel', 'with-certificate', 'no-checks', SCRIPTED_LENIENT]).hideHelp());
-  const options = parseOrExit<Options>(program);
+}
+
+/**
+ * One client run as its flags describe it: a line per case (or per measurement) through
+ * `write`; returns the exit code. Bad flags throw UsageError. In executor mode (`executor`)
+ * the flags come without node and script, and neither load mode nor --help is taken.
+ */
+async function runArgs(args: readonly string[], write: (line: CaseResult | object) => void, executor: boolean): Promise<number> {
+  const command = program();
+  if (executor) command.configureOutput({ writeOut: () => undefined });
+  let options: Options;
+  try {
+    options = parseArgs<Options>(command, args, executor ? 'user' : 'node');
+  } catch (err) {
+    if (executor && err instanceof UsageError && err.exitCode === 0) throw new UsageError('--help and --version are not taken in executor mode');
+    throw err;
+  }
+  if (executor && options.bench !== undefined) usage('--bench is not taken in executor mode');
+  if ((options as { executor?: boolean }).executor) usage('--executor is not taken inside a run');
   const tls = clientTls(options);
   const target: Target = {
     host: options.server_host,
@@ -92,9 +111,8 @@ async function main(): Promise<void> {
   if (options.bench !== undefined && options.test_case !== undefined) usage('--bench and --test_case exclude each other');
   if (options.bench !== undefined) {
     const load = { calls: options.bench_calls, warmup: options.bench_warmup, messages: options.bench_messages, size: options.bench_size, timeLimitMs: options.bench_time_limit_ms };
-    const failed = await runBench(new CaseContext(target), options.bench, load, (line) => process.stdout.write(`${JSON.stringify(line)}\n`));
-    process.exitCode = failed === 0 ? 0 : 1;
-    return;
+    const failed = await runBench(new CaseContext(target), options.bench, load, write);
+    return failed === 0 ? 0 : 1;
   }
   if (options.test_case === undefined) usage('--test_case (or --bench) is required');
   let scripted = new Map<string, unknown>();
@@ -114,14 +132,35 @@ async function main(): Promise<void> {
     const result = scripted.has(name)
       ? await runScripted(name, scripted.get(name), { ...target, clientFault: undefined, ...scriptedFault })
       : await runCase(name, target.clientFault === SCRIPTED_LENIENT ? { ...target, clientFault: undefined } : target);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    write(result);
     if (result.status === 'failed') {
       failed++;
       process.stderr.write(`${name}: ${result.error}\n`);
     }
   }
   closeScripted();
-  process.exitCode = failed === 0 ? 0 : 1;
+  return failed === 0 ? 0 : 1;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const write = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
+  if (args.includes('--executor')) {
+    if (args.length !== 1) {
+      process.stderr.write('ts-client: --executor takes no other flag (the flags of each run come on stdin)\n');
+      process.exit(USAGE_ERROR);
+    }
+    await runExecutor(process.stdin, { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) }, (runArgv, out) => runArgs(runArgv, out, true));
+    return;
+  }
+  try {
+    process.exitCode = await runArgs(process.argv, write, false);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    if (err.exitCode === 0) process.exit(0); // --help, --version (printed)
+    process.stderr.write(`ts-client: ${err.message}\n`);
+    process.exit(USAGE_ERROR);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -19,23 +19,44 @@ export function intIn(min: number, max: number): (value: string) => number {
   };
 }
 
+/** Bad flags (exitCode USAGE_ERROR), or --help/--version (exitCode 0, already printed). */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = USAGE_ERROR,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Parses argv with commander; throws UsageError with commander's one-line message (without its
+ * "error: ") instead of exiting. `from: 'user'` takes the flags alone (no node and script).
+ */
+export function parseArgs<T>(program: Command, argv: readonly string[], from: 'node' | 'user' = 'node'): T {
+  program.exitOverride().configureOutput({ writeErr: () => undefined });
+  try {
+    program.parse(argv as string[], { from });
+  } catch (err) {
+    if (err instanceof CommanderError) throw new UsageError(err.message.replace(/^error: /, ''), err.exitCode === 0 ? 0 : USAGE_ERROR);
+    throw err;
+  }
+  return program.opts<T & object>() as T;
+}
+
 /**
  * Parses argv with commander; bad flags print one line on stderr and exit with USAGE_ERROR
  * (commander's default would be 1, which the peer contract reserves for failed cases).
  */
 export function parseOrExit<T>(program: Command, argv: readonly string[] = process.argv): T {
-  program.exitOverride().configureOutput({ writeErr: () => undefined });
   try {
-    program.parse(argv as string[]);
+    return parseArgs<T>(program, argv);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.exitCode === 0) process.exit(0); // --help, --version
-      process.stderr.write(`${program.name()}: ${err.message.replace(/^error: /, '')}\n`);
-      process.exit(USAGE_ERROR);
-    }
-    throw err;
+    if (!(err instanceof UsageError)) throw err;
+    if (err.exitCode === 0) process.exit(0); // --help, --version
+    process.stderr.write(`${program.name()}: ${err.message}\n`);
+    process.exit(USAGE_ERROR);
   }
-  return program.opts<T & object>() as T;
 }
 
 /** Formats host:port for a gRPC target or bind address (brackets around IPv6 literals). */

@@ -113,7 +113,7 @@ export class DockerLauncher implements Launcher {
   }
 
   async runClient(spec: ClientSpec): Promise<ClientRun> {
-    if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0 };
+    if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0, newProcess: false };
     const service = `client-${spec.impl}`;
     if (!this.services[service]) this.define(service, { image: this.image(spec.impl), network_mode: 'host', working_dir: '/app', init: true });
     const container = `${this.project}-client-${++this.serial}`;
@@ -147,7 +147,7 @@ export class DockerLauncher implements Launcher {
     }
     spec.signal.removeEventListener('abort', kill);
     await new Promise<void>((resolve) => log.end(`\n[runner] container exited with code ${exitCode}\n`, () => resolve()));
-    return { exitCode, signal: undefined, aborted, stdout, ms: Math.round(performance.now() - started) };
+    return { exitCode, signal: undefined, aborted, stdout, ms: Math.round(performance.now() - started), newProcess: true };
   }
 
   async runCommand(impl: string, command: string[]): Promise<{ ok: boolean; output: string }> {

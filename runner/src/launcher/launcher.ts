@@ -37,6 +37,11 @@ export interface ClientSpec {
   onLine?: (line: string) => void;
   /** Files (absolute paths) the client reads, named in its arguments: a container gets them mounted at the same path. */
   files?: string[];
+  /**
+   * The client has executor mode (docs/peer-contract.md): a launcher may hand `args` to a
+   * long-lived `command --executor` instead of starting `command args`.
+   */
+  executor?: boolean;
 }
 
 export interface ClientRun {
@@ -48,6 +53,8 @@ export interface ClientRun {
   ms: number;
   /** The client could not be started at all (no such command, not executable, …): why. */
   startError?: string;
+  /** A process was started for this run (false: a running executor took it). */
+  newProcess: boolean;
 }
 
 export interface Launcher {

@@ -5,6 +5,7 @@
 import type { WriteStream } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { killGroup, track, untrack } from './children.js';
+import { ExecutorPool } from './executors.js';
 import { lines, logTail, openLog } from './output.js';
 import { StartError, type ClientRun, type ClientSpec, type Launcher, type ServerHandle, type ServerSpec } from './launcher.js';
 
@@ -64,8 +65,11 @@ export class ProcessLauncher implements Launcher {
   readonly startAllowanceMs = 0;
   private readonly running = new Set<Spawned>();
   private closed = false;
+  private readonly executors: ExecutorPool;
 
-  constructor(private readonly root: string) {}
+  constructor(private readonly root: string) {
+    this.executors = new ExecutorPool(root);
+  }
 
   async startServer(spec: ServerSpec): Promise<ServerHandle> {
     if (this.closed) throw new StartError('the run is stopping');
@@ -109,7 +113,8 @@ export class ProcessLauncher implements Launcher {
   }
 
   async runClient(spec: ClientSpec): Promise<ClientRun> {
-    if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0 };
+    if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0, newProcess: false };
+    if (spec.executor) return this.executors.run(spec);
     const started = performance.now();
     let stdout = '';
     let spawned: Spawned;
@@ -120,7 +125,7 @@ export class ProcessLauncher implements Launcher {
       });
     } catch (err) {
       // A client that cannot be started fails its cells with the reason; the run goes on.
-      return { exitCode: undefined, signal: undefined, aborted: false, stdout: '', ms: 0, startError: (err as Error).message };
+      return { exitCode: undefined, signal: undefined, aborted: false, stdout: '', ms: 0, startError: (err as Error).message, newProcess: false };
     }
     this.running.add(spawned);
     let aborted = false;
@@ -139,6 +144,7 @@ export class ProcessLauncher implements Launcher {
       aborted,
       stdout,
       ms: Math.round(performance.now() - started),
+      newProcess: true,
     };
   }
 
@@ -157,6 +163,6 @@ export class ProcessLauncher implements Launcher {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.running].map((s) => this.stopSpawned(s)));
+    await Promise.all([this.executors.close(), ...[...this.running].map((s) => this.stopSpawned(s))]);
   }
 }

@@ -114,12 +114,12 @@ export function renderSummary(results: Results): string {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** "build 0.3 s · 42 server starts 12.1 s · 120 client processes 30.2 s (cases 20.0 s)" (summed over peers running in parallel) */
+/** "build 0.3 s · 42 server starts 12.1 s · 120 client runs in 8 processes 30.2 s (cases 20.0 s)" (summed over peers running in parallel) */
 export function renderTimings(t: Timings): string {
   return [
     ...(t.buildMs !== undefined ? [`build ${seconds(t.buildMs)}`] : []),
     `${t.serverStarts} server starts ${seconds(t.serverStartMs)}`,
-    `${t.clientRuns} client processes ${seconds(t.clientMs)} (cases ${seconds(t.caseMs)})`,
+    `${t.clientRuns} client runs${t.clientProcesses !== undefined && t.clientProcesses !== t.clientRuns ? ` in ${t.clientProcesses} processes` : ''} ${seconds(t.clientMs)} (cases ${seconds(t.caseMs)})`,
   ].join(' · ');
 }
 

@@ -1,0 +1,190 @@
+/**
+ * Long-lived client executors (docs/peer-contract.md, "Executor mode"): a client that has
+ * executor mode is started once as `command --executor` and then takes run after run as JSON
+ * lines on stdin, so the number of client processes no longer grows with the number of servers,
+ * transports or releases. One run at a time per process; a pool keeps as many processes per
+ * command as runs are wanted at once. A process that hangs is killed (the run in flight is
+ * reported like a killed one-shot client) and the next run gets a fresh one.
+ */
+import type { WriteStream } from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
+import { killGroup, track, untrack } from './children.js';
+import { lines, openLog } from './output.js';
+import type { ClientRun, ClientSpec } from './launcher.js';
+
+const STOP_GRACE_MS = 3000;
+
+/** The run in flight on an executor: where its output goes, and what ends it. */
+interface Current {
+  run: number;
+  spec: ClientSpec;
+  log: WriteStream;
+  stdout: string;
+  exitCode?: number;
+  /** The end line seen on stdout / stderr. */
+  stdoutEnded: boolean;
+  stderrEnded: boolean;
+  finish: (how: { exitCode?: number; signal?: string }) => void;
+}
+
+/** The end line of run `run`, or undefined for any other line. */
+function endLine(line: string, run: number): { exit_code: number } | undefined {
+  if (!line.startsWith('{"run":')) return undefined;
+  try {
+    const v = JSON.parse(line) as { run?: unknown; exit_code?: unknown; case?: unknown };
+    return v.run === run && typeof v.exit_code === 'number' && v.case === undefined ? { exit_code: v.exit_code } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+class Executor {
+  private current: Current | undefined;
+  /** stderr printed while no run was in flight: it goes into the next run's log. */
+  private between = '';
+  readonly exited: Promise<string>;
+  alive = true;
+  busy = false;
+
+  private constructor(
+    readonly child: ResultPromise,
+    readonly pid: number,
+  ) {
+    child.stdout?.on('data', lines((line) => this.onStdout(line)));
+    child.stderr?.on('data', lines((line) => this.onStderr(line)));
+    child.stdin?.on('error', () => undefined); // it died: the exit below tells the run
+    track(pid);
+    this.exited = child.then((result) => {
+      this.alive = false;
+      untrack(pid);
+      killGroup(pid, 'SIGKILL'); // whatever it left behind
+      const how = result.signal ? `killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+      this.current?.log.write(`\n[runner] executor process ${how}\n`);
+      this.current?.finish({ ...(result.signal ? { signal: result.signal } : { exitCode: result.exitCode ?? undefined }) });
+      return how;
+    });
+  }
+
+  /** Starts `command --executor`; a string says why it could not be started. */
+  static async start(command: string[], cwd: string): Promise<Executor | string> {
+    const child = execa(command[0]!, [...command.slice(1), '--executor'], { cwd, detached: true, stdin: 'pipe', buffer: false, reject: false, cleanup: false });
+    if (child.pid === undefined) {
+      const result = await child;
+      if (result.code === 'ENOENT') return `${command[0]}: no such file or command (is it built, or installed and on PATH?)`;
+      if (result.code === 'EACCES') return `${command[0]}: permission denied (is it executable?)`;
+      return `${command[0]}: ${result.shortMessage ?? String(result.message)}`;
+    }
+    return new Executor(child, child.pid);
+  }
+
+  private onStdout(line: string): void {
+    const current = this.current;
+    if (!current) return; // nothing is asked: the peer broke the contract, and no run is blamed
+    current.log.write(`${line}\n`);
+    const end = endLine(line, current.run);
+    if (end) {
+      current.exitCode = end.exit_code;
+      current.stdoutEnded = true;
+      if (current.stderrEnded) current.finish({ exitCode: end.exit_code });
+      return;
+    }
+    current.stdout += `${line}\n`;
+    current.spec.onLine?.(line);
+  }
+
+  private onStderr(line: string): void {
+    const current = this.current;
+    if (!current || current.stderrEnded) {
+      this.between += `${line}\n`;
+      return;
+    }
+    if (endLine(line, current.run)) {
+      current.stderrEnded = true;
+      if (current.stdoutEnded) current.finish({ exitCode: current.exitCode! });
+      return;
+    }
+    current.log.write(`${line}\n`);
+  }
+
+  /** Runs one request; killed (with its process group) when the spec's signal aborts. */
+  async run(spec: ClientSpec, run: number, command: string[]): Promise<ClientRun> {
+    const started = performance.now();
+    const request = JSON.stringify({ run, args: spec.args });
+    const log = openLog(spec.logFile, `${command.join(' ')} --executor  (pid ${this.pid}, run ${run}) <<< ${request}`);
+    if (this.between !== '') log.write(`[runner] printed by the executor before this run:\n${this.between}`);
+    this.between = '';
+    let aborted = false;
+    const kill = () => {
+      aborted = true;
+      void this.stop();
+    };
+    const ended = new Promise<{ exitCode?: number; signal?: string }>((resolve) => {
+      this.current = { run, spec, log, stdout: '', stdoutEnded: false, stderrEnded: false, finish: resolve };
+    });
+    spec.signal.addEventListener('abort', kill, { once: true });
+    if (spec.signal.aborted) kill();
+    else if (!this.alive) this.current!.finish({ signal: 'SIGKILL' });
+    else this.child.stdin?.write(`${request}\n`);
+    const how = await ended;
+    spec.signal.removeEventListener('abort', kill);
+    const { stdout } = this.current!;
+    this.current = undefined;
+    await new Promise<void>((resolve) => log.end(() => resolve()));
+    return { exitCode: how.exitCode, signal: how.signal, aborted, stdout, ms: Math.round(performance.now() - started), newProcess: false };
+  }
+
+  /** SIGTERM to its group, SIGKILL after the grace period; resolves once it is gone. */
+  async stop(): Promise<void> {
+    killGroup(this.pid, 'SIGTERM');
+    killGroup(this.pid, 'SIGCONT');
+    const force = setTimeout(() => killGroup(this.pid, 'SIGKILL'), STOP_GRACE_MS);
+    await this.exited;
+    clearTimeout(force);
+  }
+}
+
+/** Executors by command, started on demand and kept for the next run. */
+export class ExecutorPool {
+  private readonly executors = new Map<string, Executor[]>();
+  private runs = 0;
+  private closed = false;
+
+  constructor(private readonly cwd: string) {}
+
+  async run(spec: ClientSpec): Promise<ClientRun> {
+    if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0, newProcess: false };
+    const key = spec.command.join('\0');
+    const list = this.executors.get(key) ?? [];
+    this.executors.set(key, list);
+    let executor = list.find((e) => e.alive && !e.busy);
+    const newProcess = executor === undefined;
+    if (!executor) {
+      const startedAt = performance.now();
+      const made = await Executor.start(spec.command, this.cwd);
+      if (typeof made === 'string') {
+        openLog(spec.logFile, `${spec.command.join(' ')} --executor`).end(`[runner] cannot start: ${made}\n`);
+        return { exitCode: undefined, signal: undefined, aborted: false, stdout: '', ms: Math.round(performance.now() - startedAt), startError: made, newProcess: false };
+      }
+      executor = made;
+      list.push(made);
+      void made.exited.then(() => {
+        const at = list.indexOf(made);
+        if (at >= 0) list.splice(at, 1);
+      });
+    }
+    executor.busy = true;
+    try {
+      return { ...(await executor.run(spec, ++this.runs, spec.command)), newProcess };
+    } finally {
+      executor.busy = false;
+    }
+  }
+
+  /** Ends every executor: end of file on its stdin, then the signals of stop(). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.executors.values()].flat();
+    for (const e of all) e.child.stdin?.end();
+    await Promise.all(all.map((e) => Promise.race([e.exited, new Promise((resolve) => setTimeout(resolve, 1000))]).then(() => e.stop())));
+  }
+}
