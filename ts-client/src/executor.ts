@@ -46,7 +46,6 @@ export async function runExecutor(input: NodeJS.ReadableStream, out: ExecutorOut
     out.stderr(text);
   };
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    if (line.trim() === '') continue;
     const request = parseRequest(line);
     if (!('args' in request)) {
       end({ run: request.run, exit_code: 2, error: request.error });

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -272,4 +274,99 @@ func TestBadFlagsExitTwo(t *testing.T) {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2, nothing, one line", args, code, stdout, stderr)
 		}
 	}
+}
+
+// TestExecutorFlagAlone: --executor with any other flag is a usage error; alone, with stdin at
+// its end, the executor prints nothing and exits 0.
+func TestExecutorFlagAlone(t *testing.T) {
+	for _, args := range [][]string{{"--executor", "--server_port=1"}, {"--test_case=greeter_say_hello", "--executor"}, {"--executor", "-h"}} {
+		code, stdout, stderr := runClient(t, args...)
+		if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "--executor") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2, nothing, one line", args, code, stdout, stderr)
+		}
+	}
+	if code, stdout, stderr := runClient(t, "--executor"); code != 0 || stdout != "" || stderr != "" {
+		t.Errorf("--executor at end of stdin: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestExecutorAnswersAsItGoes runs the executor binary with a request at a time: each
+// request's case lines and end line arrive before the next request is sent (nothing waits in a
+// buffer), a -help request is a flag error, and the end of stdin ends the process with 0.
+func TestExecutorAnswersAsItGoes(t *testing.T) {
+	if buildErr != nil {
+		t.Skipf("cannot build the client binary, skipping: %v", buildErr)
+	}
+	cmd := exec.Command(clientBin, "--executor")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	t.Cleanup(func() { cmd.Process.Kill() })
+	lines := make(chan string, 64) // buffered: a failed test does not leave the reader blocked
+	go func() {
+		defer close(lines)
+		for scanner := bufio.NewScanner(stdout); scanner.Scan(); {
+			lines <- scanner.Text()
+		}
+		exited <- cmd.Wait() // after stdout's end, as Wait closes it
+	}()
+	next := func() string {
+		t.Helper()
+		select {
+		case line := <-lines:
+			return line
+		case <-time.After(10 * time.Second):
+			t.Fatal("no line on stdout within 10 s")
+		}
+		return ""
+	}
+	port := servertest.Start(t, nil)
+	for _, step := range []struct {
+		request string
+		want    []string // the lines it must print, the end line last
+	}{
+		{`{"run":1,"args":` + jsonList(serverArgs(port, "greeter_say_hello")) + `}`, []string{`{"case":"greeter_say_hello","status":"passed"`, `{"run":1,"exit_code":0}`}},
+		{`{"run":2,"args":["-help"]}`, []string{`{"run":2,"exit_code":2,"error":"-help is not taken in executor mode"}`}},
+	} {
+		if _, err := io.WriteString(stdin, step.request+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range step.want {
+			if line := next(); !strings.HasPrefix(line, want) {
+				t.Fatalf("request %s: line %q, want %s…", step.request, line, want)
+			}
+		}
+	}
+	stdin.Close()
+	if line, open := <-lines; open {
+		t.Fatalf("after the last request: %q", line)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("at end of stdin: %v, stderr %q", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the executor did not exit within 10 s of the end of stdin")
+	}
+	if log := stderr.String(); !strings.HasPrefix(log, `{"run":1,"exit_code":0}`+"\n") || !strings.HasSuffix(log, `{"run":2,"exit_code":2,"error":"-help is not taken in executor mode"}`+"\n") {
+		t.Errorf("stderr %q", log)
+	}
+}
+
+// jsonList is list as a JSON array.
+func jsonList(list []string) string {
+	text, _ := json.Marshal(list)
+	return string(text)
 }
