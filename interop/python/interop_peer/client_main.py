@@ -16,6 +16,12 @@ client --server_host=H --server_port=P --bench=unary,server_streaming [--bench_c
 [--bench_warmup=200] [--bench_messages=20000] [--bench_size=16] [--bench_time_limit_ms=20000]
 [TLS flags and --rpc_timeout_ms as above]
 prints one JSON line per measurement. Exit 0 when every measurement printed figures, 1 otherwise.
+
+Executor mode (executor.py; docs/peer-contract.md, "Executor mode"): `client --executor`, the only
+flag then, reads requests `{"run":N,"args":[FLAG, ...]}` on stdin, one JSON line each, and runs each
+as the one-shot client runs those flags (run_flags, shared by both; load mode and --help are flag
+errors there), each followed by its end line `{"run":N,"exit_code":C}` on stdout and on stderr.
+Exit 0 at the end of stdin.
 """
 
 from __future__ import annotations
@@ -25,15 +31,18 @@ import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 import grpc
 
 from . import testing_cases  # noqa: F401, I001  (registers the grpc.testing cases in CASES)
 from . import edges_cases  # noqa: F401  (registers the testing-edges cases in CASES, after them)
 from . import security_cases  # noqa: F401  (registers the security case in CASES, last)
+from . import executor
 from .bench import run_bench
 from .cases import CASES, Observed, Peer
 from .checks import CaseFailure
+from .executor import EXECUTOR_FLAG, USAGE_ERROR, Exit
 from .flags import SCRIPTED_LENIENT, ClientOptions, FlagError, parse_client_flags
 from .jsonl import emit
 from .scripted_executor import CasesFileError, InstructionError, close_channels, execute, load_cases
@@ -111,7 +120,8 @@ def run_cases(
 ) -> int:
     """The cases in order, a line each; exit code 0 when every one passed, else 1. A name found in
     `scripted` (the --cases_file) is run by the generic executor (with scripted-lenient when
-    `lenient`), any other is an ordinary case (which scripted-lenient does not touch)."""
+    `lenient`), any other is an ordinary case (which scripted-lenient does not touch). The scripted
+    cases' shared channel stays open for the caller (run_flags) to close."""
     all_passed = True
     for name in names:
         started = time.perf_counter()
@@ -129,18 +139,53 @@ def run_cases(
             record["error"] = outcome.error
             print(f"client: {name} failed: {outcome.error}", file=sys.stderr, flush=True)
         emit(record)
-    close_channels()
     return 0 if all_passed else 1
 
 
-def main(argv: Sequence[str]) -> int:
+@dataclass(frozen=True)
+class _Setup:
+    """What a run's flags make before anything runs."""
+
+    options: ClientOptions
+    peer: Peer
+    scripted: dict[str, dict[str, object]] | None  # the --cases_file's instructions
+
+
+def _set_up(argv: Sequence[str], in_executor: bool) -> _Setup:
+    """Parses the flags and reads the files they name; FlagError, TlsError or CasesFileError when
+    the client cannot run. In executor mode --help is an unknown flag (help would go to stdout) and
+    --bench a flag error (the contract does not take load mode there)."""
+    options = parse_client_flags(argv, with_help=not in_executor)
+    if in_executor and options.bench:
+        raise FlagError("argument --bench: load mode is not taken in executor mode")
+    peer = make_peer(options)
+    scripted = None if options.cases_file is None else load_cases(options.cases_file)
+    return _Setup(options, peer, scripted)
+
+
+def run_flags(argv: Sequence[str], in_executor: bool = False) -> Exit:
+    """One client run as its flags describe it, shared by the one-shot client (main) and every
+    request of executor mode, so that a request prints exactly what the one-shot run of its flags
+    would. Bad flags (or unusable certificate or cases files) are exit code 2, the reason on
+    stderr and in Exit.error. Nothing of the run outlives it: the peer, its client fault and the
+    cases file are this call's own, and the scripted cases' shared channel is closed on the way
+    out, even when a defect escapes (the ordinary cases close their own channels)."""
     try:
-        options = parse_client_flags(argv)
-        peer = make_peer(options)
-        scripted = None if options.cases_file is None else load_cases(options.cases_file)
+        setup = _set_up(argv, in_executor)
     except (FlagError, TlsError, CasesFileError) as err:
-        print(f"client: {err}", file=sys.stderr)
-        return 2
-    if options.bench:
-        return run_bench(peer, options.bench, options.bench_load)
-    return run_cases(options.test_cases, peer, scripted, lenient=options.client_fault == SCRIPTED_LENIENT)
+        print(f"client: {err}", file=sys.stderr, flush=True)
+        return Exit(USAGE_ERROR, str(err))
+    options = setup.options
+    try:
+        if options.bench:
+            return Exit(run_bench(setup.peer, options.bench, options.bench_load))
+        lenient = options.client_fault == SCRIPTED_LENIENT
+        return Exit(run_cases(options.test_cases, setup.peer, setup.scripted, lenient=lenient))
+    finally:
+        close_channels()
+
+
+def main(argv: Sequence[str]) -> int:
+    if EXECUTOR_FLAG in argv:
+        return executor.main(argv, partial(run_flags, in_executor=True))
+    return run_flags(argv).code

@@ -36,8 +36,8 @@ class FlagError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def __init__(self, prog: str) -> None:
-        super().__init__(prog=prog, allow_abbrev=False)
+    def __init__(self, prog: str, add_help: bool = True) -> None:
+        super().__init__(prog=prog, allow_abbrev=False, add_help=add_help)
 
     def error(self, message: str) -> NoReturn:
         raise FlagError(message)
@@ -197,8 +197,11 @@ def _add_bench_load(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(flag, type=_typed(_int_in(low, high), "number"), default=default)
 
 
-def parse_client_flags(argv: Sequence[str]) -> ClientOptions:
-    parser = _Parser("client")
+def parse_client_flags(argv: Sequence[str], with_help: bool = True) -> ClientOptions:
+    """The client's options. with_help=False makes -h/--help an unknown flag (a FlagError) instead of
+    printing the help on stdout and exiting: executor mode's stdout carries only result lines, and
+    one request must never end the process (docs/peer-contract.md, "Executor mode")."""
+    parser = _Parser("client", add_help=with_help)
     parser.add_argument("--server_host", required=True)
     parser.add_argument("--server_port", type=_typed(_int_in(1, 65535), "port"), required=True)
     # Cases, or load mode (docs/peer-contract.md, "Load mode"): exactly one of the two.
