@@ -95,8 +95,10 @@ export function checkToolchains(matrix: Matrix, impls: string[]): void {
  * Runs `build` holding the build lock of the checkout: two runs at once on one machine build
  * one after the other (the second then finds everything fresh), never into the same files at once.
  */
-export function whileBuilding<T>(root: string, onProgress: ((line: string) => void) | undefined, build: () => Promise<T>): Promise<T> {
-  return whileLocked(join(root, 'build'), '.build.lock', () => onProgress?.('another run is building; waiting for it…'), build);
+export function whileBuilding<T>(root: string, onProgress: ((line: string) => void) | undefined, build: () => Promise<T>, what: 'build' | 'images' = 'build'): Promise<T> {
+  // Image builds write nothing under build/: they take a lock of their own, so that a run of
+  // local processes never waits for another run's image builds.
+  return whileLocked(join(root, 'build'), `.${what}.lock`, () => onProgress?.(`another run is building ${what === 'build' ? 'the peers' : 'images'}; waiting for it…`), build);
 }
 
 /** Builds every stale implementation of `impls` (with dependencies), in order. */

@@ -60,11 +60,10 @@ function selectionOf(o: Options): Selection {
       throw new ConfigError(`--grep: not a regular expression: ${(err as Error).message}`);
     }
   }
-  // Other releases have no Docker image yet: a Docker run takes the default releases.
-  if (o.launcher === 'docker' && o.versions !== undefined && o.versions !== 'default') {
-    throw new ConfigError(`--versions ${o.versions} with --launcher docker: only the default releases have Docker images so far (leave --versions out, or run the other releases as processes)`);
-  }
-  const versions = o.versions ?? (o.launcher === 'docker' ? 'default' : 'paired');
+  // A container per client batch makes a Docker run slow: it takes the default releases unless
+  // told otherwise (--versions, or a release named in --clients/--servers; every release has its image).
+  const namesRelease = [...(o.clients ?? []), ...(o.servers ?? [])].some((n) => n.includes('@'));
+  const versions = o.versions ?? (o.launcher === 'docker' && !namesRelease ? 'default' : 'paired');
   return {
     ...(versions !== 'paired' ? { versions } : {}),
     ...(o.clients ? { clients: o.clients } : {}),

@@ -46,6 +46,8 @@ const DockerImage = z.strictObject({
   inputs: z.array(z.string().min(1)).min(1),
   /** Path prefixes under `inputs` that a local build writes (generated code, caches): not hashed. */
   exclude: z.array(z.string().min(1)).default([]),
+  /** `docker build --build-arg NAME=VALUE` (part of the image tag). */
+  build_args: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
 });
 
 const Implementation = z.strictObject({
@@ -98,6 +100,8 @@ const Implementation = z.strictObject({
       server: commandLine.optional(),
       client: commandLine.optional(),
       installed_version: commandLine.optional(),
+      /** The image of a release for --launcher docker (e.g. the default Dockerfile with a VERSION build argument). */
+      docker: DockerImage.optional(),
       /** Pins one more release ({version}): writes its lock (`matrix versions add NAME VERSION` runs it). */
       add: commandLine.optional(),
       /** Prints the newest release of the library on its registry (`--latest`). */
@@ -377,8 +381,8 @@ const substituteAll = (list: string[], version: string): string[] => list.map((v
 
 /**
  * Every release other than an implementation's default becomes an implementation of its own,
- * `NAME@VERSION`, with the `other_versions` build and commands (`{version}` replaced). Those
- * take no part in the self-test or the bench, and have no Docker image yet.
+ * `NAME@VERSION`, with the `other_versions` build, commands and image (`{version}` replaced).
+ * Those take no part in the self-test or the bench.
  */
 function expandReleases(impls: Record<string, Implementation>): { implementations: Record<string, Implementation>; releases: Record<string, ReleaseInfo> } {
   const implementations: Record<string, Implementation> = {};
@@ -400,7 +404,14 @@ function expandReleases(impls: Record<string, Implementation>): { implementation
         ...(impl.server ? { server: substituteAll(other.server ?? impl.server, version) } : {}),
         ...(impl.client ? { client: substituteAll(other.client ?? impl.client, version) } : {}),
         ...(other.installed_version ?? impl.installed_version ? { installed_version: substituteAll((other.installed_version ?? impl.installed_version)!, version) } : {}),
-        docker: undefined,
+        docker: other.docker
+          ? {
+              dockerfile: substitute(other.docker.dockerfile, version),
+              inputs: substituteAll(other.docker.inputs, version),
+              exclude: substituteAll(other.docker.exclude, version),
+              build_args: Object.fromEntries(Object.entries(other.docker.build_args).map(([k, v]) => [k, substitute(v, version)])),
+            }
+          : undefined,
         self_test: false,
         bench: false,
         versions: undefined,

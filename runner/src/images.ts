@@ -24,9 +24,13 @@ export interface ImageOutcome extends BuildOutcome {
 
 export const IMAGE_REPOSITORY = 'grpc-interop-matrix';
 
+/** An implementation's name where Docker allows no `@` (image, Compose service and container names): `ts@1.10.11` → `ts-v1.10.11`. */
+export const dockerName = (impl: string): string => impl.replaceAll('@', '-v');
+
 export function imageTag(root: string, impl: string, docker: NonNullable<Matrix['implementations'][string]['docker']>, base: string | undefined): string {
-  const hash = inputHash(root, { command: ['docker', docker.dockerfile, base ?? 'official images'], inputs: docker.inputs, exclude: docker.exclude, outputs: [], after: [] });
-  return `${IMAGE_REPOSITORY}/${impl}:${hash.slice(0, 12)}`;
+  const args = Object.entries(docker.build_args).map(([k, v]) => `${k}=${v}`);
+  const hash = inputHash(root, { command: ['docker', docker.dockerfile, base ?? 'official images', ...args], inputs: docker.inputs, exclude: docker.exclude, outputs: [], after: [] });
+  return `${IMAGE_REPOSITORY}/${dockerName(impl)}:${hash.slice(0, 12)}`;
 }
 
 /** Throws a ConfigError with what to do when no Docker engine answers. */
@@ -41,7 +45,7 @@ export async function checkDocker(): Promise<void> {
 }
 
 export function ensureImages(matrix: Matrix, impls: Iterable<string>, options: ImageOptions): Promise<Map<string, ImageOutcome>> {
-  return whileBuilding(options.root, options.onProgress, () => buildImages(matrix, impls, options));
+  return whileBuilding(options.root, options.onProgress, () => buildImages(matrix, impls, options), 'images');
 }
 
 async function buildImages(matrix: Matrix, impls: Iterable<string>, options: ImageOptions): Promise<Map<string, ImageOutcome>> {
@@ -60,6 +64,7 @@ async function buildImages(matrix: Matrix, impls: Iterable<string>, options: Ima
     }
     const args = ['build', '--network', 'host', '-f', docker.dockerfile, '-t', tag];
     if (options.base) args.push('--build-arg', `BASE_IMAGE=${options.base}`, '--build-arg', `BUILD_IMAGE=${options.base}`);
+    for (const [name, value] of Object.entries(docker.build_args)) args.push('--build-arg', `${name}=${value}`);
     args.push('.');
     options.onProgress?.(`building image ${tag} (${docker.dockerfile})`);
     const started = performance.now();

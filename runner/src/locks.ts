@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { lock } from 'proper-lockfile';
+import { ConfigError } from './config.js';
 
 export type Release = () => Promise<void>;
 
@@ -21,18 +22,32 @@ export async function tryLock(dir: string, name: string): Promise<Release | unde
   }
 }
 
-/** Takes the lock `dir/name`, waiting (up to 10 minutes) while another process holds it. */
-export function waitLock(dir: string, name: string): Promise<Release> {
+const POLL_MS = 500;
+
+/**
+ * Takes the lock `dir/name`, waiting up to `waitMs` while another process holds it; after that,
+ * a ConfigError says which lock and for how long.
+ */
+export async function waitLock(dir: string, name: string, waitMs: number): Promise<Release> {
   mkdirSync(dir, { recursive: true });
-  return lock(dir, { ...options(dir, name), retries: { retries: 1200, factor: 1, minTimeout: 500, maxTimeout: 500 } });
+  const retries = Math.max(1, Math.ceil(waitMs / POLL_MS));
+  try {
+    return await lock(dir, { ...options(dir, name), retries: { retries, factor: 1, minTimeout: POLL_MS, maxTimeout: POLL_MS } });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+    throw new ConfigError(`${join(dir, name)}: another run held this lock for all of the ${Math.round(waitMs / 1000)} s this run waited; run again once it is done`);
+  }
 }
 
+/** How long a run waits for another run's builds (a cold build of every release and image takes a while). */
+export const BUILD_WAIT_MS = 60 * 60_000;
+
 /** Runs `work` holding the lock `dir/name`; says so through `onWait` when it has to wait first. */
-export async function whileLocked<T>(dir: string, name: string, onWait: (() => void) | undefined, work: () => Promise<T>): Promise<T> {
+export async function whileLocked<T>(dir: string, name: string, onWait: (() => void) | undefined, work: () => Promise<T>, waitMs = BUILD_WAIT_MS): Promise<T> {
   let release = await tryLock(dir, name);
   if (!release) {
     onWait?.();
-    release = await waitLock(dir, name);
+    release = await waitLock(dir, name, waitMs);
   }
   try {
     return await work();

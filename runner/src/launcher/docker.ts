@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { unusedPort } from '../../../ts-common/src/net.js';
 import { ConfigError } from '../config.js';
+import { dockerName } from '../images.js';
 import { trackComposeProject } from './children.js';
 import { lines, openLog } from './output.js';
 import { StartError, type ClientRun, type ClientSpec, type Launcher, type ServerHandle, type ServerSpec } from './launcher.js';
@@ -114,7 +115,7 @@ export class DockerLauncher implements Launcher {
 
   async runClient(spec: ClientSpec): Promise<ClientRun> {
     if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0, newProcess: false };
-    const service = `client-${spec.impl}`;
+    const service = `client-${dockerName(spec.impl)}`;
     if (!this.services[service]) this.define(service, { image: this.image(spec.impl), network_mode: 'host', working_dir: '/app', init: true });
     const container = `${this.project}-client-${++this.serial}`;
     const log = openLog(spec.logFile, `${[...spec.command, ...spec.args].join(' ')}   (container ${container})`);
