@@ -45,6 +45,23 @@ describeDocker('--launcher docker', () => {
     expect(await containersAndNetworks()).toEqual([]);
   }, 2_400_000); // building three images on a slow vfs disk took up to 20 min here
 
+  it('another release runs from its own image (grpc-js 1.10.11 built beside the default), named by its release', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'docker-release-'));
+    const run = await execa('node', [cli, '--clients', 'go@1.85.0', '--servers', 'ts@1.10.11', '--suites', 'seeds', '--transports', 'insecure', '--grep', '/greeter_say_hello$', '--launcher', 'docker', '--docker-base', base!, '--out', out], {
+      cwd: root,
+      reject: false,
+      all: true,
+      env: { NO_COLOR: '1' },
+    });
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+    expect(statusesOf(results)).toEqual({ 'go→ts@1.10.11/insecure/seeds/greeter_say_hello': 'passed' });
+    // The server in the container said which grpc-js it runs (interop.ServerInfo).
+    expect(results.implementations['ts@1.10.11']).toMatchObject({ library: 'grpc-js', version: '1.10.11', release: '1.10.11' });
+    expect(readFileSync(join(out, 'docker-compose.yml'), 'utf8')).toMatch(/image: grpc-interop-matrix\/ts-v1\.10\.11:[0-9a-f]{12}/);
+    expect(run.exitCode).toBe(0);
+    expect(await containersAndNetworks()).toEqual([]);
+  }, 1_200_000);
+
   it('Ctrl-C writes the results so far, exits 130 and removes every container', async () => {
     const out = mkdtempSync(join(tmpdir(), 'docker-sigint-'));
     const run = execa('node', [cli, ...SMOKE, '--launcher', 'docker', '--docker-base', base!, '--out', out], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
