@@ -55,7 +55,7 @@ function table(rows: string[][]): string {
 
 export function renderThroughput(runs: ThroughputRun[]): string {
   if (runs.length === 0) return '';
-  const rows = [['matrix (warm)', 'cells', 'wall', 'cells/s', 'build', 'server starts', 'client processes', 'of which cases', 'start-up+exit']];
+  const rows = [['matrix (warm)', 'cells', 'wall', 'cells/s', 'build', 'server starts', 'client runs (processes)', 'of which cases', 'start-up+exit']];
   for (const r of runs) {
     const t = r.timings;
     rows.push([
@@ -65,7 +65,7 @@ export function renderThroughput(runs: ThroughputRun[]): string {
       r.cellsPerS.toFixed(1),
       s(t.buildMs ?? 0),
       `${t.serverStarts} × = ${s(t.serverStartMs)}`,
-      `${t.clientRuns} × = ${s(t.clientMs)}`,
+      `${t.clientRuns}${t.clientProcesses !== undefined ? ` (${t.clientProcesses})` : ''} × = ${s(t.clientMs)}`,
       s(t.caseMs),
       s(t.clientMs - t.caseMs),
     ]);
