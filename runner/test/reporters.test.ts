@@ -7,7 +7,7 @@ import { renderHtml, writeHtml } from '../src/reporters/html.js';
 import { writeResultsJson } from '../src/reporters/json.js';
 import { writeJunit } from '../src/reporters/junit.js';
 import { renderMarkdown, writeMarkdown } from '../src/reporters/markdown.js';
-import { renderFailures, renderGrids, renderSummary, terminalReporter } from '../src/reporters/terminal.js';
+import { progressLine, renderFailures, renderGrids, renderSummary, terminalReporter } from '../src/reporters/terminal.js';
 
 const ERRORS: Partial<Record<CellStatus, string>> = {
   failed: 'expected 5 replies, got 4\n    at the second line of the trace',
@@ -98,6 +98,46 @@ describe('terminal report', () => {
     expect(lines[0]).toBe(BANNER);
     expect(lines.at(-1)).toBe(BANNER);
     expect(lines.indexOf('seeds · insecure')).toBeGreaterThan(0);
+  });
+
+  it('a progress line: cells done of planned, failures, time so far and an estimate of the time left', () => {
+    expect(progressLine(1200, 28368, 2, 45_000)).toBe('1200/28368 cells (4 %) · 2 failed · 45 s · about 16 min 59 s left');
+    expect(progressLine(0, 10, 0, 0)).toBe('0/10 cells (0 %) · 0 failed · 0 s');
+    expect(progressLine(10, 10, 1, 3_723_000)).toBe('10/10 cells (100 %) · 1 failed · 1 h 2 min');
+  });
+
+  it('without a terminal, a plain progress line every few seconds and each failure as it happens; nothing after the end', async () => {
+    let text = '';
+    const stream = { isTTY: false, write: (s: string) => (text += s) } as unknown as NodeJS.WriteStream;
+    const reporter = terminalReporter(stream, 20);
+    const cells = complete().cells;
+    reporter.onBegin?.(cells.length);
+    for (const c of cells.slice(0, 6)) reporter.onCell?.(c);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(plain(text)).toMatch(/^progress: 6\/12 cells \(50 %\) · 1 failed · \d+ s · about \d+ s left$/m);
+    expect(plain(text)).toMatch(/^✗ go→ts\/insecure\/seeds\/b: /m);
+    for (const c of cells.slice(6)) reporter.onCell?.(c);
+    await reporter.onEnd(complete());
+    const after = text.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(text.length).toBe(after);
+  });
+
+  it('on a terminal, one line redrawn in place with the same figures and the cell just done; failures stay above it', async () => {
+    let text = '';
+    const stream = { isTTY: true, columns: 200, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream;
+    const reporter = terminalReporter(stream);
+    const cells = complete().cells;
+    reporter.onBegin?.(cells.length);
+    for (const c of cells) {
+      reporter.onCell?.(c);
+      await new Promise((resolve) => setTimeout(resolve, 110));
+    }
+    const screen = plain(text);
+    expect(screen).toMatch(/12\/12 cells \(100 %\) · 1 failed · \d+ s · python→go\/insecure\/seeds\/b/);
+    expect(screen).toMatch(/✗ go→ts\/insecure\/seeds\/b: /);
+    expect(screen).not.toMatch(/^progress:/m);
+    await reporter.onEnd(complete());
   });
 
   it('grids do not count not-run cells as ok and say how many were not run', () => {

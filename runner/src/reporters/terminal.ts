@@ -1,3 +1,4 @@
+import { createLogUpdate } from 'log-update';
 import pc from 'picocolors';
 import { incompleteLine, isBad, type CellStatus, type Results, type Timings } from '../results.js';
 import { boundariesOf, boundaryLine, compatTable } from './compat.js';
@@ -123,25 +124,73 @@ export function renderTimings(t: Timings): string {
   ].join(' · ');
 }
 
-/** Progress while running (a counter on a terminal; failures as they happen), then grid and failures. */
-export function terminalReporter(stream: NodeJS.WriteStream = process.stdout): Reporter {
+/** "1200/28368 cells (4 %) · 2 failed · 45 s · about 3 min 10 s left" */
+export function progressLine(done: number, total: number, bad: number, elapsedMs: number): string {
+  const percent = total > 0 ? Math.floor((100 * done) / total) : 100;
+  const left = done > 0 && done < total ? ` · about ${duration((elapsedMs * (total - done)) / done)} left` : '';
+  return `${done}/${total} cells (${percent} %) · ${bad} failed · ${duration(elapsedMs)}${left}`;
+}
+
+/** 45 s, 3 min 10 s, 1 h 5 min */
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** How often a progress line is printed without a terminal (CI logs). */
+export const PLAIN_PROGRESS_MS = 5000;
+/** How often the live line is redrawn on a terminal. */
+const LIVE_REDRAW_MS = 100;
+
+/**
+ * Progress while running, then grid and failures. On a terminal, one line redrawn in place
+ * (log-update): cells done of planned, failures so far, an estimate of the time left, the cell
+ * just done; without one (CI), a plain progress line every PLAIN_PROGRESS_MS. Failures are
+ * printed as they happen either way.
+ */
+export function terminalReporter(stream: NodeJS.WriteStream = process.stdout, plainEveryMs = PLAIN_PROGRESS_MS): Reporter {
   let total = 0;
   let done = 0;
-  const tty = stream.isTTY === true;
+  let bad = 0;
+  let began = 0;
+  let last = '';
+  let drawn = 0;
+  let ticker: NodeJS.Timeout | undefined;
+  // A terminal of no size (a pty nobody sized, as `script` makes) shows nothing redrawn: plain lines there.
+  const sized = stream.columns !== 0 && stream.rows !== 0;
+  const live = stream.isTTY === true && sized ? createLogUpdate(stream, { showCursor: true }) : undefined;
+  const line = () => progressLine(done, total, bad, performance.now() - began);
+  const draw = () => {
+    drawn = performance.now();
+    const text = `${line()} · ${last}`;
+    live?.(text.slice(0, Math.max(20, (stream.columns ?? 100) - 1)));
+  };
   return {
     onBegin: (n) => {
       total = n;
+      began = performance.now();
+      if (!live) {
+        ticker = setInterval(() => stream.write(`progress: ${line()}\n`), plainEveryMs);
+        ticker.unref();
+      }
     },
     onCell: (cell) => {
       done++;
-      if (tty) stream.write(`\r\x1b[2K[${done}/${total}] ${cell.id}`);
+      last = cell.id;
       if (isBad(cell)) {
-        if (tty) stream.write('\r\x1b[2K');
+        bad++;
+        live?.clear();
         stream.write(`${PAINT[cell.status]('✗')} ${cell.id}: ${(cell.error ?? '').split('\n')[0]}\n`);
+        if (live) draw();
+      } else if (live && performance.now() - drawn >= LIVE_REDRAW_MS) {
+        draw();
       }
     },
     onEnd: (results) => {
-      if (tty) stream.write('\r\x1b[2K');
+      clearInterval(ticker);
+      live?.clear();
       stream.write(`\n${renderGrids(results)}${renderCompat(results)}${renderFlaky(results)}${renderFailures(results)}${renderSummary(results)}`);
     },
   };
