@@ -62,13 +62,16 @@ function onPath(command: string): boolean {
   });
 }
 
+/** The build of an implementation, or of a tool (`tools` in matrix.yaml) the run needs. */
+const buildOf = (matrix: Matrix, name: string): Build | undefined => (matrix.implementations[name] ?? matrix.tools[name])?.build;
+
 /** The implementations and everything their builds need first, dependencies before dependents. */
 export function buildOrder(matrix: Matrix, impls: Iterable<string>): string[] {
   const order: string[] = [];
   const visit = (name: string, trail: string[]) => {
     if (order.includes(name)) return;
     if (trail.includes(name)) throw new ConfigError(`${matrix.file}: build dependency cycle: ${[...trail, name].join(' → ')}`);
-    for (const dep of matrix.implementations[name]?.build?.after ?? []) visit(dep, [...trail, name]);
+    for (const dep of buildOf(matrix, name)?.after ?? []) visit(dep, [...trail, name]);
     order.push(name);
   };
   for (const name of impls) visit(name, []);
@@ -79,7 +82,7 @@ export function buildOrder(matrix: Matrix, impls: Iterable<string>): string[] {
 export function checkToolchains(matrix: Matrix, impls: string[]): void {
   const missing: string[] = [];
   for (const name of impls) {
-    for (const req of matrix.implementations[name]?.requires ?? []) {
+    for (const req of (matrix.implementations[name] ?? matrix.tools[name])?.requires ?? []) {
       if (!onPath(req.command)) missing.push(`- ${req.command} (needed by "${name}"): ${req.install}`);
     }
   }
@@ -121,7 +124,7 @@ async function buildInOrder(matrix: Matrix, order: string[], options: BuildOptio
   const limit = pLimit(BUILD_JOBS);
   const done = new Map<string, Promise<void>>();
   for (const name of order) {
-    const deps = matrix.implementations[name]?.build?.after ?? [];
+    const deps = buildOf(matrix, name)?.after ?? [];
     done.set(
       name,
       Promise.all(deps.map((dep) => done.get(dep))).then(() => limit(async () => outcomes.set(name, await buildOne(matrix, name, outcomes, options))).then(() => undefined)),
@@ -135,7 +138,7 @@ async function buildInOrder(matrix: Matrix, order: string[], options: BuildOptio
 /** One implementation's build: fresh (stamp and outputs match), built, or failed with why. */
 async function buildOne(matrix: Matrix, name: string, outcomes: Map<string, BuildOutcome>, options: BuildOptions): Promise<BuildOutcome> {
   const { root, logDir } = options;
-  const build = matrix.implementations[name]!.build;
+  const build = buildOf(matrix, name);
   if (!build) return { impl: name, status: 'fresh', ms: 0 };
   const failedDep = build.after.find((dep) => outcomes.get(dep)?.status === 'failed');
   if (failedDep) return { impl: name, status: 'failed', ms: 0, log: outcomes.get(failedDep)?.log, error: `its dependency "${failedDep}" failed to build` };

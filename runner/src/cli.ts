@@ -32,6 +32,7 @@ interface Options {
   servers?: string[];
   suites?: string[];
   transports?: string[];
+  networks?: string[];
   grep?: string;
   launcher: string;
   out: string;
@@ -70,6 +71,7 @@ function selectionOf(o: Options): Selection {
     ...(o.servers ? { servers: o.servers } : {}),
     ...(o.suites ? { suites: o.suites } : {}),
     ...(o.transports ? { transports: o.transports } : {}),
+    ...(o.networks ? { networks: o.networks } : {}),
     ...(grep ? { grep } : {}),
     ...(o.shard ? { shard: parseShard(o.shard) } : {}),
   };
@@ -147,6 +149,7 @@ async function main(): Promise<number> {
     .option('--servers <list>', 'comma-separated server implementations (default: all)', list)
     .option('--suites <list>', 'comma-separated suites (default: all)', list)
     .option('--transports <list>', 'comma-separated transports (default: all)', list)
+    .option('--networks <list>', 'comma-separated networks between client and server: direct (the default, no proxy) and those of matrix.yaml (through Toxiproxy)', list)
     .option('--grep <regex>', 'only cells whose id (client→server/transport/suite/case) matches')
     .addOption(new Option('--launcher <kind>', 'run the peers as local processes or in Docker containers').choices(['process', 'docker']).default('process'))
     .option('--docker-base <image>', 'with --launcher docker: base image of every Dockerfile instead of the official images (see ci/docker/offline-base.sh)')

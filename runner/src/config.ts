@@ -183,6 +183,39 @@ const Timeouts = z.strictObject({
   health_check_ms: ms(2_000),
 });
 
+/** A helper program the runner builds and starts itself (not a peer): e.g. the network proxy. */
+const Tool = z.strictObject({
+  requires: z.array(Requirement).default([]),
+  build: Build.optional(),
+  command: commandLine,
+});
+
+/**
+ * One Toxiproxy toxic (https://github.com/Shopify/toxiproxy#toxics): `latency` {latency, jitter}
+ * ms, `bandwidth` {rate} KB/s, `slicer` {average_size, size_variation, delay}, `reset_peer`
+ * {timeout}, … Without `stream` it applies in both directions.
+ */
+const Toxic = z.strictObject({
+  type: z.enum(['latency', 'bandwidth', 'slicer', 'slow_close', 'timeout', 'reset_peer', 'limit_data']),
+  stream: z.enum(['upstream', 'downstream']).optional(),
+  toxicity: z.number().min(0).max(1).default(1),
+  attributes: z.record(z.string(), z.number()).default({}),
+});
+
+/**
+ * A network condition between every client and the server: the runner puts the proxy of
+ * `network_proxy` between them with these toxics. A network runs the cases it lists (per
+ * suite), over `transports` (default: all); its cells are `client→server/TRANSPORT~NETWORK/…`.
+ */
+const Network = z.strictObject({
+  description: z.string().default(''),
+  toxics: z.array(Toxic).min(1),
+  transports: z.array(z.string()).optional(),
+  cases: z.record(z.string(), z.array(z.string()).min(1)),
+});
+
+const NETWORK_NAME = /^[a-z][a-z0-9-]*$/;
+
 const MatrixSchema = z.strictObject({
   implementations: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'), Implementation),
   suites: z.record(z.string().min(1).regex(NAME_SYNTAX, `a suite name ${NAME_RULE}`), Suite),
@@ -191,6 +224,10 @@ const MatrixSchema = z.strictObject({
   /** Cells that fail now and then for a known reason: retried, and reported as flaky when a retry passes. */
   flaky: z.array(Flaky).default([]),
   timeouts: Timeouts.default(Timeouts.parse({})),
+  tools: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'), Tool).default({}),
+  /** The tool (of `tools`) that makes the networks: a Toxiproxy server, started as COMMAND -host 127.0.0.1 -port P. */
+  network_proxy: z.string().optional(),
+  networks: z.record(z.string().regex(NETWORK_NAME, 'use lower-case letters, digits and dashes').refine((n) => n !== 'direct', { error: '"direct" is the network without a proxy; pick another name' }), Network).default({}),
 });
 
 export type Implementation = z.infer<typeof Implementation>;
@@ -199,6 +236,18 @@ export type KnownFailure = z.infer<typeof KnownFailure>;
 export type FlakyEntry = z.infer<typeof Flaky>;
 export type DockerImage = z.infer<typeof DockerImage>;
 export type Timeouts = z.infer<typeof Timeouts>;
+export type Tool = z.infer<typeof Tool>;
+export type Network = z.infer<typeof Network>;
+export type Toxic = z.infer<typeof Toxic>;
+
+/** The network without a proxy: today's cells, whose transport names no network. */
+export const DIRECT = 'direct';
+
+/** A cell's transport segment: `tls`, or `tls~latency` on a network → its transport and network. */
+export function splitTransport(segment: string): { transport: string; network: string } {
+  const at = segment.indexOf('~');
+  return at < 0 ? { transport: segment, network: DIRECT } : { transport: segment.slice(0, at), network: segment.slice(at + 1) };
+}
 
 export interface CaseSpec {
   suite: string;
@@ -239,6 +288,9 @@ export interface Matrix {
   knownFailures: KnownFailure[];
   flaky: FlakyEntry[];
   timeouts: Timeouts;
+  tools: Record<string, Tool>;
+  networkProxy?: string;
+  networks: Record<string, Network>;
   /** `file:line` of a field, for messages about it (e.g. ['known_failures', 3, 'cell']). */
   locate(path: ReadonlyArray<PropertyKey>): string;
 }
@@ -246,7 +298,7 @@ export interface Matrix {
 
 /** Checks that names used across sections exist and are unique. */
 function crossCheck(m: z.infer<typeof MatrixSchema>): Array<{ path: PropertyKey[]; message: string }> {
-  const problems: Array<{ path: PropertyKey[]; message: string }> = [];
+  const problems: Array<{ path: PropertyKey[]; message: string }> = [...networkProblems(m)];
   for (const [name, impl] of Object.entries(m.implementations)) {
     if (!impl.server && !impl.client) problems.push({ path: ['implementations', name], message: 'needs a server, a client, or both' });
     const versions = impl.versions ?? [];
@@ -285,6 +337,34 @@ function crossCheck(m: z.infer<typeof MatrixSchema>): Array<{ path: PropertyKey[
   return problems;
 }
 
+/** Networks need the proxy tool, and name transports, suites and cases that exist. */
+function networkProblems(m: z.infer<typeof MatrixSchema>): Array<{ path: PropertyKey[]; message: string }> {
+  const problems: Array<{ path: PropertyKey[]; message: string }> = [];
+  for (const name of Object.keys(m.tools)) {
+    if (name in m.implementations) problems.push({ path: ['tools', name], message: `"${name}" is an implementation too: a tool needs a name of its own (builds are kept by name)` });
+  }
+  if (m.network_proxy !== undefined && !(m.network_proxy in m.tools)) problems.push({ path: ['network_proxy'], message: `unknown tool "${m.network_proxy}"; tools: ${Object.keys(m.tools).join(', ') || 'none'}` });
+  if (Object.keys(m.networks).length > 0 && m.network_proxy === undefined) problems.push({ path: ['networks'], message: 'networks need network_proxy: the tool (of tools) that runs Toxiproxy' });
+  for (const [name, net] of Object.entries(m.networks)) {
+    net.transports?.forEach((t, i) => {
+      if (!(t in m.transports)) problems.push({ path: ['networks', name, 'transports', i], message: `unknown transport "${t}"; known: ${Object.keys(m.transports).join(', ')}` });
+    });
+    for (const [suite, names] of Object.entries(net.cases)) {
+      const spec = m.suites[suite];
+      if (!spec) {
+        problems.push({ path: ['networks', name, 'cases', suite], message: `unknown suite "${suite}"; known: ${Object.keys(m.suites).join(', ')}` });
+        continue;
+      }
+      if (!spec.cases) continue; // a suite without cases is reported on its own (a data suite's are its files, read by now)
+      const known = spec.cases.map((c) => (typeof c === 'string' ? c : c.name));
+      names.forEach((c, i) => {
+        if (!known.includes(c)) problems.push({ path: ['networks', name, 'cases', suite, i], message: `unknown case "${c}" of suite ${suite}` });
+      });
+    }
+  }
+  return problems;
+}
+
 /**
  * A known_failures or flaky cell pattern (`client→server/transport/suite/case`, with `*`, `**`
  * and `{a,b}`) must have that shape, and every literal name in it must exist: a typo would
@@ -307,7 +387,7 @@ function patternProblems(m: z.infer<typeof MatrixSchema>, section: 'known_failur
     const known: Array<[string, string, string[]]> = [
       ['client', client, impls.filter(([, d]) => d.client).map(([n]) => n)],
       ['server', server, impls.filter(([, d]) => d.server).map(([n]) => n)],
-      ['transport', transport, Object.keys(m.transports)],
+      ['transport', transport, [...Object.keys(m.transports), ...Object.entries(m.networks).flatMap(([n, net]) => (net.transports ?? Object.keys(m.transports)).map((t) => `${t}~${n}`))]],
       ['suite', suite, Object.keys(m.suites)],
       ['case', name, cases(suite)],
     ];
@@ -373,7 +453,20 @@ export function parseMatrix(text: string, file: string): Matrix {
     ]),
   );
   const { implementations, releases } = expandReleases(m.implementations);
-  return { file, implementations, releases, suites, transports: m.transports, knownFailures: m.known_failures, flaky: m.flaky, timeouts: m.timeouts, locate };
+  return {
+    file,
+    implementations,
+    releases,
+    suites,
+    transports: m.transports,
+    knownFailures: m.known_failures,
+    flaky: m.flaky,
+    timeouts: m.timeouts,
+    tools: m.tools,
+    ...(m.network_proxy ? { networkProxy: m.network_proxy } : {}),
+    networks: m.networks,
+    locate,
+  };
 }
 
 const substitute = (v: string, version: string): string => v.replaceAll('{version}', version);

@@ -9,7 +9,8 @@ import { join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import type { BuildOutcome } from './build.js';
-import type { Matrix } from './config.js';
+import { DIRECT, splitTransport, type Matrix } from './config.js';
+import type { NetworkProxy, Route } from './launcher/network.js';
 import { StartError, type ClientRun, type Launcher, type ServerHandle } from './launcher/launcher.js';
 import { logTail } from './launcher/output.js';
 import { baseOf, caseSpec, type Cell, type ServerGroup } from './plan.js';
@@ -46,6 +47,9 @@ export interface ExecuteOptions {
   installed?: Map<string, string | { error: string }>;
   /** The instructions of the data suites' cases (--cases_file), written by the caller. */
   casesFile?: string;
+  /** The run's network proxy, when a cell is on a network other than direct; else why there is none. */
+  proxy?: NetworkProxy;
+  proxyError?: string;
 }
 
 export interface Execution {
@@ -128,6 +132,8 @@ class ServerWatch {
 
   constructor(
     readonly handle: ServerHandle,
+    /** Where clients connect: the server, or the proxy of its network in front of it. */
+    readonly target: { host: string; port: number },
     private readonly name: string,
     private readonly logFile: string,
     private readonly health: HealthProbe | undefined,
@@ -202,8 +208,19 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
     options.timings.serverStarts++;
     options.timings.serverStartMs += performance.now() - started;
   }
+  const { network } = splitTransport(group.transport);
+  let route: Route | undefined;
+  if (network !== DIRECT) {
+    try {
+      if (!options.proxy) throw new Error(options.proxyError ?? 'no network proxy was started');
+      route = await options.proxy.route(server.port, matrix.networks[network]!.toxics);
+    } catch (err) {
+      await server.stop();
+      return failAll(allCells, `network ${network}: ${(err as Error).message}`);
+    }
+  }
   const health = impl.readiness === 'health' ? new HealthProbe(server.host, server.port, probeTls) : undefined;
-  const watch = new ServerWatch(server, group.server, serverLog, health, matrix.timeouts.health_check_ms);
+  const watch = new ServerWatch(server, { host: server.host, port: route?.port ?? server.port }, group.server, serverLog, health, matrix.timeouts.health_check_ms);
   try {
     impls[group.server] = { ...(await identify(group.server, impl, server, probeTls, options.root)), ...installedOf(options, group.server), ...releaseOf(matrix, group.server) };
     for (const pairing of group.pairings) {
@@ -213,6 +230,7 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
     }
   } finally {
     watch.close();
+    await route?.remove();
     await server.stop();
   }
 }
@@ -373,8 +391,8 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
     impl: client,
     command: impl.client!,
     args: [
-      `--server_host=${server.handle.host}`,
-      `--server_port=${server.handle.port}`,
+      `--server_host=${server.target.host}`,
+      `--server_port=${server.target.port}`,
       ...transport.client_args,
       ...(options.clientFault ? [`--client_fault=${options.clientFault}`] : []),
       ...(scripted && options.casesFile ? [`--cases_file=${options.casesFile}`] : []),
@@ -413,7 +431,8 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
 }
 
 /** The flags of a transport for one implementation: its own override, or the transport's. */
-export function transportArgs(matrix: Matrix, impl: string, transport: string): { server_args: string[]; client_args: string[] } {
+export function transportArgs(matrix: Matrix, impl: string, segment: string): { server_args: string[]; client_args: string[] } {
+  const { transport } = splitTransport(segment);
   return matrix.implementations[impl]?.transport_args[transport] ?? matrix.transports[transport]!;
 }
 

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { distance } from 'fastest-levenshtein';
-import { ConfigError, type CaseSpec, type Matrix } from './config.js';
+import { ConfigError, DIRECT, type CaseSpec, type Matrix } from './config.js';
 import { patternMatches, splitRelease } from './patterns.js';
 import type { PlanRecord } from './results.js';
 
@@ -43,6 +43,8 @@ export interface Selection {
   servers?: string[];
   suites?: string[];
   transports?: string[];
+  /** `direct` (the default: no proxy) and/or networks of matrix.yaml. */
+  networks?: string[];
   grep?: RegExp;
   shard?: Shard;
 }
@@ -106,6 +108,13 @@ function chooseReleases(matrix: Matrix, kind: 'client' | 'server', wanted: strin
   return available.filter((a) => chosen.has(a));
 }
 
+/** Whether a case runs on a network over a transport (every case runs on `direct`). */
+function runsOn(matrix: Matrix, network: string, transport: string, suite: string, name: string): boolean {
+  if (network === DIRECT) return true;
+  const net = matrix.networks[network]!;
+  return (!net.transports || net.transports.includes(transport)) && (net.cases[suite]?.includes(name) ?? false);
+}
+
 /** Whether two releases meet under a version mode (see VersionMode). */
 function releasesMeet(matrix: Matrix, client: string, server: string, mode: VersionMode): boolean {
   const isDefault = (n: string) => matrix.releases[n]?.isDefault ?? true;
@@ -124,12 +133,16 @@ export function planCells(matrix: Matrix, selection: Selection = {}): Cell[] {
   const mode = selection.versions ?? 'paired';
   const suites = choose('suite', Object.keys(matrix.suites), selection.suites);
   const transports = choose('transport', Object.keys(matrix.transports), selection.transports);
+  const networks = choose('network', [DIRECT, ...Object.keys(matrix.networks)], selection.networks ?? [DIRECT]);
   const cells: Cell[] = [];
   for (const suite of suites) {
     const spec = matrix.suites[suite]!;
     for (const { name, scripted } of spec.cases) {
       const only = scripted?.transports;
-      for (const transport of transports.filter((t) => (!spec.transports || spec.transports.includes(t)) && (!only || only.includes(t)))) {
+      const segments = transports
+        .filter((t) => (!spec.transports || spec.transports.includes(t)) && (!only || only.includes(t)))
+        .flatMap((t) => networks.filter((n) => runsOn(matrix, n, t, suite, name)).map((n) => (n === DIRECT ? t : `${t}~${n}`)));
+      for (const transport of segments) {
         for (const server of servers.filter((v) => !spec.servers || spec.servers.includes(baseOf(matrix, v)))) {
           for (const client of clients.filter((c) => (!spec.clients || spec.clients.includes(baseOf(matrix, c))) && releasesMeet(matrix, c, server, mode))) {
             const cell = { client, server, transport, suite, case: name };
@@ -213,9 +226,17 @@ export function groupByServer(matrix: Matrix, cells: Cell[]): ServerGroup[] {
 /** What this run was asked to run, so that shards can be checked for completeness when merged. */
 export function planRecord(matrix: Matrix, selection: Selection): PlanRecord {
   const whole = planCells(matrix, { ...selection, shard: undefined });
-  const { versions, clients, servers, suites, transports, grep, shard } = selection;
+  const { versions, clients, servers, suites, transports, networks, grep, shard } = selection;
   return {
-    selection: { ...(versions && versions !== 'paired' ? { versions } : {}), ...(clients ? { clients } : {}), ...(servers ? { servers } : {}), ...(suites ? { suites } : {}), ...(transports ? { transports } : {}), ...(grep ? { grep: grep.source } : {}) },
+    selection: {
+      ...(versions && versions !== 'paired' ? { versions } : {}),
+      ...(clients ? { clients } : {}),
+      ...(servers ? { servers } : {}),
+      ...(suites ? { suites } : {}),
+      ...(transports ? { transports } : {}),
+      ...(networks ? { networks } : {}),
+      ...(grep ? { grep: grep.source } : {}),
+    },
     total: whole.length,
     fingerprint: planFingerprint(whole.map((c) => c.id)),
     ...(shard ? { shard } : {}),

@@ -62,7 +62,7 @@ export interface Incomplete {
  */
 export interface PlanRecord {
   /** The filters of the run (the cell selection, without the shard). */
-  selection: { versions?: string; clients?: string[]; servers?: string[]; suites?: string[]; transports?: string[]; grep?: string };
+  selection: { versions?: string; clients?: string[]; servers?: string[]; suites?: string[]; transports?: string[]; networks?: string[]; grep?: string };
   /** Cells of the whole plan (all shards together). */
   total: number;
   /** sha256 of the whole plan's sorted cell ids: shards of one plan share it. */

@@ -6,7 +6,8 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureBuilt, installedVersions } from './build.js';
 import { checkWritable, describeError } from './files.js';
-import { ConfigError, loadMatrix, type Matrix } from './config.js';
+import { ConfigError, DIRECT, loadMatrix, splitTransport, type Matrix } from './config.js';
+import { NetworkProxy } from './launcher/network.js';
 import { emptyTimings, execute } from './execute.js';
 import { checkDocker, ensureImages } from './images.js';
 import { installCleanup, isStopping, startReaper } from './launcher/children.js';
@@ -96,7 +97,12 @@ async function runClaimed(
   // Installed library versions, for the runner's checks: only of servers whose cells need them.
   const checked = new Set(cells.filter((c) => caseSpec(matrix, c).runnerChecks.length > 0).map((c) => c.server));
   const installed = await installedVersions(matrix, checked, (impl, command) => launcher.runCommand(impl, command));
+  const network = await networkProxy(matrix, cells, options.root, logDir, progress.onProgress);
   timings.buildMs = performance.now() - buildStarted;
+  const closeAll = async () => {
+    await launcher.close();
+    await network.proxy?.stop();
+  };
 
   const collected = new Map<string, CellResult>();
   /**
@@ -136,7 +142,7 @@ async function runClaimed(
   const implementations: Results['implementations'] = {}; // execute() fills it as servers answer
   installCleanup(async (signal) => {
     await finish(snapshot(implementations, `interrupted by ${signal}`)).catch((err: Error) => process.stderr.write(`matrix: ${err.message}\n`)); // results first: they must survive whatever follows
-    await launcher.close();
+    await closeAll();
   });
 
   for (const r of options.reporters) r.onBegin?.(cells.length);
@@ -149,6 +155,7 @@ async function runClaimed(
       timings,
       ...(options.noBatch ? { noBatch: true } : {}),
       launcher,
+      ...network,
       installed,
       root: options.root,
       logDir,
@@ -167,16 +174,32 @@ async function runClaimed(
     });
   } catch (err) {
     // A defect of the runner itself: the cells collected so far are still written.
-    await launcher.close();
+    await closeAll();
     if (!isStopping()) await finish(snapshot(implementations, `runner error: ${(err as Error).message}`)).catch(() => undefined);
     throw err;
   }
-  await launcher.close();
+  await closeAll();
   const results = snapshot(implementations, 'the runner recorded no result for them (a defect of the runner)');
   // After SIGINT/SIGTERM the signal handler has written the cells that really ran; what the
   // executor recorded since (peers refused or killed by the stop) must not overwrite them.
   if (!isStopping()) await finish(results);
   return results;
+}
+
+/**
+ * The run's network proxy (Toxiproxy), built and started when a cell is on a network other than
+ * direct; when it cannot be built or started, why (the cells on networks fail with it, the rest run).
+ */
+async function networkProxy(matrix: Matrix, cells: Cell[], root: string, logDir: string, onProgress?: (line: string) => void): Promise<{ proxy?: NetworkProxy; proxyError?: string }> {
+  if (!cells.some((c) => splitTransport(c.transport).network !== DIRECT)) return {};
+  const tool = matrix.networkProxy!;
+  const built = (await ensureBuilt(matrix, [tool], { root, logDir, ...(onProgress ? { onProgress } : {}) })).get(tool);
+  if (built?.status === 'failed') return { proxyError: `the network proxy ${tool}: ${built.error}` };
+  try {
+    return { proxy: await NetworkProxy.start(matrix.tools[tool]!.command, root, join(logDir, 'network-proxy.log')) };
+  } catch (err) {
+    return { proxyError: (err as Error).message };
+  }
 }
 
 /**

@@ -168,3 +168,32 @@ describe('flaky entries', () => {
     expect(errorOf(`${MINIMAL}known_failures:\n  - {cell: "ts→ts/insecure/seeds/greeter_say_hello", reason: r, retries: 3}\n`)).toMatch(/known_failures\[0\]\.retries: unknown key "retries"/);
   });
 });
+
+describe('networks in matrix.yaml', () => {
+  const TOOLS = `tools:
+  toxiproxy: {command: [toxiproxy-server]}
+network_proxy: toxiproxy
+`;
+  const net = (body: string) => `${MINIMAL}${TOOLS}networks:\n  latency:\n${body}`;
+  const OK = '    toxics: [{type: latency, attributes: {latency: 50}}]\n    cases: {seeds: [greeter_say_hello]}\n';
+
+  it('a network parses; its cells are TRANSPORT~NETWORK only with --networks, direct staying the default', async () => {
+    const m = parseMatrix(net(OK), 'matrix.yaml');
+    expect(m.networks['latency']?.toxics).toEqual([{ type: 'latency', toxicity: 1, attributes: { latency: 50 } }]);
+    const { planCells } = await import('../src/plan.js');
+    expect(planCells(m).map((c) => c.id)).toEqual(['ts→ts/insecure/seeds/greeter_say_hello']);
+    expect(planCells(m, { networks: ['direct', 'latency'] }).map((c) => c.id)).toEqual(['ts→ts/insecure/seeds/greeter_say_hello', 'ts→ts/insecure~latency/seeds/greeter_say_hello']);
+  });
+
+  it.each([
+    [net('    toxics: [{type: latency}]\n    cases: {nope: [greeter_say_hello]}\n'), /networks\.latency\.cases\.nope.*unknown suite "nope"/],
+    [net('    toxics: [{type: latency}]\n    cases: {seeds: [nope]}\n'), /^matrix\.yaml:\d+: networks\.latency\.cases\.seeds\[0\]: unknown case "nope" of suite seeds/],
+    [net('    toxics: [{type: latency}]\n    transports: [quic]\n    cases: {seeds: [greeter_say_hello]}\n'), /^matrix\.yaml:\d+: networks\.latency\.transports\[0\]: unknown transport "quic"/],
+    [net('    toxics: [{type: netem}]\n    cases: {seeds: [greeter_say_hello]}\n'), /^matrix\.yaml:\d+: networks\.latency\.toxics\[0\]\.type: Invalid option: expected one of \"latency\"/],
+    [`${MINIMAL}networks:\n  latency:\n${OK}`, /networks.*networks need network_proxy/],
+    [`${MINIMAL}${TOOLS}networks:\n  direct:\n${OK}`, /"direct" is the network without a proxy/],
+    [`${MINIMAL}network_proxy: toxiproxy\n`, /network_proxy.*unknown tool "toxiproxy"/],
+  ])('a mistake in a network is a clear error (%#)', (text, message) => {
+    expect(errorOf(text)).toMatch(message);
+  });
+});
