@@ -81,6 +81,20 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+const STOP_GRACE_MS = 3000;
+
+/**
+ * Stops a process group: SIGTERM, SIGCONT (a stopped, hung process acts on SIGTERM only once
+ * resumed), SIGKILL after a grace period; resolves once `exited` does.
+ */
+export async function stopGroup(pid: number, exited: Promise<unknown>): Promise<void> {
+  killGroup(pid, 'SIGTERM');
+  killGroup(pid, 'SIGCONT');
+  const force = setTimeout(() => killGroup(pid, 'SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(force);
+}
+
 /** Synchronous, so it also works from an 'exit' handler. */
 export function killAll(signal: NodeJS.Signals = 'SIGKILL'): void {
   for (const pid of groups) killGroup(pid, signal);

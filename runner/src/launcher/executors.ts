@@ -8,11 +8,10 @@
  */
 import type { WriteStream } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
-import { killGroup, track, untrack } from './children.js';
+import { killGroup, stopGroup, track, untrack } from './children.js';
 import { lines, openLog } from './output.js';
 import type { ClientRun, ClientSpec } from './launcher.js';
-
-const STOP_GRACE_MS = 3000;
+import { startFailure } from './process.js';
 
 /** The run in flight on an executor: where its output goes, and what ends it. */
 interface Current {
@@ -70,9 +69,7 @@ class Executor {
     const child = execa(command[0]!, [...command.slice(1), '--executor'], { cwd, detached: true, stdin: 'pipe', buffer: false, reject: false, cleanup: false });
     if (child.pid === undefined) {
       const result = await child;
-      if (result.code === 'ENOENT') return `${command[0]}: no such file or command (is it built, or installed and on PATH?)`;
-      if (result.code === 'EACCES') return `${command[0]}: permission denied (is it executable?)`;
-      return `${command[0]}: ${result.shortMessage ?? String(result.message)}`;
+      return startFailure(command[0]!, result.code, result.shortMessage ?? String(result.message));
     }
     return new Executor(child, child.pid);
   }
@@ -133,13 +130,9 @@ class Executor {
     return { exitCode: how.exitCode, signal: how.signal, aborted, stdout, ms: Math.round(performance.now() - started), newProcess: false };
   }
 
-  /** SIGTERM to its group, SIGKILL after the grace period; resolves once it is gone. */
-  async stop(): Promise<void> {
-    killGroup(this.pid, 'SIGTERM');
-    killGroup(this.pid, 'SIGCONT');
-    const force = setTimeout(() => killGroup(this.pid, 'SIGKILL'), STOP_GRACE_MS);
-    await this.exited;
-    clearTimeout(force);
+  /** Stops its process group (children.ts stopGroup); resolves once it is gone. */
+  stop(): Promise<void> {
+    return stopGroup(this.pid, this.exited);
   }
 }
 

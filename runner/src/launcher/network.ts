@@ -8,8 +8,9 @@ import { execa, type ResultPromise } from 'execa';
 import { setTimeout as delay } from 'node:timers/promises';
 import { unusedPort } from '../../../ts-common/src/net.js';
 import type { Toxic } from '../config.js';
-import { killGroup, track, untrack } from './children.js';
+import { stopGroup, track, untrack } from './children.js';
 import { openLog } from './output.js';
+import { startFailure } from './process.js';
 
 const LOOPBACK = '127.0.0.1';
 const READY_MS = 15_000;
@@ -39,7 +40,7 @@ export class NetworkProxy {
     child.stderr?.pipe(log, { end: false });
     if (child.pid === undefined) {
       const result = await child;
-      throw new Error(`cannot start the network proxy ${command[0]}: ${result.code === 'ENOENT' ? 'no such file (is it built?)' : result.shortMessage}`);
+      throw new Error(`cannot start the network proxy ${startFailure(command[0]!, result.code, result.shortMessage ?? String(result.message))}`);
     }
     track(child.pid);
     void child.then(() => untrack(child.pid!));
@@ -77,11 +78,8 @@ export class NetworkProxy {
     return { port, remove: () => this.call('DELETE', `/proxies/${name}`).then(() => undefined, () => undefined) };
   }
 
-  /** SIGTERM to its process group, SIGKILL if it lingers; resolves once it is gone. */
-  async stop(): Promise<void> {
-    killGroup(this.pid, 'SIGTERM');
-    const force = setTimeout(() => killGroup(this.pid, 'SIGKILL'), 3000);
-    await this.child;
-    clearTimeout(force);
+  /** Stops its process group (children.ts stopGroup); resolves once it is gone. */
+  stop(): Promise<void> {
+    return stopGroup(this.pid, this.child);
   }
 }

@@ -4,12 +4,11 @@
  */
 import type { WriteStream } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
-import { killGroup, track, untrack } from './children.js';
+import { killGroup, stopGroup, track, untrack } from './children.js';
 import { ExecutorPool } from './executors.js';
 import { lines, logTail, openLog } from './output.js';
 import { StartError, type ClientRun, type ClientSpec, type Launcher, type ServerHandle, type ServerSpec } from './launcher.js';
 
-const STOP_GRACE_MS = 3000;
 const LOOPBACK = '127.0.0.1';
 
 interface Spawned {
@@ -20,7 +19,7 @@ interface Spawned {
 }
 
 /** Why a command could not be started, from the spawn error's code. */
-function startFailure(command: string, code: string | undefined, message: string): string {
+export function startFailure(command: string, code: string | undefined, message: string): string {
   if (code === 'ENOENT') return `${command}: no such file or command (is it built, or installed and on PATH?)`;
   if (code === 'EACCES') return `${command}: permission denied (is it executable?)`;
   return `${command}: ${message}`;
@@ -153,12 +152,8 @@ export class ProcessLauncher implements Launcher {
     return { ok: !r.failed, output: r.failed ? (r.all ?? r.shortMessage ?? '') : r.stdout };
   }
 
-  private async stopSpawned(spawned: Spawned): Promise<void> {
-    killGroup(spawned.pid, 'SIGTERM');
-    killGroup(spawned.pid, 'SIGCONT'); // a stopped (hung) process acts on SIGTERM only once resumed
-    const force = setTimeout(() => killGroup(spawned.pid, 'SIGKILL'), STOP_GRACE_MS);
-    await spawned.exited;
-    clearTimeout(force);
+  private stopSpawned(spawned: Spawned): Promise<void> {
+    return stopGroup(spawned.pid, spawned.exited);
   }
 
   async close(): Promise<void> {
