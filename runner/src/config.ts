@@ -447,7 +447,7 @@ export function parseMatrix(text: string, file: string): Matrix {
         cases: (s.cases ?? []).map((c): CaseSpec => {
           if (typeof c !== 'string') return { suite, name: c.name, serverArgs: c.server_args, runnerChecks: c.runner_checks };
           const data = scripted.get(suite)?.find((d) => d.name === c);
-          return { suite, name: c, serverArgs: [], runnerChecks: [], ...(data ? { scripted: data } : {}) };
+          return { suite, name: c, serverArgs: data?.serverArgs ?? [], runnerChecks: [], ...(data ? { scripted: data } : {}) };
         }),
       },
     ]),

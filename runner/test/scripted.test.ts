@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,5 +172,47 @@ by_client:
     expect(caughtByFor(c, 'python', 'go')).toEqual(['scripted-lenient']);
     expect(caughtByFor(c, 'go', 'python')).toEqual(['scripted-request-info-empty']);
   });
-});
 
+  test('limits, compression and deadlines: channel options, per-call compression, server flags, $fill_bytes and fill_bytes', () => {
+    const c = caseOf(
+      'sizes',
+      [
+        'description: d',
+        'method: ServerStream',
+        'timeout_ms: 31536000000',
+        'compression: gzip',
+        'channel: {max_receive_message_length: 1024, compression: deflate}',
+        'server_args: ["--max_send_message_length=1024"]',
+        'requests: [{script: {replies: [{fill_bytes: 3, values: {s: x}}]}, $fill_bytes: 2}]',
+        'caught_by: [scripted-client-limits-ignored, scripted-deadline-ignored]',
+        '',
+      ].join('\n'),
+    );
+    expect(c.serverArgs).toEqual(['--max_send_message_length=1024']);
+    expect(c.instruction).toMatchObject({ timeout_ms: 31536000000, compression: 'gzip', channel: { max_receive_message_length: 1024, compression: 'deflate' } });
+    const derived = derivedExpectation(c);
+    expect(derived.responses).toEqual([{ values: { s: 'x', by: 'AAAA' } }]);
+    expect(derived.request_values).toEqual([{ by: 'AAA=' }]);
+    const bad = (text: string) => {
+      try {
+        caseOf('bad', text);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(bad('description: d\nmethod: Unary\nrequests: [{script: {}, $fill_bytes: -1}]\ncaught_by: [scripted-read-all]\n')).toMatch(/bad\.yaml:3: requests\[0\]\.\$fill_bytes: /);
+    expect(bad('description: d\nmethod: Unary\nchannel: {compression: snappy}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad\.yaml:3: channel\.compression: /);
+    expect(bad('description: d\nmethod: Unary\nserver_args: [max=1]\ncaught_by: [scripted-read-all]\n')).toMatch(/bad\.yaml:3: server_args\[0\]: a server flag/);
+    expect(bad('description: d\nmethod: Unary\ntimeout_ms: 31622400001\ncaught_by: [scripted-read-all]\n')).toMatch(/bad\.yaml:3: timeout_ms: /);
+  });
+
+  test('long bytes come as their SHA-256 and length: the digest and the length are compared', () => {
+    const big = Buffer.alloc(70_000, 7);
+    const digest = createHash('sha256').update(big).digest('hex');
+    expect(diff('Values', { by: big.toString('base64') }, { by: { $sha256: digest, $length: 70_000 } })).toEqual([]);
+    const short = big.subarray(1);
+    const other = createHash('sha256').update(short).digest('hex');
+    expect(diff('Values', { by: big.toString('base64') }, { by: { $sha256: other, $length: 69_999 } })).toEqual([`by: expected 70000 bytes with SHA-256 ${digest}, got 69999 bytes with SHA-256 ${other}`]);
+  });
+});

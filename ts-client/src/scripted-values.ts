@@ -8,6 +8,7 @@
  *   to the stub: the plain object for protobufjs `fromObject`, with the JSON forms of well-known
  *   types that protobufjs does not know (a Duration "1.500s", …) turned into their message form.
  */
+import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 import { LOADER_OPTIONS } from '../../ts-common/src/proto.js';
 
@@ -29,13 +30,19 @@ function float(v: number): Json {
   return v;
 }
 
+/** Bytes: hex, or past 65 536 bytes their SHA-256 and length (docs/peer-contract.md, "Value encoding"). */
+function bytesValue(b: Buffer): Json {
+  if (b.length > 65_536) return { $sha256: createHash('sha256').update(b).digest('hex'), $length: b.length };
+  return { $bytes: b.toString('hex') };
+}
+
 /** A scalar (or enum) as the library gave it. */
 function scalar(v: unknown): Json {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number') return float(v);
   if (typeof v === 'string' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Uint8Array) return { $bytes: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex') };
+  if (v instanceof Uint8Array) return bytesValue(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
   if (isLong(v)) return { $long: v.toString() };
   return { $unexpected: String(v) };
 }

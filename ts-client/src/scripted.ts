@@ -34,7 +34,24 @@ export interface Instruction {
   timeout_ms?: number;
   requests: unknown[];
   cancel_after_responses?: number;
+  /** Per-call request compression: grpc-js has no per-call API (reported as local_error). */
+  compression?: string;
+  /** A channel of this instruction's own, with these options. */
+  channel?: ChannelSpec;
 }
+
+/** INSTRUCTION `channel`: the options of the instruction's own channel. */
+export interface ChannelSpec {
+  max_receive_message_length?: number;
+  max_send_message_length?: number;
+  compression?: string;
+}
+
+/** grpc-js's `grpc.default_compression_algorithm` values (compression-algorithms.ts). */
+const COMPRESSION_ALGORITHMS: Record<string, number> = { identity: 0, deflate: 1, gzip: 2 };
+
+/** The longest deadline an instruction may give: 366 days (docs/peer-contract.md). */
+const MAX_TIMEOUT_MS = 31_622_400_000;
 
 /** OBSERVED: what the library gave (every member optional). */
 export type Observed = { [key: string]: Json };
@@ -73,7 +90,20 @@ export function parseInstruction(raw: unknown): Instruction {
     throw new InstructionError(`${method} takes exactly one request, got ${requests.length}`);
   }
   const timeout = raw['timeout_ms'];
-  if (timeout !== undefined && !(nonNegativeInt(timeout) && timeout > 0)) throw new InstructionError(`timeout_ms: expected a positive integer, got ${JSON.stringify(timeout)}`);
+  if (timeout !== undefined && !(nonNegativeInt(timeout) && timeout <= MAX_TIMEOUT_MS)) throw new InstructionError(`timeout_ms: expected an integer from 0 to ${MAX_TIMEOUT_MS}, got ${JSON.stringify(timeout)}`);
+  const compression = raw['compression'];
+  if (compression !== undefined && typeof compression !== 'string') throw new InstructionError(`compression: expected a string, got ${JSON.stringify(compression)}`);
+  const channel = raw['channel'];
+  if (channel !== undefined) {
+    if (!isObj(channel)) throw new InstructionError(`channel: expected an object, got ${JSON.stringify(channel)}`);
+    for (const [key, value] of Object.entries(channel)) {
+      if (key === 'max_receive_message_length' || key === 'max_send_message_length') {
+        if (!nonNegativeInt(value)) throw new InstructionError(`channel.${key}: expected an integer >= 0, got ${JSON.stringify(value)}`);
+      } else if (key === 'compression') {
+        if (typeof value !== 'string' || !(value in COMPRESSION_ALGORITHMS)) throw new InstructionError(`channel.compression: expected one of ${Object.keys(COMPRESSION_ALGORITHMS).join(', ')}, got ${JSON.stringify(value)}`);
+      } else throw new InstructionError(`channel: unknown member ${JSON.stringify(key)} (expected max_receive_message_length, max_send_message_length, compression)`);
+    }
+  }
   const cancel = raw['cancel_after_responses'];
   if (cancel !== undefined && !nonNegativeInt(cancel)) throw new InstructionError(`cancel_after_responses: expected an integer >= 0, got ${JSON.stringify(cancel)}`);
   return {
@@ -82,6 +112,8 @@ export function parseInstruction(raw: unknown): Instruction {
     requests,
     ...(timeout !== undefined ? { timeout_ms: timeout } : {}),
     ...(cancel !== undefined ? { cancel_after_responses: cancel } : {}),
+    ...(compression !== undefined ? { compression } : {}),
+    ...(channel !== undefined ? { channel: channel as ChannelSpec } : {}),
   };
 }
 
@@ -264,7 +296,8 @@ export const SCRIPTED_LENIENT = 'scripted-lenient';
  * call. Every request is sent with its `script` only (`values` left out, so never converted nor
  * encoded), and every text (non `-bin`) metadata value keeps only its printable ASCII characters
  * (0x20-0x7E), under its key lower-cased. Binary metadata is unchanged. An entry whose
- * lower-cased key has a character outside 0-9 a-z - _ . (":path") is left out.
+ * lower-cased key has a character outside 0-9 a-z - _ . (":path") is left out. No compression
+ * is asked for (`compression` and `channel.compression` are left out).
  */
 export function lenient(instruction: Instruction): Instruction {
   const legal = instruction.metadata.filter((m) => /^[0-9a-z_.-]+$/.test(m.key.toLowerCase()));
@@ -277,7 +310,29 @@ export function lenient(instruction: Instruction): Instruction {
     const { values: _dropped, ...rest } = r;
     return rest;
   });
-  return { ...instruction, metadata, requests };
+  // No compression is asked for: per call (grpc-js has none) or per channel.
+  const { compression: _call, channel, ...rest } = instruction;
+  const { compression: _channel, ...channelRest } = channel ?? {};
+  return { ...rest, metadata, requests, ...(channel ? { channel: channelRest } : {}) };
+}
+
+/** The client fault that lifts every message size limit of the executor's channels (self-test only). */
+export const SCRIPTED_CLIENT_LIMITS_IGNORED = 'scripted-client-limits-ignored';
+
+/** The client fault that ignores an instruction's timeout_ms: every call gets --rpc_timeout_ms (self-test only). */
+export const SCRIPTED_DEADLINE_IGNORED = 'scripted-deadline-ignored';
+
+/** grpc-js channel options for an instruction's `channel` (none: the shared channel's). */
+export function channelOptions(spec: ChannelSpec | undefined, clientFault: string | undefined): grpc.ClientOptions {
+  const options: grpc.ClientOptions = {};
+  if (spec?.max_receive_message_length !== undefined) options['grpc.max_receive_message_length'] = spec.max_receive_message_length;
+  if (spec?.max_send_message_length !== undefined) options['grpc.max_send_message_length'] = spec.max_send_message_length;
+  if (spec?.compression !== undefined) options['grpc.default_compression_algorithm'] = COMPRESSION_ALGORITHMS[spec.compression];
+  if (clientFault === SCRIPTED_CLIENT_LIMITS_IGNORED) {
+    options['grpc.max_receive_message_length'] = -1;
+    options['grpc.max_send_message_length'] = -1;
+  }
+  return options;
 }
 
 let shared: { target: Target; context: CaseContext; client: ScriptedClient } | undefined;
@@ -291,7 +346,7 @@ function scriptedClient(target: Target): ScriptedClient {
   if (shared && shared.target !== target && JSON.stringify(shared.target) !== JSON.stringify(target)) closeScripted();
   shared ??= (() => {
     const context = new CaseContext(target);
-    return { target, context, client: context.client(context.protos.interop.scripted.Scripted) };
+    return { target, context, client: context.client(context.protos.interop.scripted.Scripted, channelOptions(undefined, target.clientFault)) };
   })();
   return shared.client;
 }
@@ -334,7 +389,13 @@ export async function runScripted(name: string, raw: unknown, target: Target): P
     if (target.clientFault === SCRIPTED_LENIENT) instruction = lenient(instruction);
     const converter = new InputConverter(root);
     const requestType = root.lookupType('interop.scripted.ScriptedRequest');
-    requests = instruction.requests.map((r, i) => converter.message(requestType, r, `requests[${i}]`) as ScriptedRequest);
+    requests = instruction.requests.map((raw, i) => {
+      // `$fill_bytes`: values.by becomes that many zero bytes, after the conversion.
+      const { $fill_bytes: fill, ...r } = raw as Obj;
+      if (fill !== undefined && !nonNegativeInt(fill)) throw new InstructionError(`requests[${i}].$fill_bytes: expected an integer >= 0, got ${JSON.stringify(fill)}`);
+      const request = converter.message(requestType, r, `requests[${i}]`) as ScriptedRequest;
+      return fill === undefined ? request : { ...request, values: { ...(request.values ?? {}), by: Buffer.alloc(fill) } };
+    });
   } catch (err) {
     return { case: name, status: 'failed', ms: elapsed(), error: `${name}: ${err instanceof Error ? err.message : String(err)}` };
   }
@@ -343,17 +404,24 @@ export async function runScripted(name: string, raw: unknown, target: Target): P
     // A grpc-js application cannot send them: protobufjs 7 has no unknown-field API.
     return { case: name, status: 'passed', ms: elapsed(), observed: { local_error: `protobufjs ${PROTOBUFJS_VERSION} has no API to send unknown fields (${unknownAt}.$unknown)` } };
   }
+  if (instruction.compression !== undefined) {
+    // grpc-js compresses per channel only (grpc.default_compression_algorithm): CallOptions has no compression.
+    return { case: name, status: 'passed', ms: elapsed(), observed: { local_error: 'grpc-js has no per-call compression' } };
+  }
+  // An instruction with `channel` gets a channel of its own, closed after it.
+  const own = instruction.channel !== undefined ? new CaseContext(target) : undefined;
   try {
-    const client = scriptedClient(target);
+    const client = own ? own.client(own.protos.interop.scripted.Scripted, channelOptions(instruction.channel, target.clientFault)) : scriptedClient(target);
     let outcome: Outcome;
     try {
-      outcome = await execute(client, instruction, requests, instruction.timeout_ms ?? target.rpcTimeoutMs);
+      outcome = await execute(client, instruction, requests, target.clientFault === SCRIPTED_DEADLINE_IGNORED ? target.rpcTimeoutMs : (instruction.timeout_ms ?? target.rpcTimeoutMs));
     } catch (err) {
       // The library refused before the call had a status (grpc-js: Metadata.add throws).
       return { case: name, status: 'passed', ms: elapsed(), observed: { local_error: err instanceof Error ? err.message : String(err) } };
     }
     return { case: name, status: 'passed', ms: elapsed(), observed: observe(root, outcome) };
   } finally {
-    // the channel stays open for the next scripted case (closeScripted() at the end)
+    // the shared channel stays open for the next scripted case (closeScripted() at the end)
+    own?.close();
   }
 }

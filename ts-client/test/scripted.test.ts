@@ -4,6 +4,7 @@
  * The expectations are what grpc-js and protobufjs really give, divergences included (each is
  * named where it is asserted).
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { repoRoot } from '../../ts-common/src/paths.js';
@@ -252,6 +253,11 @@ describe('instructions the executor cannot run', () => {
     [{ method: 'ClientStream', requests: ['x'] }, /requests: expected a list of ScriptedRequest objects/],
     [{ method: 'Unary', requests: [{}], metadata: [{ key: 'a-bin', value: { $bytes: 'xyz' } }] }, /metadata\[0\]/],
     [{ method: 'Unary', requests: [{}], cancel_after_responses: -1 }, /cancel_after_responses/],
+    [{ method: 'Unary', requests: [{}], timeout_ms: 31_622_400_001 }, /timeout_ms: expected an integer from 0 to 31622400000/],
+    [{ method: 'Unary', requests: [{}], compression: 1 }, /compression: expected a string/],
+    [{ method: 'Unary', requests: [{}], channel: { compression: 'snappy' } }, /channel\.compression: expected one of identity, deflate, gzip/],
+    [{ method: 'Unary', requests: [{}], channel: { max_receive_message_length: -1 } }, /channel\.max_receive_message_length/],
+    [{ method: 'Unary', requests: [{}], channel: { keepalive: 1 } }, /channel: unknown member "keepalive"/],
   ])('%j', (raw, error) => {
     expect(() => parseInstruction(raw)).toThrow(error);
   });
@@ -484,5 +490,91 @@ describe('what a grpc-js application cannot do or gets from its callback', () =>
     const o = result.observed as O;
     expect(o['status']).toEqual({ code: grpc.status.UNIMPLEMENTED, message: 'No message received' });
     expect(o['responses']).toBeUndefined();
+  });
+});
+
+/** A server of this process with the given flags (--max_*_message_length) and faults. */
+async function withLimitedServer<T>(limits: { maxReceiveMessageLength?: number; maxSendMessageLength?: number }, fault: string, fn: (port: number) => Promise<T>): Promise<T> {
+  const server: RunningServer = await serve({ host: '127.0.0.1', port: 0, faults: parseFaults(fault), ...limits });
+  try {
+    return await fn(server.port);
+  } finally {
+    await server.stop(100);
+  }
+}
+
+describe('limits, compression and deadlines', () => {
+  // ScriptedRequest{script{}, values{by: N}} is N + 8 bytes under 16 KiB; ScriptedResponse{values{by: N}} is N + 6.
+  const request = (fill: number, channel?: O) => ({ method: 'Unary', requests: [{ script: {}, $fill_bytes: fill }], ...(channel ? { channel } : {}) });
+  const code = (o: CaseResult) => (o.observed as O)['status']?.['code'];
+
+  it('a server receive limit is exact to the byte; scripted-limits-ignored lifts it', async () => {
+    const [at, over] = await withLimitedServer({ maxReceiveMessageLength: 1024 }, '', async (port) => [await runScripted('at', request(1016), target(port)), await runScripted('over', request(1017), target(port))]);
+    expect(code(at!)).toBe(grpc.status.OK);
+    expect((at!.observed as O)['responses'][0]['request_info']['requests'][0]['values']['by']).toEqual({ $bytes: '00'.repeat(1016) });
+    expect(code(over!)).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    const ignored = await withLimitedServer({ maxReceiveMessageLength: 1024 }, 'scripted-limits-ignored', (port) => runScripted('over', request(1017), target(port)));
+    expect(code(ignored)).toBe(grpc.status.OK);
+  });
+
+  it('a server send limit fails the call at the first larger response', async () => {
+    const stream = { method: 'ServerStream', requests: [{ script: { replies: [{ fill_bytes: 1018 }, { fill_bytes: 1019 }] } }] };
+    const o = (await withLimitedServer({ maxSendMessageLength: 1024 }, '', (port) => runScripted('send', stream, target(port)))).observed as O;
+    expect(o['status']['code']).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(o['responses']).toHaveLength(1);
+  });
+
+  it('a channel receive limit and send limit; scripted-client-limits-ignored lifts both', async () => {
+    const stream = { method: 'ServerStream', channel: { max_receive_message_length: 1024 }, requests: [{ script: { replies: [{ fill_bytes: 1018 }, { fill_bytes: 1019 }] } }] };
+    await withServer('', async (port) => {
+      const received = (await runScripted('recv', stream, target(port))).observed as O;
+      expect(received['status']['code']).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(received['responses']).toHaveLength(1);
+      expect(code(await runScripted('send', request(1017, { max_send_message_length: 1024 }), target(port)))).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(code(await runScripted('send', request(1016, { max_send_message_length: 1024 }), target(port)))).toBe(grpc.status.OK);
+      const faulty = { ...target(port), clientFault: 'scripted-client-limits-ignored' };
+      expect(code(await runScripted('recv', stream, faulty))).toBe(grpc.status.OK);
+      expect(code(await runScripted('send', request(1017, { max_send_message_length: 1024 }), faulty))).toBe(grpc.status.OK);
+    });
+  });
+
+  it('the default 4 MiB receive limit, and bytes past 64 KiB observed as their SHA-256', async () => {
+    const stream = (fill: number) => ({ method: 'ServerStream', requests: [{ script: { replies: [{ fill_bytes: fill }, { values: { s: 'end' } }] } }] });
+    await withServer('', async (port) => {
+      const at = (await runScripted('at', stream(4194294), target(port))).observed as O;
+      expect(at['status']['code']).toBe(grpc.status.OK);
+      expect(values(at)['by']).toEqual({ $sha256: createHash('sha256').update(Buffer.alloc(4194294)).digest('hex'), $length: 4194294 });
+      expect(code(await runScripted('over', stream(4194295), target(port)))).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    });
+  });
+
+  it('per-call compression is a local error in grpc-js; channel compression reaches the server intact', async () => {
+    await withServer('', async (port) => {
+      expect((await runScripted('call', { ...request(10), compression: 'gzip' }, target(port))).observed).toEqual({ local_error: 'grpc-js has no per-call compression' });
+      for (const compression of ['gzip', 'deflate']) {
+        const o = (await runScripted('channel', request(100_000, { compression }), target(port))).observed as O;
+        expect(o['status']['code']).toBe(grpc.status.OK);
+        expect(o['responses'][0]['request_info']['requests'][0]['values']['by']['$length']).toBe(100_000);
+      }
+    });
+  });
+
+  it('a grpc-js server refuses a script that asks for compressed responses', async () => {
+    const o = (await withServer('', (port) => runScripted('rc', { method: 'Unary', requests: [{ script: { response_compression: 'gzip' } }] }, target(port)))).observed as O;
+    expect(o['status']).toEqual({ code: grpc.status.UNIMPLEMENTED, message: 'scripted: cannot compress responses with gzip: grpc-js servers do not compress responses' });
+  });
+
+  it('timeout_ms 0 has passed already; scripted-deadline-ignored gives every call --rpc_timeout_ms', async () => {
+    await withServer('', async (port) => {
+      expect(code(await runScripted('expired', { method: 'Unary', timeout_ms: 0, requests: [{}] }, target(port)))).toBe(grpc.status.DEADLINE_EXCEEDED);
+      const o = (await runScripted('ignored', { method: 'Unary', timeout_ms: 0, requests: [{}] }, { ...target(port), clientFault: 'scripted-deadline-ignored' })).observed as O;
+      expect(o['status']['code']).toBe(grpc.status.OK);
+      expect(Number(o['responses'][0]['request_info']['timeout_ms'])).toBeGreaterThan(1000);
+    });
+  });
+
+  it('grpc-js divergence: its server wraps a grpc-timeout past 2^31 - 1 ms (30 days are seen as 0 ms left)', async () => {
+    const o = (await withServer('', (port) => runScripted('long', { method: 'Unary', timeout_ms: 2_592_000_000, requests: [{}] }, target(port)))).observed as O;
+    expect(o['responses'][0]['request_info']['timeout_ms']).toBe('0');
   });
 });

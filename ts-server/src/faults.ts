@@ -57,6 +57,8 @@ export const FAULTS = [
   'scripted-delay-ignored',
   // A no-op here: protobufjs 7 (under @grpc/proto-loader 0.8) keeps no unknown fields to drop.
   'scripted-unknown-dropped',
+  // --max_receive_message_length / --max_send_message_length are ignored: any size passes.
+  'scripted-limits-ignored',
 ] as const;
 
 /**

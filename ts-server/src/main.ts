@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The TypeScript (grpc-js) interop server. Flags follow docs/peer-contract.md:
- *   --port=P [--host=127.0.0.1] [--use_tls=false] [--workers=N] [--fault=a,b]
+ *   --port=P [--host=127.0.0.1] [--use_tls=false] [--workers=N]
+ *   [--max_receive_message_length=N] [--max_send_message_length=N] [--fault=a,b]
  * Prints {"event":"listening","port":P} on stdout when ready; SIGTERM/SIGINT stop it.
  */
 import { readFileSync } from 'node:fs';
@@ -21,6 +22,8 @@ interface Options {
   require_client_cert: boolean;
   client_ca_file: string;
   workers: number;
+  max_receive_message_length?: number;
+  max_send_message_length?: number;
   fault: Faults;
 }
 
@@ -34,6 +37,8 @@ function parseFlags(): Options {
     .option('--require_client_cert <bool>', 'mTLS: demand a client certificate signed by --client_ca_file', parseBool, false)
     .option('--client_ca_file <file>', 'CA that signs client certificates (PEM)', certPath('ca.pem'))
     .option('--workers <n>', 'processes serving the port', intIn(1, 64), 1)
+    .option('--max_receive_message_length <bytes>', 'the largest message the server accepts (default: grpc-js, 4 MiB)', intIn(0, 2 ** 31 - 1))
+    .option('--max_send_message_length <bytes>', 'the largest message the server sends (default: grpc-js, unlimited)', intIn(0, 2 ** 31 - 1))
     .option('--fault <list>', 'self-test only: comma-separated faults', (v) => {
       try {
         return parseFaults(v);
@@ -73,7 +78,14 @@ async function main(): Promise<void> {
     return;
   }
   const tls = tlsFiles(options);
-  const server = await serve({ host: options.host, port: options.port, faults: options.fault, ...(tls ? { tls } : {}) });
+  const server = await serve({
+    host: options.host,
+    port: options.port,
+    faults: options.fault,
+    ...(options.max_receive_message_length !== undefined ? { maxReceiveMessageLength: options.max_receive_message_length } : {}),
+    ...(options.max_send_message_length !== undefined ? { maxSendMessageLength: options.max_send_message_length } : {}),
+    ...(tls ? { tls } : {}),
+  });
   if (isWorker()) reportWorkerListening(server.port);
   else printListening(server.port);
   const stop = () => void server.stop().then(() => process.exit(0));

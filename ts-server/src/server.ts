@@ -25,6 +25,9 @@ export interface ServeOptions {
   host: string;
   port: number;
   faults: Faults;
+  /** --max_receive_message_length / --max_send_message_length (bytes); absent: grpc-js's defaults. */
+  maxReceiveMessageLength?: number;
+  maxSendMessageLength?: number;
   /** Absent: plaintext. */
   tls?: TlsFiles;
 }
@@ -41,9 +44,17 @@ export interface RunningServer {
 }
 
 /** A grpc-js server with every service of protos/ registered. */
-export function createServer(faults: Faults): grpc.Server {
+export function createServer(faults: Faults, limits: Pick<ServeOptions, 'maxReceiveMessageLength' | 'maxSendMessageLength'> = {}): grpc.Server {
   const p = loadProtos();
-  const server = new grpc.Server();
+  const options: grpc.ServerOptions = {};
+  if (faults.has('scripted-limits-ignored')) {
+    options['grpc.max_receive_message_length'] = -1;
+    options['grpc.max_send_message_length'] = -1;
+  } else {
+    if (limits.maxReceiveMessageLength !== undefined) options['grpc.max_receive_message_length'] = limits.maxReceiveMessageLength;
+    if (limits.maxSendMessageLength !== undefined) options['grpc.max_send_message_length'] = limits.maxSendMessageLength;
+  }
+  const server = new grpc.Server(options);
   const services: Array<[string, grpc.ServiceDefinition, grpc.UntypedServiceImplementation]> = [
     ['helloworld.Greeter', p.helloworld.Greeter.service, greeterHandlers(faults)],
     ['helloworld.StreamingGreeter', p.helloworld.StreamingGreeter.service, streamingGreeterHandlers(faults)],
@@ -66,7 +77,7 @@ export function createServer(faults: Faults): grpc.Server {
 }
 
 export async function serve(options: ServeOptions): Promise<RunningServer> {
-  const server = createServer(options.faults);
+  const server = createServer(options.faults, options);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(hostPort(options.host, options.port), serverCredentials(options.tls), (err, bound) =>
       err ? reject(err) : resolve(bound),

@@ -12,6 +12,9 @@ import { ConfigError, issueText, problemsError, readYaml } from '../yaml-file.js
 import { SCRIPTED } from './schema.js';
 import { CaseValueError, validateMessage, type Json } from './values.js';
 
+/** The longest deadline a case may give: 366 days. */
+export const MAX_TIMEOUT_MS = 31_622_400_000;
+
 export const METHODS = ['Unary', 'ServerStream', 'ClientStream', 'BidiStream'] as const;
 export type Method = (typeof METHODS)[number];
 
@@ -36,10 +39,11 @@ export const SCRIPTED_FAULTS = [
   'scripted-read-all',
   'scripted-delay-ignored',
   'scripted-unknown-dropped',
+  'scripted-limits-ignored',
 ] as const;
 
 /** The client fault of the generic executors (--client_fault): `caught_by` may name it too. */
-export const SCRIPTED_CLIENT_FAULTS = ['scripted-lenient'] as const;
+export const SCRIPTED_CLIENT_FAULTS = ['scripted-lenient', 'scripted-client-limits-ignored', 'scripted-deadline-ignored'] as const;
 
 const json: z.ZodType<Json> = z.lazy(() => z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(z.string(), json)]));
 const jsonObject = z.record(z.string(), json);
@@ -102,7 +106,20 @@ const CaseFile = z.strictObject({
   method: z.enum(METHODS),
   /** Request metadata, in order; a key listed twice is sent with two values. */
   metadata: z.array(RequestMetadata).default([]),
-  timeout_ms: z.number().int().min(1).max(60_000).optional(),
+  /** The call's deadline in ms from its start; 0: already passed when the call is made; at most 366 days. */
+  timeout_ms: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional(),
+  /** The call's request compression (the library's per-call API). */
+  compression: z.string().min(1).optional(),
+  /** A channel of the case's own, with these options. */
+  channel: z
+    .strictObject({
+      max_receive_message_length: z.number().int().min(0).optional(),
+      max_send_message_length: z.number().int().min(0).optional(),
+      compression: z.enum(['identity', 'gzip', 'deflate']).optional(),
+    })
+    .optional(),
+  /** Flags the scripted server is started with for this case (docs/peer-contract.md, "Server"). */
+  server_args: z.array(z.string().regex(/^--[a-z_]+=\S+$/, 'a server flag, --name=value')).optional(),
   cancel_after_responses: z.number().int().min(0).optional(),
   /** Shorthand for `requests: [{script: …}]`. */
   script: jsonObject.optional(),
@@ -128,6 +145,8 @@ export interface Instruction {
   timeout_ms?: number;
   requests: Json[];
   cancel_after_responses?: number;
+  compression?: string;
+  channel?: { max_receive_message_length?: number; max_send_message_length?: number; compression?: string };
 }
 
 export interface ScriptedCase {
@@ -140,6 +159,8 @@ export interface ScriptedCase {
   byServer: Record<string, z.infer<typeof Override>>;
   caughtBy: string[];
   transports?: string[];
+  /** Flags the server is started with for this case (a server group of its own). */
+  serverArgs: string[];
 }
 
 const CASE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
@@ -195,7 +216,14 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
   if (c.invalid_requests) {
     // deliberately invalid: left for the libraries' encoders to meet
   } else if (c.script) check(['script'], `${SCRIPTED}.Script`, c.script);
-  else requests.forEach((r, i) => check(['requests', i], `${SCRIPTED}.ScriptedRequest`, r));
+  else {
+    requests.forEach((r, i) => {
+      // `$fill_bytes`: the executor sets values.by to that many zero bytes (docs/peer-contract.md).
+      const { $fill_bytes: fill, ...rest } = r;
+      if (fill !== undefined && !(typeof fill === 'number' && Number.isSafeInteger(fill) && fill >= 0)) throw fail(['requests', i, '$fill_bytes'], 'a number of bytes (an integer >= 0)');
+      check(['requests', i], `${SCRIPTED}.ScriptedRequest`, rest);
+    });
+  }
   const expect = c.expect;
   const checkExpect = (e: Expectation, at: PropertyKey[]) => {
     e.responses?.forEach((r, i) => check([...at, 'responses', i], `${SCRIPTED}.ScriptedResponse`, r));
@@ -216,6 +244,8 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     requests,
     ...(c.timeout_ms !== undefined ? { timeout_ms: c.timeout_ms } : {}),
     ...(c.cancel_after_responses !== undefined ? { cancel_after_responses: c.cancel_after_responses } : {}),
+    ...(c.compression !== undefined ? { compression: c.compression } : {}),
+    ...(c.channel !== undefined ? { channel: c.channel } : {}),
   };
   return {
     name,
@@ -226,6 +256,7 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     byClient: c.by_client,
     byServer: c.by_server,
     caughtBy: c.caught_by,
+    serverArgs: c.server_args ?? [],
     ...(c.transports ? { transports: c.transports } : {}),
   };
 }

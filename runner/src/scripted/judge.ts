@@ -36,7 +36,12 @@ export function derivedExpectation(c: ScriptedCase): Expectation {
   const script = isObject(requests[0]?.['script']) ? requests[0]['script'] : {};
   const code = typeof script['code'] === 'number' ? script['code'] : 0;
   const message = typeof script['message'] === 'string' ? script['message'] : '';
-  const replies = (Array.isArray(script['replies']) ? script['replies'] : []).filter(isObject).map((r): Obj => (r['values'] !== undefined ? { values: r['values'] } : {}));
+  const replies = (Array.isArray(script['replies']) ? script['replies'] : []).filter(isObject).map((r): Obj => {
+    // fill_bytes: the server sets values.by to that many zero bytes.
+    const fill = typeof r['fill_bytes'] === 'number' && r['fill_bytes'] > 0 ? r['fill_bytes'] : 0;
+    if (fill > 0) return { values: { ...(isObject(r['values']) ? r['values'] : {}), by: Buffer.alloc(fill).toString('base64') } };
+    return r['values'] !== undefined ? { values: r['values'] } : {};
+  });
   const streamingOut = instruction.method === 'ServerStream' || instruction.method === 'BidiStream';
   let responses = streamingOut ? replies : code === 0 ? [replies[0] ?? {}] : [];
   const cancel = instruction.cancel_after_responses;
@@ -56,7 +61,11 @@ export function derivedExpectation(c: ScriptedCase): Expectation {
   if (requestHeaders) out.request_headers = requestHeaders;
   const read = typeof script['read_requests'] === 'number' && !streamingOutOnly(instruction.method) ? script['read_requests'] : 0;
   const reads = read > 0 ? requests.slice(0, read) : requests;
-  out.request_values = reads.map((r) => (isObject(r['values']) ? r['values'] : {}));
+  out.request_values = reads.map((r) => {
+    const values = isObject(r['values']) ? r['values'] : {};
+    // `$fill_bytes`: the executor set values.by to that many zero bytes.
+    return typeof r['$fill_bytes'] === 'number' ? { ...values, by: Buffer.alloc(r['$fill_bytes']).toString('base64') } : values;
+  });
   return out;
 }
 

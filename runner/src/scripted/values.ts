@@ -4,6 +4,7 @@
  * JSON mapping), field by field through the schema. Differences come back as readable lines:
  * `responses[0].values.i64: expected 9007199254740993, got 9007199254740992 (a floating-point number)`.
  */
+import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -25,7 +26,8 @@ export const isObject = (v: unknown): v is Record<string, Json> => typeof v === 
 /** How a value is shown in a difference: as the client reported it, with what kind of value it was. */
 export function show(v: unknown): string {
   if (v === undefined) return 'nothing';
-  if (isObject(v) && typeof v['$bytes'] === 'string') return `bytes ${spaced(v['$bytes'])}`;
+  if (isObject(v) && typeof v['$bytes'] === 'string') return `bytes ${v['$bytes'].length > 128 ? `${spaced(v['$bytes'].slice(0, 64))} … (${v['$bytes'].length / 2} bytes)` : spaced(v['$bytes'])}`;
+  if (isObject(v) && typeof v['$sha256'] === 'string') return `${String(v['$length'])} bytes with SHA-256 ${v['$sha256']}`;
   if (isObject(v) && typeof v['$long'] === 'string') return `${v['$long']} (a Long object)`;
   if (typeof v === 'number') return `${v} (a floating-point number)`;
   const text = JSON.stringify(v);
@@ -216,8 +218,17 @@ export class Comparer {
     }
     if (t === 'bytes') {
       const want = expected === undefined ? '' : base64ToHex(expected, path);
+      if (isObject(observed) && typeof observed['$sha256'] === 'string') {
+        // Long bytes come as their digest (docs/peer-contract.md, "Value encoding").
+        const bytes = Buffer.from(want, 'hex');
+        const digest = createHash('sha256').update(bytes).digest('hex');
+        if (observed['$sha256'].toLowerCase() !== digest || observed['$length'] !== bytes.length) {
+          this.differ(path, `expected ${bytes.length} bytes with SHA-256 ${digest}, got ${show(observed)}`);
+        }
+        return;
+      }
       const got = observed === undefined ? '' : isObject(observed) && typeof observed['$bytes'] === 'string' ? observed['$bytes'].toLowerCase() : undefined;
-      if (got !== want) this.differ(path, `expected bytes ${spaced(want)}, got ${show(observed)}`);
+      if (got !== want) this.differ(path, `expected bytes ${want.length > 64 ? `${spaced(want.slice(0, 64))} … (${want.length / 2} bytes)` : spaced(want)}, got ${show(observed)}`);
       return;
     }
     if (t === 'string') {

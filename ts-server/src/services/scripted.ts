@@ -21,6 +21,7 @@ import {
   type ServerUnaryCall,
   type ServerWritableStream,
 } from '@grpc/grpc-js';
+import type { Reply__Output } from '../../../ts-common/src/generated/interop/scripted/Reply.js';
 import type { Metadatum__Output } from '../../../ts-common/src/generated/interop/scripted/Metadatum.js';
 import type { Script__Output } from '../../../ts-common/src/generated/interop/scripted/Script.js';
 import type { ScriptedHandlers } from '../../../ts-common/src/generated/interop/scripted/Scripted.js';
@@ -151,6 +152,7 @@ const EMPTY_SCRIPT: Script__Output = {
   trailers: [],
   read_requests: 0,
   delay_ms: 0,
+  response_compression: '',
 };
 
 /** The generic handler: steps 1-8 of the contract. */
@@ -214,6 +216,12 @@ async function handle(shape: Shape, faults: Faults): Promise<void> {
       finish(status.INTERNAL, err.message, new Metadata());
       return;
     }
+    // 7. (checked before anything is sent) grpc-js servers never compress their responses:
+    // server-interceptors.ts serializeMessage, "response compression is currently not supported".
+    if (script.response_compression !== '') {
+      finish(status.UNIMPLEMENTED, `scripted: cannot compress responses with ${script.response_compression}: grpc-js servers do not compress responses`, new Metadata());
+      return;
+    }
     let headersSent = false;
     const sendHeaders = (md: Metadata) => {
       call.sendMetadata(md);
@@ -252,7 +260,9 @@ async function handle(shape: Shape, faults: Faults): Promise<void> {
     // 7. Replies. The value faults apply to `values` only, never to request_info.
     const valueFaults = new ValueFaults(faults);
     const valuesType = root.lookupType('interop.scripted.Values');
-    const response = (values: Values__Output | null | undefined): ScriptedResponse => {
+    const response = (reply: Reply__Output | undefined): ScriptedResponse => {
+      // fill_bytes first: values.by becomes that many zero bytes (the faults apply after).
+      const values: Values__Output | null | undefined = reply && reply.fill_bytes > 0 ? ({ ...reply.values, by: Buffer.alloc(reply.fill_bytes) } as Values__Output) : reply?.values;
       if (!values) return {};
       return { values: valueFaults.active ? (valueFaults.message(valuesType, values as unknown as Record<string, unknown>) as unknown as Values__Output) : values };
     };
@@ -270,14 +280,14 @@ async function handle(shape: Shape, faults: Faults): Promise<void> {
       const reply = script.replies[0];
       await delay(reply?.delay_ms ?? 0);
       if (call.cancelled) return;
-      finish(0, script.message, trailers, withRequestInfo(response(reply?.values)));
+      finish(0, script.message, trailers, withRequestInfo(response(reply)));
       return;
     }
     const replies = faults.has('scripted-replies-drop-last') ? script.replies.slice(0, -1) : script.replies;
     for (const [i, reply] of replies.entries()) {
       await delay(reply.delay_ms);
       if (call.cancelled) return;
-      const r = response(reply.values);
+      const r = response(reply);
       shape.write?.(endsOk && i === replies.length - 1 ? withRequestInfo(r) : r);
     }
     // 8. The status, the trailers, RequestInfo (unless the last response carried it).

@@ -18,11 +18,13 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"interopmatrix/gen/health"
 	"interopmatrix/internal/binarytest"
 	"interopmatrix/internal/cases"
+	"interopmatrix/internal/scripted"
 	"interopmatrix/internal/transporttest"
 )
 
@@ -215,6 +217,43 @@ func TestWorkersRunTheNewFaults(t *testing.T) {
 	s.stop(t, syscall.SIGTERM, 8*time.Second)
 }
 
+// TestMessageLimitsInEveryWorker: --max_receive_message_length and --max_send_message_length
+// apply to every service of every worker (RESOURCE_EXHAUSTED from grpc-go past them); with
+// --fault=scripted-limits-ignored they are ignored.
+func TestMessageLimitsInEveryWorker(t *testing.T) {
+	// A request of 2 + 2 + 2 + 1000 bytes; a response of 1000 bytes and RequestInfo.
+	const big = `{"method":"Unary","requests":[{"script":{},"$fill_bytes":1000}]}`
+	const bigReply = `{"method":"Unary","requests":[{"script":{"replies":[{"fill_bytes":1000}]}}]}`
+	const small = `{"method":"Unary","requests":[{"script":{},"$fill_bytes":10}]}`
+	for _, ignored := range []bool{false, true} {
+		args := []string{"--port=0", "--workers=3", "--max_receive_message_length=500", "--max_send_message_length=800"}
+		if ignored {
+			args = append(args, "--fault=scripted-limits-ignored")
+		}
+		s := startServer(t, args...)
+		for i := range 8 { // new channels, spread over the workers
+			conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(s.port), grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range []struct {
+				instruction string
+				code        codes.Code
+			}{{small, codes.OK}, {big, codes.ResourceExhausted}, {bigReply, codes.ResourceExhausted}} {
+				if ignored {
+					tc.code = codes.OK
+				}
+				obs, err := scripted.Execute(conn, json.RawMessage(tc.instruction), 5*time.Second)
+				if err != nil || obs.Status == nil || codes.Code(obs.Status.Code) != tc.code {
+					t.Errorf("%q, channel %d: %s: %+v, %v; want %v", args, i, tc.instruction, obs, err, tc.code)
+				}
+			}
+			conn.Close()
+		}
+		s.stop(t, syscall.SIGTERM, 8*time.Second)
+	}
+}
+
 func TestSingleWorkerFaultBreaksReuseportWorkers(t *testing.T) {
 	s := startServer(t, "--port=0", "--workers=4", "--fault=single-worker")
 	if workers := children(t, s.cmd.Process.Pid); len(workers) != 0 {
@@ -265,6 +304,9 @@ func TestBadFlagsExitTwo(t *testing.T) {
 		{"--port=0", "--use_tls=true", "--tls_cert_file=/nonexistent/server.pem"},
 		{"--port=0", "--no_such_flag=1"},
 		{"--port=70000"},
+		{"--port=0", "--max_receive_message_length=-1"},
+		{"--port=0", "--max_receive_message_length=4194304x"},
+		{"--port=0", "--max_send_message_length=2147483648"},
 	} {
 		cmd := exec.Command(serverBin, args...)
 		var stdout, stderr bytes.Buffer

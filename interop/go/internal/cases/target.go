@@ -63,7 +63,13 @@ func (t Target) dialOptions() []grpc.DialOption {
 
 // Dial opens a new channel to the target, with the options of every case's channel.
 func (t Target) Dial() (*grpc.ClientConn, error) {
-	return grpc.NewClient(net.JoinHostPort(t.Host, strconv.Itoa(t.Port)), t.dialOptions()...)
+	return t.DialWith()
+}
+
+// DialWith opens a new channel to the target, with the options of every case's channel (the
+// transport credentials, which carry the TLS server name) and then extra.
+func (t Target) DialWith(extra ...grpc.DialOption) (*grpc.ClientConn, error) {
+	return grpc.NewClient(net.JoinHostPort(t.Host, strconv.Itoa(t.Port)), append(t.dialOptions(), extra...)...)
 }
 
 // onChannel runs f on a new channel to the target, then closes the channel.

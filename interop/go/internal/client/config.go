@@ -25,10 +25,14 @@ const (
 	// scriptedLenient applies to the generic executor only (docs/peer-contract.md, "Client: the
 	// generic executor"); the other cases run as without a fault.
 	scriptedLenient = "scripted-lenient"
+	// scriptedDeadlineIgnored and scriptedClientLimitsIgnored apply to the generic executor
+	// only, like scripted-lenient.
+	scriptedDeadlineIgnored     = "scripted-deadline-ignored"
+	scriptedClientLimitsIgnored = "scripted-client-limits-ignored"
 )
 
 // clientFaults lists every --client_fault value.
-var clientFaults = []string{noCancel, withCertificate, noChecks, scriptedLenient}
+var clientFaults = []string{noCancel, withCertificate, noChecks, scriptedLenient, scriptedDeadlineIgnored, scriptedClientLimitsIgnored}
 
 // Config is the client's command line: the cases to run, or with --bench the load mode's
 // measurements and their load.
@@ -43,6 +47,14 @@ type Config struct {
 	// ScriptedLenient is --client_fault=scripted-lenient: the generic executor "cleans" what
 	// grpc-go would refuse before making the call (scripted.Options.Lenient).
 	ScriptedLenient bool
+	// ScriptedDeadlineIgnored is --client_fault=scripted-deadline-ignored: the generic executor
+	// gives every call the --rpc_timeout_ms deadline, whatever timeout_ms says
+	// (scripted.Options.DeadlineIgnored).
+	ScriptedDeadlineIgnored bool
+	// ScriptedLimitsIgnored is --client_fault=scripted-client-limits-ignored: every channel of
+	// the generic executor has the largest message size limits grpc-go takes
+	// (scripted.Options.LimitsIgnored).
+	ScriptedLimitsIgnored bool
 }
 
 // ParseFlags reads the client's command line (the upstream interop client's flags, plus
@@ -65,7 +77,9 @@ func ParseFlags(args []string) (Config, error) {
 	fs.IntVar(&timeoutMs, "rpc_timeout_ms", 5000, "deadline of every RPC and every stream, in ms")
 	fs.StringVar(&clientFault, "client_fault", "", "self-test only: "+noCancel+" half-closes where the cases cancel or time out, "+
 		withCertificate+" presents the client certificate in the security case, "+noChecks+" makes the calls but checks nothing, "+
-		scriptedLenient+" makes the generic executor drop the requests' values and clean the text metadata")
+		scriptedLenient+" makes the generic executor drop the requests' values and clean the text metadata, "+
+		scriptedDeadlineIgnored+" makes the generic executor ignore timeout_ms, "+
+		scriptedClientLimitsIgnored+" lifts the message size limits of the generic executor's channels")
 	if err := cli.Parse(fs, args); err != nil {
 		return Config{}, err
 	}
@@ -84,6 +98,8 @@ func ParseFlags(args []string) (Config, error) {
 	cfg.Target.WithCertificate = clientFault == withCertificate
 	cfg.Target.NoChecks = clientFault == noChecks
 	cfg.ScriptedLenient = clientFault == scriptedLenient
+	cfg.ScriptedDeadlineIgnored = clientFault == scriptedDeadlineIgnored
+	cfg.ScriptedLimitsIgnored = clientFault == scriptedClientLimitsIgnored
 	var err error
 	if cfg.Cases, cfg.Bench, err = mode(fs, testCases, bench); err != nil {
 		return Config{}, err

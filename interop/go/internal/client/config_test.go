@@ -36,8 +36,17 @@ func TestParseFlags(t *testing.T) {
 		cfg.Target.NoChecks || cfg.Target.NoCancel || cfg.Target.WithCertificate {
 		t.Errorf("--client_fault=scripted-lenient: %+v, %v", cfg, err)
 	}
-	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=no-checks"}); err != nil || cfg.ScriptedLenient {
-		t.Errorf("--client_fault=no-checks sets scripted-lenient: %+v, %v", cfg, err)
+	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=no-checks"}); err != nil || cfg.ScriptedLenient || cfg.ScriptedLimitsIgnored {
+		t.Errorf("--client_fault=no-checks sets a scripted fault: %+v, %v", cfg, err)
+	}
+	// scripted-deadline-ignored and scripted-client-limits-ignored too.
+	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=scripted-deadline-ignored"}); err != nil || !cfg.ScriptedDeadlineIgnored ||
+		cfg.ScriptedLimitsIgnored || cfg.ScriptedLenient || cfg.Target.NoChecks || cfg.Target.NoCancel || cfg.Target.WithCertificate {
+		t.Errorf("--client_fault=scripted-deadline-ignored: %+v, %v", cfg, err)
+	}
+	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=scripted-client-limits-ignored"}); err != nil || !cfg.ScriptedLimitsIgnored ||
+		cfg.ScriptedLenient || cfg.Target.NoChecks || cfg.Target.NoCancel || cfg.Target.WithCertificate {
+		t.Errorf("--client_fault=scripted-client-limits-ignored: %+v, %v", cfg, err)
 	}
 }
 
@@ -91,7 +100,7 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--server_port=1"}, "--test_case (or --bench)"},
 		{[]string{"--server_port=1", "--test_case=a,,b"}, "--test_case"},
 		{[]string{"--server_port=1", "--test_case=a", "--server_host="}, "--server_host"},
-		{[]string{"--server_port=1", "--test_case=a", "--client_fault=nope"}, `unknown --client_fault "nope" (known: no-cancel, with-certificate, no-checks, scripted-lenient)`},
+		{[]string{"--server_port=1", "--test_case=a", "--client_fault=nope"}, `unknown --client_fault "nope" (known: no-cancel, with-certificate, no-checks, scripted-lenient, scripted-deadline-ignored, scripted-client-limits-ignored)`},
 		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true", "--client_cert_file=certs/client.pem"}, "--client_key_file"},
 		{[]string{"--server_port=1", "--test_case=a", "--client_cert_file=certs/client.pem", "--client_key_file=certs/client.key"}, "needs --use_tls=true"},
 		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true", "--use_test_ca=true", "--ca_file=certs/nope.pem"}, "nope.pem"},

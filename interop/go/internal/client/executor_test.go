@@ -1,8 +1,12 @@
 package client
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -312,5 +316,32 @@ func TestExecutorMode(t *testing.T) {
 		if executor != tc.executor || (err != nil) != tc.bad {
 			t.Errorf("%q: executor %v, error %v", tc.args, executor, err)
 		}
+	}
+}
+
+// TestExecutorLargeCasesFile: a cases file holding a request of more than 4 MiB (base64 in the
+// JSON) is read, the request sent and its echo reported, in executor mode, with a server and a
+// client whose limits are lifted (scripted-limits-ignored, scripted-client-limits-ignored).
+func TestExecutorLargeCasesFile(t *testing.T) {
+	data := make([]byte, 5<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	encoded, _ := json.Marshal(data) // base64
+	file := filepath.Join(t.TempDir(), "cases.json")
+	content := `{"cases":{"large":{"method":"Unary","requests":[{"script":{},"values":{"by":` + string(encoded) + `}}]}}}`
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := servertest.Start(t, faults.Set{faults.ScriptedLimitsIgnored: true})
+	args := append(target(port, "large"), "--cases_file="+file, "--client_fault=scripted-client-limits-ignored")
+	code, out, _ := execute(t, request(t, 1, args...))
+	if code != 0 || len(out) != 1 || out[0].end.ExitCode != 0 || len(out[0].lines) != 1 {
+		t.Fatalf("exit %d, %+v", code, out)
+	}
+	sum := sha256.Sum256(data)
+	want := fmt.Sprintf(`"by":{"$sha256":"%x","$length":%d}`, sum, len(data))
+	if line := out[0].lines[0]; !strings.Contains(line, `"status":{"code":0,`) || !strings.Contains(line, want) {
+		t.Errorf("%.1000s; want the status OK and %s", line, want)
 	}
 }

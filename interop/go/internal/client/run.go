@@ -21,14 +21,20 @@ func Run(cfg Config, stdout, stderr io.Writer) int {
 		return runBench(cfg, stdout, stderr)
 	}
 	code := 0
-	shared := &sharedConn{target: cfg.Target}
+	opts := scripted.Options{
+		Lenient:         cfg.ScriptedLenient,
+		DeadlineIgnored: cfg.ScriptedDeadlineIgnored,
+		LimitsIgnored:   cfg.ScriptedLimitsIgnored,
+		Dial:            cfg.Target.DialWith,
+	}
+	shared := &sharedConn{target: cfg.Target, options: opts.SharedDialOptions()}
 	defer shared.close()
 	for _, name := range cfg.Cases {
 		start := time.Now()
 		var observed any
 		var err error
 		if instruction, ok := cfg.Scripted[name]; ok {
-			observed, err = runScripted(shared, instruction, cfg.Target.RPCTimeout, scripted.Options{Lenient: cfg.ScriptedLenient})
+			observed, err = runScripted(shared, instruction, cfg.Target.RPCTimeout, opts)
 		} else {
 			observed, err = cases.RunObserved(name, cfg.Target)
 		}
@@ -45,15 +51,18 @@ func Run(cfg Config, stdout, stderr io.Writer) int {
 }
 
 // sharedConn is the one channel every scripted case of a run uses, as one application would
-// (the TLS flags apply): dialled at the first scripted case, closed when the run ends.
+// (the TLS flags apply): dialled at the first scripted case, closed when the run ends. An
+// instruction with "channel" runs on a channel of its own instead (scripted.Options.Dial).
 type sharedConn struct {
 	target cases.Target
-	conn   *grpc.ClientConn
+	// options are the executor's own dial options (scripted.Options.SharedDialOptions).
+	options []grpc.DialOption
+	conn    *grpc.ClientConn
 }
 
 func (s *sharedConn) get() (*grpc.ClientConn, error) {
 	if s.conn == nil {
-		conn, err := s.target.Dial()
+		conn, err := s.target.DialWith(s.options...)
 		if err != nil {
 			return nil, err
 		}
@@ -70,8 +79,9 @@ func (s *sharedConn) close() {
 
 // runScripted runs one instruction of --cases_file with the generic executor, on the run's
 // shared channel, with --rpc_timeout_ms as the default deadline. It fails only when the
-// instruction cannot run. Of the --client_faults only scripted-lenient (opts) applies; the
-// others (in the target) do not.
+// instruction cannot run. Of the --client_faults only scripted-lenient,
+// scripted-deadline-ignored and scripted-client-limits-ignored (opts) apply; the others (in the
+// target) do not.
 func runScripted(shared *sharedConn, instruction json.RawMessage, timeout time.Duration, opts scripted.Options) (observed any, err error) {
 	defer func() {
 		if p := recover(); p != nil {

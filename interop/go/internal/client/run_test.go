@@ -233,3 +233,35 @@ func TestScriptedCasesShareOneChannel(t *testing.T) {
 		}
 	}
 }
+
+// TestRunScriptedClientLimitsIgnored: --client_fault=scripted-client-limits-ignored lifts the
+// message size limits of the shared channel (a response past grpc-go's default 4 MiB) and of an
+// instruction's own channel (its max_receive_message_length ignored); without it both calls
+// end RESOURCE_EXHAUSTED. Long bytes are reported by their digest.
+func TestRunScriptedClientLimitsIgnored(t *testing.T) {
+	instructions := scripted.Cases{
+		"shared": json.RawMessage(`{"method":"Unary","requests":[{"script":{"replies":[{"fill_bytes":4194400}]}}]}`),
+		"own":    json.RawMessage(`{"method":"Unary","channel":{"max_receive_message_length":1000},"requests":[{"script":{"replies":[{"fill_bytes":2000}]}}]}`),
+	}
+	target := cases.Target{Host: "127.0.0.1", Port: servertest.Start(t, nil), RPCTimeout: 5 * time.Second}
+	for _, ignored := range []bool{false, true} {
+		var stdout, stderr strings.Builder
+		code := Run(Config{Target: target, Cases: []string{"shared", "own"}, Scripted: instructions, ScriptedLimitsIgnored: ignored}, &stdout, &stderr)
+		lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+		if code != 0 || len(lines) != 2 {
+			t.Fatalf("ignored %v: exit %d, stdout %.500q, stderr %q", ignored, code, stdout.String(), stderr.String())
+		}
+		want := `"status":{"code":8,`
+		if ignored {
+			want = `"status":{"code":0,`
+		}
+		for _, line := range lines {
+			if !strings.Contains(line, want) {
+				t.Errorf("ignored %v: %.500s; want %s", ignored, line, want)
+			}
+		}
+		if ignored && !strings.Contains(lines[0], `"by":{"$sha256":"`) {
+			t.Errorf("the 4 MiB response's bytes: %.500s", lines[0])
+		}
+	}
+}

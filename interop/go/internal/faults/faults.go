@@ -74,6 +74,9 @@ const (
 	ScriptedReadAll           Name = "scripted-read-all"
 	ScriptedDelayIgnored      Name = "scripted-delay-ignored"
 	ScriptedUnknownDropped    Name = "scripted-unknown-dropped"
+	// ScriptedLimitsIgnored: the server ignores --max_receive_message_length and
+	// --max_send_message_length and takes and sends messages of any size (services.NewServer).
+	ScriptedLimitsIgnored Name = "scripted-limits-ignored"
 )
 
 // All lists every fault in the contract's order.
@@ -90,7 +93,7 @@ var All = []Name{
 	ScriptedHeadersDropped, ScriptedMetadataJoined, ScriptedInt64Double, ScriptedEnumShifted,
 	ScriptedMapKeysOff, ScriptedFloatsFlushed, ScriptedBytesTruncated, ScriptedStringsTruncated,
 	ScriptedPresenceLost, ScriptedRepeatedTruncated, ScriptedRepliesDropLast, ScriptedRequestInfoEmpty,
-	ScriptedReadAll, ScriptedDelayIgnored, ScriptedUnknownDropped,
+	ScriptedReadAll, ScriptedDelayIgnored, ScriptedUnknownDropped, ScriptedLimitsIgnored,
 }
 
 // Set is the faults a server runs with; the zero value is a correct server.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"strings"
@@ -51,6 +52,10 @@ type Instruction struct {
 	TimeoutMs            *int64            `json:"timeout_ms"`
 	Requests             []json.RawMessage `json:"requests"`
 	CancelAfterResponses *int              `json:"cancel_after_responses"`
+	// Compression is the call's request compression (grpc.UseCompressor), nil for none.
+	Compression *string `json:"compression"`
+	// Channel, when set, gives the instruction a channel of its own (see Channel).
+	Channel *Channel `json:"channel"`
 }
 
 // Metadatum is one request metadata entry: Value is a JSON string, or {"$bytes":"hex"}.
@@ -110,6 +115,17 @@ type Options struct {
 	// ASCII characters, under its key lower-cased; -bin metadata is unchanged; an entry whose
 	// lower-cased key has a character outside 0-9 a-z - _ . (":path") is left out.
 	Lenient bool
+	// LimitsIgnored is --client_fault=scripted-client-limits-ignored: every channel of the
+	// executor (the shared one too: SharedDialOptions) has the largest message size limits
+	// grpc-go takes, math.MaxInt32 both ways, and an instruction's channel limits are ignored.
+	LimitsIgnored bool
+	// DeadlineIgnored is --client_fault=scripted-deadline-ignored: timeout_ms is ignored, every
+	// call gets the default deadline (--rpc_timeout_ms).
+	DeadlineIgnored bool
+	// Dial makes a new channel to the server, as the shared one is made (transport, target,
+	// authority) plus extra: it gives an instruction with "channel" its own. Without it such an
+	// instruction cannot run.
+	Dial func(extra ...grpc.DialOption) (*grpc.ClientConn, error)
 }
 
 // ParseInstruction reads one instruction and its requests: an unknown method, a malformed
@@ -120,6 +136,9 @@ func ParseInstruction(raw json.RawMessage) (Instruction, []*pb.ScriptedRequest, 
 
 func parseInstruction(raw json.RawMessage, opts Options) (Instruction, []*pb.ScriptedRequest, error) {
 	var in Instruction
+	if err := checkMemberTypes(raw); err != nil {
+		return in, nil, err
+	}
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return in, nil, fmt.Errorf("malformed instruction: %v", err)
 	}
@@ -132,6 +151,26 @@ func parseInstruction(raw json.RawMessage, opts Options) (Instruction, []*pb.Scr
 	}
 	if !desc.ClientStreams && len(in.Requests) != 1 {
 		return in, nil, fmt.Errorf("%s takes exactly one request, the instruction has %d", in.Method, len(in.Requests))
+	}
+	// The instruction's own members first: a broken one fails the case even when a request
+	// value would also be refused.
+	for i, m := range in.Metadata {
+		if _, err := m.value(); err != nil {
+			return in, nil, fmt.Errorf("metadata %d (%q): %v", i, m.Key, err)
+		}
+	}
+	if in.TimeoutMs != nil && (*in.TimeoutMs < 0 || *in.TimeoutMs > MaxTimeoutMs) {
+		return in, nil, fmt.Errorf("timeout_ms must be an integer from 0 to %d, got %d", int64(MaxTimeoutMs), *in.TimeoutMs)
+	}
+	if in.CancelAfterResponses != nil && *in.CancelAfterResponses < 0 {
+		return in, nil, fmt.Errorf("cancel_after_responses must not be negative, got %d", *in.CancelAfterResponses)
+	}
+	fills := make([]*int64, len(in.Requests))
+	for i, text := range in.Requests {
+		var err error
+		if in.Requests[i], fills[i], err = stripFillBytes(text); err != nil {
+			return in, nil, fmt.Errorf("request %d: %v", i, err)
+		}
 	}
 	requests := make([]*pb.ScriptedRequest, len(in.Requests))
 	for i, text := range in.Requests {
@@ -154,30 +193,83 @@ func parseInstruction(raw json.RawMessage, opts Options) (Instruction, []*pb.Scr
 		if err := unknowns.apply(requests[i].ProtoReflect()); err != nil {
 			return in, nil, fmt.Errorf("request %d: %s: %v", i, unknownMember, err)
 		}
-	}
-	for i, m := range in.Metadata {
-		if _, err := m.value(); err != nil {
-			return in, nil, fmt.Errorf("metadata %d (%q): %v", i, m.Key, err)
+		// "$fill_bytes": N zero bytes in values.by, after the conversion (values made if absent).
+		if n := fills[i]; n != nil {
+			if requests[i].Values == nil {
+				requests[i].Values = &pb.Values{}
+			}
+			requests[i].Values.By = make([]byte, *n)
 		}
 	}
-	if in.TimeoutMs != nil && *in.TimeoutMs <= 0 {
-		return in, nil, fmt.Errorf("timeout_ms must be positive, got %d", *in.TimeoutMs)
-	}
-	if in.CancelAfterResponses != nil && *in.CancelAfterResponses < 0 {
-		return in, nil, fmt.Errorf("cancel_after_responses must not be negative, got %d", *in.CancelAfterResponses)
-	}
 	return in, requests, nil
+}
+
+// fillMember is the member of a request object that asks for values.by to be N zero bytes.
+const fillMember = "$fill_bytes"
+
+// maxFillBytes bounds "$fill_bytes": a gRPC message is at most 4 GiB (its length prefix is a
+// uint32), so a larger value could never be sent.
+const maxFillBytes = math.MaxUint32
+
+// stripFillBytes takes "$fill_bytes" out of a request object: the request without it, and N
+// (nil when absent). N must be an integer from 0 on.
+func stripFillBytes(raw json.RawMessage) (json.RawMessage, *int64, error) {
+	members, ok := objectMembers(raw)
+	if !ok {
+		return raw, nil, nil // not an object: protojson judges it
+	}
+	var fill *int64
+	kept := members[:0:0]
+	for _, m := range members {
+		if m.key != fillMember {
+			kept = append(kept, m)
+			continue
+		}
+		var n int64
+		if jsonType(m.rawValue) != "number" || json.Unmarshal(m.rawValue, &n) != nil || n < 0 || n > maxFillBytes {
+			return nil, nil, fmt.Errorf("%s must be an integer from 0 to %d, got %s", fillMember, int64(maxFillBytes), m.rawValue)
+		}
+		fill = &n
+	}
+	if fill == nil {
+		return raw, nil, nil
+	}
+	return writeObject(kept), fill, nil
+}
+
+// checkMemberTypes checks the JSON types of the instruction members whose Go decoding would
+// take a null as absent: compression is a string, channel an object, timeout_ms a number.
+func checkMemberTypes(raw json.RawMessage) error {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return nil // json.Unmarshal into Instruction says what is wrong
+	}
+	if v, ok := members["compression"]; ok && jsonType(v) != "string" {
+		return fmt.Errorf("compression must be a string, got %s", v)
+	}
+	if v, ok := members["channel"]; ok && jsonType(v) != "object" {
+		return fmt.Errorf("channel must be an object, got %s", v)
+	}
+	if v, ok := members["timeout_ms"]; ok && jsonType(v) != "number" {
+		return fmt.Errorf("timeout_ms must be an integer, got %s", v)
+	}
+	return nil
 }
 
 // lenient is the scripted-lenient fault: it "cleans" what grpc-go would refuse. A request that
 // is a JSON object loses its "values" member (anything else is left for protojson to judge); a
 // text metadatum (its key not ending in -bin) gets its key lower-cased and its value reduced to
 // its printable ASCII characters (a value that is neither a string nor {"$bytes"} is left to
-// fail as without the fault).
+// fail as without the fault); compression and channel.compression are left out.
 // legalKey is a metadata key gRPC allows (lower-cased): scripted-lenient leaves out the others.
 var legalKey = regexp.MustCompile(`^[0-9a-z_.-]+$`)
 
 func lenient(in *Instruction) {
+	// No compression is asked for, per call or per channel (grpc-go refuses deflate).
+	in.Compression = nil
+	if in.Channel != nil {
+		in.Channel.Compression = nil
+	}
 	for i, text := range in.Requests {
 		var members map[string]json.RawMessage
 		if json.Unmarshal(text, &members) != nil || members == nil {
@@ -243,7 +335,8 @@ func (m Metadatum) value() (string, error) {
 	return string(raw), nil
 }
 
-// Execute makes the call an instruction describes on conn, checks nothing, and returns what
+// Execute makes the call an instruction describes on conn (or, for an instruction with
+// "channel", on a channel of its own: see Options.Dial), checks nothing, and returns what
 // grpc-go gave. defaultTimeout is the deadline without timeout_ms (--rpc_timeout_ms). The error
 // is for an instruction it cannot run.
 //
@@ -265,11 +358,32 @@ func ExecuteWith(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTime
 		return nil, err
 	}
 	desc := methods[in.Method]
+	if in.Channel != nil {
+		// A channel of the instruction's own, closed when it is over.
+		if opts.Dial == nil {
+			return nil, errNoDialer
+		}
+		own, err := opts.Dial(in.Channel.dialOptions(opts)...)
+		if err != nil {
+			return nil, fmt.Errorf("channel: %v", err)
+		}
+		defer own.Close()
+		conn = own
+	}
+	var callOptions []grpc.CallOption
+	if in.Compression != nil {
+		// Passed on whatever the name: grpc-go refuses one it has not registered when the
+		// call starts (stream.go, newClientStream: "grpc: Compressor is not installed for
+		// requested grpc-encoding", INTERNAL), which is reported as the call's status below.
+		callOptions = append(callOptions, grpc.UseCompressor(*in.Compression))
+	}
 	timeout := defaultTimeout
-	if in.TimeoutMs != nil {
+	if in.TimeoutMs != nil && !opts.DeadlineIgnored {
+		// Up to 366 days, given to grpc-go as it is; 0 is a deadline that has passed when the
+		// call is made.
 		timeout = time.Duration(*in.TimeoutMs) * time.Millisecond
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(timeout))
 	defer cancel()
 	for _, m := range in.Metadata {
 		v, _ := m.value()
@@ -277,7 +391,7 @@ func ExecuteWith(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTime
 	}
 
 	obs := &Observed{}
-	stream, err := conn.NewStream(ctx, desc, "/"+pb.Scripted_ServiceDesc.ServiceName+"/"+in.Method)
+	stream, err := conn.NewStream(ctx, desc, "/"+pb.Scripted_ServiceDesc.ServiceName+"/"+in.Method, callOptions...)
 	if err != nil {
 		// grpc-go refuses what it will not send (a metadata value that is not printable
 		// ASCII, an invalid key) here, before any stream exists, with a status error

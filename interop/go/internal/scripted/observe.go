@@ -1,6 +1,7 @@
 package scripted
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"maps"
 	"math"
@@ -24,6 +25,26 @@ type Bytes struct {
 }
 
 func bytesOf(b []byte) Bytes { return Bytes{hex.EncodeToString(b)} }
+
+// maxHexBytes is the longest bytes value of a message reported in hex; a longer one is reported
+// by its digest (LongBytes), so that a 4 MiB message stays a short line.
+const maxHexBytes = 65_536
+
+// LongBytes is how a bytes value of a message longer than maxHexBytes is reported:
+// {"$sha256":"lowercase hex of its SHA-256","$length":N}.
+type LongBytes struct {
+	SHA256 string `json:"$sha256"`
+	Length int    `json:"$length"`
+}
+
+// bytesValue is a bytes value of a message: hex, or past maxHexBytes its SHA-256 and length.
+func bytesValue(b []byte) any {
+	if len(b) > maxHexBytes {
+		sum := sha256.Sum256(b)
+		return LongBytes{SHA256: hex.EncodeToString(sum[:]), Length: len(b)}
+	}
+	return bytesOf(b)
+}
 
 // EncodeMessage encodes m: one member per present field (protoreflect's Range: fields with
 // implicit presence at their zero value are not present), keyed by the field's .proto name, and
@@ -101,7 +122,8 @@ func mapKeyText(k protoreflect.MapKey) string {
 
 // encodeSingle encodes one value of fd's kind: Go integers as decimal strings, enums as their
 // number (a JSON number: grpc-go enums are int32 types, the contract's "the number"), floats as
-// JSON numbers or "NaN"/"Infinity"/"-Infinity"/"-0", bytes as {"$bytes":hex}.
+// JSON numbers or "NaN"/"Infinity"/"-Infinity"/"-0", bytes as {"$bytes":hex} (past 64 KiB,
+// {"$sha256":hex,"$length":N}).
 func encodeSingle(fd protoreflect.FieldDescriptor, v protoreflect.Value) any {
 	switch fd.Kind() {
 	case protoreflect.MessageKind, protoreflect.GroupKind:
@@ -120,7 +142,7 @@ func encodeSingle(fd protoreflect.FieldDescriptor, v protoreflect.Value) any {
 	case protoreflect.StringKind:
 		return v.String()
 	case protoreflect.BytesKind:
-		return bytesOf(v.Bytes())
+		return bytesValue(v.Bytes())
 	}
 	return v.Interface()
 }

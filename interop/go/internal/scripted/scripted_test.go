@@ -589,9 +589,22 @@ func TestLenientClientFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(t, o, []any{map[string]any{"script": map[string]any{}}, map[string]any{}}, "responses", 0, "request_info", "requests")
+
+	// No compression is asked for: grpc-go's refusal of deflate is gone (per channel too: lenient clears channel.compression).
+	for _, deflate := range []string{`"compression":"deflate"`} {
+		call := json.RawMessage(`{"method":"Unary",` + deflate + `,"requests":[{"script":{}}]}`)
+		refused, err := scripted.Execute(conn, call, timeout)
+		if err != nil || refused.Status == nil || refused.Status.Code != 13 {
+			t.Fatalf("%s without the fault: got %+v, %v; want INTERNAL", deflate, refused, err)
+		}
+		made, err := scripted.ExecuteWith(conn, call, timeout, scripted.Options{Lenient: true})
+		if err != nil || made.Status == nil || made.Status.Code != 0 {
+			t.Fatalf("%s under scripted-lenient: got %+v, %v; want OK", deflate, made, err)
+		}
+	}
 }
 
-// TestEveryScriptedFaultIsKnown: the contract's 19 scripted faults are in faults.All.
+// TestEveryScriptedFaultIsKnown: the contract's 20 scripted faults are in faults.All.
 func TestEveryScriptedFaultIsKnown(t *testing.T) {
 	n := 0
 	for _, name := range faults.All {
@@ -599,10 +612,10 @@ func TestEveryScriptedFaultIsKnown(t *testing.T) {
 			n++
 		}
 	}
-	if n != 19 {
-		t.Errorf("%d scripted faults, the contract has 19", n)
+	if n != 20 {
+		t.Errorf("%d scripted faults, the contract has 20", n)
 	}
-	if _, err := faults.Parse("scripted-unknown-dropped"); err != nil {
+	if _, err := faults.Parse("scripted-unknown-dropped,scripted-limits-ignored"); err != nil {
 		t.Error(err)
 	}
 }

@@ -15,6 +15,9 @@ import (
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	// Registers gzip, the one compressor grpc-go has besides identity: the executor's
+	// compression and channel.compression, the server's response_compression.
+	_ "google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -176,6 +179,26 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 		message = mangled(message)
 	}
 
+	// 7 (set before anything is sent). script.response_compression: grpc-go's per-call API,
+	// grpc.SetSendCompressor, which names the compressor of every response of the call in the
+	// response headers; it must come before they are sent. grpc-go refuses a compressor it has
+	// not registered (only gzip is, by importing google.golang.org/grpc/encoding/gzip; it has no
+	// deflate) or one the client did not list in grpc-accept-encoding (server.go,
+	// SetSendCompressor -> validateSendCompressor): the call then ends at once, UNIMPLEMENTED.
+	if name := script.GetResponseCompression(); name != "" {
+		if err := grpc.SetSendCompressor(ctx, name); err != nil {
+			// Ended as every error is (step 8): RequestInfo in its trailer.
+			early := info
+			if s.faults.Has(faults.ScriptedRequestInfoEmpty) {
+				early = &pb.RequestInfo{}
+			}
+			if encoded, merr := proto.Marshal(early); merr == nil {
+				_ = c.setTrailer(metadata.Pairs(requestInfoKey, string(encoded)))
+			}
+			return nil, status.Errorf(codes.Unimplemented, "scripted: cannot compress responses with %s: %v", name, err)
+		}
+	}
+
 	// 3. The delay.
 	if err := s.sleep(ctx, script.GetDelayMs()); err != nil {
 		return nil, err
@@ -257,7 +280,7 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 				if err := s.sleep(ctx, replies[0].GetDelayMs()); err != nil {
 					return nil, err
 				}
-				response.Values = faultyValues(replies[0].GetValues(), s.faults)
+				response.Values = faultyValues(filled(replies[0]), s.faults)
 			}
 		}
 	} else {
@@ -265,7 +288,7 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 			if err := s.sleep(ctx, r.GetDelayMs()); err != nil {
 				return nil, err
 			}
-			resp := &pb.ScriptedResponse{Values: faultyValues(r.GetValues(), s.faults)}
+			resp := &pb.ScriptedResponse{Values: faultyValues(filled(r), s.faults)}
 			if code == codes.OK && i == len(replies)-1 {
 				resp.RequestInfo = info
 				infoInResponse = true
@@ -300,6 +323,22 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 		return nil, st.Err()
 	}
 	return response, nil
+}
+
+// filled is a reply's values with its fill_bytes applied: when fill_bytes is N > 0, a copy of
+// values (a new Values when absent) whose by is N zero bytes; else values as they are. The
+// script's own values stay untouched: RequestInfo reports the request as it came.
+func filled(r *pb.Reply) *pb.Values {
+	n := r.GetFillBytes()
+	if n <= 0 {
+		return r.GetValues()
+	}
+	v := &pb.Values{}
+	if r.GetValues() != nil {
+		v = proto.Clone(r.GetValues()).(*pb.Values)
+	}
+	v.By = make([]byte, n)
+	return v
 }
 
 // finalStatus is the call's status, with its details.

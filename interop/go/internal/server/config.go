@@ -5,6 +5,10 @@ package server
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
+
+	"google.golang.org/grpc"
 
 	"interopmatrix/internal/cli"
 	"interopmatrix/internal/faults"
@@ -20,6 +24,9 @@ type Config struct {
 	Port    int
 	Workers int
 	Faults  faults.Set
+	// MaxReceive and MaxSend are --max_receive_message_length and --max_send_message_length
+	// (bytes), nil when absent: grpc-go's defaults (4 MiB to receive, math.MaxInt32 to send).
+	MaxReceive, MaxSend *int
 	// TLS is the TLS setup, nil for an insecure server.
 	TLS *tlscreds.Server
 	// ParentPID is set (internal flag --worker_parent) in the worker processes a --workers
@@ -37,6 +44,8 @@ func ParseFlags(args []string) (Config, error) {
 	fs.StringVar(&cfg.Host, "host", "127.0.0.1", "address to bind")
 	transport.register(fs)
 	fs.IntVar(&cfg.Workers, "workers", 1, "number of processes serving the port (SO_REUSEPORT)")
+	maxReceive := fs.Int("max_receive_message_length", 0, "the largest message the server accepts, in bytes (default: grpc-go's, 4 MiB)")
+	maxSend := fs.Int("max_send_message_length", 0, "the largest message the server sends, in bytes (default: grpc-go's, unlimited)")
 	fs.StringVar(&faultList, "fault", "", "self-test only: comma-separated fault names")
 	fs.IntVar(&cfg.ParentPID, "worker_parent", 0, "internal: run as a worker of the --workers parent with this pid")
 	if err := cli.Parse(fs, args); err != nil {
@@ -58,10 +67,49 @@ func ParseFlags(args []string) (Config, error) {
 	case cfg.ParentPID < 0 || (cfg.ParentPID > 0 && cfg.Workers != 1):
 		return Config{}, errors.New("--worker_parent is internal: it takes a pid and no --workers")
 	}
+	for _, limit := range []struct {
+		name  string
+		value *int
+		dest  **int
+	}{{"max_receive_message_length", maxReceive, &cfg.MaxReceive}, {"max_send_message_length", maxSend, &cfg.MaxSend}} {
+		if !cli.IsSet(fs, limit.name) {
+			continue
+		}
+		if *limit.value < 0 || *limit.value > math.MaxInt32 {
+			return Config{}, fmt.Errorf("--%s must be in 0..%d, got %d", limit.name, math.MaxInt32, *limit.value)
+		}
+		*limit.dest = limit.value
+	}
 	if cfg.TLS, err = transport.resolve(fs); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// limitOptions are the server options of --max_receive_message_length and
+// --max_send_message_length, for every service (the fault scripted-limits-ignored overrides
+// them: services.NewServer).
+func (c Config) limitOptions() []grpc.ServerOption {
+	var opts []grpc.ServerOption
+	if c.MaxReceive != nil {
+		opts = append(opts, grpc.MaxRecvMsgSize(*c.MaxReceive))
+	}
+	if c.MaxSend != nil {
+		opts = append(opts, grpc.MaxSendMsgSize(*c.MaxSend))
+	}
+	return opts
+}
+
+// limitArgs renders the message size limits as the flags that give them to a worker.
+func (c Config) limitArgs() []string {
+	var args []string
+	if c.MaxReceive != nil {
+		args = append(args, "--max_receive_message_length="+strconv.Itoa(*c.MaxReceive))
+	}
+	if c.MaxSend != nil {
+		args = append(args, "--max_send_message_length="+strconv.Itoa(*c.MaxSend))
+	}
+	return args
 }
 
 // extraWorkers is how many worker processes to start besides this one.

@@ -66,6 +66,12 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--port=0", "--nope"}, "nope"},
 		{[]string{"--port=0", "extra"}, `unexpected argument "extra"`},
 		{[]string{"--port=0", "--workers=2", "--worker_parent=1"}, "--worker_parent"},
+		{[]string{"--port=0", "--max_receive_message_length=-1"}, "--max_receive_message_length must be in 0..2147483647"},
+		{[]string{"--port=0", "--max_receive_message_length=2147483648"}, "--max_receive_message_length"},
+		{[]string{"--port=0", "--max_receive_message_length=4MiB"}, "max_receive_message_length"},
+		{[]string{"--port=0", "--max_send_message_length=-5"}, "--max_send_message_length must be in 0..2147483647"},
+		{[]string{"--port=0", "--max_send_message_length=1.5"}, "max_send_message_length"},
+		{[]string{"--port=0", "--max_send_message_length="}, "max_send_message_length"},
 	} {
 		_, err := ParseFlags(tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
@@ -104,5 +110,34 @@ func TestTLSFlags(t *testing.T) {
 	}
 	if got := (Config{}).tlsArgs(); !slices.Equal(got, []string{"--use_tls=false"}) {
 		t.Errorf("insecure worker flags %q", got)
+	}
+}
+
+// TestMessageLimitFlags: --max_receive_message_length and --max_send_message_length become
+// grpc.MaxRecvMsgSize and grpc.MaxSendMsgSize, and go to the workers; absent, grpc-go's
+// defaults stay (no option).
+func TestMessageLimitFlags(t *testing.T) {
+	cfg, err := ParseFlags([]string{"--port=0", "--max_receive_message_length=1000", "--max_send_message_length=0"})
+	if err != nil || cfg.MaxReceive == nil || *cfg.MaxReceive != 1000 || cfg.MaxSend == nil || *cfg.MaxSend != 0 {
+		t.Fatalf("ParseFlags = %+v, %v", cfg, err)
+	}
+	if n := len(cfg.limitOptions()); n != 2 {
+		t.Errorf("%d server options, want 2", n)
+	}
+	want := []string{"--max_receive_message_length=1000", "--max_send_message_length=0"}
+	if got := cfg.limitArgs(); !slices.Equal(got, want) {
+		t.Errorf("worker flags %q, want %q", got, want)
+	}
+	worker, err := ParseFlags(slices.Concat([]string{"--port=1", "--worker_parent=1"}, cfg.limitArgs()))
+	if err != nil || *worker.MaxReceive != 1000 || *worker.MaxSend != 0 {
+		t.Errorf("a worker's limits: %+v, %v", worker, err)
+	}
+	cfg, err = ParseFlags([]string{"--port=0", "--max_send_message_length=2147483647"})
+	if err != nil || cfg.MaxReceive != nil || *cfg.MaxSend != 2147483647 || len(cfg.limitOptions()) != 1 {
+		t.Errorf("--max_send_message_length alone: %+v, %v", cfg, err)
+	}
+	cfg, err = ParseFlags([]string{"--port=0"})
+	if err != nil || cfg.MaxReceive != nil || cfg.MaxSend != nil || cfg.limitOptions() != nil || cfg.limitArgs() != nil {
+		t.Errorf("no limit flags: %+v, %v", cfg, err)
 	}
 }

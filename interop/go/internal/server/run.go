@@ -37,7 +37,7 @@ func Run(cfg Config) error {
 		return err
 	}
 	port := lis.Addr().(*net.TCPAddr).Port
-	s := services.NewServer(cfg.Faults, grpc.Creds(creds))
+	s := services.NewServer(cfg.Faults, append([]grpc.ServerOption{grpc.Creds(creds)}, cfg.limitOptions()...)...)
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(lis) }()
 
@@ -58,7 +58,7 @@ func Run(cfg Config) error {
 	if cfg.ParentPID != 0 {
 		role = fmt.Sprintf("worker of %d", cfg.ParentPID)
 	}
-	log.Printf("serving on %s (%s, %s), faults %q", lis.Addr(), role, creds.Info().SecurityProtocol, cfg.Faults)
+	log.Printf("serving on %s (%s, %s), faults %q%s", lis.Addr(), role, creds.Info().SecurityProtocol, cfg.Faults, limitsNote(cfg))
 
 	select {
 	case <-ctx.Done():
@@ -87,4 +87,16 @@ func stopGracefully(s *grpc.Server) {
 		s.Stop()
 		<-done
 	}
+}
+
+// limitsNote describes the message size limits of the command line for the start-up log.
+func limitsNote(cfg Config) string {
+	note := ""
+	if cfg.MaxReceive != nil {
+		note += fmt.Sprintf(", max receive %d bytes", *cfg.MaxReceive)
+	}
+	if cfg.MaxSend != nil {
+		note += fmt.Sprintf(", max send %d bytes", *cfg.MaxSend)
+	}
+	return note
 }

@@ -50,6 +50,7 @@ func startWorkers(ctx context.Context, cfg Config, port int) (*workerPool, error
 		"--fault=" + cfg.Faults.String(),
 		"--worker_parent=" + strconv.Itoa(os.Getpid()),
 	}, cfg.tlsArgs()...)
+	args = append(args, cfg.limitArgs()...)
 	for range cfg.extraWorkers() {
 		w, err := startWorker(exe, args)
 		if err != nil {

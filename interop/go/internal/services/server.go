@@ -4,6 +4,7 @@
 package services
 
 import (
+	"math"
 	"slices"
 
 	"google.golang.org/grpc"
@@ -23,9 +24,17 @@ import (
 )
 
 // NewServer returns a gRPC server with every service registered, ready to Serve; opts add
-// to the server's own options (the transport credentials, for one).
+// to the server's own options (the transport credentials, the message size limits of
+// --max_receive_message_length and --max_send_message_length).
+//
+// The fault scripted-limits-ignored puts the largest limits grpc-go takes after opts, so that
+// they win over the command line's (grpc-go applies server options in order, each setting its
+// field: server.go, MaxRecvMsgSize and MaxSendMsgSize).
 func NewServer(f faults.Set, opts ...grpc.ServerOption) *grpc.Server {
 	opts = slices.Concat([]grpc.ServerOption{grpc.StatsHandler(inboundRecorder{})}, echoInterceptors(f), opts)
+	if f.Has(faults.ScriptedLimitsIgnored) {
+		opts = append(opts, grpc.MaxRecvMsgSize(math.MaxInt32), grpc.MaxSendMsgSize(math.MaxInt32))
+	}
 	s := grpc.NewServer(opts...)
 	helloworld.RegisterGreeterServer(s, &greeter{faults: f})
 	helloworld.RegisterStreamingGreeterServer(s, &streamingGreeter{faults: f})

@@ -1,0 +1,139 @@
+package scripted
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"google.golang.org/grpc"
+)
+
+// The executor's channels and per-call options (docs/peer-contract.md, "Client: the generic
+// executor": INSTRUCTION's timeout_ms, compression and channel, the client fault
+// scripted-client-limits-ignored).
+
+// MaxTimeoutMs is the longest deadline an instruction may give: 366 days, in ms. It is given to
+// grpc-go as it is (time.Duration holds about 292 years).
+const MaxTimeoutMs = 31_622_400_000
+
+// channelCompressions are the names INSTRUCTION's channel.compression takes. The per-call
+// compression takes any name: one grpc-go does not have is passed on all the same.
+var channelCompressions = []string{"identity", "gzip", "deflate"}
+
+// Channel is INSTRUCTION's channel: the instruction runs on a channel of its own, made with
+// these options and closed after it. Every member is optional.
+type Channel struct {
+	MaxReceiveMessageLength *int64  `json:"max_receive_message_length"`
+	MaxSendMessageLength    *int64  `json:"max_send_message_length"`
+	Compression             *string `json:"compression"`
+}
+
+// UnmarshalJSON reads a channel object: only the three members (none of them null), lengths
+// non-negative integers, compression one of identity, gzip, deflate.
+func (c *Channel) UnmarshalJSON(data []byte) error {
+	var members map[string]json.RawMessage
+	if jsonType(data) != "object" || json.Unmarshal(data, &members) != nil {
+		return fmt.Errorf("channel must be an object, got %s", data)
+	}
+	var p Channel
+	for key, value := range members {
+		var dest any
+		switch key {
+		case "max_receive_message_length":
+			dest = &p.MaxReceiveMessageLength
+		case "max_send_message_length":
+			dest = &p.MaxSendMessageLength
+		case "compression":
+			dest = &p.Compression
+		default:
+			return fmt.Errorf("channel: unknown member %q (its members: max_receive_message_length, max_send_message_length, compression)", key)
+		}
+		if jsonType(value) == "null" {
+			return fmt.Errorf("channel.%s must not be null", key)
+		}
+		if err := json.Unmarshal(value, dest); err != nil {
+			return fmt.Errorf("channel.%s: %v", key, err)
+		}
+	}
+	for name, n := range map[string]*int64{"max_receive_message_length": p.MaxReceiveMessageLength, "max_send_message_length": p.MaxSendMessageLength} {
+		if n != nil && *n < 0 {
+			return fmt.Errorf("channel.%s must be a non-negative integer, got %d", name, *n)
+		}
+	}
+	if p.Compression != nil && !slices.Contains(channelCompressions, *p.Compression) {
+		return fmt.Errorf("channel.compression must be one of %q, got %q", channelCompressions, *p.Compression)
+	}
+	*c = p
+	return nil
+}
+
+// jsonType is the JSON type of a value: "object", "array", "string", "number", "true",
+// "false", "null", or "" for nothing.
+func jsonType(raw []byte) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return ""
+	}
+	switch raw[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't':
+		return "true"
+	case 'f':
+		return "false"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// limitsIgnored are the call options of scripted-client-limits-ignored: the largest message
+// size limits grpc-go takes (an int32, as HTTP/2 and the gRPC message prefix allow), both ways.
+func limitsIgnored() grpc.DialOption {
+	return grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32))
+}
+
+// SharedDialOptions are the dial options of the run's shared channel (beyond the transport's):
+// none, except under scripted-client-limits-ignored, which lifts its message size limits.
+func (o Options) SharedDialOptions() []grpc.DialOption {
+	if o.LimitsIgnored {
+		return []grpc.DialOption{limitsIgnored()}
+	}
+	return nil
+}
+
+// dialOptions are the dial options of an instruction's own channel: its message size limits and
+// default request compression as grpc-go's default call options (every call of the channel
+// starts with them: dialoptions.go, WithDefaultCallOptions). Under
+// scripted-client-limits-ignored the limits are ignored and lifted.
+func (c *Channel) dialOptions(opts Options) []grpc.DialOption {
+	var calls []grpc.CallOption
+	if c.MaxReceiveMessageLength != nil && !opts.LimitsIgnored {
+		calls = append(calls, grpc.MaxCallRecvMsgSize(int(*c.MaxReceiveMessageLength)))
+	}
+	if c.MaxSendMessageLength != nil && !opts.LimitsIgnored {
+		calls = append(calls, grpc.MaxCallSendMsgSize(int(*c.MaxSendMessageLength)))
+	}
+	if c.Compression != nil {
+		calls = append(calls, grpc.UseCompressor(*c.Compression))
+	}
+	var dial []grpc.DialOption
+	if len(calls) > 0 {
+		dial = append(dial, grpc.WithDefaultCallOptions(calls...))
+	}
+	if opts.LimitsIgnored {
+		dial = append(dial, limitsIgnored())
+	}
+	return dial
+}
+
+// errNoDialer: an instruction asks for a channel of its own, and the executor was given no way
+// to make one.
+var errNoDialer = errors.New("the instruction asks for a channel of its own (channel), and the executor has no dialer")
