@@ -147,6 +147,8 @@ const Suite = z.strictObject({
   clients: z.array(z.string().min(1)).optional(),
   /** Only these servers run this suite (default: all). */
   servers: z.array(z.string().min(1)).optional(),
+  /** Deliberately slow: runs only when named in --suites (never by default). */
+  opt_in: z.boolean().default(false),
 });
 
 const Transport = TransportArgs;
@@ -262,6 +264,8 @@ export interface SuiteSpec {
   description: string;
   /** A data suite's folder of case files (relative to the repository root). */
   casesDir?: string;
+  /** Runs only when named in --suites. */
+  optIn?: boolean;
   cases: CaseSpec[];
   transports?: string[];
   clients?: string[];
@@ -423,6 +427,11 @@ export function parseMatrix(text: string, file: string): Matrix {
     if (s.cases_dir !== undefined) {
       // Like every path in matrix.yaml, relative to the repository root (so a copy of the file elsewhere still finds them).
       const cases = loadCaseDir(resolve(repoRoot(), s.cases_dir), scriptedRoot(protosDir()), repoRoot());
+      // The executors' cases file is keyed by case name, so a name belongs to one data suite.
+      for (const c of cases) {
+        const other = [...scripted.entries()].find(([, list]) => list.some((o) => o.name === c.name));
+        if (other) throw new ConfigError(`${c.file}: the case name "${c.name}" is also a case of the data suite ${other[0]}: data-suite case names must be unique across suites (rename one of the files)`);
+      }
       scripted.set(suite, cases);
       s.cases = cases.map((c) => c.name);
       cases.forEach((c) =>
@@ -444,6 +453,7 @@ export function parseMatrix(text: string, file: string): Matrix {
         ...(s.clients ? { clients: s.clients } : {}),
         ...(s.servers ? { servers: s.servers } : {}),
         ...(s.cases_dir ? { casesDir: s.cases_dir } : {}),
+        ...(s.opt_in ? { optIn: true } : {}),
         cases: (s.cases ?? []).map((c): CaseSpec => {
           if (typeof c !== 'string') return { suite, name: c.name, serverArgs: c.server_args, runnerChecks: c.runner_checks };
           const data = scripted.get(suite)?.find((d) => d.name === c);

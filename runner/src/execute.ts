@@ -384,7 +384,12 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
       void server.check();
     }, ms);
   };
-  arm(timeouts.client_start_ms + launcher.startAllowanceMs + timeouts.case_ms);
+  /** The wait for the next case's result: timeouts.case_ms, or the case's own when longer (a deliberately long case). */
+  const nextCaseMs = () => {
+    const next = batch.find((c) => !reported.has(c.case));
+    return Math.max(timeouts.case_ms, (next && caseSpec(matrix, next).scripted?.caseMs) ?? 0);
+  };
+  arm(timeouts.client_start_ms + launcher.startAllowanceMs + nextCaseMs());
   const unsubscribe = server.onDown(() => kill('its server went down'));
   const scripted = batch.some((c) => caseSpec(matrix, c).scripted !== undefined);
   const run = await launcher.runClient({
@@ -417,7 +422,7 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
       const error = problem ?? got.error;
       reported.set(got.case, { passed: got.status === 'passed' && problem === undefined, durationMs: got.ms ?? 0, ...(error ? { error } : {}) });
       timings.caseMs += got.ms ?? 0;
-      arm(timeouts.case_ms);
+      arm(nextCaseMs());
       if (got.status === 'failed') void server.check();
     },
   });

@@ -131,7 +131,8 @@ export function planCells(matrix: Matrix, selection: Selection = {}): Cell[] {
   const clients = chooseReleases(matrix, 'client', selection.clients);
   const servers = chooseReleases(matrix, 'server', selection.servers);
   const mode = selection.versions ?? 'paired';
-  const suites = choose('suite', Object.keys(matrix.suites), selection.suites);
+  // An opt-in suite (deliberately slow) runs only when --suites names it.
+  const suites = choose('suite', Object.keys(matrix.suites), selection.suites ?? Object.keys(matrix.suites).filter((s) => !matrix.suites[s]!.optIn));
   const transports = choose('transport', Object.keys(matrix.transports), selection.transports);
   const networks = choose('network', [DIRECT, ...Object.keys(matrix.networks)], selection.networks ?? [DIRECT]);
   const cells: Cell[] = [];

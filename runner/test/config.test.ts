@@ -118,7 +118,7 @@ describe('matrix.yaml', () => {
   it('every suite and case name of the repository matrix.yaml passes the name rules', () => {
     const file = join(repoRoot(), 'matrix.yaml');
     const m = parseMatrix(readFileSync(file, 'utf8'), file);
-    expect(Object.keys(m.suites)).toEqual(['seeds', 'grpc.testing', 'testing-edges', 'errors', 'metadata', 'values', 'security']);
+    expect(Object.keys(m.suites)).toEqual(['seeds', 'grpc.testing', 'testing-edges', 'errors', 'metadata', 'values', 'limits', 'compression', 'deadlines', 'large', 'security']);
     const names = MINIMAL.replace('  seeds:\n    cases: [greeter_say_hello]', '  grpc.testing-2_b:\n    cases: [a.b, c-d_e, X9]');
     expect(parseMatrix(names, 'matrix.yaml').suites['grpc.testing-2_b']?.cases.map((c) => c.name)).toEqual(['a.b', 'c-d_e', 'X9']);
   });
@@ -156,6 +156,15 @@ describe('data suites (cases_dir)', () => {
     mkdirSync(join(dir, 'bad'));
     writeFileSync(join(dir, 'bad', 'one.yaml'), 'description: d\nmethod: Unary\nscript: {code: x}\ncaught_by: [scripted-read-all]\n');
     expect(withSuite(`  data:\n    cases_dir: ${join(dir, 'bad')}\n`)).toMatch(/bad\/one\.yaml:3: script: /);
+  });
+
+  it('a case name used by two data suites is an error naming both (the cases file is keyed by name)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cases-dup-'));
+    for (const suite of ['a', 'b']) {
+      mkdirSync(join(dir, suite));
+      writeFileSync(join(dir, suite, 'same.yaml'), 'description: d\nmethod: Unary\nscript: {}\ncaught_by: [scripted-read-all]\n');
+    }
+    expect(withSuite(`  a:\n    cases_dir: ${join(dir, 'a')}\n  b:\n    cases_dir: ${join(dir, 'b')}\n`)).toMatch(/b\/same\.yaml: the case name "same" is also a case of the data suite a: /);
   });
 });
 

@@ -52,6 +52,23 @@ describe('plan', () => {
     ]);
   });
 
+  it('an opt_in suite runs only when --suites names it', () => {
+    const slow = parseMatrix(
+      `implementations:
+  a: {language: x, library: x, server: [s], client: [c]}
+suites:
+  quick: {cases: [one]}
+  slow: {cases: [big], opt_in: true}
+transports:
+  insecure: {}
+`,
+      'm.yaml',
+    );
+    expect(planCells(slow).map((c) => c.id)).toEqual(['a→a/insecure/quick/one']);
+    expect(planCells(slow, { suites: ['slow'] }).map((c) => c.id)).toEqual(['a→a/insecure/slow/big']);
+    expect(planCells(slow, { suites: ['quick', 'slow'] })).toHaveLength(2);
+  });
+
   it('filters by --grep on the cell id', () => {
     expect(planCells(matrix, { grep: /→b\/.*two$/ }).map((c) => c.id)).toEqual(['a→b/insecure/seeds/two']);
   });

@@ -199,7 +199,8 @@ async function sendAll(call: grpc.ClientWritableStream<ScriptedRequest> | grpc.C
 async function execute(client: ScriptedClient, instruction: Instruction, requests: ScriptedRequest[], timeoutMs: number): Promise<Outcome> {
   const metadata = new grpc.Metadata();
   for (const { key, value } of instruction.metadata) metadata.add(key, typeof value === 'string' ? value : Buffer.from(value.$bytes, 'hex'));
-  const options: grpc.CallOptions = { deadline: Date.now() + timeoutMs };
+  // timeout_ms 0: a deadline that passed a second before the call.
+  const options: grpc.CallOptions = { deadline: timeoutMs === 0 ? Date.now() - 1000 : Date.now() + timeoutMs };
   const cancelAfter = instruction.cancel_after_responses;
   const outcome: Omit<Outcome, 'status'> = { responses: [] };
   const onResponse = (call: { cancel(): void }) => (r: ScriptedResponse__Output) => {

@@ -66,11 +66,15 @@ class Peer:
     def target(self) -> str:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
-    def channel(self, target: str | None = None, options: ChannelOptions = ()) -> grpc.Channel:
+    def channel(
+        self, target: str | None = None, options: ChannelOptions = (), compression: grpc.Compression | None = None
+    ) -> grpc.Channel:
+        """A channel to the server with the transport flags' credentials and options, then `options`;
+        compression: the channel's default request compression (grpcio's `compression=`)."""
         all_options = [*_BASE_OPTIONS, *self.tls_options, *options]
         if self.credentials is None:
-            return grpc.insecure_channel(target or self.target, options=all_options)
-        return grpc.secure_channel(target or self.target, self.credentials, options=all_options)
+            return grpc.insecure_channel(target or self.target, options=all_options, compression=compression)
+        return grpc.secure_channel(target or self.target, self.credentials, options=all_options, compression=compression)
 
     def rpc(self, name: str, method: Callable[..., Any]) -> UnaryRpc:
         return UnaryRpc(name, method, self.timeout)

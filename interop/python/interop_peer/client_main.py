@@ -1,11 +1,11 @@
 """client --server_host=H --server_port=P --test_case=NAME[,NAME…] [--use_tls=false] [--use_test_ca=false]
 [--ca_file=certs/ca.pem] [--server_host_override=NAME] [--client_cert_file=F --client_key_file=F]
-[--rpc_timeout_ms=5000] [--client_fault=no-cancel|with-certificate|no-checks|scripted-lenient]
-[--cases_file=PATH]
+[--rpc_timeout_ms=5000] [--client_fault=no-cancel|with-certificate|no-checks|scripted-lenient|
+scripted-deadline-ignored|scripted-client-limits-ignored] [--cases_file=PATH]
 
 With --cases_file (the data suites' instructions, JSON), a case named there is run by the generic
 executor (scripted_executor.py): it always passes with what it observed, unless the instruction
-cannot be run. Of the client faults only scripted-lenient applies to these cases, and only to them.
+cannot be run. Of the client faults only the scripted-* ones apply to these cases, and only to them.
 
 Runs the cases in order, each independently, printing one JSON line per case on stdout and
 every failure's reason on stderr. Exit 0 when all passed, 1 when any failed, 2 for bad flags.
@@ -43,9 +43,17 @@ from .bench import run_bench
 from .cases import CASES, Observed, Peer
 from .checks import CaseFailure
 from .executor import EXECUTOR_FLAG, USAGE_ERROR, Exit
-from .flags import SCRIPTED_LENIENT, ClientOptions, FlagError, parse_client_flags
+from .flags import ClientOptions, FlagError, parse_client_flags
 from .jsonl import emit
-from .scripted_executor import CasesFileError, InstructionError, close_channels, execute, load_cases
+from .scripted_executor import (
+    NO_FAULTS,
+    CasesFileError,
+    ExecutorFaults,
+    InstructionError,
+    close_channels,
+    execute,
+    load_cases,
+)
 from .tls import TlsError, channel_credentials, channel_options, client_pem
 
 
@@ -55,13 +63,15 @@ class Outcome:
     observed: Observed | None = None  # what the case reports for the runner to judge
 
 
-def run_scripted_case(name: str, instruction: dict[str, object], peer: Peer, lenient: bool = False) -> Outcome:
+def run_scripted_case(
+    name: str, instruction: dict[str, object], peer: Peer, faults: ExecutorFaults = NO_FAULTS
+) -> Outcome:
     """A case of --cases_file, run by the generic executor: it checks nothing, so it passes with
     what it observed whatever the call's outcome, and fails only when the instruction cannot be
-    run. Of the --client_faults only scripted-lenient (`lenient`) applies (the peer's no-cancel,
+    run. Of the --client_faults only the scripted-* ones (`faults`) apply (the peer's no-cancel,
     with-certificate and no-checks are not used here)."""
     try:
-        return Outcome(observed=execute(peer, instruction, lenient))
+        return Outcome(observed=execute(peer, instruction, faults))
     except InstructionError as err:
         return Outcome(f"{name}: cannot run the instruction: {err}")
     except Exception as error:
@@ -116,17 +126,17 @@ def run_cases(
     names: Sequence[str],
     peer: Peer,
     scripted: dict[str, dict[str, object]] | None = None,
-    lenient: bool = False,
+    faults: ExecutorFaults = NO_FAULTS,
 ) -> int:
     """The cases in order, a line each; exit code 0 when every one passed, else 1. A name found in
-    `scripted` (the --cases_file) is run by the generic executor (with scripted-lenient when
-    `lenient`), any other is an ordinary case (which scripted-lenient does not touch). The scripted
+    `scripted` (the --cases_file) is run by the generic executor (with the scripted client faults
+    `faults`), any other is an ordinary case (which those faults do not touch). The scripted
     cases' shared channel stays open for the caller (run_flags) to close."""
     all_passed = True
     for name in names:
         started = time.perf_counter()
         instruction = (scripted or {}).get(name)
-        outcome = run_case(name, peer) if instruction is None else run_scripted_case(name, instruction, peer, lenient)
+        outcome = run_case(name, peer) if instruction is None else run_scripted_case(name, instruction, peer, faults)
         record: dict[str, object] = {
             "case": name,
             "status": "passed" if outcome.error is None else "failed",
@@ -179,8 +189,8 @@ def run_flags(argv: Sequence[str], in_executor: bool = False) -> Exit:
     try:
         if options.bench:
             return Exit(run_bench(setup.peer, options.bench, options.bench_load))
-        lenient = options.client_fault == SCRIPTED_LENIENT
-        return Exit(run_cases(options.test_cases, setup.peer, setup.scripted, lenient=lenient))
+        faults = ExecutorFaults.of(options.client_fault)
+        return Exit(run_cases(options.test_cases, setup.peer, setup.scripted, faults=faults))
     finally:
         close_channels()
 

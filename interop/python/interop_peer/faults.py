@@ -4,7 +4,8 @@ The first nineteen break the seed and support services ("Faults"), the `testing-
 grpc.testing.TestService: the first eleven for the grpc.testing suite ("Faults for the grpc.testing
 self-test"), the last three for the testing-edges suite ("The `testing-edges` suite"). The
 `scripted-*` ones break interop.scripted.Scripted ("The scripted service and the data suites"):
-scripted_service.py and scripted_values.py.
+scripted_service.py and scripted_values.py (scripted-limits-ignored: the whole server's message
+size limits, serving.py).
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class Fault(enum.StrEnum):
     SCRIPTED_READ_ALL = "scripted-read-all"
     SCRIPTED_DELAY_IGNORED = "scripted-delay-ignored"
     SCRIPTED_UNKNOWN_DROPPED = "scripted-unknown-dropped"
+    # --max_receive_message_length / --max_send_message_length are ignored: both limits are -1 (serving.py).
+    SCRIPTED_LIMITS_IGNORED = "scripted-limits-ignored"
 
 
 Faults = frozenset[Fault]

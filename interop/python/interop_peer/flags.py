@@ -20,10 +20,23 @@ from .faults import Faults, parse_faults
 
 REPO = Path(__file__).resolve().parents[3]
 CERTS = REPO / "certs"
-# The first three break the ordinary cases, scripted-lenient only the generic executor's (the data
-# suites': client_main.run_scripted_case); none applies to the other kind.
-CLIENT_FAULTS = ("no-cancel", "with-certificate", "no-checks", "scripted-lenient")
+# The first three break the ordinary cases, the scripted-* ones only the generic executor's (the
+# data suites': client_main.run_scripted_case, scripted_executor.ExecutorFaults); none applies to
+# the other kind.
 SCRIPTED_LENIENT = "scripted-lenient"
+SCRIPTED_DEADLINE_IGNORED = "scripted-deadline-ignored"
+SCRIPTED_CLIENT_LIMITS_IGNORED = "scripted-client-limits-ignored"
+CLIENT_FAULTS = (
+    "no-cancel",
+    "with-certificate",
+    "no-checks",
+    SCRIPTED_LENIENT,
+    SCRIPTED_DEADLINE_IGNORED,
+    SCRIPTED_CLIENT_LIMITS_IGNORED,
+)
+# --max_receive_message_length / --max_send_message_length: gRPC core's channel arguments are C
+# ints (grpcio raises OverflowError past 2**31 - 1); the other servers take the same range.
+MAX_MESSAGE_LENGTH = 2**31 - 1
 # Load mode's measurements (docs/peer-contract.md, "Load mode"); bench.py runs them.
 BENCH_MEASUREMENTS = ("unary", "server_streaming")
 
@@ -101,6 +114,9 @@ class ServerOptions:
     tls_key_file: Path = CERTS / "server.key"
     require_client_cert: bool = False
     client_ca_file: Path = CERTS / "ca.pem"
+    # The largest message the server accepts / sends, in bytes; None: grpcio's default (4 MiB / unlimited).
+    max_receive_message_length: int | None = None
+    max_send_message_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +156,8 @@ def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
     parser.add_argument("--host", default="127.0.0.1")
     _add_bool(parser, "--use_tls")
     parser.add_argument("--workers", type=_typed(_int_in(1, 64), "worker count"), default=1)
+    for flag in ("--max_receive_message_length", "--max_send_message_length"):
+        parser.add_argument(flag, type=_typed(_int_in(0, MAX_MESSAGE_LENGTH), "message length"), default=None)
     parser.add_argument("--fault", type=_typed(parse_faults, "fault list"), default=frozenset())
     parser.add_argument("--tls_cert_file", type=_typed(_path, "path"), default=CERTS / "server.pem")
     parser.add_argument("--tls_key_file", type=_typed(_path, "path"), default=CERTS / "server.key")
@@ -163,6 +181,8 @@ def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
         tls_key_file=args.tls_key_file,
         require_client_cert=args.require_client_cert,
         client_ca_file=args.client_ca_file,
+        max_receive_message_length=args.max_receive_message_length,
+        max_send_message_length=args.max_send_message_length,
     )
 
 
@@ -219,7 +239,9 @@ def parse_client_flags(argv: Sequence[str], with_help: bool = True) -> ClientOpt
     parser.add_argument("--cases_file", type=_typed(_path, "path"), default=None)
     # Self-test only (docs/peer-contract.md): no-cancel makes the cancel and deadline cases half-close
     # instead, with-certificate the security case present its certificate, no-checks every case pass;
-    # scripted-lenient makes the generic executor drop request values and clean text metadata.
+    # the scripted-* ones break the generic executor: scripted-lenient drops request values and cleans
+    # text metadata, scripted-deadline-ignored ignores timeout_ms, scripted-client-limits-ignored
+    # lifts every message size limit of its channels.
     parser.add_argument("--client_fault", choices=CLIENT_FAULTS, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not args.server_host:

@@ -24,15 +24,41 @@ Unknown fields, both ways (member `$unknown`: lower-case hex of protobuf wire fo
   none): upb has no accessor for their raw bytes, so the fields of `UnknownFieldSet(message)` are
   encoded back to wire format, in order (`encode_unknown_fields`).
 
-Self-test: `--client_fault=scripted-lenient` (`lenient`) "cleans" the instruction before the call,
-as a client that hides what its library would refuse: every request's `values` is left out before
-ParseDict sees it (a value protobuf refuses is then no local_error: the call is made), and every
-text metadata value (a string under a key not ending in -bin) keeps only its printable ASCII
-characters, under its key lower-cased. Binary metadata is left as it is.
+Deadlines, compression and message sizes:
+- `timeout_ms` (0 to 31 622 400 000) is grpcio's `timeout=` as it is, in seconds. 0 is `timeout=-1`,
+  a deadline a second before grpcio makes the call: `timeout=0` (a deadline at that moment) is not
+  reliably expired, because gRPC core rounds a deadline up to its next millisecond
+  (Timestamp::FromTimespecRoundUp), and on a fast loopback the call may reach a server that sees
+  0 ms left and answers before core's timer fires. A long deadline is not capped here; gRPC core then rounds the grpc-timeout it sends up
+  to its coarser units (src/core/lib/transport/timeout_encoding.cc, Timeout::FromSeconds /
+  FromMinutes / FromHours), so the server may see up to 100 minutes (30 days) or an hour (a year)
+  more than asked.
+- `compression` is the call's `compression=` (grpc.Compression: identity, deflate, gzip). grpcio
+  has no way to name any other algorithm (the argument is the enum; a string is a KeyError in
+  grpc/_compression.py), so another name is reported as local_error and no call is made.
+- `channel` makes a channel for the instruction alone, closed after it, with the transport
+  flags' credentials and options plus grpc.max_receive_message_length /
+  grpc.max_send_message_length and `compression=`. A length past 2**31 - 1 is refused by grpcio
+  when the channel is made (OverflowError: core's channel arguments are C ints): local_error.
+- `$fill_bytes` (top level of a request): taken out before ParseDict, then `values.by` is set to
+  that many zero bytes.
+- Bytes longer than 65 536 are reported as {"$sha256": hex, "$length": N} (encode_bytes_value).
+
+Self-test (`--client_fault`, ExecutorFaults): `scripted-lenient` (`lenient`; it also leaves out
+`compression` and `channel.compression`) "cleans" the instruction
+before the call, as a client that hides what its library would refuse: every request's `values` is
+left out before ParseDict sees it (a value protobuf refuses is then no local_error: the call is
+made), and every text metadata value (a string under a key not ending in -bin) keeps only its
+printable ASCII characters, under its key lower-cased. Binary metadata is left as it is.
+`scripted-deadline-ignored` gives every call the --rpc_timeout_ms deadline, whatever `timeout_ms`
+says. `scripted-client-limits-ignored` makes every channel of the executor (the shared one too)
+take and send messages of any size: both limits -1, the instruction's `channel` lengths ignored.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import math
 import re
@@ -51,6 +77,7 @@ from grpc_status import rpc_status
 
 from .cases import Observed, Peer
 from .compat import is_repeated, unknown_field_set
+from .flags import SCRIPTED_CLIENT_LIMITS_IGNORED, SCRIPTED_DEADLINE_IGNORED, SCRIPTED_LENIENT
 from .protos import scripted_pb2
 
 SERVICE = scripted_pb2.DESCRIPTOR.services_by_name["Scripted"].full_name
@@ -64,7 +91,23 @@ METHODS = {
     "ClientStream": (True, False),
     "BidiStream": (True, True),
 }
-INSTRUCTION_MEMBERS = frozenset({"method", "metadata", "timeout_ms", "requests", "cancel_after_responses"})
+INSTRUCTION_MEMBERS = frozenset(
+    {"method", "metadata", "timeout_ms", "compression", "channel", "requests", "cancel_after_responses"}
+)
+CHANNEL_MEMBERS = ("max_receive_message_length", "max_send_message_length", "compression")
+# The longest deadline an instruction may ask for (366 days).
+MAX_TIMEOUT_MS = 31_622_400_000
+# What grpcio can compress with, by the gRPC names the instructions use.
+COMPRESSION = {
+    "identity": grpc.Compression.NoCompression,
+    "deflate": grpc.Compression.Deflate,
+    "gzip": grpc.Compression.Gzip,
+}
+# grpcio's "no limit" for grpc.max_receive_message_length / grpc.max_send_message_length.
+UNLIMITED = -1
+# Bytes longer than this are reported by their digest and length.
+LONG_BYTES = 65_536
+FILL_MEMBER = "$fill_bytes"
 
 Json = Any
 
@@ -125,6 +168,14 @@ def encode_bytes(value: bytes) -> Json:
     return {"$bytes": value.hex()}
 
 
+def encode_bytes_value(value: bytes) -> Json:
+    """A bytes field's value: its hex, or past LONG_BYTES its SHA-256 and length (a 4 MiB message
+    stays a short line)."""
+    if len(value) > LONG_BYTES:
+        return {"$sha256": hashlib.sha256(value).hexdigest(), "$length": len(value)}
+    return encode_bytes(value)
+
+
 def encode_scalar(field: FieldDescriptor, value: Any) -> Json:
     kind = field.type
     if kind in (FieldDescriptor.TYPE_MESSAGE, FieldDescriptor.TYPE_GROUP):
@@ -138,7 +189,7 @@ def encode_scalar(field: FieldDescriptor, value: Any) -> Json:
     if kind == FieldDescriptor.TYPE_BOOL:
         return bool(value)
     if kind == FieldDescriptor.TYPE_BYTES:
-        return encode_bytes(value) if isinstance(value, bytes) else value
+        return encode_bytes_value(value) if isinstance(value, bytes) else value
     return value  # string
 
 
@@ -335,6 +386,47 @@ def encode_metadata(metadata: Sequence[tuple[str, Any]] | None, hidden: frozense
 
 
 @dataclass(frozen=True)
+class ExecutorFaults:
+    """The --client_faults that apply to scripted cases (self-test only)."""
+
+    lenient: bool = False  # scripted-lenient
+    deadline_ignored: bool = False  # scripted-deadline-ignored
+    limits_ignored: bool = False  # scripted-client-limits-ignored
+
+    @classmethod
+    def of(cls, client_fault: str | None) -> ExecutorFaults:
+        return cls(
+            lenient=client_fault == SCRIPTED_LENIENT,
+            deadline_ignored=client_fault == SCRIPTED_DEADLINE_IGNORED,
+            limits_ignored=client_fault == SCRIPTED_CLIENT_LIMITS_IGNORED,
+        )
+
+
+NO_FAULTS = ExecutorFaults()
+_UNLIMITED_OPTIONS = (("grpc.max_receive_message_length", UNLIMITED), ("grpc.max_send_message_length", UNLIMITED))
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """An instruction's `channel`: the options of the channel made for it alone."""
+
+    max_receive_message_length: int | None = None
+    max_send_message_length: int | None = None
+    compression: grpc.Compression | None = None
+
+    def options(self, limits_ignored: bool = False) -> tuple[tuple[str, int], ...]:
+        """The size limits as grpcio channel options; both unlimited under scripted-client-limits-ignored."""
+        if limits_ignored:
+            return _UNLIMITED_OPTIONS
+        options = []
+        if self.max_receive_message_length is not None:
+            options.append(("grpc.max_receive_message_length", self.max_receive_message_length))
+        if self.max_send_message_length is not None:
+            options.append(("grpc.max_send_message_length", self.max_send_message_length))
+        return tuple(options)
+
+
+@dataclass(frozen=True)
 class Instruction:
     method: str
     client_streaming: bool
@@ -343,6 +435,10 @@ class Instruction:
     timeout: float  # seconds
     requests: tuple[Message, ...]
     cancel_after: int | None  # responses received before cancelling; None: read to the end
+    compression: grpc.Compression | None = None  # the call's compression=; None: the channel's
+    # A `compression` grpcio has no algorithm for: the local_error reported instead of a call.
+    compression_refused: str | None = None
+    channel: ChannelSpec | None = None  # None: the run's shared channel
 
 
 def _metadata_value(key: str, value: Json) -> Any:
@@ -381,7 +477,61 @@ def lenient_request(request_json: Json) -> Json:
     return request_json
 
 
-def parse_instruction(instruction: dict[str, Json], default_timeout: float, lenient: bool = False) -> Instruction:
+def _is_count(value: Json) -> bool:
+    """A JSON integer >= 0 (bool is an int in Python, and is not one)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def parse_compression(value: Json) -> tuple[grpc.Compression | None, str | None]:
+    """The instruction's `compression`: (grpc.Compression, None), or (None, the local_error) for a
+    name grpcio has no algorithm for. InstructionError when it is not a string."""
+    if not isinstance(value, str):
+        raise InstructionError(f"compression: expected a string, got {json.dumps(value)}")
+    algorithm = COMPRESSION.get(value)
+    if algorithm is None:
+        return None, (
+            f"grpcio has no compression algorithm {json.dumps(value)}: a call's compression= is a "
+            f"grpc.Compression, which has only {', '.join(COMPRESSION)}"
+        )
+    return algorithm, None
+
+
+def parse_channel(value: Json) -> ChannelSpec:
+    """The instruction's `channel`; InstructionError for anything but an object of CHANNEL_MEMBERS
+    with integer lengths >= 0 and a compression grpcio has."""
+    if not isinstance(value, dict):
+        raise InstructionError(f"channel: expected an object, got {json.dumps(value)}")
+    unknown = set(value) - set(CHANNEL_MEMBERS)
+    if unknown:
+        raise InstructionError(
+            f"channel: unknown member(s) {', '.join(sorted(unknown))} (expected {', '.join(CHANNEL_MEMBERS)})"
+        )
+    for member in CHANNEL_MEMBERS[:2]:
+        if member in value and not _is_count(value[member]):
+            raise InstructionError(f"channel.{member}: expected an integer >= 0, got {json.dumps(value[member])}")
+    compression = None
+    if "compression" in value:
+        compression = COMPRESSION.get(value["compression"]) if isinstance(value["compression"], str) else None
+        if compression is None:
+            raise InstructionError(
+                f"channel.compression: expected one of {', '.join(COMPRESSION)}, got {json.dumps(value['compression'])}"
+            )
+    return ChannelSpec(value.get("max_receive_message_length"), value.get("max_send_message_length"), compression)
+
+
+def take_fill(request_json: Json, where: str) -> tuple[Json, int | None]:
+    """(the request without its top-level `$fill_bytes`, that count or None)."""
+    if not isinstance(request_json, dict) or FILL_MEMBER not in request_json:
+        return request_json, None
+    fill = request_json[FILL_MEMBER]
+    if not _is_count(fill):
+        raise InstructionError(f"{where}.{FILL_MEMBER}: expected an integer >= 0, got {json.dumps(fill)}")
+    return {member: value for member, value in request_json.items() if member != FILL_MEMBER}, fill
+
+
+def parse_instruction(
+    instruction: dict[str, Json], default_timeout: float, lenient: bool = False, deadline_ignored: bool = False
+) -> Instruction:
     unknown = set(instruction) - INSTRUCTION_MEMBERS
     if unknown:
         raise InstructionError(f"unknown instruction member(s): {', '.join(sorted(unknown))}")
@@ -397,8 +547,12 @@ def parse_instruction(instruction: dict[str, Json], default_timeout: float, leni
     if lenient:
         metadata = lenient_metadata(metadata)
     timeout_ms = instruction.get("timeout_ms")
-    if timeout_ms is not None and (isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or timeout_ms <= 0):
-        raise InstructionError(f"timeout_ms: expected a positive integer, got {json.dumps(timeout_ms)}")
+    if timeout_ms is not None and not (_is_count(timeout_ms) and timeout_ms <= MAX_TIMEOUT_MS):
+        raise InstructionError(f"timeout_ms: expected an integer from 0 to {MAX_TIMEOUT_MS}, got {json.dumps(timeout_ms)}")
+    compression, compression_refused = (
+        (None, None) if "compression" not in instruction else parse_compression(instruction["compression"])
+    )
+    channel = None if "channel" not in instruction else parse_channel(instruction["channel"])
     requests_json = instruction.get("requests") or []
     if not isinstance(requests_json, list):
         raise InstructionError("requests: expected a list")
@@ -409,6 +563,7 @@ def parse_instruction(instruction: dict[str, Json], default_timeout: float, leni
         if lenient:
             request_json = lenient_request(request_json)  # before ParseDict can refuse a value
         where = f"requests[{index}]"
+        request_json, fill = take_fill(request_json, where)
         found: list[tuple[_Path, bytes]] = []
         request_json = take_unknown(request_json, scripted_pb2.ScriptedRequest.DESCRIPTOR, found, where)
         try:
@@ -416,7 +571,15 @@ def parse_instruction(instruction: dict[str, Json], default_timeout: float, leni
         except json_format.ParseError as err:
             raise EncodeRefused(f"{where}: {err}") from None
         add_unknown(request, found, where)
+        if fill is not None:
+            request.values.SetInParent()
+            request.values.by = bytes(fill)
         requests.append(request)
+    if lenient:
+        # No compression is asked for, per call or per channel.
+        compression, compression_refused = None, None
+        if channel is not None:
+            channel = dataclasses.replace(channel, compression=None)
     cancel_after = instruction.get("cancel_after_responses")
     if cancel_after is not None and (isinstance(cancel_after, bool) or not isinstance(cancel_after, int) or cancel_after < 0):
         raise InstructionError(f"cancel_after_responses: expected an integer >= 0, got {json.dumps(cancel_after)}")
@@ -425,9 +588,12 @@ def parse_instruction(instruction: dict[str, Json], default_timeout: float, leni
         client_streaming=client_streaming,
         server_streaming=server_streaming,
         metadata=tuple(metadata),
-        timeout=default_timeout if timeout_ms is None else timeout_ms / 1000,
+        timeout=default_timeout if timeout_ms is None or deadline_ignored else (timeout_ms / 1000 if timeout_ms > 0 else -1.0),
         requests=tuple(requests),
         cancel_after=cancel_after,
+        compression=compression,
+        compression_refused=compression_refused,
+        channel=channel,
     )
 
 
@@ -486,15 +652,18 @@ def _wait_sent(sender: _Sender, call: Any) -> None:
     sender.done.wait()
 
 
-# The one channel per peer that every scripted case of a run uses, as one application would.
-_channels: dict[Peer, grpc.Channel] = {}
+# The one channel per peer that every scripted case of a run uses, as one application would
+# (keyed by the peer and whether scripted-client-limits-ignored lifts its limits).
+_channels: dict[tuple[Peer, bool], grpc.Channel] = {}
 
 
-def shared_channel(peer: Peer) -> grpc.Channel:
-    """The run's channel to `peer`, made at its first scripted case."""
-    channel = _channels.get(peer)
+def shared_channel(peer: Peer, limits_ignored: bool = False) -> grpc.Channel:
+    """The run's channel to `peer`, made at its first scripted case (grpcio's default message
+    size limits; both unlimited under scripted-client-limits-ignored)."""
+    key = (peer, limits_ignored)
+    channel = _channels.get(key)
     if channel is None:
-        channel = _channels[peer] = peer.channel()
+        channel = _channels[key] = peer.channel(options=_UNLIMITED_OPTIONS if limits_ignored else ())
     return channel
 
 
@@ -505,13 +674,32 @@ def close_channels() -> None:
     _channels.clear()
 
 
-def run_instruction(peer: Peer, instruction: Instruction) -> Observed:
+def run_instruction(peer: Peer, instruction: Instruction, limits_ignored: bool = False) -> Observed:
+    """Makes the call on the run's shared channel, or on a channel of its own (`channel`), closed
+    after it. limits_ignored: scripted-client-limits-ignored."""
+    if instruction.compression_refused is not None:
+        return {"local_error": instruction.compression_refused}
+    spec = instruction.channel
+    if spec is None:
+        return _run_call(shared_channel(peer, limits_ignored), instruction)
+    try:
+        channel = peer.channel(options=spec.options(limits_ignored), compression=spec.compression)
+    except Exception as err:  # grpcio refused the channel's options (OverflowError past a C int)
+        return {"local_error": f"{type(err).__name__}: {err}"}
+    try:
+        return _run_call(channel, instruction)
+    finally:
+        channel.close()
+
+
+def _run_call(channel: grpc.Channel, instruction: Instruction) -> Observed:
     path = f"/{SERVICE}/{instruction.method}"
     serializer = scripted_pb2.ScriptedRequest.SerializeToString
     deserializer = scripted_pb2.ScriptedResponse.FromString
-    kwargs = {"timeout": instruction.timeout, "metadata": instruction.metadata or None}
+    kwargs: dict[str, Any] = {"timeout": instruction.timeout, "metadata": instruction.metadata or None}
+    if instruction.compression is not None:
+        kwargs["compression"] = instruction.compression
     responses: list[Message | None] = []
-    channel = shared_channel(peer)
     if instruction.client_streaming:
         sender = _Sender(instruction.requests)
         argument: Any = iter(sender)
@@ -565,10 +753,10 @@ def _wait_ended(call: Any, timeout: float) -> None:
         call.cancel()
 
 
-def execute(peer: Peer, instruction_json: dict[str, Json], lenient: bool = False) -> Observed:
-    """Runs one instruction; InstructionError when it cannot be run. lenient: scripted-lenient."""
+def execute(peer: Peer, instruction_json: dict[str, Json], faults: ExecutorFaults = NO_FAULTS) -> Observed:
+    """Runs one instruction; InstructionError when it cannot be run. faults: the scripted client faults."""
     try:
-        instruction = parse_instruction(instruction_json, peer.timeout, lenient)
+        instruction = parse_instruction(instruction_json, peer.timeout, faults.lenient, faults.deadline_ignored)
     except EncodeRefused as err:
         return {"local_error": str(err)}
-    return run_instruction(peer, instruction)
+    return run_instruction(peer, instruction, faults.limits_ignored)

@@ -28,6 +28,11 @@ grpcio specifics, each a choice the contract leaves to the library:
   header and trailer is checked first with core's own rules and its error texts.
 - A status code outside 0-16 cannot be given to grpcio's server API (grpc.StatusCode only); grpcio
   sends an unknown code as UNKNOWN (_server.py `_application_code`), and so does this handler.
+- `script.response_compression` goes through `context.set_compression`, as soon as the script is
+  read: grpcio announces the call's algorithm in the response headers (_server.py
+  `_get_initial_metadata`), which send_headers_first may send before any reply. grpc.Compression has
+  identity (NoCompression), deflate and gzip; any other name ends the call before anything is sent
+  with UNIMPLEMENTED `scripted: cannot compress responses with NAME: …`.
 """
 
 from __future__ import annotations
@@ -54,6 +59,12 @@ DETAILS_KEY = "grpc-status-details-bin"
 HIDDEN_REQUEST_KEYS = frozenset({":authority", "user-agent", "te", "content-type"})
 # grpcio's time_remaining() without a deadline is gRPC core's infinite future (about 9.2e18 s).
 NO_DEADLINE_SECONDS = 1e12
+# script.response_compression: the algorithms grpc.Compression has, by their gRPC names.
+RESPONSE_COMPRESSION = {
+    "identity": grpc.Compression.NoCompression,
+    "deflate": grpc.Compression.Deflate,
+    "gzip": grpc.Compression.Gzip,
+}
 
 Metadata = list[tuple[str, Any]]  # (key, str) or (key, bytes) for a -bin key
 
@@ -133,6 +144,32 @@ def timeout_ms(time_remaining: float) -> int:
 def mangled(message: str) -> str:
     """scripted-message-mangled: non-printable-ASCII characters become ?, every % is doubled."""
     return "".join("%%" if char == "%" else char if 0x20 <= ord(char) <= 0x7E else "?" for char in message)
+
+
+def response_compression(name: str) -> grpc.Compression:
+    """The grpc.Compression of script.response_compression; UnknownCompression when grpcio has none."""
+    algorithm = RESPONSE_COMPRESSION.get(name)
+    if algorithm is None:
+        raise UnknownCompression(
+            f"scripted: cannot compress responses with {name}: grpcio has no such algorithm "
+            f"(grpc.Compression has {', '.join(RESPONSE_COMPRESSION)})"
+        )
+    return algorithm
+
+
+class UnknownCompression(Exception):
+    """script.response_compression names an algorithm grpcio does not have; the message is the status message."""
+
+
+def reply_values(reply: scripted_pb2.Reply) -> scripted_pb2.Values | None:
+    """The values a reply sends before any fault touches them: `values`, with `by` set to
+    `fill_bytes` zero bytes when that is > 0 (`values` created if absent); None when there are none."""
+    if reply.fill_bytes <= 0:
+        return reply.values if reply.HasField("values") else None
+    values = scripted_pb2.Values()
+    values.CopyFrom(reply.values)
+    values.by = bytes(reply.fill_bytes)
+    return values
 
 
 def status_code(code: int) -> grpc.StatusCode:
@@ -250,6 +287,15 @@ class Scripted(grpc.GenericRpcHandler):
             context.abort_with_status(
                 _Status(grpc.StatusCode.INTERNAL, str(refused), [(REQUEST_INFO_KEY, self._info_bytes(info))])
             )
+        if script.response_compression:
+            # Step 7's compression, chosen before any header can go out (grpcio sends it with them).
+            try:
+                context.set_compression(response_compression(script.response_compression))
+            except UnknownCompression as unknown:
+                info.requests.extend(read)
+                context.abort_with_status(
+                    _Status(grpc.StatusCode.UNIMPLEMENTED, str(unknown), [(REQUEST_INFO_KEY, self._info_bytes(info))])
+                )
         if early_headers and headers:
             call.send_headers(headers)  # scripted-trailers-as-headers: before anything else
         # 3. The delay (none under scripted-delay-ignored, nor before the replies).
@@ -291,10 +337,11 @@ class Scripted(grpc.GenericRpcHandler):
             if not call.wait(reply.delay_ms if delays else 0):
                 return
             response = scripted_pb2.ScriptedResponse()
-            if reply.HasField("values"):
+            values = reply_values(reply)  # fill_bytes first: the faults apply after
+            if values is not None:
                 # The value faults touch `values` only, never request_info. Unknown fields are
                 # kept (CopyFrom), as in RequestInfo.requests, unless scripted-unknown-dropped.
-                values = faulty_values(reply.values, faults)
+                values = faulty_values(values, faults)
                 if Fault.SCRIPTED_UNKNOWN_DROPPED in faults:
                     values = without_unknown(values)
                 response.values.CopyFrom(values)

@@ -1,6 +1,6 @@
 """server --port=P [--host=127.0.0.1] [--use_tls=false] [--tls_cert_file=certs/server.pem]
 [--tls_key_file=certs/server.key] [--require_client_cert=false] [--client_ca_file=certs/ca.pem]
-[--workers=N] [--fault=NAME[,NAME…]]"""
+[--workers=N] [--max_receive_message_length=N] [--max_send_message_length=N] [--fault=NAME[,NAME…]]"""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def main(argv: Sequence[str]) -> int:
         from .workers import supervise
 
         return supervise(options)
-    from .serving import serve
+    from .serving import MessageLimits, serve
 
-    return serve(options.host, options.port, options.faults, reuse_port=options.worker_child, tls=tls)
+    limits = MessageLimits(options.max_receive_message_length, options.max_send_message_length)
+    return serve(options.host, options.port, options.faults, reuse_port=options.worker_child, tls=tls, limits=limits)

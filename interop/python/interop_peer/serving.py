@@ -6,11 +6,12 @@ import os
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import grpc
 
-from .compression import KEEP_COMPRESSED_OPTION, DecompressingInterceptor
-from .faults import Faults
+from .compression import KEEP_COMPRESSED_OPTION, MAX_MESSAGE_BYTES, DecompressingInterceptor, Limit
+from .faults import Fault, Faults
 from .jsonl import emit, listening
 from .scripted_service import add_scripted_service
 from .services import add_seed_services
@@ -32,7 +33,45 @@ def grpc_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def serve(host: str, port: int, faults: Faults, reuse_port: bool, tls: ServerPem | None = None) -> int:
+# grpcio's "no limit" for grpc.max_receive_message_length / grpc.max_send_message_length.
+UNLIMITED = -1
+
+
+@dataclass(frozen=True)
+class MessageLimits:
+    """--max_receive_message_length / --max_send_message_length (None: absent, grpcio's default)."""
+
+    max_receive: int | None = None
+    max_send: int | None = None
+
+    def options(self, faults: Faults) -> list[tuple[str, int]]:
+        """The server's channel arguments (every service, every worker): the flags given, or both
+        unlimited under scripted-limits-ignored, whatever the flags say."""
+        if Fault.SCRIPTED_LIMITS_IGNORED in faults:
+            return [("grpc.max_receive_message_length", UNLIMITED), ("grpc.max_send_message_length", UNLIMITED)]
+        options = []
+        if self.max_receive is not None:
+            options.append(("grpc.max_receive_message_length", self.max_receive))
+        if self.max_send is not None:
+            options.append(("grpc.max_send_message_length", self.max_send))
+        return options
+
+    def decompressed(self, faults: Faults) -> Limit:
+        """The limit DecompressingInterceptor applies to a decompressed request (gRPC core, with its
+        decompression off, checks only the compressed size): the same receive limit."""
+        if Fault.SCRIPTED_LIMITS_IGNORED in faults:
+            return None
+        return MAX_MESSAGE_BYTES if self.max_receive is None else self.max_receive
+
+
+def serve(
+    host: str,
+    port: int,
+    faults: Faults,
+    reuse_port: bool,
+    tls: ServerPem | None = None,
+    limits: MessageLimits = MessageLimits(),
+) -> int:
     """Serves until SIGTERM/SIGINT; returns the exit code.
 
     reuse_port lets several processes (the --workers children) share the port; a lone server
@@ -40,15 +79,18 @@ def serve(host: str, port: int, faults: Faults, reuse_port: bool, tls: ServerPem
     tls (None: insecure) serves TLS, and with a client CA demands a client certificate (mTLS).
 
     gRPC core's per-message decompression is off, so that TestService sees which requests arrived
-    compressed (compression.py); the interceptor decompresses them for every other service.
+    compressed (compression.py); the interceptor decompresses them for every other service, and
+    applies the receive limit to the decompressed size.
+
+    limits: the message size flags, for the whole server (scripted-limits-ignored: none).
     """
     # Block the stop signals before grpc starts its threads (they inherit the mask), so that
     # only the sigwait below receives them.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     server = grpc.server(
         ThreadPoolExecutor(max_workers=HANDLER_THREADS, thread_name_prefix="rpc"),
-        options=[("grpc.so_reuseport", int(reuse_port)), KEEP_COMPRESSED_OPTION],
-        interceptors=[DecompressingInterceptor()],
+        options=[("grpc.so_reuseport", int(reuse_port)), KEEP_COMPRESSED_OPTION, *limits.options(faults)],
+        interceptors=[DecompressingInterceptor(limits.decompressed(faults))],
     )
     served = [
         *add_seed_services(server, faults),
@@ -69,7 +111,11 @@ def serve(host: str, port: int, faults: Faults, reuse_port: bool, tls: ServerPem
     emit(listening(bound))
     fault_list = ",".join(sorted(faults)) or "none"
     transport = "insecure" if tls is None else tls.mode
-    log(f"serving {transport} on {grpc_address(host, bound)} (grpcio {grpc.__version__}, faults: {fault_list})")
+    sizes = ", ".join(f"{key.removeprefix('grpc.')}={value}" for key, value in limits.options(faults)) or "default"
+    log(
+        f"serving {transport} on {grpc_address(host, bound)} "
+        f"(grpcio {grpc.__version__}, message limits: {sizes}, faults: {fault_list})"
+    )
     received = signal.sigwait(STOP_SIGNALS)
     log(f"{signal.Signals(received).name}: stopping (grace {GRACE_SECONDS:g} s)")
     server.stop(grace=GRACE_SECONDS).wait()

@@ -115,6 +115,13 @@ def _spawn(options: ServerOptions, port: int, preexec: Callable[[], None]) -> Wo
         f"--fault={','.join(sorted(options.faults))}",
         "--worker_child",
     ]
+    # The message size limits hold for every worker (the whole server).
+    for flag, value in (
+        ("--max_receive_message_length", options.max_receive_message_length),
+        ("--max_send_message_length", options.max_send_message_length),
+    ):
+        if value is not None:
+            command.append(f"{flag}={value}")
     if options.use_tls:
         command += [
             "--use_tls=true",

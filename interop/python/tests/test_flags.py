@@ -18,7 +18,8 @@ from interop_peer.protos import helloworld_pb2, streaming_pb2
 def test_parse_faults() -> None:
     assert parse_faults("") == frozenset()
     assert parse_faults("again-wrong, single-worker") == {Fault.AGAIN_WRONG, Fault.SINGLE_WORKER}
-    assert len(Fault) == 52  # 19 seeds, 14 testing-*, 19 scripted-*
+    assert len(Fault) == 53  # 19 seeds, 14 testing-*, 20 scripted-*
+    assert parse_faults("scripted-limits-ignored") == {Fault.SCRIPTED_LIMITS_IGNORED}
     assert parse_faults("scripted-delay-ignored") == {Fault.SCRIPTED_DELAY_IGNORED}
     assert parse_faults("testing-duplex-extra") == {Fault.TESTING_DUPLEX_EXTRA}
     with pytest.raises(ValueError, match="unknown fault 'nope'"):
@@ -30,6 +31,14 @@ def test_server_flags() -> None:
     assert (options.port, options.host, options.workers, options.use_tls) == (0, "127.0.0.1", 4, False)
     assert options.faults == {Fault.BIDI_BUFFERED} and not options.worker_child
     assert parse_server_flags(["--port=1", "--use_tls"]).use_tls
+    assert (options.max_receive_message_length, options.max_send_message_length) == (None, None)
+
+
+def test_server_message_length_flags() -> None:
+    options = parse_server_flags(["--port=0", "--max_receive_message_length=1024", "--max_send_message_length", "0"])
+    assert (options.max_receive_message_length, options.max_send_message_length) == (1024, 0)
+    largest = parse_server_flags(["--port=0", f"--max_receive_message_length={2**31 - 1}"])
+    assert largest.max_receive_message_length == 2**31 - 1 and largest.max_send_message_length is None
 
 
 def test_server_tls_flags_default_to_the_project_certs() -> None:
@@ -56,6 +65,8 @@ def test_client_tls_flags() -> None:
     assert parse_client_flags([*base, "--client_fault=no-cancel"]).client_fault == "no-cancel"
     assert parse_client_flags([*base, "--client_fault=no-checks"]).client_fault == "no-checks"
     assert parse_client_flags([*base, "--client_fault=scripted-lenient"]).client_fault == "scripted-lenient"
+    for fault in ("scripted-deadline-ignored", "scripted-client-limits-ignored"):
+        assert parse_client_flags([*base, f"--client_fault={fault}"]).client_fault == fault
 
 
 @pytest.mark.parametrize(
@@ -84,6 +95,11 @@ def test_unusable_server_tls_files(argv: list[str], message: str) -> None:
         (["--port=0", "--wor=2"], "unrecognized"),  # no abbreviations
         (["--port=0", "--require_client_cert=true"], "needs --use_tls=true"),
         (["--port=0", "--tls_cert_file="], "--tls_cert_file"),
+        (["--port=0", "--max_receive_message_length=-1"], "--max_receive_message_length: invalid message length"),
+        (["--port=0", f"--max_receive_message_length={2**31}"], r"0\.\.2147483647"),
+        (["--port=0", "--max_send_message_length=4MiB"], "--max_send_message_length"),
+        (["--port=0", "--max_send_message_length="], "--max_send_message_length"),
+        (["--port=0", "--max_receive_message_lengt=1"], "unrecognized"),
     ],
 )
 def test_server_flag_errors(argv: list[str], message: str) -> None:
@@ -130,8 +146,11 @@ def test_unreadable_tls_files_exit_2_with_one_line(capsys: pytest.CaptureFixture
 def test_bad_flags_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert server_main.main(["--port=x"]) == 2
     assert client_main.main(["--server_port=1"]) == 2
+    assert server_main.main(["--port=0", "--max_receive_message_length=-5"]) == 2
+    assert server_main.main(["--port=0", "--workers=2", "--max_send_message_length=x"]) == 2
     captured = capsys.readouterr()
-    assert captured.out == "" and len(captured.err.splitlines()) == 2
+    assert captured.out == "" and len(captured.err.splitlines()) == 4
+    assert "server: argument --max_receive_message_length: invalid message length: must be in 0..2147483647" in captured.err
 
 
 def test_every_case_is_registered_in_order() -> None:

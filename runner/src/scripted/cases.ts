@@ -118,6 +118,8 @@ const CaseFile = z.strictObject({
       compression: z.enum(['identity', 'gzip', 'deflate']).optional(),
     })
     .optional(),
+  /** How long the runner waits for this case's result (default: timeouts.case_ms of matrix.yaml), for a deliberately long case. */
+  case_ms: z.number().int().min(1).max(600_000).optional(),
   /** Flags the scripted server is started with for this case (docs/peer-contract.md, "Server"). */
   server_args: z.array(z.string().regex(/^--[a-z_]+=\S+$/, 'a server flag, --name=value')).optional(),
   cancel_after_responses: z.number().int().min(0).optional(),
@@ -161,6 +163,8 @@ export interface ScriptedCase {
   transports?: string[];
   /** Flags the server is started with for this case (a server group of its own). */
   serverArgs: string[];
+  /** The runner's wait for this case's result, when longer than timeouts.case_ms. */
+  caseMs?: number;
 }
 
 const CASE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
@@ -257,6 +261,7 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     byServer: c.by_server,
     caughtBy: c.caught_by,
     serverArgs: c.server_args ?? [],
+    ...(c.case_ms !== undefined ? { caseMs: c.case_ms } : {}),
     ...(c.transports ? { transports: c.transports } : {}),
   };
 }

@@ -379,9 +379,12 @@ func ExecuteWith(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTime
 	}
 	timeout := defaultTimeout
 	if in.TimeoutMs != nil && !opts.DeadlineIgnored {
-		// Up to 366 days, given to grpc-go as it is; 0 is a deadline that has passed when the
-		// call is made.
+		// Up to 366 days, given to grpc-go as it is; 0 is a deadline that passed a second
+		// before the call is made.
 		timeout = time.Duration(*in.TimeoutMs) * time.Millisecond
+		if *in.TimeoutMs == 0 {
+			timeout = -time.Second
+		}
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(timeout))
 	defer cancel()

@@ -195,7 +195,11 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 			if encoded, merr := proto.Marshal(early); merr == nil {
 				_ = c.setTrailer(metadata.Pairs(requestInfoKey, string(encoded)))
 			}
-			return nil, status.Errorf(codes.Unimplemented, "scripted: cannot compress responses with %s: %v", name, err)
+			refusal := codes.Unimplemented
+			if s.faults.Has(faults.ScriptedStatusUnknown) {
+				refusal = codes.Unknown // as every non-zero code the server ends a call with
+			}
+			return nil, status.Errorf(refusal, "scripted: cannot compress responses with %s: %v", name, err)
 		}
 	}
 
