@@ -104,15 +104,7 @@ func (p *peer) run(t *testing.T, instruction string) map[string]any {
 	if err != nil {
 		t.Fatalf("%.200s: %v", instruction, err)
 	}
-	data, err := json.Marshal(obs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return plain(t, obs)
 }
 
 // code is the observed status code, -1 without a status.

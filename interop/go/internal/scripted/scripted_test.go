@@ -58,6 +58,12 @@ func observe(t *testing.T, conn *grpc.ClientConn, instruction json.RawMessage) m
 	if err != nil {
 		t.Fatalf("Execute: %v", err)
 	}
+	return plain(t, obs)
+}
+
+// plain is an observation as the plain JSON values of its result line.
+func plain(t *testing.T, obs any) map[string]any {
+	t.Helper()
 	data, err := json.Marshal(obs)
 	if err != nil {
 		t.Fatal(err)
