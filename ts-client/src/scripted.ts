@@ -45,6 +45,8 @@ export interface ChannelSpec {
   max_receive_message_length?: number;
   max_send_message_length?: number;
   compression?: string;
+  /** TLS: the name the server's certificate must match, instead of --server_host_override. */
+  server_name?: string;
 }
 
 /** grpc-js's `grpc.default_compression_algorithm` values (compression-algorithms.ts). */
@@ -101,7 +103,9 @@ export function parseInstruction(raw: unknown): Instruction {
         if (!nonNegativeInt(value)) throw new InstructionError(`channel.${key}: expected an integer >= 0, got ${JSON.stringify(value)}`);
       } else if (key === 'compression') {
         if (typeof value !== 'string' || !(value in COMPRESSION_ALGORITHMS)) throw new InstructionError(`channel.compression: expected one of ${Object.keys(COMPRESSION_ALGORITHMS).join(', ')}, got ${JSON.stringify(value)}`);
-      } else throw new InstructionError(`channel: unknown member ${JSON.stringify(key)} (expected max_receive_message_length, max_send_message_length, compression)`);
+      } else if (key === 'server_name') {
+        if (typeof value !== 'string' || value === '') throw new InstructionError(`channel.server_name: expected a non-empty string, got ${JSON.stringify(value)}`);
+      } else throw new InstructionError(`channel: unknown member ${JSON.stringify(key)} (expected max_receive_message_length, max_send_message_length, compression, server_name)`);
     }
   }
   const cancel = raw['cancel_after_responses'];
@@ -320,6 +324,9 @@ export function lenient(instruction: Instruction): Instruction {
 /** The client fault that lifts every message size limit of the executor's channels (self-test only). */
 export const SCRIPTED_CLIENT_LIMITS_IGNORED = 'scripted-client-limits-ignored';
 
+/** The client fault that ignores channel.server_name: every channel checks --server_host_override (self-test only). */
+export const SCRIPTED_SERVER_NAME_IGNORED = 'scripted-server-name-ignored';
+
 /** The client fault that ignores an instruction's timeout_ms: every call gets --rpc_timeout_ms (self-test only). */
 export const SCRIPTED_DEADLINE_IGNORED = 'scripted-deadline-ignored';
 
@@ -334,6 +341,12 @@ export function channelOptions(spec: ChannelSpec | undefined, clientFault: strin
     options['grpc.max_send_message_length'] = -1;
   }
   return options;
+}
+
+/** The target of an instruction's own channel: channel.server_name replaces the TLS name (not on insecure, nor under the fault). */
+function ownTarget(target: Target, channel: ChannelSpec): Target {
+  if (!target.tls || channel.server_name === undefined || target.clientFault === SCRIPTED_SERVER_NAME_IGNORED) return target;
+  return { ...target, tls: { ...target.tls, serverNameOverride: channel.server_name } };
 }
 
 let shared: { target: Target; context: CaseContext; client: ScriptedClient } | undefined;
@@ -410,7 +423,7 @@ export async function runScripted(name: string, raw: unknown, target: Target): P
     return { case: name, status: 'passed', ms: elapsed(), observed: { local_error: 'grpc-js has no per-call compression' } };
   }
   // An instruction with `channel` gets a channel of its own, closed after it.
-  const own = instruction.channel !== undefined ? new CaseContext(target) : undefined;
+  const own = instruction.channel !== undefined ? new CaseContext(ownTarget(target, instruction.channel)) : undefined;
   try {
     const client = own ? own.client(own.protos.interop.scripted.Scripted, channelOptions(instruction.channel, target.clientFault)) : scriptedClient(target);
     let outcome: Outcome;

@@ -5,9 +5,10 @@
  * named where it is asserted).
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { repoRoot } from '../../ts-common/src/paths.js';
+import { certPath, repoRoot } from '../../ts-common/src/paths.js';
 import { loadProtos, protoRoot } from '../../ts-common/src/proto.js';
 import { parseFaults } from '../../ts-server/src/faults.js';
 import { serve, type RunningServer } from '../../ts-server/src/server.js';
@@ -258,6 +259,7 @@ describe('instructions the executor cannot run', () => {
     [{ method: 'Unary', requests: [{}], channel: { compression: 'snappy' } }, /channel\.compression: expected one of identity, deflate, gzip/],
     [{ method: 'Unary', requests: [{}], channel: { max_receive_message_length: -1 } }, /channel\.max_receive_message_length/],
     [{ method: 'Unary', requests: [{}], channel: { keepalive: 1 } }, /channel: unknown member "keepalive"/],
+    [{ method: 'Unary', requests: [{}], channel: { server_name: '' } }, /channel\.server_name: expected a non-empty string/],
   ])('%j', (raw, error) => {
     expect(() => parseInstruction(raw)).toThrow(error);
   });
@@ -576,5 +578,30 @@ describe('limits, compression and deadlines', () => {
   it('grpc-js divergence: its server wraps a grpc-timeout past 2^31 - 1 ms (30 days are seen as 0 ms left)', async () => {
     const o = (await withServer('', (port) => runScripted('long', { method: 'Unary', timeout_ms: 2_592_000_000, requests: [{}] }, target(port)))).observed as O;
     expect(o['responses'][0]['request_info']['timeout_ms']).toBe('0');
+  });
+});
+
+describe('channel.server_name (TLS)', () => {
+  const read = (name: string) => readFileSync(certPath(name));
+  const call = (serverName: string) => ({ method: 'Unary', channel: { server_name: serverName }, requests: [{}] });
+  const code = (r: CaseResult) => (r.observed as O)['status']?.['code'];
+
+  it('replaces --server_host_override: a wrong name or two labels under a wildcard fail, the wildcard and upper case pass; the fault ignores it', async () => {
+    const server = await serve({ host: '127.0.0.1', port: 0, faults: parseFaults(''), tls: { cert: read('server.pem'), key: read('server.key') } });
+    try {
+      const tlsTarget = { ...target(server.port), tls: { ca: read('ca.pem'), serverNameOverride: 'foo.test.google.fr' } };
+      expect(code(await runScripted('wrong', call('wrong.example.com'), tlsTarget))).toBe(grpc.status.UNAVAILABLE);
+      expect(code(await runScripted('two', call('a.b.test.google.fr'), tlsTarget))).toBe(grpc.status.UNAVAILABLE);
+      expect(code(await runScripted('wild', call('other.test.google.fr'), tlsTarget))).toBe(grpc.status.OK);
+      expect(code(await runScripted('upper', call('FOO.TEST.GOOGLE.FR'), tlsTarget))).toBe(grpc.status.OK);
+      expect(code(await runScripted('wrong', call('wrong.example.com'), { ...tlsTarget, clientFault: 'scripted-server-name-ignored' }))).toBe(grpc.status.OK);
+    } finally {
+      await server.stop(100);
+    }
+  });
+
+  it('is ignored over insecure', async () => {
+    const result = await withServer('', (port) => runScripted('insecure', call('wrong.example.com'), target(port)));
+    expect(code(result)).toBe(grpc.status.OK);
   });
 });

@@ -1,7 +1,8 @@
 """client --server_host=H --server_port=P --test_case=NAME[,NAME…] [--use_tls=false] [--use_test_ca=false]
 [--ca_file=certs/ca.pem] [--server_host_override=NAME] [--client_cert_file=F --client_key_file=F]
 [--rpc_timeout_ms=5000] [--client_fault=no-cancel|with-certificate|no-checks|scripted-lenient|
-scripted-deadline-ignored|scripted-client-limits-ignored] [--cases_file=PATH]
+scripted-deadline-ignored|scripted-client-limits-ignored|scripted-server-name-ignored]
+[--cases_file=PATH]
 
 With --cases_file (the data suites' instructions, JSON), a case named there is run by the generic
 executor (scripted_executor.py): it always passes with what it observed, unless the instruction

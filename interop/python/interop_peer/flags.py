@@ -26,6 +26,7 @@ CERTS = REPO / "certs"
 SCRIPTED_LENIENT = "scripted-lenient"
 SCRIPTED_DEADLINE_IGNORED = "scripted-deadline-ignored"
 SCRIPTED_CLIENT_LIMITS_IGNORED = "scripted-client-limits-ignored"
+SCRIPTED_SERVER_NAME_IGNORED = "scripted-server-name-ignored"
 CLIENT_FAULTS = (
     "no-cancel",
     "with-certificate",
@@ -33,6 +34,7 @@ CLIENT_FAULTS = (
     SCRIPTED_LENIENT,
     SCRIPTED_DEADLINE_IGNORED,
     SCRIPTED_CLIENT_LIMITS_IGNORED,
+    SCRIPTED_SERVER_NAME_IGNORED,
 )
 # --max_receive_message_length / --max_send_message_length: gRPC core's channel arguments are C
 # ints (grpcio raises OverflowError past 2**31 - 1); the other servers take the same range.

@@ -40,6 +40,11 @@ Deadlines, compression and message sizes:
   flags' credentials and options plus grpc.max_receive_message_length /
   grpc.max_send_message_length and `compression=`. A length past 2**31 - 1 is refused by grpcio
   when the channel is made (OverflowError: core's channel arguments are C ints): local_error.
+  `channel.server_name` (TLS only; ignored on insecure) takes the place of --server_host_override
+  for that channel, given to grpcio as written by the flag's own means (tls.server_name_options:
+  grpc.ssl_target_name_override, and grpc.default_authority as the flag sets it too); the channel
+  still dials --server_host:--server_port. A certificate that does not match fails the handshake,
+  which grpcio reports as the call's status (UNAVAILABLE), observed like any other.
 - `$fill_bytes` (top level of a request): taken out before ParseDict, then `values.by` is set to
   that many zero bytes.
 - Bytes longer than 65 536 are reported as {"$sha256": hex, "$length": N} (encode_bytes_value).
@@ -53,6 +58,8 @@ printable ASCII characters, under its key lower-cased. Binary metadata is left a
 `scripted-deadline-ignored` gives every call the --rpc_timeout_ms deadline, whatever `timeout_ms`
 says. `scripted-client-limits-ignored` makes every channel of the executor (the shared one too)
 take and send messages of any size: both limits -1, the instruction's `channel` lengths ignored.
+`scripted-server-name-ignored` ignores `channel.server_name`: every channel checks the server's
+certificate against --server_host_override.
 """
 
 from __future__ import annotations
@@ -77,8 +84,14 @@ from grpc_status import rpc_status
 
 from .cases import Observed, Peer
 from .compat import is_repeated, unknown_field_set
-from .flags import SCRIPTED_CLIENT_LIMITS_IGNORED, SCRIPTED_DEADLINE_IGNORED, SCRIPTED_LENIENT
+from .flags import (
+    SCRIPTED_CLIENT_LIMITS_IGNORED,
+    SCRIPTED_DEADLINE_IGNORED,
+    SCRIPTED_LENIENT,
+    SCRIPTED_SERVER_NAME_IGNORED,
+)
 from .protos import scripted_pb2
+from .tls import server_name_options
 
 SERVICE = scripted_pb2.DESCRIPTOR.services_by_name["Scripted"].full_name
 REQUEST_INFO_KEY = "x-scripted-request-info-bin"
@@ -94,7 +107,7 @@ METHODS = {
 INSTRUCTION_MEMBERS = frozenset(
     {"method", "metadata", "timeout_ms", "compression", "channel", "requests", "cancel_after_responses"}
 )
-CHANNEL_MEMBERS = ("max_receive_message_length", "max_send_message_length", "compression")
+CHANNEL_MEMBERS = ("max_receive_message_length", "max_send_message_length", "compression", "server_name")
 # The longest deadline an instruction may ask for (366 days).
 MAX_TIMEOUT_MS = 31_622_400_000
 # What grpcio can compress with, by the gRPC names the instructions use.
@@ -392,6 +405,7 @@ class ExecutorFaults:
     lenient: bool = False  # scripted-lenient
     deadline_ignored: bool = False  # scripted-deadline-ignored
     limits_ignored: bool = False  # scripted-client-limits-ignored
+    server_name_ignored: bool = False  # scripted-server-name-ignored
 
     @classmethod
     def of(cls, client_fault: str | None) -> ExecutorFaults:
@@ -399,6 +413,7 @@ class ExecutorFaults:
             lenient=client_fault == SCRIPTED_LENIENT,
             deadline_ignored=client_fault == SCRIPTED_DEADLINE_IGNORED,
             limits_ignored=client_fault == SCRIPTED_CLIENT_LIMITS_IGNORED,
+            server_name_ignored=client_fault == SCRIPTED_SERVER_NAME_IGNORED,
         )
 
 
@@ -413,6 +428,15 @@ class ChannelSpec:
     max_receive_message_length: int | None = None
     max_send_message_length: int | None = None
     compression: grpc.Compression | None = None
+    # The name the server certificate must match instead of --server_host_override (TLS only).
+    server_name: str | None = None
+
+    def peer(self, peer: Peer, server_name_ignored: bool = False) -> Peer:
+        """The peer whose channel() makes this channel: `peer` with server_name in place of the
+        flag's name, on TLS (insecure: no name to check) unless scripted-server-name-ignored."""
+        if self.server_name is None or peer.credentials is None or server_name_ignored:
+            return peer
+        return dataclasses.replace(peer, tls_options=server_name_options(self.server_name))
 
     def options(self, limits_ignored: bool = False) -> tuple[tuple[str, int], ...]:
         """The size limits as grpcio channel options; both unlimited under scripted-client-limits-ignored."""
@@ -498,7 +522,8 @@ def parse_compression(value: Json) -> tuple[grpc.Compression | None, str | None]
 
 def parse_channel(value: Json) -> ChannelSpec:
     """The instruction's `channel`; InstructionError for anything but an object of CHANNEL_MEMBERS
-    with integer lengths >= 0 and a compression grpcio has."""
+    with integer lengths >= 0, a compression grpcio has and a non-empty server_name string (kept
+    exactly as written)."""
     if not isinstance(value, dict):
         raise InstructionError(f"channel: expected an object, got {json.dumps(value)}")
     unknown = set(value) - set(CHANNEL_MEMBERS)
@@ -516,7 +541,12 @@ def parse_channel(value: Json) -> ChannelSpec:
             raise InstructionError(
                 f"channel.compression: expected one of {', '.join(COMPRESSION)}, got {json.dumps(value['compression'])}"
             )
-    return ChannelSpec(value.get("max_receive_message_length"), value.get("max_send_message_length"), compression)
+    server_name = value.get("server_name")
+    if "server_name" in value and not (isinstance(server_name, str) and server_name):
+        raise InstructionError(f"channel.server_name: expected a non-empty string, got {json.dumps(server_name)}")
+    return ChannelSpec(
+        value.get("max_receive_message_length"), value.get("max_send_message_length"), compression, server_name
+    )
 
 
 def take_fill(request_json: Json, where: str) -> tuple[Json, int | None]:
@@ -674,16 +704,21 @@ def close_channels() -> None:
     _channels.clear()
 
 
-def run_instruction(peer: Peer, instruction: Instruction, limits_ignored: bool = False) -> Observed:
+def run_instruction(
+    peer: Peer, instruction: Instruction, limits_ignored: bool = False, server_name_ignored: bool = False
+) -> Observed:
     """Makes the call on the run's shared channel, or on a channel of its own (`channel`), closed
-    after it. limits_ignored: scripted-client-limits-ignored."""
+    after it. limits_ignored: scripted-client-limits-ignored; server_name_ignored:
+    scripted-server-name-ignored."""
     if instruction.compression_refused is not None:
         return {"local_error": instruction.compression_refused}
     spec = instruction.channel
     if spec is None:
         return _run_call(shared_channel(peer, limits_ignored), instruction)
     try:
-        channel = peer.channel(options=spec.options(limits_ignored), compression=spec.compression)
+        channel = spec.peer(peer, server_name_ignored).channel(
+            options=spec.options(limits_ignored), compression=spec.compression
+        )
     except Exception as err:  # grpcio refused the channel's options (OverflowError past a C int)
         return {"local_error": f"{type(err).__name__}: {err}"}
     try:
@@ -759,4 +794,4 @@ def execute(peer: Peer, instruction_json: dict[str, Json], faults: ExecutorFault
         instruction = parse_instruction(instruction_json, peer.timeout, faults.lenient, faults.deadline_ignored)
     except EncodeRefused as err:
         return {"local_error": str(err)}
-    return run_instruction(peer, instruction, faults.limits_ignored)
+    return run_instruction(peer, instruction, faults.limits_ignored, faults.server_name_ignored)

@@ -93,7 +93,12 @@ def channel_options(pem: ClientPem) -> tuple[tuple[str, Any], ...]:
     """The name the server certificate must match (TLS authority and SNI), when overridden."""
     if not pem.server_host_override:
         return ()
-    return (
-        ("grpc.ssl_target_name_override", pem.server_host_override),
-        ("grpc.default_authority", pem.server_host_override),
-    )
+    return server_name_options(pem.server_host_override)
+
+
+def server_name_options(name: str) -> tuple[tuple[str, Any], ...]:
+    """The channel options that make `name`, exactly as written, the name the server certificate
+    must match (grpc.ssl_target_name_override: the handshake's check and SNI) and the calls'
+    authority: what --server_host_override gives a channel, and an instruction's
+    `channel.server_name` in its place (scripted_executor)."""
+    return (("grpc.ssl_target_name_override", name), ("grpc.default_authority", name))

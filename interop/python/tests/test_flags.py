@@ -65,7 +65,7 @@ def test_client_tls_flags() -> None:
     assert parse_client_flags([*base, "--client_fault=no-cancel"]).client_fault == "no-cancel"
     assert parse_client_flags([*base, "--client_fault=no-checks"]).client_fault == "no-checks"
     assert parse_client_flags([*base, "--client_fault=scripted-lenient"]).client_fault == "scripted-lenient"
-    for fault in ("scripted-deadline-ignored", "scripted-client-limits-ignored"):
+    for fault in ("scripted-deadline-ignored", "scripted-client-limits-ignored", "scripted-server-name-ignored"):
         assert parse_client_flags([*base, f"--client_fault={fault}"]).client_fault == fault
 
 

@@ -43,7 +43,7 @@ export const SCRIPTED_FAULTS = [
 ] as const;
 
 /** The client fault of the generic executors (--client_fault): `caught_by` may name it too. */
-export const SCRIPTED_CLIENT_FAULTS = ['scripted-lenient', 'scripted-client-limits-ignored', 'scripted-deadline-ignored'] as const;
+export const SCRIPTED_CLIENT_FAULTS = ['scripted-lenient', 'scripted-client-limits-ignored', 'scripted-deadline-ignored', 'scripted-server-name-ignored'] as const;
 
 const json: z.ZodType<Json> = z.lazy(() => z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(z.string(), json)]));
 const jsonObject = z.record(z.string(), json);
@@ -116,6 +116,8 @@ const CaseFile = z.strictObject({
       max_receive_message_length: z.number().int().min(0).optional(),
       max_send_message_length: z.number().int().min(0).optional(),
       compression: z.enum(['identity', 'gzip', 'deflate']).optional(),
+      /** TLS: the name the server's certificate must match, instead of the transport's. */
+      server_name: z.string().min(1).optional(),
     })
     .optional(),
   /** How long the runner waits for this case's result (default: timeouts.case_ms of matrix.yaml), for a deliberately long case. */
@@ -148,7 +150,7 @@ export interface Instruction {
   requests: Json[];
   cancel_after_responses?: number;
   compression?: string;
-  channel?: { max_receive_message_length?: number; max_send_message_length?: number; compression?: string };
+  channel?: { max_receive_message_length?: number; max_send_message_length?: number; compression?: string; server_name?: string };
 }
 
 export interface ScriptedCase {

@@ -168,3 +168,34 @@ func TestTLSClientWithTheWrongServerNameFails(t *testing.T) {
 		t.Logf("%s: %v", name, err)
 	}
 }
+
+// TestWithServerName: on TLS, Target.WithServerName gives a clone of the target's credentials
+// with the name as their server name, exactly as given, and leaves the target's own untouched;
+// on an insecure target there is nothing to give.
+func TestWithServerName(t *testing.T) {
+	for _, transport := range []string{"insecure", "tls"} {
+		tgt := overTransport(t, transport, nil)
+		option, err := tgt.WithServerName("FOO.Test.google.fr")
+		if transport == "insecure" {
+			if option != nil || err != nil {
+				t.Errorf("insecure: %v, %v; want nothing", option, err)
+			}
+			tgt.Creds = nil
+			if option, err := tgt.WithServerName("x"); option != nil || err != nil {
+				t.Errorf("no credentials: %v, %v; want nothing", option, err)
+			}
+			continue
+		}
+		if option == nil || err != nil {
+			t.Fatalf("tls: %v, %v", option, err)
+		}
+		if got := tgt.Creds.Info().ServerName; got != transporttest.ServerName {
+			t.Errorf("the target's credentials now have the server name %q", got)
+		}
+		conn, err := tgt.DialWith(option)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+	}
+}

@@ -72,6 +72,28 @@ func (t Target) DialWith(extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	return grpc.NewClient(net.JoinHostPort(t.Host, strconv.Itoa(t.Port)), append(t.dialOptions(), extra...)...)
 }
 
+// WithServerName is the dial option that makes a channel to the target check the server's
+// certificate against name instead of the transport's server name (--server_host_override, or
+// --server_host): the channel's TLS credentials (Creds, the client certificate included) with
+// name as their server name, exactly as given, by the means the flag uses (the ServerName of the
+// credentials' tls.Config; grpc-go takes the channel's authority from it, clientconn.go
+// initAuthority). Put after the target's own options (DialWith's extra), it replaces their
+// credentials. On an insecure target it is nil: there is no certificate to check.
+func (t Target) WithServerName(name string) (grpc.DialOption, error) {
+	if t.Creds == nil || t.Creds.Info().SecurityProtocol == "insecure" {
+		return nil, nil
+	}
+	creds := t.Creds.Clone()
+	// OverrideServerName sets exactly what the flag sets (tlscreds.Client.ServerName): the
+	// ServerName of the clone's own tls.Config (credentials/tls.go), which the handshake checks
+	// the certificate against and grpc-go takes as the channel's authority. It is deprecated
+	// in favour of grpc.WithAuthority, which would set only the authority, not the credentials.
+	if err := creds.OverrideServerName(name); err != nil {
+		return nil, err
+	}
+	return grpc.WithTransportCredentials(creds), nil
+}
+
 // onChannel runs f on a new channel to the target, then closes the channel.
 func (t Target) onChannel(f func(*grpc.ClientConn) error) error {
 	conn, err := t.Dial()

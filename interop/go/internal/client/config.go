@@ -25,14 +25,15 @@ const (
 	// scriptedLenient applies to the generic executor only (docs/peer-contract.md, "Client: the
 	// generic executor"); the other cases run as without a fault.
 	scriptedLenient = "scripted-lenient"
-	// scriptedDeadlineIgnored and scriptedClientLimitsIgnored apply to the generic executor
-	// only, like scripted-lenient.
+	// scriptedDeadlineIgnored, scriptedServerNameIgnored and scriptedClientLimitsIgnored apply
+	// to the generic executor only, like scripted-lenient.
 	scriptedDeadlineIgnored     = "scripted-deadline-ignored"
+	scriptedServerNameIgnored   = "scripted-server-name-ignored"
 	scriptedClientLimitsIgnored = "scripted-client-limits-ignored"
 )
 
 // clientFaults lists every --client_fault value.
-var clientFaults = []string{noCancel, withCertificate, noChecks, scriptedLenient, scriptedDeadlineIgnored, scriptedClientLimitsIgnored}
+var clientFaults = []string{noCancel, withCertificate, noChecks, scriptedLenient, scriptedDeadlineIgnored, scriptedServerNameIgnored, scriptedClientLimitsIgnored}
 
 // Config is the client's command line: the cases to run, or with --bench the load mode's
 // measurements and their load.
@@ -51,6 +52,10 @@ type Config struct {
 	// gives every call the --rpc_timeout_ms deadline, whatever timeout_ms says
 	// (scripted.Options.DeadlineIgnored).
 	ScriptedDeadlineIgnored bool
+	// ScriptedServerNameIgnored is --client_fault=scripted-server-name-ignored: the generic
+	// executor ignores channel.server_name, every channel checks the server's certificate
+	// against --server_host_override (scripted.Options.ServerNameIgnored).
+	ScriptedServerNameIgnored bool
 	// ScriptedLimitsIgnored is --client_fault=scripted-client-limits-ignored: every channel of
 	// the generic executor has the largest message size limits grpc-go takes
 	// (scripted.Options.LimitsIgnored).
@@ -79,6 +84,7 @@ func ParseFlags(args []string) (Config, error) {
 		withCertificate+" presents the client certificate in the security case, "+noChecks+" makes the calls but checks nothing, "+
 		scriptedLenient+" makes the generic executor drop the requests' values and clean the text metadata, "+
 		scriptedDeadlineIgnored+" makes the generic executor ignore timeout_ms, "+
+		scriptedServerNameIgnored+" makes the generic executor ignore channel.server_name, "+
 		scriptedClientLimitsIgnored+" lifts the message size limits of the generic executor's channels")
 	if err := cli.Parse(fs, args); err != nil {
 		return Config{}, err
@@ -99,6 +105,7 @@ func ParseFlags(args []string) (Config, error) {
 	cfg.Target.NoChecks = clientFault == noChecks
 	cfg.ScriptedLenient = clientFault == scriptedLenient
 	cfg.ScriptedDeadlineIgnored = clientFault == scriptedDeadlineIgnored
+	cfg.ScriptedServerNameIgnored = clientFault == scriptedServerNameIgnored
 	cfg.ScriptedLimitsIgnored = clientFault == scriptedClientLimitsIgnored
 	var err error
 	if cfg.Cases, cfg.Bench, err = mode(fs, testCases, bench); err != nil {

@@ -45,8 +45,12 @@ func TestParseFlags(t *testing.T) {
 		t.Errorf("--client_fault=scripted-deadline-ignored: %+v, %v", cfg, err)
 	}
 	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=scripted-client-limits-ignored"}); err != nil || !cfg.ScriptedLimitsIgnored ||
-		cfg.ScriptedLenient || cfg.Target.NoChecks || cfg.Target.NoCancel || cfg.Target.WithCertificate {
+		cfg.ScriptedServerNameIgnored || cfg.ScriptedLenient || cfg.Target.NoChecks || cfg.Target.NoCancel || cfg.Target.WithCertificate {
 		t.Errorf("--client_fault=scripted-client-limits-ignored: %+v, %v", cfg, err)
+	}
+	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=scripted-server-name-ignored"}); err != nil || !cfg.ScriptedServerNameIgnored ||
+		cfg.ScriptedLimitsIgnored || cfg.ScriptedDeadlineIgnored || cfg.ScriptedLenient || cfg.Target.NoChecks || cfg.Target.NoCancel || cfg.Target.WithCertificate {
+		t.Errorf("--client_fault=scripted-server-name-ignored: %+v, %v", cfg, err)
 	}
 }
 
@@ -100,7 +104,7 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--server_port=1"}, "--test_case (or --bench)"},
 		{[]string{"--server_port=1", "--test_case=a,,b"}, "--test_case"},
 		{[]string{"--server_port=1", "--test_case=a", "--server_host="}, "--server_host"},
-		{[]string{"--server_port=1", "--test_case=a", "--client_fault=nope"}, `unknown --client_fault "nope" (known: no-cancel, with-certificate, no-checks, scripted-lenient, scripted-deadline-ignored, scripted-client-limits-ignored)`},
+		{[]string{"--server_port=1", "--test_case=a", "--client_fault=nope"}, `unknown --client_fault "nope" (known: no-cancel, with-certificate, no-checks, scripted-lenient, scripted-deadline-ignored, scripted-server-name-ignored, scripted-client-limits-ignored)`},
 		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true", "--client_cert_file=certs/client.pem"}, "--client_key_file"},
 		{[]string{"--server_port=1", "--test_case=a", "--client_cert_file=certs/client.pem", "--client_key_file=certs/client.key"}, "needs --use_tls=true"},
 		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true", "--use_test_ca=true", "--ca_file=certs/nope.pem"}, "nope.pem"},

@@ -22,10 +22,12 @@ func Run(cfg Config, stdout, stderr io.Writer) int {
 	}
 	code := 0
 	opts := scripted.Options{
-		Lenient:         cfg.ScriptedLenient,
-		DeadlineIgnored: cfg.ScriptedDeadlineIgnored,
-		LimitsIgnored:   cfg.ScriptedLimitsIgnored,
-		Dial:            cfg.Target.DialWith,
+		Lenient:           cfg.ScriptedLenient,
+		DeadlineIgnored:   cfg.ScriptedDeadlineIgnored,
+		ServerNameIgnored: cfg.ScriptedServerNameIgnored,
+		LimitsIgnored:     cfg.ScriptedLimitsIgnored,
+		ServerName:        cfg.Target.WithServerName,
+		Dial:              cfg.Target.DialWith,
 	}
 	shared := &sharedConn{target: cfg.Target, options: opts.SharedDialOptions()}
 	defer shared.close()
@@ -80,8 +82,8 @@ func (s *sharedConn) close() {
 // runScripted runs one instruction of --cases_file with the generic executor, on the run's
 // shared channel, with --rpc_timeout_ms as the default deadline. It fails only when the
 // instruction cannot run. Of the --client_faults only scripted-lenient,
-// scripted-deadline-ignored and scripted-client-limits-ignored (opts) apply; the others (in the
-// target) do not.
+// scripted-deadline-ignored, scripted-server-name-ignored and scripted-client-limits-ignored
+// (opts) apply; the others (in the target) do not.
 func runScripted(shared *sharedConn, instruction json.RawMessage, timeout time.Duration, opts scripted.Options) (observed any, err error) {
 	defer func() {
 		if p := recover(); p != nil {

@@ -7,12 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"interopmatrix/internal/cases"
 	"interopmatrix/internal/faults"
 	"interopmatrix/internal/repo"
 	"interopmatrix/internal/result"
 	"interopmatrix/internal/scripted"
 	"interopmatrix/internal/servertest"
+	"interopmatrix/internal/transporttest"
 )
 
 // run runs names against a server with faults f and returns the exit code, the result
@@ -262,6 +265,37 @@ func TestRunScriptedClientLimitsIgnored(t *testing.T) {
 		}
 		if ignored && !strings.Contains(lines[0], `"by":{"$sha256":"`) {
 			t.Errorf("the 4 MiB response's bytes: %.500s", lines[0])
+		}
+	}
+}
+
+// TestRunScriptedServerName: on tls an instruction's channel.server_name is the name the server's
+// certificate is checked against (wrong.example.com: the call ends UNAVAILABLE, a status, and the
+// case passes, as the executor checks nothing), while the shared channel keeps
+// --server_host_override; --client_fault=scripted-server-name-ignored makes the call succeed.
+func TestRunScriptedServerName(t *testing.T) {
+	instructions := scripted.Cases{
+		"shared": json.RawMessage(`{"method":"Unary","requests":[{"script":{}}]}`),
+		"wrong":  json.RawMessage(`{"method":"Unary","channel":{"server_name":"wrong.example.com"},"requests":[{"script":{}}]}`),
+		"right":  json.RawMessage(`{"method":"Unary","channel":{"server_name":"other.test.google.fr"},"requests":[{"script":{}}]}`),
+	}
+	port := servertest.Start(t, nil, grpc.Creds(transporttest.ServerCreds(t, "tls")))
+	target := cases.Target{Host: "127.0.0.1", Port: port, RPCTimeout: 5 * time.Second, Creds: transporttest.ClientCreds(t, "tls")}
+	for _, ignored := range []bool{false, true} {
+		var stdout, stderr strings.Builder
+		code := Run(Config{Target: target, Cases: []string{"shared", "wrong", "right"}, Scripted: instructions, ScriptedServerNameIgnored: ignored}, &stdout, &stderr)
+		lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+		if code != 0 || len(lines) != 3 || stderr.String() != "" {
+			t.Fatalf("ignored %v: exit %d, stdout %.500q, stderr %q", ignored, code, stdout.String(), stderr.String())
+		}
+		wrong := `"status":{"code":14,"message":"connection error: desc = \"transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate is valid for foo.test.google.fr, *.test.google.fr, localhost, not wrong.example.com\""}`
+		if ignored {
+			wrong = `"status":{"code":0,`
+		}
+		for i, want := range []string{`"status":{"code":0,`, wrong, `"status":{"code":0,`} {
+			if !strings.Contains(lines[i], `"status":"passed"`) || !strings.Contains(lines[i], want) {
+				t.Errorf("ignored %v: %.500s; want %s", ignored, lines[i], want)
+			}
 		}
 	}
 }

@@ -12,8 +12,8 @@ import (
 )
 
 // The executor's channels and per-call options (docs/peer-contract.md, "Client: the generic
-// executor": INSTRUCTION's timeout_ms, compression and channel, the client fault
-// scripted-client-limits-ignored).
+// executor": INSTRUCTION's timeout_ms, compression and channel, the client faults
+// scripted-client-limits-ignored and scripted-server-name-ignored).
 
 // MaxTimeoutMs is the longest deadline an instruction may give: 366 days, in ms. It is given to
 // grpc-go as it is (time.Duration holds about 292 years).
@@ -29,10 +29,15 @@ type Channel struct {
 	MaxReceiveMessageLength *int64  `json:"max_receive_message_length"`
 	MaxSendMessageLength    *int64  `json:"max_send_message_length"`
 	Compression             *string `json:"compression"`
+	// ServerName is the name the server's certificate must match on a TLS transport, in place of
+	// --server_host_override (ignored on an insecure one): the server name of the channel's TLS
+	// credentials, exactly as written.
+	ServerName *string `json:"server_name"`
 }
 
-// UnmarshalJSON reads a channel object: only the three members (none of them null), lengths
-// non-negative integers, compression one of identity, gzip, deflate.
+// UnmarshalJSON reads a channel object: only the four members (none of them null), lengths
+// non-negative integers, compression one of identity, gzip, deflate, server_name a non-empty
+// string.
 func (c *Channel) UnmarshalJSON(data []byte) error {
 	var members map[string]json.RawMessage
 	if jsonType(data) != "object" || json.Unmarshal(data, &members) != nil {
@@ -48,8 +53,10 @@ func (c *Channel) UnmarshalJSON(data []byte) error {
 			dest = &p.MaxSendMessageLength
 		case "compression":
 			dest = &p.Compression
+		case "server_name":
+			dest = &p.ServerName
 		default:
-			return fmt.Errorf("channel: unknown member %q (its members: max_receive_message_length, max_send_message_length, compression)", key)
+			return fmt.Errorf("channel: unknown member %q (its members: max_receive_message_length, max_send_message_length, compression, server_name)", key)
 		}
 		if jsonType(value) == "null" {
 			return fmt.Errorf("channel.%s must not be null", key)
@@ -65,6 +72,9 @@ func (c *Channel) UnmarshalJSON(data []byte) error {
 	}
 	if p.Compression != nil && !slices.Contains(channelCompressions, *p.Compression) {
 		return fmt.Errorf("channel.compression must be one of %q, got %q", channelCompressions, *p.Compression)
+	}
+	if p.ServerName != nil && *p.ServerName == "" {
+		return errors.New("channel.server_name must be a non-empty string")
 	}
 	*c = p
 	return nil
@@ -111,9 +121,12 @@ func (o Options) SharedDialOptions() []grpc.DialOption {
 
 // dialOptions are the dial options of an instruction's own channel: its message size limits and
 // default request compression as grpc-go's default call options (every call of the channel
-// starts with them: dialoptions.go, WithDefaultCallOptions). Under
-// scripted-client-limits-ignored the limits are ignored and lifted.
-func (c *Channel) dialOptions(opts Options) []grpc.DialOption {
+// starts with them: dialoptions.go, WithDefaultCallOptions), and its server name as the
+// transport credentials opts.ServerName gives for it (nil, so none, on an insecure transport).
+// Under scripted-client-limits-ignored the limits are ignored and lifted; under
+// scripted-server-name-ignored the server name is ignored (the channel keeps the shared
+// channel's credentials, --server_host_override).
+func (c *Channel) dialOptions(opts Options) ([]grpc.DialOption, error) {
 	var calls []grpc.CallOption
 	if c.MaxReceiveMessageLength != nil && !opts.LimitsIgnored {
 		calls = append(calls, grpc.MaxCallRecvMsgSize(int(*c.MaxReceiveMessageLength)))
@@ -131,9 +144,27 @@ func (c *Channel) dialOptions(opts Options) []grpc.DialOption {
 	if opts.LimitsIgnored {
 		dial = append(dial, limitsIgnored())
 	}
-	return dial
+	if c.ServerName != nil && !opts.ServerNameIgnored {
+		if opts.ServerName == nil {
+			return nil, errNoServerName
+		}
+		// After the transport's own credentials (Options.Dial puts them first), so these win:
+		// a later grpc.WithTransportCredentials replaces an earlier one.
+		creds, err := opts.ServerName(*c.ServerName)
+		if err != nil {
+			return nil, fmt.Errorf("channel.server_name: %v", err)
+		}
+		if creds != nil {
+			dial = append(dial, creds)
+		}
+	}
+	return dial, nil
 }
 
 // errNoDialer: an instruction asks for a channel of its own, and the executor was given no way
 // to make one.
 var errNoDialer = errors.New("the instruction asks for a channel of its own (channel), and the executor has no dialer")
+
+// errNoServerName: an instruction gives channel.server_name, and the executor was given no way
+// to set a channel's server name.
+var errNoServerName = errors.New("the instruction gives channel.server_name, and the executor has no way to set a channel's server name")

@@ -122,6 +122,15 @@ type Options struct {
 	// DeadlineIgnored is --client_fault=scripted-deadline-ignored: timeout_ms is ignored, every
 	// call gets the default deadline (--rpc_timeout_ms).
 	DeadlineIgnored bool
+	// ServerNameIgnored is --client_fault=scripted-server-name-ignored: channel.server_name is
+	// ignored, every channel checks the server's certificate against --server_host_override.
+	ServerNameIgnored bool
+	// ServerName gives the dial option that makes an instruction's own channel check the
+	// server's certificate against name instead of --server_host_override: the transport's TLS
+	// credentials with name as their server name (the authority follows, as for the flag). It
+	// returns nil on an insecure transport, where channel.server_name is ignored. Without it an
+	// instruction with channel.server_name cannot run (unless ServerNameIgnored).
+	ServerName func(name string) (grpc.DialOption, error)
 	// Dial makes a new channel to the server, as the shared one is made (transport, target,
 	// authority) plus extra: it gives an instruction with "channel" its own. Without it such an
 	// instruction cannot run.
@@ -363,7 +372,14 @@ func ExecuteWith(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTime
 		if opts.Dial == nil {
 			return nil, errNoDialer
 		}
-		own, err := opts.Dial(in.Channel.dialOptions(opts)...)
+		dialOptions, err := in.Channel.dialOptions(opts)
+		if err != nil {
+			return nil, err
+		}
+		// grpc.NewClient connects lazily: a TLS handshake that fails (a server name the
+		// certificate does not match) fails the call below, as the application sees it
+		// (UNAVAILABLE from NewStream), never here.
+		own, err := opts.Dial(dialOptions...)
 		if err != nil {
 			return nil, fmt.Errorf("channel: %v", err)
 		}

@@ -43,46 +43,63 @@ type peer struct {
 	conn *grpc.ClientConn
 	opts scripted.Options
 	// received records the grpc-encoding of every request the server got, in order.
-	received *encodings
+	received *headerLog
 }
 
-// encodings is a stats.Handler that records the grpc-encoding of each call's headers (what
-// compressed the messages of the call in that direction).
-type encodings struct {
+// headerLog is a stats.Handler that records one value of the headers of every call it sees,
+// in order: pick chooses it (the grpc-encoding that compressed the call's messages in that
+// direction, or the :authority a server got).
+type headerLog struct {
+	pick func(*stats.InHeader) string
 	mu   sync.Mutex
 	seen []string
 }
 
-func (e *encodings) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
-func (e *encodings) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
+// encodingLog records the grpc-encoding of each call's headers.
+func encodingLog() *headerLog {
+	return &headerLog{pick: func(h *stats.InHeader) string { return h.Compression }}
+}
+
+func (l *headerLog) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
+func (l *headerLog) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
 	return ctx
 }
-func (e *encodings) HandleConn(context.Context, stats.ConnStats) {}
-func (e *encodings) HandleRPC(_ context.Context, s stats.RPCStats) {
+func (l *headerLog) HandleConn(context.Context, stats.ConnStats) {}
+func (l *headerLog) HandleRPC(_ context.Context, s stats.RPCStats) {
 	if h, ok := s.(*stats.InHeader); ok {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		e.seen = append(e.seen, h.Compression)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.seen = append(l.seen, l.pick(h))
 	}
 }
 
-func (e *encodings) last() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if len(e.seen) == 0 {
+// last is the latest value recorded, "<none>" before any.
+func (l *headerLog) last() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.seen) == 0 {
 		return "<none>"
 	}
-	return e.seen[len(e.seen)-1]
+	return l.seen[len(l.seen)-1]
+}
+
+// take returns the values recorded since the last take.
+func (l *headerLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	seen := l.seen
+	l.seen = nil
+	return seen
 }
 
 // newPeer starts a server with the faults f and the server options serverOpts, and makes the
 // executor's channel to it; clientLimitsIgnored is --client_fault=scripted-client-limits-ignored.
 // Every channel (shared or own) records the response encodings in responses.
-func newPeer(t *testing.T, f faults.Set, clientLimitsIgnored bool, serverOpts ...grpc.ServerOption) (*peer, *encodings) {
+func newPeer(t *testing.T, f faults.Set, clientLimitsIgnored bool, serverOpts ...grpc.ServerOption) (*peer, *headerLog) {
 	t.Helper()
-	received := &encodings{}
+	received := encodingLog()
 	port := servertest.Start(t, f, append([]grpc.ServerOption{grpc.StatsHandler(received)}, serverOpts...)...)
-	responses := &encodings{}
+	responses := encodingLog()
 	target := "127.0.0.1:" + strconv.Itoa(port)
 	opts := scripted.Options{LimitsIgnored: clientLimitsIgnored}
 	opts.Dial = func(extra ...grpc.DialOption) (*grpc.ClientConn, error) {
@@ -421,6 +438,9 @@ func TestInstructionMembersThatCannotRun(t *testing.T) {
 		`"channel":{"max_receive_message_length":-1}`, `"channel":{"max_send_message_length":1.5}`,
 		`"channel":{"max_receive_message_length":"10"}`, `"channel":{"max_receive_message_length":null}`,
 		`"channel":{"compression":"br"}`, `"channel":{"compression":1}`,
+		`"channel":{"server_name":""}`, `"channel":{"server_name":5}`, `"channel":{"server_name":null}`,
+		`"channel":{"server_name":["foo.test.google.fr"]}`, `"channel":{"server_name":{}}`, `"channel":{"server_name":true}`,
+		`"channel":{"serverName":"foo.test.google.fr"}`,
 		`"timeout_ms":-1`, `"timeout_ms":31622400001`, `"timeout_ms":1.5`, `"timeout_ms":"5"`, `"timeout_ms":null`,
 	} {
 		instruction := `{"method":"Unary",` + member + `,"requests":[{"script":{}}]}`
