@@ -214,6 +214,12 @@ const Network = z.strictObject({
   toxics: z.array(Toxic).min(1),
   transports: z.array(z.string()).optional(),
   cases: z.record(z.string(), z.array(z.string()).min(1)),
+  /**
+   * A network that breaks calls (a connection cut or reset): each of its cells must end with one
+   * of these status codes — never a hang, never another outcome — instead of the case's own
+   * expectation. Only data-suite cases can be judged so.
+   */
+  expect: z.strictObject({ codes: z.array(z.number().int().min(0).max(16)).min(1), reason: z.string().min(1) }).optional(),
 });
 
 const NETWORK_NAME = /^[a-z][a-z0-9-]*$/;
@@ -359,6 +365,7 @@ function networkProblems(m: z.infer<typeof MatrixSchema>): Array<{ path: Propert
         problems.push({ path: ['networks', name, 'cases', suite], message: `unknown suite "${suite}"; known: ${Object.keys(m.suites).join(', ')}` });
         continue;
       }
+      if (net.expect && spec.cases_dir === undefined) problems.push({ path: ['networks', name, 'cases', suite], message: `a network with expect judges data-suite cases only; ${suite} is not a data suite (cases_dir)` });
       if (!spec.cases) continue; // a suite without cases is reported on its own (a data suite's are its files, read by now)
       const known = spec.cases.map((c) => (typeof c === 'string' ? c : c.name));
       names.forEach((c, i) => {

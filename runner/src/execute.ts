@@ -417,7 +417,7 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
         got.status !== 'passed'
           ? undefined
           : spec.scripted
-            ? judgeScripted(scriptedRoot(protosDir()), spec.scripted, got.observed, baseOf(matrix, cell.client), baseOf(matrix, cell.server))
+            ? judgeScripted(scriptedRoot(protosDir()), spec.scripted, got.observed, baseOf(matrix, cell.client), baseOf(matrix, cell.server), matrix.networks[splitTransport(cell.transport).network]?.expect)
             : judge(spec.runnerChecks, got.observed, { server: cell.server, installed: (i) => options.installed?.get(i) });
       const error = problem ?? got.error;
       reported.set(got.case, { passed: got.status === 'passed' && problem === undefined, durationMs: got.ms ?? 0, ...(error ? { error } : {}) });

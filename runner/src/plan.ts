@@ -184,8 +184,9 @@ export function selectedCells(matrix: Matrix, selection: Selection): Cell[] {
  * pattern that matches nothing is a typo or a stale entry, and would silently stop guarding.
  */
 export function checkPatterns(matrix: Matrix): void {
-  // Every release against every release: an entry for an old-against-old pairing is not stale.
-  const ids = planCells(matrix, { versions: 'all' }).map((c) => c.id);
+  // Every release against every release, every suite (opt-in ones too) on every network: an entry
+  // for an old-against-old pairing, an opt-in suite or a network's cells is not stale.
+  const ids = planCells(matrix, { versions: 'all', suites: Object.keys(matrix.suites), networks: [DIRECT, ...Object.keys(matrix.networks)] }).map((c) => c.id);
   const unmatched = (['known_failures', 'flaky'] as const).flatMap((section) =>
     (section === 'flaky' ? matrix.flaky : matrix.knownFailures)
       .map((k, i) => ({ section, i, pattern: k.cell }))

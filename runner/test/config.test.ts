@@ -202,6 +202,8 @@ network_proxy: toxiproxy
     [`${MINIMAL}networks:\n  latency:\n${OK}`, /networks.*networks need network_proxy/],
     [`${MINIMAL}${TOOLS}networks:\n  direct:\n${OK}`, /"direct" is the network without a proxy/],
     [`${MINIMAL}network_proxy: toxiproxy\n`, /network_proxy.*unknown tool "toxiproxy"/],
+    [net('    toxics: [{type: limit_data, attributes: {bytes: 1}}]\n    cases: {seeds: [greeter_say_hello]}\n    expect: {codes: [14], reason: cut}\n'), /^matrix\.yaml:\d+: networks\.latency\.cases\.seeds: a network with expect judges data-suite cases only; seeds is not a data suite/],
+    [net('    toxics: [{type: limit_data}]\n    cases: {seeds: [greeter_say_hello]}\n    expect: {codes: [], reason: cut}\n'), /networks\.latency\.expect\.codes: /],
   ])('a mistake in a network is a clear error (%#)', (text, message) => {
     expect(errorOf(text)).toMatch(message);
   });

@@ -52,6 +52,29 @@ describe('plan', () => {
     ]);
   });
 
+  it('a known-failure pattern may name an opt-in suite or a network: neither is stale', () => {
+    const m = parseMatrix(
+      `implementations:
+  a: {language: x, library: x, server: [s], client: [c]}
+suites:
+  quick: {cases: [one]}
+  slow: {cases: [big], opt_in: true}
+transports:
+  insecure: {}
+tools:
+  toxiproxy: {command: [toxiproxy-server]}
+network_proxy: toxiproxy
+networks:
+  lossy: {toxics: [{type: latency}], cases: {quick: [one]}}
+known_failures:
+  - {cell: "a→a/insecure/slow/big", reason: r}
+  - {cell: "a→a/insecure~lossy/quick/one", reason: r}
+`,
+      'm.yaml',
+    );
+    expect(() => checkPatterns(m)).not.toThrow();
+  });
+
   it('an opt_in suite runs only when --suites names it', () => {
     const slow = parseMatrix(
       `implementations:

@@ -215,4 +215,14 @@ by_client:
     const other = createHash('sha256').update(short).digest('hex');
     expect(diff('Values', { by: big.toString('base64') }, { by: { $sha256: other, $length: 69_999 } })).toEqual([`by: expected 70000 bytes with SHA-256 ${digest}, got 69999 bytes with SHA-256 ${other}`]);
   });
+
+  test('a network that breaks calls judges only the end: one of its codes, never a success, whatever the case expects', () => {
+    const c = caseOf('cut', 'description: d\nmethod: ServerStream\nscript: {replies: [{fill_bytes: 100000}]}\ncaught_by: [scripted-bytes-truncated]\n');
+    const cut = { codes: [14], reason: 'a cut connection ends UNAVAILABLE' };
+    expect(judgeScripted(root, c, { status: { code: 14, message: 'Connection dropped' } }, 'ts', 'go', cut)).toBeUndefined();
+    expect(judgeScripted(root, c, { status: { code: 1, message: 'Call cancelled' } }, 'ts', 'go', cut)).toMatch(/status: expected UNAVAILABLE \(14\), got CANCELLED \(1\).*\(on this network: a cut connection ends UNAVAILABLE\)$/);
+    expect(judgeScripted(root, c, { status: { code: 0, message: '' }, responses: [] }, 'ts', 'go', cut)).toMatch(/expected UNAVAILABLE \(14\), got OK \(0\)/);
+    // Without the network, the same observation is judged against the case.
+    expect(judgeScripted(root, c, { status: { code: 14, message: 'Connection dropped' } }, 'ts', 'go')).toMatch(/status: expected OK/);
+  });
 });

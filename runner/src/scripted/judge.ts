@@ -130,8 +130,19 @@ function requestMetadata(info: Obj, key: string): Json[] {
     .flatMap((m) => [...(Array.isArray(m['values']) ? m['values'] : []), ...(Array.isArray(m['binary_values']) ? m['binary_values'] : [])]);
 }
 
+/** A network's own expectation (matrix.yaml `networks.NAME.expect`): the status codes every call on it must end with. */
+export interface NetworkExpectation {
+  codes: number[];
+  reason: string;
+}
+
 /** Judges one scripted cell: undefined when the observation meets the expectation, else why not. */
-export function judgeScripted(root: protobuf.Root, c: ScriptedCase, observed: unknown, client: string, server: string): string | undefined {
+export function judgeScripted(root: protobuf.Root, c: ScriptedCase, observed: unknown, client: string, server: string, network?: NetworkExpectation): string | undefined {
+  if (network) {
+    // Only the end matters on a network that breaks calls: one of its codes, never a success or a local error.
+    const problems = judgeAgainst(root, { status: { code: network.codes } }, isObject(observed) ? observed : {});
+    return problems.length === 0 ? undefined : `${c.file}: ${problems.join('; ')} (on this network: ${network.reason})`;
+  }
   const { expect: e, because } = expectationFor(c, client, server);
   const problems = judgeAgainst(root, e, isObject(observed) ? observed : {});
   if (problems.length === 0) return undefined;
