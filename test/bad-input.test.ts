@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { parse } from 'yaml';
 import { repoRoot } from '../ts-common/src/paths.js';
 
 const root = repoRoot();
@@ -19,6 +20,17 @@ function edit(old: string, replacement: string): string {
 }
 
 const KF = '  - cell: "*→ts/*/grpc.testing/client_compressed_*"';
+
+/** The index of the known_failures entry whose cell is `cell` (entries are added above it over time). */
+function kfIndex(cell: string): number {
+  const list = (parse(original) as { known_failures: Array<{ cell: string; reason?: string }> }).known_failures;
+  const i = list.findIndex((k) => k.cell === cell);
+  if (i < 0) throw new Error(`the test's anchor is gone from matrix.yaml: ${cell}`);
+  return i;
+}
+const KF_AT = kfIndex('*→ts/*/grpc.testing/client_compressed_*');
+/** The entry whose reason the "without a reason" kind renames. */
+const GRPCIO_AT = (parse(original) as { known_failures: Array<{ reason: string }> }).known_failures.findIndex((k) => k.reason.startsWith('a grpcio client cannot compress one message'));
 
 /** Each level refers nine times to the one before: 9^6 copies if aliases were expanded blindly. */
 const ALIAS_BOMB = ['# an alias bomb', 'a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdef'.split('').map((l, i) => `${l}: &${l} [${Array(9).fill(`*${'abcdef'[i]}`).join(', ')}]`), ''].join('\n');
@@ -38,11 +50,11 @@ const KINDS: Array<[string, string, RegExp]> = [
   ['unknown client in a suite', edit('    clients: [ts, python, go]', '    clients: [ts, rust, go]'), /^\d+: suites\.seeds\.clients\[1\]: unknown client "rust"/],
   ['unknown transport in a suite', edit('    transports: [mtls]', '    transports: [mtsl]'), /^\d+: suites\.security\.transports\[0\]: unknown transport "mtsl"/],
   ['unknown implementation in build.after', edit('      command: [npm, run, --silent, build]\n', '      command: [npm, run, --silent, build]\n      after: [rust]\n'), /^\d+: implementations\.ts\.build\.after\[0\]: unknown implementation "rust"/],
-  ['unknown case in known_failures', edit(KF, '  - cell: "*→ts/*/grpc.testing/client_compresed_streaming"'), /^\d+: known_failures\[4\]\.cell: unknown case "client_compresed_streaming" in /],
-  ['unknown implementation in known_failures', edit(KF, '  - cell: "*→rust/*/grpc.testing/client_compressed_*"'), /^\d+: known_failures\[4\]\.cell: unknown server "rust" in "\*→rust\/.*"; known: ts, python, go, upstream-go/],
-  ['malformed cell pattern', edit(KF, '  - cell: "*→ts/grpc.testing/client_compressed_*"'), /^\d+: known_failures\[4\]\.cell: ".*" is not a cell pattern: expected client→server\/transport\/suite\/case/],
-  ['known failure without a reason', edit('    reason: a grpcio client cannot compress one message', '    reasons: a grpcio client cannot compress one message'), /^\d+: known_failures\[7\]\.reason: missing \(required: string\)/],
-  ['pattern that matches no cell', edit(KF, '  - cell: "*→ts/*/security/client_compressed_*"'), /^\d+: known_failures\[4\]\.cell: unknown case "client_compressed_\*"|matches no cell/],
+  ['unknown case in known_failures', edit(KF, '  - cell: "*→ts/*/grpc.testing/client_compresed_streaming"'), new RegExp(`^\\d+: known_failures\\[${KF_AT}\\]\\.cell: unknown case "client_compresed_streaming" in `)],
+  ['unknown implementation in known_failures', edit(KF, '  - cell: "*→rust/*/grpc.testing/client_compressed_*"'), new RegExp(`^\\d+: known_failures\\[${KF_AT}\\]\\.cell: unknown server "rust" in "\\*→rust/.*"; known: ts, python, go, upstream-go`)],
+  ['malformed cell pattern', edit(KF, '  - cell: "*→ts/grpc.testing/client_compressed_*"'), new RegExp(`^\\d+: known_failures\\[${KF_AT}\\]\\.cell: ".*" is not a cell pattern: expected client→server/transport/suite/case`)],
+  ['known failure without a reason', edit('    reason: a grpcio client cannot compress one message', '    reasons: a grpcio client cannot compress one message'), new RegExp(`^\\d+: known_failures\\[${GRPCIO_AT}\\]\\.reason: missing \\(required: string\\)`)],
+  ['pattern that matches no cell', edit(KF, '  - cell: "*→ts/*/security/client_compressed_*"'), new RegExp(`^\\d+: known_failures\\[${KF_AT}\\]\\.cell: unknown case "client_compressed_\\*"|matches no cell`)],
   ['alias bomb (billion laughs)', `${ALIAS_BOMB}${original}`, /^[3-7]: YAML: too many aliases \(/],
   ['case name with a slash', edit('      - greeter_say_hello\n', '      - greeter/say_hello\n'), /^\d+: suites\.seeds\.cases\[0\]: bad case name "greeter\/say_hello": /],
   ['case name with a comma', edit('      - greeter_say_hello\n', '      - "greeter,say_hello"\n'), /^\d+: suites\.seeds\.cases\[0\]: bad case name "greeter,say_hello": /],
