@@ -52,8 +52,9 @@ describe('plan', () => {
     ]);
   });
 
-  it('a known-failure pattern may name an opt-in suite or a network: neither is stale', () => {
-    const m = parseMatrix(
+  /** A quick suite and an opt-in one; `extra` adds top-level sections. */
+  const withOptIn = (extra = '') =>
+    parseMatrix(
       `implementations:
   a: {language: x, library: x, server: [s], client: [c]}
 suites:
@@ -61,7 +62,12 @@ suites:
   slow: {cases: [big], opt_in: true}
 transports:
   insecure: {}
-tools:
+${extra}`,
+      'm.yaml',
+    );
+
+  it('a known-failure pattern may name an opt-in suite or a network: neither is stale', () => {
+    const m = withOptIn(`tools:
   toxiproxy: {command: [toxiproxy-server]}
 network_proxy: toxiproxy
 networks:
@@ -69,24 +75,12 @@ networks:
 known_failures:
   - {cell: "a→a/insecure/slow/big", reason: r}
   - {cell: "a→a/insecure~lossy/quick/one", reason: r}
-`,
-      'm.yaml',
-    );
+`);
     expect(() => checkPatterns(m)).not.toThrow();
   });
 
   it('an opt_in suite runs only when --suites names it', () => {
-    const slow = parseMatrix(
-      `implementations:
-  a: {language: x, library: x, server: [s], client: [c]}
-suites:
-  quick: {cases: [one]}
-  slow: {cases: [big], opt_in: true}
-transports:
-  insecure: {}
-`,
-      'm.yaml',
-    );
+    const slow = withOptIn();
     expect(planCells(slow).map((c) => c.id)).toEqual(['a→a/insecure/quick/one']);
     expect(planCells(slow, { suites: ['slow'] }).map((c) => c.id)).toEqual(['a→a/insecure/slow/big']);
     expect(planCells(slow, { suites: ['quick', 'slow'] })).toHaveLength(2);
