@@ -12,7 +12,7 @@ import { MEASUREMENTS, runBench, type Measurement } from './bench.js';
 import { CaseContext, type ClientTls, type Target } from './context.js';
 import { runExecutor } from './executor.js';
 import { runCase, type CaseResult } from './run-case.js';
-import { closeScripted, loadCasesFile, runScripted, SCRIPTED_CLIENT_LIMITS_IGNORED, SCRIPTED_DEADLINE_IGNORED, SCRIPTED_LENIENT, SCRIPTED_SERVER_NAME_IGNORED } from './scripted.js';
+import { closeScripted, loadCasesFile, runScripted, SCRIPTED_CLIENT_FAULTS } from './scripted.js';
 
 interface Options {
   server_host: string;
@@ -80,7 +80,7 @@ function program(): Command {
     .option('--bench_size <bytes>', 'load mode: payload bytes per message', intIn(0, 4_000_000), 16)
     .option('--bench_time_limit_ms <ms>', 'load mode: time bound of each measurement', intIn(1, 3_600_000), 20_000)
     .option('--executor', 'take runs as JSON lines on stdin (docs/peer-contract.md, "Executor mode"); the only flag then')
-    .addOption(new Option('--client_fault <name>', 'self-test only').choices(['no-cancel', 'with-certificate', 'no-checks', SCRIPTED_LENIENT, SCRIPTED_CLIENT_LIMITS_IGNORED, SCRIPTED_DEADLINE_IGNORED, SCRIPTED_SERVER_NAME_IGNORED]).hideHelp());
+    .addOption(new Option('--client_fault <name>', 'self-test only').choices(['no-cancel', 'with-certificate', 'no-checks', ...SCRIPTED_CLIENT_FAULTS]).hideHelp());
 }
 
 /**
@@ -129,7 +129,7 @@ async function runArgs(args: readonly string[], write: (line: CaseResult | objec
     // scripted-* ones apply to it, and they apply to no ordinary case (runCase and the cases only
     // act on the faults they know).
     const fault = target.clientFault;
-    const scriptedOnly = fault === SCRIPTED_LENIENT || fault === SCRIPTED_CLIENT_LIMITS_IGNORED || fault === SCRIPTED_DEADLINE_IGNORED || fault === SCRIPTED_SERVER_NAME_IGNORED;
+    const scriptedOnly = fault !== undefined && SCRIPTED_CLIENT_FAULTS.includes(fault);
     const result = scripted.has(name)
       ? await runScripted(name, scripted.get(name), { ...target, clientFault: scriptedOnly ? fault : undefined })
       : await runCase(name, scriptedOnly ? { ...target, clientFault: undefined } : target);

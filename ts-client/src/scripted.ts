@@ -330,6 +330,9 @@ export const SCRIPTED_SERVER_NAME_IGNORED = 'scripted-server-name-ignored';
 /** The client fault that ignores an instruction's timeout_ms: every call gets --rpc_timeout_ms (self-test only). */
 export const SCRIPTED_DEADLINE_IGNORED = 'scripted-deadline-ignored';
 
+/** The client faults that apply to the generic executor, and to no ordinary case (self-test only). */
+export const SCRIPTED_CLIENT_FAULTS: readonly string[] = [SCRIPTED_LENIENT, SCRIPTED_CLIENT_LIMITS_IGNORED, SCRIPTED_DEADLINE_IGNORED, SCRIPTED_SERVER_NAME_IGNORED];
+
 /** grpc-js channel options for an instruction's `channel` (none: the shared channel's). */
 export function channelOptions(spec: ChannelSpec | undefined, clientFault: string | undefined): grpc.ClientOptions {
   const options: grpc.ClientOptions = {};

@@ -96,31 +96,28 @@ def server_pem(mtls: bool) -> ServerPem:
     )
 
 
-@pytest.fixture(scope="module")
-def tls_port() -> Iterator[int]:
-    server, port = serve(server_pem(mtls=False))
+def _serving(pem: ServerPem | None) -> Iterator[int]:
+    """The port of a scripted server with `pem` (None: insecure), stopped when the fixture ends."""
+    server, port = serve(pem)
     try:
         yield port
     finally:
         server.stop(None)
+
+
+@pytest.fixture(scope="module")
+def tls_port() -> Iterator[int]:
+    yield from _serving(server_pem(mtls=False))
 
 
 @pytest.fixture(scope="module")
 def mtls_port() -> Iterator[int]:
-    server, port = serve(server_pem(mtls=True))
-    try:
-        yield port
-    finally:
-        server.stop(None)
+    yield from _serving(server_pem(mtls=True))
 
 
 @pytest.fixture(scope="module")
 def insecure_port() -> Iterator[int]:
-    server, port = serve(None)
-    try:
-        yield port
-    finally:
-        server.stop(None)
+    yield from _serving(None)
 
 
 def client_peer(port: int, *flags: str) -> Peer:

@@ -38,8 +38,7 @@ export function derivedExpectation(c: ScriptedCase): Expectation {
   const message = typeof script['message'] === 'string' ? script['message'] : '';
   const replies = (Array.isArray(script['replies']) ? script['replies'] : []).filter(isObject).map((r): Obj => {
     // fill_bytes: the server sets values.by to that many zero bytes.
-    const fill = typeof r['fill_bytes'] === 'number' && r['fill_bytes'] > 0 ? r['fill_bytes'] : 0;
-    if (fill > 0) return { values: { ...(isObject(r['values']) ? r['values'] : {}), by: Buffer.alloc(fill).toString('base64') } };
+    if (typeof r['fill_bytes'] === 'number' && r['fill_bytes'] > 0) return { values: filled(r['values'], r['fill_bytes']) };
     return r['values'] !== undefined ? { values: r['values'] } : {};
   });
   const streamingOut = instruction.method === 'ServerStream' || instruction.method === 'BidiStream';
@@ -61,12 +60,14 @@ export function derivedExpectation(c: ScriptedCase): Expectation {
   if (requestHeaders) out.request_headers = requestHeaders;
   const read = typeof script['read_requests'] === 'number' && !streamingOutOnly(instruction.method) ? script['read_requests'] : 0;
   const reads = read > 0 ? requests.slice(0, read) : requests;
-  out.request_values = reads.map((r) => {
-    const values = isObject(r['values']) ? r['values'] : {};
-    // `$fill_bytes`: the executor set values.by to that many zero bytes.
-    return typeof r['$fill_bytes'] === 'number' ? { ...values, by: Buffer.alloc(r['$fill_bytes']).toString('base64') } : values;
-  });
+  // `$fill_bytes`: the executor set values.by to that many zero bytes.
+  out.request_values = reads.map((r) => (typeof r['$fill_bytes'] === 'number' ? filled(r['values'], r['$fill_bytes']) : isObject(r['values']) ? r['values'] : {}));
   return out;
+}
+
+/** `values` (a Values message in proto JSON, or nothing) with `by` set to `n` zero bytes, as `fill_bytes` and `$fill_bytes` make them. */
+function filled(values: Json | undefined, n: number): Obj {
+  return { ...(isObject(values) ? values : {}), by: Buffer.alloc(n).toString('base64') };
 }
 
 const streamingOutOnly = (method: string) => method === 'Unary' || method === 'ServerStream';

@@ -26,7 +26,7 @@ export const isObject = (v: unknown): v is Record<string, Json> => typeof v === 
 /** How a value is shown in a difference: as the client reported it, with what kind of value it was. */
 export function show(v: unknown): string {
   if (v === undefined) return 'nothing';
-  if (isObject(v) && typeof v['$bytes'] === 'string') return `bytes ${v['$bytes'].length > 128 ? `${spaced(v['$bytes'].slice(0, 64))} … (${v['$bytes'].length / 2} bytes)` : spaced(v['$bytes'])}`;
+  if (isObject(v) && typeof v['$bytes'] === 'string') return `bytes ${spacedShort(v['$bytes'])}`;
   if (isObject(v) && typeof v['$sha256'] === 'string') return `${String(v['$length'])} bytes with SHA-256 ${v['$sha256']}`;
   if (isObject(v) && typeof v['$long'] === 'string') return `${v['$long']} (a Long object)`;
   if (typeof v === 'number') return `${v} (a floating-point number)`;
@@ -36,6 +36,9 @@ export function show(v: unknown): string {
 
 /** Hex in bytes of two digits, space-separated: `00 ff 01`. */
 export const spaced = (hex: string): string => (hex === '' ? '(empty)' : (hex.match(/../g) ?? []).join(' '));
+
+/** `spaced`, cut to the first 32 bytes and the length when longer than 64 (a 4 MiB value stays one line). */
+const spacedShort = (hex: string): string => (hex.length > 128 ? `${spaced(hex.slice(0, 64))} … (${hex.length / 2} bytes)` : spaced(hex));
 
 /** An integer as the client reported it (number, decimal string, Long), or undefined when it is not one. */
 export function observedInteger(v: unknown): bigint | undefined {
@@ -228,7 +231,7 @@ export class Comparer {
         return;
       }
       const got = observed === undefined ? '' : isObject(observed) && typeof observed['$bytes'] === 'string' ? observed['$bytes'].toLowerCase() : undefined;
-      if (got !== want) this.differ(path, `expected bytes ${want.length > 64 ? `${spaced(want.slice(0, 64))} … (${want.length / 2} bytes)` : spaced(want)}, got ${show(observed)}`);
+      if (got !== want) this.differ(path, `expected bytes ${spacedShort(want)}, got ${show(observed)}`);
       return;
     }
     if (t === 'string') {
