@@ -4,8 +4,9 @@
  * failed check, a crash, a hang) into one outcome per cell. Results already collected are kept
  * whatever a peer does.
  */
-import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import type { BuildOutcome } from './build.js';
@@ -15,6 +16,7 @@ import { StartError, type ClientRun, type Launcher, type ServerHandle } from './
 import { logTail } from './launcher/output.js';
 import { baseOf, caseSpec, type Cell, type ServerGroup } from './plan.js';
 import { judge, type Observed } from './checks.js';
+import { UNIX_SOCKET } from './scripted/cases.js';
 import { judgeScripted } from './scripted/judge.js';
 import { scriptedRoot } from './scripted/schema.js';
 import { protosDir } from '../../ts-common/src/paths.js';
@@ -132,8 +134,8 @@ class ServerWatch {
 
   constructor(
     readonly handle: ServerHandle,
-    /** Where clients connect: the server, or the proxy of its network in front of it. */
-    readonly target: { host: string; port: number },
+    /** Where clients connect: the server, or the proxy of its network in front of it; and the server's Unix socket, if it has one. */
+    readonly target: { host: string; port: number; unixSocket?: string },
     private readonly name: string,
     private readonly logFile: string,
     private readonly health: HealthProbe | undefined,
@@ -198,11 +200,19 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
   const serverRel = relative(options.root, serverLog);
   const impl = matrix.implementations[group.server]!;
   const probeTls = tlsOf(transportArgs(matrix, group.server, group.transport).client_args);
+  // A case whose server listens on a Unix socket (`--unix_socket={unix_socket}`) gets a fresh one,
+  // in a directory of its own that goes with the server (mounted at the same path in containers).
+  const socketDir = group.serverArgs.some((a) => a.includes(UNIX_SOCKET)) ? mkdtempSync(join(tmpdir(), 'grpc-interop-')) : undefined;
+  const unixSocket = socketDir && join(socketDir, 'server.sock');
+  const serverArgs = unixSocket ? group.serverArgs.map((a) => a.replaceAll(UNIX_SOCKET, unixSocket)) : group.serverArgs;
+  const mounts = socketDir ? [socketDir] : [];
+  const removeSocketDir = () => socketDir && rmSync(socketDir, { recursive: true, force: true });
   const started = performance.now();
   let server: ServerHandle;
   try {
-    server = await startReady(group, options, serverLog, probeTls);
+    server = await startReady({ ...group, serverArgs, mounts }, options, serverLog, probeTls);
   } catch (err) {
+    removeSocketDir();
     return failAll(allCells, `server ${group.server} ${(err as Error).message}`, serverRel);
   } finally {
     options.timings.serverStarts++;
@@ -216,11 +226,12 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
       route = await options.proxy.route(server.port, matrix.networks[network]!.toxics);
     } catch (err) {
       await server.stop();
+      removeSocketDir();
       return failAll(allCells, `network ${network}: ${(err as Error).message}`);
     }
   }
   const health = impl.readiness === 'health' ? new HealthProbe(server.host, server.port, probeTls) : undefined;
-  const watch = new ServerWatch(server, { host: server.host, port: route?.port ?? server.port }, group.server, serverLog, health, matrix.timeouts.health_check_ms);
+  const watch = new ServerWatch(server, { host: server.host, port: route?.port ?? server.port, ...(unixSocket ? { unixSocket } : {}) }, group.server, serverLog, health, matrix.timeouts.health_check_ms);
   try {
     impls[group.server] = { ...(await identify(group.server, impl, server, probeTls, options.root)), ...installedOf(options, group.server), ...releaseOf(matrix, group.server) };
     for (const pairing of group.pairings) {
@@ -232,6 +243,7 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
     watch.close();
     await route?.remove();
     await server.stop();
+    removeSocketDir();
   }
 }
 
@@ -243,7 +255,7 @@ const PORT_TAKEN = /address already in use|EADDRINUSE/i;
  * picked was taken meanwhile (another run on the same machine).
  */
 export async function startReady(
-  group: Pick<ServerGroup, 'server' | 'transport' | 'serverArgs'>,
+  group: Pick<ServerGroup, 'server' | 'transport' | 'serverArgs'> & { mounts?: string[] },
   options: Pick<ExecuteOptions, 'matrix' | 'launcher' | 'serverFault'>,
   logFile: string,
   probeTls: ProbeTls | undefined,
@@ -262,6 +274,7 @@ export async function startReady(
         args: [`--port=${port ?? 0}`, ...extra],
         logFile,
         startTimeoutMs: timeouts.server_start_ms,
+        ...(group.mounts?.length ? { mounts: group.mounts } : {}),
         ...(port !== undefined ? { port } : {}),
       });
     } catch (err) {
@@ -398,12 +411,14 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
     args: [
       `--server_host=${server.target.host}`,
       `--server_port=${server.target.port}`,
+      ...(server.target.unixSocket ? [`--server_unix_socket=${server.target.unixSocket}`] : []),
       ...transport.client_args,
       ...(options.clientFault ? [`--client_fault=${options.clientFault}`] : []),
       ...(scripted && options.casesFile ? [`--cases_file=${options.casesFile}`] : []),
       `--test_case=${batch.map((c) => c.case).join(',')}`,
     ],
     ...(scripted && options.casesFile ? { files: [options.casesFile] } : {}),
+    ...(server.target.unixSocket ? { mounts: [dirname(server.target.unixSocket)] } : {}),
     ...(impl.executor && options.noBatch !== true ? { executor: true } : {}),
     logFile,
     signal: controller.signal,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { protosDir } from '../../ts-common/src/paths.js';
 import { caughtByFor, loadCaseFile, type ScriptedCase } from '../src/scripted/cases.js';
-import { derivedExpectation, judgeScripted } from '../src/scripted/judge.js';
+import { derivedExpectation, judgeScripted, peerFamily } from '../src/scripted/judge.js';
 import { scriptedRoot } from '../src/scripted/schema.js';
 import { compareMessage, validateMessage } from '../src/scripted/values.js';
 import { ConfigError } from '../src/yaml-file.js';
@@ -205,6 +205,47 @@ by_client:
     expect(bad('description: d\nmethod: Unary\nchannel: {compression: snappy}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad\.yaml:3: channel\.compression: /);
     expect(bad('description: d\nmethod: Unary\nserver_args: [max=1]\ncaught_by: [scripted-read-all]\n')).toMatch(/bad\.yaml:3: server_args\[0\]: a server flag/);
     expect(bad('description: d\nmethod: Unary\ntimeout_ms: 31622400001\ncaught_by: [scripted-read-all]\n')).toMatch(/bad\.yaml:3: timeout_ms: /);
+  });
+
+  test('addressing: the peer family as each library names it, the :authority with {port}, a target on the server\'s Unix socket', () => {
+    for (const [peer, family] of [
+      ['ipv4:127.0.0.1:5555', 'ipv4'],
+      ['tcp:127.0.0.1:5555', 'ipv4'],
+      ['127.0.0.1:5555', 'ipv4'],
+      ['::ffff:127.0.0.1:5555', 'ipv4'],
+      ['ipv6:%5B::1%5D:5555', 'ipv6'],
+      ['ipv6:[::1]:5555', 'ipv6'],
+      ['tcp:[::1]:5555', 'ipv6'],
+      ['::1:5555', 'ipv6'],
+      ['unix:/tmp/s.sock', 'unix'],
+      ['unix:', 'unix'],
+      ['unix:@', 'unix'],
+      ['unknown', 'unknown'],
+      ['10.0.0.1:5555', undefined],
+      ['ipv6:%zz', undefined],
+    ] as const) expect([peer, peerFamily(peer)]).toEqual([peer, family]);
+    const c = caseOf(
+      'unix',
+      [
+        'description: d',
+        'method: Unary',
+        'server_args: ["--ipv6_loopback=true", "--unix_socket={unix_socket}"]',
+        'channel: {target: "unix:{unix_socket}", authority: "a.example"}',
+        'expect: {request_peer: unix, request_authority: "localhost:{port}"}',
+        'caught_by: [scripted-peer-ipv4, scripted-target-ignored]',
+        '',
+      ].join('\n'),
+    );
+    expect(c.instruction.channel).toEqual({ target: 'unix:{unix_socket}', authority: 'a.example' });
+    const info = (i: object) => ({ status: { code: 0, message: '' }, responses: [{ request_info: { requests: [{}], ...i } }] });
+    expect(judgeScripted(root, c, info({ peer: 'unix:', authority: 'localhost:40123' }), 'go', 'go')).toBeUndefined();
+    expect(judgeScripted(root, c, info({ peer: 'ipv4:127.0.0.1:1', authority: 'localhost:4x' }), 'go', 'go')).toBe(
+      'cases/t/unix.yaml: client address (as the server saw it): expected unix, got "ipv4:127.0.0.1:1" (ipv4); :authority (as the server saw it): expected "localhost:{port}", got "localhost:4x"',
+    );
+    expect(judgeScripted(root, c, info({}), 'go', 'go')).toMatch(/expected unix, got no peer; :authority \(as the server saw it\): expected "localhost:\{port\}", got none$/);
+    expect(() => caseOf('nosocket', 'description: d\nmethod: Unary\nchannel: {target: "unix:{unix_socket}"}\ncaught_by: [scripted-target-ignored]\n')).toThrow(
+      /nosocket\.yaml:3: channel\.target: names \{unix_socket\}: the server must listen there, add server_args: \["--unix_socket=\{unix_socket\}"\]/,
+    );
   });
 
   test('long bytes come as their SHA-256 and length: the digest and the length are compared', () => {

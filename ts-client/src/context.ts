@@ -19,6 +19,8 @@ export interface Target {
   rpcTimeoutMs: number;
   /** Absent: plaintext. */
   tls?: ClientTls;
+  /** --server_unix_socket: the server's Unix domain socket, for a scripted channel.target's `{unix_socket}`. */
+  unixSocket?: string;
   /**
    * Self-test only: `no-cancel` makes the cancel and timeout cases end normally,
    * `with-certificate` makes the security case present its certificate, `no-checks` switches

@@ -33,6 +33,7 @@ interface Options {
   rpc_timeout_ms: number;
   client_fault?: string;
   cases_file?: string;
+  server_unix_socket?: string;
 }
 
 function usage(message: string): never {
@@ -73,6 +74,7 @@ function program(): Command {
     .option('--client_key_file <file>', 'mTLS: client private key (PEM)')
     .option('--rpc_timeout_ms <ms>', 'deadline of every RPC', intIn(1, 600_000), 5000)
     .option('--cases_file <file>', 'scripted cases ({"cases": {NAME: INSTRUCTION}}): their names run on the generic executor')
+    .option('--server_unix_socket <path>', "the server's Unix domain socket, named {unix_socket} by a scripted case's channel.target")
     .option('--bench <names>', `load mode instead of cases: ${MEASUREMENTS.join(',')}`, benchList)
     .option('--bench_calls <n>', 'load mode: measured unary calls', intIn(1, 10_000_000), 2000)
     .option('--bench_warmup <n>', 'load mode: unary calls before measuring', intIn(0, 10_000_000), 200)
@@ -106,6 +108,7 @@ async function runArgs(args: readonly string[], write: (line: CaseResult | objec
     port: options.server_port,
     rpcTimeoutMs: options.rpc_timeout_ms,
     ...(tls ? { tls } : {}),
+    ...(options.server_unix_socket !== undefined ? { unixSocket: options.server_unix_socket } : {}),
     ...(options.client_fault ? { clientFault: options.client_fault } : {}),
   };
   if (options.bench !== undefined && options.test_case !== undefined) usage('--bench and --test_case exclude each other');

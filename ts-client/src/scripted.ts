@@ -11,6 +11,7 @@ import type protobuf from 'protobufjs';
 import type { ScriptedClient } from '../../ts-common/src/generated/interop/scripted/Scripted.js';
 import type { ScriptedRequest } from '../../ts-common/src/generated/interop/scripted/ScriptedRequest.js';
 import type { ScriptedResponse__Output } from '../../ts-common/src/generated/interop/scripted/ScriptedResponse.js';
+import { hostPort } from '../../ts-common/src/cli.js';
 import { LOADER_OPTIONS, protoRoot } from '../../ts-common/src/proto.js';
 import { CaseContext, type Target } from './context.js';
 import type { CaseResult } from './run-case.js';
@@ -47,6 +48,10 @@ export interface ChannelSpec {
   compression?: string;
   /** TLS: the name the server's certificate must match, instead of --server_host_override. */
   server_name?: string;
+  /** What the channel dials, instead of --server_host:--server_port: `{host}`, `{port}` and `{unix_socket}` replaced (channelAddress). */
+  target?: string;
+  /** The :authority the channel sends (grpc.default_authority). */
+  authority?: string;
 }
 
 /** grpc-js's `grpc.default_compression_algorithm` values (compression-algorithms.ts). */
@@ -103,9 +108,9 @@ export function parseInstruction(raw: unknown): Instruction {
         if (!nonNegativeInt(value)) throw new InstructionError(`channel.${key}: expected an integer >= 0, got ${JSON.stringify(value)}`);
       } else if (key === 'compression') {
         if (typeof value !== 'string' || !(value in COMPRESSION_ALGORITHMS)) throw new InstructionError(`channel.compression: expected one of ${Object.keys(COMPRESSION_ALGORITHMS).join(', ')}, got ${JSON.stringify(value)}`);
-      } else if (key === 'server_name') {
-        if (typeof value !== 'string' || value === '') throw new InstructionError(`channel.server_name: expected a non-empty string, got ${JSON.stringify(value)}`);
-      } else throw new InstructionError(`channel: unknown member ${JSON.stringify(key)} (expected max_receive_message_length, max_send_message_length, compression, server_name)`);
+      } else if (key === 'server_name' || key === 'target' || key === 'authority') {
+        if (typeof value !== 'string' || value === '') throw new InstructionError(`channel.${key}: expected a non-empty string, got ${JSON.stringify(value)}`);
+      } else throw new InstructionError(`channel: unknown member ${JSON.stringify(key)} (expected max_receive_message_length, max_send_message_length, compression, server_name, target, authority)`);
     }
   }
   const cancel = raw['cancel_after_responses'];
@@ -330,8 +335,21 @@ export const SCRIPTED_SERVER_NAME_IGNORED = 'scripted-server-name-ignored';
 /** The client fault that ignores an instruction's timeout_ms: every call gets --rpc_timeout_ms (self-test only). */
 export const SCRIPTED_DEADLINE_IGNORED = 'scripted-deadline-ignored';
 
+/** The client fault that ignores channel.target: every channel dials --server_host:--server_port (self-test only). */
+export const SCRIPTED_TARGET_IGNORED = 'scripted-target-ignored';
+
+/** The client fault that ignores channel.authority: the channel sends the authority grpc-js derives (self-test only). */
+export const SCRIPTED_AUTHORITY_IGNORED = 'scripted-authority-ignored';
+
 /** The client faults that apply to the generic executor, and to no ordinary case (self-test only). */
-export const SCRIPTED_CLIENT_FAULTS: readonly string[] = [SCRIPTED_LENIENT, SCRIPTED_CLIENT_LIMITS_IGNORED, SCRIPTED_DEADLINE_IGNORED, SCRIPTED_SERVER_NAME_IGNORED];
+export const SCRIPTED_CLIENT_FAULTS: readonly string[] = [
+  SCRIPTED_LENIENT,
+  SCRIPTED_CLIENT_LIMITS_IGNORED,
+  SCRIPTED_DEADLINE_IGNORED,
+  SCRIPTED_SERVER_NAME_IGNORED,
+  SCRIPTED_TARGET_IGNORED,
+  SCRIPTED_AUTHORITY_IGNORED,
+];
 
 /** grpc-js channel options for an instruction's `channel` (none: the shared channel's). */
 export function channelOptions(spec: ChannelSpec | undefined, clientFault: string | undefined): grpc.ClientOptions {
@@ -339,6 +357,8 @@ export function channelOptions(spec: ChannelSpec | undefined, clientFault: strin
   if (spec?.max_receive_message_length !== undefined) options['grpc.max_receive_message_length'] = spec.max_receive_message_length;
   if (spec?.max_send_message_length !== undefined) options['grpc.max_send_message_length'] = spec.max_send_message_length;
   if (spec?.compression !== undefined) options['grpc.default_compression_algorithm'] = COMPRESSION_ALGORITHMS[spec.compression];
+  // Over TLS this replaces the default_authority the server name gave (CaseContext.client: these options win).
+  if (spec?.authority !== undefined && clientFault !== SCRIPTED_AUTHORITY_IGNORED) options['grpc.default_authority'] = spec.authority;
   if (clientFault === SCRIPTED_CLIENT_LIMITS_IGNORED) {
     options['grpc.max_receive_message_length'] = -1;
     options['grpc.max_send_message_length'] = -1;
@@ -350,6 +370,23 @@ export function channelOptions(spec: ChannelSpec | undefined, clientFault: strin
 function ownTarget(target: Target, channel: ChannelSpec): Target {
   if (!target.tls || channel.server_name === undefined || target.clientFault === SCRIPTED_SERVER_NAME_IGNORED) return target;
   return { ...target, tls: { ...target.tls, serverNameOverride: channel.server_name } };
+}
+
+/**
+ * What an instruction's own channel dials: channel.target with `{host}`, `{port}` and
+ * `{unix_socket}` replaced by --server_host, --server_port and --server_unix_socket, for
+ * grpc-js's resolvers to parse as it is; without it (or under scripted-target-ignored),
+ * --server_host:--server_port. Throws InstructionError when the target names `{unix_socket}` and
+ * the client has no --server_unix_socket.
+ */
+export function channelAddress(target: Target, channel: ChannelSpec): string {
+  if (channel.target === undefined || target.clientFault === SCRIPTED_TARGET_IGNORED) return hostPort(target.host, target.port);
+  const unixSocket = target.unixSocket;
+  if (channel.target.includes('{unix_socket}') && unixSocket === undefined) {
+    throw new InstructionError(`channel.target ${JSON.stringify(channel.target)} names {unix_socket}, but the client was given no --server_unix_socket`);
+  }
+  const values: Record<string, string> = { host: target.host, port: String(target.port), unix_socket: unixSocket ?? '' };
+  return channel.target.replace(/\{(host|port|unix_socket)\}/g, (_, name: string) => values[name] ?? '');
 }
 
 let shared: { target: Target; context: CaseContext; client: ScriptedClient } | undefined;
@@ -401,8 +438,10 @@ export async function runScripted(name: string, raw: unknown, target: Target): P
   const root = protoRoot();
   let instruction: Instruction;
   let requests: ScriptedRequest[];
+  let ownAddress: string | undefined;
   try {
     instruction = parseInstruction(raw);
+    if (instruction.channel !== undefined) ownAddress = channelAddress(target, instruction.channel);
     if (target.clientFault === SCRIPTED_LENIENT) instruction = lenient(instruction);
     const converter = new InputConverter(root);
     const requestType = root.lookupType('interop.scripted.ScriptedRequest');
@@ -428,7 +467,7 @@ export async function runScripted(name: string, raw: unknown, target: Target): P
   // An instruction with `channel` gets a channel of its own, closed after it.
   const own = instruction.channel !== undefined ? new CaseContext(ownTarget(target, instruction.channel)) : undefined;
   try {
-    const client = own ? own.client(own.protos.interop.scripted.Scripted, channelOptions(instruction.channel, target.clientFault)) : scriptedClient(target);
+    const client = own ? own.client(own.protos.interop.scripted.Scripted, channelOptions(instruction.channel, target.clientFault), ownAddress) : scriptedClient(target);
     let outcome: Outcome;
     try {
       outcome = await execute(client, instruction, requests, target.clientFault === SCRIPTED_DEADLINE_IGNORED ? target.rpcTimeoutMs : (instruction.timeout_ms ?? target.rpcTimeoutMs));

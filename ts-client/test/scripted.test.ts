@@ -5,13 +5,15 @@
  * named where it is asserted).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { execa } from 'execa';
 import { certPath, repoRoot } from '../../ts-common/src/paths.js';
 import { loadProtos, protoRoot } from '../../ts-common/src/proto.js';
 import { parseFaults } from '../../ts-server/src/faults.js';
-import { serve, type RunningServer } from '../../ts-server/src/server.js';
+import { serve, type RunningServer, type TlsFiles } from '../../ts-server/src/server.js';
 import type { CaseResult } from '../src/run-case.js';
 import { lenient, loadCasesFile, parseInstruction, REQUEST_INFO_TRAILER, runScripted } from '../src/scripted.js';
 
@@ -260,6 +262,8 @@ describe('instructions the executor cannot run', () => {
     [{ method: 'Unary', requests: [{}], channel: { max_receive_message_length: -1 } }, /channel\.max_receive_message_length/],
     [{ method: 'Unary', requests: [{}], channel: { keepalive: 1 } }, /channel: unknown member "keepalive"/],
     [{ method: 'Unary', requests: [{}], channel: { server_name: '' } }, /channel\.server_name: expected a non-empty string/],
+    [{ method: 'Unary', requests: [{}], channel: { target: '' } }, /channel\.target: expected a non-empty string/],
+    [{ method: 'Unary', requests: [{}], channel: { authority: 7 } }, /channel\.authority: expected a non-empty string, got 7/],
   ])('%j', (raw, error) => {
     expect(() => parseInstruction(raw)).toThrow(error);
   });
@@ -603,5 +607,107 @@ describe('channel.server_name (TLS)', () => {
   it('is ignored over insecure', async () => {
     const result = await withServer('', (port) => runScripted('insecure', call('wrong.example.com'), target(port)));
     expect(code(result)).toBe(grpc.status.OK);
+  });
+});
+
+/**
+ * A server of this process that also listens on [::1] (same port) and on a Unix socket in a
+ * fresh temporary directory (--ipv6_loopback=true --unix_socket=PATH), removed afterwards.
+ */
+async function withListeners<T>(fault: string, fn: (where: { port: number; unixSocket: string }) => Promise<T>, tls?: TlsFiles): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'ts-listeners-'));
+  const unixSocket = join(dir, 'server.sock');
+  try {
+    const server = await serve({ host: '127.0.0.1', port: 0, faults: parseFaults(fault), ipv6Loopback: true, unixSocket, ...(tls ? { tls } : {}) });
+    try {
+      return await fn({ port: server.port, unixSocket });
+    } finally {
+      await server.stop(100);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('channel.target and channel.authority; RequestInfo authority and peer', () => {
+  const unary = (channel?: O) => ({ method: 'Unary', requests: [{ script: { replies: [{ values: { i32: 1 } }] } }], ...(channel ? { channel } : {}) });
+  /** RequestInfo's authority and peer of an OK unary call (undefined: not set). */
+  const seen = (r: CaseResult) => {
+    const o = r.observed as O;
+    expect(o['status']).toEqual({ code: 0, message: 'OK' });
+    const info = lastResponseInfo(o)!;
+    return { authority: info['authority'], peer: info['peer'] };
+  };
+  const IPV4_PEER = /^127\.0\.0\.1:\d+$/;
+
+  it('what grpc-js 1.14 gives: host:port for TCP targets, "localhost" and peer "unknown" over a Unix socket, "::1:PORT" (no brackets) from IPv6', async () => {
+    await withListeners('', async ({ port, unixSocket }) => {
+      const t = { ...target(port), unixSocket };
+      const through = async (channelTarget?: string) => seen(await runScripted('t', unary(channelTarget === undefined ? undefined : { target: channelTarget }), t));
+      expect(await through()).toEqual({ authority: `127.0.0.1:${port}`, peer: expect.stringMatching(IPV4_PEER) });
+      expect(await through('ipv4:{host}:{port}')).toEqual({ authority: `127.0.0.1:${port}`, peer: expect.stringMatching(IPV4_PEER) });
+      expect(await through('ipv6:[::1]:{port}')).toEqual({ authority: `[::1]:${port}`, peer: expect.stringMatching(/^::1:\d+$/) });
+      expect(await through('dns:///localhost:{port}')).toEqual({ authority: `localhost:${port}`, peer: expect.any(String) });
+      // grpc-js's UDS resolver names every Unix target "localhost"; getPeer() has no remote address to give.
+      for (const unixTarget of ['unix:{unix_socket}', `unix://${unixSocket}`, 'unix://{unix_socket}']) {
+        expect(await through(unixTarget)).toEqual({ authority: 'localhost', peer: 'unknown' });
+      }
+    });
+  });
+
+  it('channel.authority replaces the derived authority; the client faults ignore target and authority', async () => {
+    await withListeners('', async ({ port, unixSocket }) => {
+      const t = { ...target(port), unixSocket };
+      const both = unary({ target: 'unix:{unix_socket}', authority: 'other.example:8443' });
+      expect(seen(await runScripted('both', both, t))).toEqual({ authority: 'other.example:8443', peer: 'unknown' });
+      expect(seen(await runScripted('v6', unary({ target: 'ipv6:[::1]:{port}', authority: 'x.example' }), t))).toEqual({ authority: 'x.example', peer: expect.stringMatching(/^::1:/) });
+      // scripted-target-ignored: --server_host:--server_port is dialled (the authority still applies).
+      expect(seen(await runScripted('both', both, { ...t, clientFault: 'scripted-target-ignored' }))).toEqual({ authority: 'other.example:8443', peer: expect.stringMatching(IPV4_PEER) });
+      expect(seen(await runScripted('both', both, { ...t, clientFault: 'scripted-authority-ignored' }))).toEqual({ authority: 'localhost', peer: 'unknown' });
+    });
+  });
+
+  it('{unix_socket} without --server_unix_socket: a failed case, no call', async () => {
+    const result = await runScripted('nosock', unary({ target: 'unix:{unix_socket}' }), target(1));
+    expect(result).toMatchObject({ status: 'failed', error: expect.stringMatching(/names \{unix_socket\}, but the client was given no --server_unix_socket/) });
+    expect(result).not.toHaveProperty('observed');
+  });
+
+  it('the server faults: peer always ipv4:127.0.0.1:1, authority dropped, RequestInfo empty', async () => {
+    const over = (fault: string) => withListeners(fault, async ({ port, unixSocket }) => seen(await runScripted('f', unary({ target: 'unix:{unix_socket}' }), { ...target(port), unixSocket })));
+    expect(await over('scripted-peer-ipv4')).toEqual({ authority: 'localhost', peer: 'ipv4:127.0.0.1:1' });
+    expect(await over('scripted-authority-dropped')).toEqual({ authority: undefined, peer: 'unknown' });
+    expect(await over('scripted-request-info-empty')).toEqual({ authority: undefined, peer: undefined });
+  });
+
+  it('TLS over a Unix socket: the server name is the authority unless channel.authority says otherwise', async () => {
+    const read = (name: string) => readFileSync(certPath(name));
+    await withListeners('', async ({ port, unixSocket }) => {
+      const t = { ...target(port), unixSocket, tls: { ca: read('ca.pem'), serverNameOverride: 'foo.test.google.fr' } };
+      expect(seen(await runScripted('tls', unary({ target: 'unix:{unix_socket}' }), t))).toEqual({ authority: 'foo.test.google.fr', peer: 'unknown' });
+      expect(seen(await runScripted('tls', unary({ target: 'unix:{unix_socket}', authority: 'bar.example' }), t))).toEqual({ authority: 'bar.example', peer: 'unknown' });
+      // The certificate is still checked against the server name.
+      const wrongName = await runScripted('tls', unary({ target: 'unix:{unix_socket}', server_name: 'wrong.example.com' }), t);
+      expect((wrongName.observed as O)['status']['code']).toBe(grpc.status.UNAVAILABLE);
+    }, { cert: read('server.pem'), key: read('server.key') });
+  });
+
+  it('the client binary takes --server_unix_socket in a run of executor mode (needs the build)', async () => {
+    await withListeners('', async ({ port, unixSocket }) => {
+      const dir = mkdtempSync(join(tmpdir(), 'ts-cases-'));
+      try {
+        const casesFile = join(dir, 'cases.json');
+        writeFileSync(casesFile, JSON.stringify({ cases: { uds: unary({ target: 'unix:{unix_socket}' }) } }));
+        const args = ['--server_host=127.0.0.1', `--server_port=${port}`, `--cases_file=${casesFile}`, '--test_case=uds'];
+        const input = [{ run: 1, args: [...args, `--server_unix_socket=${unixSocket}`] }, { run: 2, args }].map((r) => JSON.stringify(r)).join('\n');
+        const run = await execa('node', ['build/ts/ts-client/src/main.js', '--executor'], { cwd: repoRoot(), input, reject: false, timeout: 30_000 });
+        const lines = run.stdout.split('\n').map((l) => JSON.parse(l) as O);
+        expect(lines.map((l) => l['case'] ?? `end ${l['run']}:${l['exit_code']}`)).toEqual(['uds', 'end 1:0', 'uds', 'end 2:1']);
+        expect(lastResponseInfo(lines[0]!['observed'])).toMatchObject({ authority: 'localhost', peer: 'unknown' });
+        expect(lines[2]).toMatchObject({ status: 'failed', error: expect.stringContaining('--server_unix_socket') });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });

@@ -53,6 +53,9 @@ export const FAULTS = [
   'scripted-repeated-truncated',
   'scripted-replies-drop-last',
   'scripted-request-info-empty',
+  // RequestInfo.peer is always ipv4:127.0.0.1:1; RequestInfo.authority is never set.
+  'scripted-peer-ipv4',
+  'scripted-authority-dropped',
   'scripted-read-all',
   'scripted-delay-ignored',
   // A no-op here: protobufjs 7 (under @grpc/proto-loader 0.8) keeps no unknown fields to drop.

@@ -2,7 +2,8 @@
 /**
  * The TypeScript (grpc-js) interop server. Flags follow docs/peer-contract.md:
  *   --port=P [--host=127.0.0.1] [--use_tls=false] [--workers=N]
- *   [--max_receive_message_length=N] [--max_send_message_length=N] [--fault=a,b]
+ *   [--max_receive_message_length=N] [--max_send_message_length=N]
+ *   [--ipv6_loopback=true] [--unix_socket=PATH] [--fault=a,b]
  * Prints {"event":"listening","port":P} on stdout when ready; SIGTERM/SIGINT stop it.
  */
 import { readFileSync } from 'node:fs';
@@ -24,6 +25,8 @@ interface Options {
   workers: number;
   max_receive_message_length?: number;
   max_send_message_length?: number;
+  ipv6_loopback: boolean;
+  unix_socket?: string;
   fault: Faults;
 }
 
@@ -39,6 +42,11 @@ function parseFlags(): Options {
     .option('--workers <n>', 'processes serving the port', intIn(1, 64), 1)
     .option('--max_receive_message_length <bytes>', 'the largest message the server accepts (default: grpc-js, 4 MiB)', intIn(0, 2 ** 31 - 1))
     .option('--max_send_message_length <bytes>', 'the largest message the server sends (default: grpc-js, unlimited)', intIn(0, 2 ** 31 - 1))
+    .option('--ipv6_loopback <bool>', 'also listen on [::1] at the port bound for --host', parseBool, false)
+    .option('--unix_socket <path>', 'also listen on this Unix domain socket', (v) => {
+      if (v === '') throw new InvalidArgumentError('expected a path');
+      return v;
+    })
     .option('--fault <list>', 'self-test only: comma-separated faults', (v) => {
       try {
         return parseFaults(v);
@@ -49,6 +57,11 @@ function parseFlags(): Options {
   const options = parseOrExit<Partial<Options> & Omit<Options, 'fault'>>(program);
   if (options.require_client_cert && !options.use_tls) {
     process.stderr.write('ts-server: --require_client_cert=true needs --use_tls=true\n');
+    process.exit(USAGE_ERROR);
+  }
+  const extra = [options.ipv6_loopback ? '--ipv6_loopback' : '', options.unix_socket !== undefined ? '--unix_socket' : ''].filter((f) => f !== '');
+  if (options.workers > 1 && extra.length > 0) {
+    process.stderr.write(`ts-server: ${extra.join(' and ')} cannot be combined with --workers=${options.workers}\n`);
     process.exit(USAGE_ERROR);
   }
   return { ...options, fault: options.fault ?? new Set() };
@@ -85,6 +98,8 @@ async function main(): Promise<void> {
     ...(options.max_receive_message_length !== undefined ? { maxReceiveMessageLength: options.max_receive_message_length } : {}),
     ...(options.max_send_message_length !== undefined ? { maxSendMessageLength: options.max_send_message_length } : {}),
     ...(tls ? { tls } : {}),
+    ipv6Loopback: options.ipv6_loopback,
+    ...(options.unix_socket !== undefined ? { unixSocket: options.unix_socket } : {}),
   });
   if (isWorker()) reportWorkerListening(server.port);
   else printListening(server.port);

@@ -30,6 +30,10 @@ export interface ServeOptions {
   maxSendMessageLength?: number;
   /** Absent: plaintext. */
   tls?: TlsFiles;
+  /** --ipv6_loopback=true: also listen on [::1], at the port number bound for `host`. */
+  ipv6Loopback?: boolean;
+  /** --unix_socket=PATH: also listen on this Unix domain socket. */
+  unixSocket?: string;
 }
 
 export function serverCredentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
@@ -76,13 +80,30 @@ export function createServer(faults: Faults, limits: Pick<ServeOptions, 'maxRece
   return server;
 }
 
+/**
+ * Binds `host`:`port`, then the other addresses asked for, all with the same credentials; the
+ * port bound for `host`. A bind that fails shuts the server down (and rejects).
+ */
+async function bindAll(server: grpc.Server, options: ServeOptions): Promise<number> {
+  const credentials = serverCredentials(options.tls);
+  const bind = (address: string) =>
+    new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, credentials, (err, bound) => (err ? reject(new Error(`cannot listen on ${address}: ${err.message}`)) : resolve(bound)));
+    });
+  try {
+    const port = await bind(hostPort(options.host, options.port));
+    if (options.ipv6Loopback) await bind(hostPort('::1', port));
+    if (options.unixSocket !== undefined) await bind(`unix:${options.unixSocket}`);
+    return port;
+  } catch (err) {
+    server.forceShutdown();
+    throw err;
+  }
+}
+
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const server = createServer(options.faults, options);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(hostPort(options.host, options.port), serverCredentials(options.tls), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    );
-  });
+  const port = await bindAll(server, options);
   startServing(server); // grpc-js before 1.10 serves only after start()
   return {
     port,

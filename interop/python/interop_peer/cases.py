@@ -55,12 +55,15 @@ class Peer:
     port: int
     timeout: float
     credentials: grpc.ChannelCredentials | None = None  # None: insecure
-    tls_options: ChannelOptions = ()  # the server name override, with credentials
+    # The channel options naming the server: the TLS server name override (with credentials), an
+    # instruction's channel.authority (scripted_executor.ChannelSpec.peer).
+    tls_options: ChannelOptions = ()
     no_cancel: bool = False  # --client_fault=no-cancel (self-test only)
     # TLS without the client certificate (the security suite), or None for an insecure client.
     credentials_without_certificate: grpc.ChannelCredentials | None = None
     with_certificate: bool = False  # --client_fault=with-certificate (self-test only)
     no_checks: bool = False  # --client_fault=no-checks (self-test only): client_main.run_case ignores failed checks
+    unix_socket: str | None = None  # --server_unix_socket: an instruction's channel.target may name it
 
     @property
     def target(self) -> str:

@@ -1,8 +1,8 @@
 """client --server_host=H --server_port=P --test_case=NAME[,NAME…] [--use_tls=false] [--use_test_ca=false]
 [--ca_file=certs/ca.pem] [--server_host_override=NAME] [--client_cert_file=F --client_key_file=F]
 [--rpc_timeout_ms=5000] [--client_fault=no-cancel|with-certificate|no-checks|scripted-lenient|
-scripted-deadline-ignored|scripted-client-limits-ignored|scripted-server-name-ignored]
-[--cases_file=PATH]
+scripted-deadline-ignored|scripted-client-limits-ignored|scripted-server-name-ignored|
+scripted-target-ignored|scripted-authority-ignored] [--cases_file=PATH] [--server_unix_socket=PATH]
 
 With --cases_file (the data suites' instructions, JSON), a case named there is run by the generic
 executor (scripted_executor.py): it always passes with what it observed, unless the instruction
@@ -120,6 +120,7 @@ def make_peer(options: ClientOptions) -> Peer:
         credentials_without_certificate=None if pem is None else channel_credentials(replace(pem, cert=None, key=None)),
         with_certificate=options.client_fault == "with-certificate",
         no_checks=options.client_fault == "no-checks",
+        unix_socket=options.server_unix_socket,
     )
 
 

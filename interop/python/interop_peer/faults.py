@@ -63,6 +63,8 @@ class Fault(enum.StrEnum):
     SCRIPTED_REPEATED_TRUNCATED = "scripted-repeated-truncated"
     SCRIPTED_REPLIES_DROP_LAST = "scripted-replies-drop-last"
     SCRIPTED_REQUEST_INFO_EMPTY = "scripted-request-info-empty"
+    SCRIPTED_PEER_IPV4 = "scripted-peer-ipv4"
+    SCRIPTED_AUTHORITY_DROPPED = "scripted-authority-dropped"
     SCRIPTED_READ_ALL = "scripted-read-all"
     SCRIPTED_DELAY_IGNORED = "scripted-delay-ignored"
     SCRIPTED_UNKNOWN_DROPPED = "scripted-unknown-dropped"

@@ -27,6 +27,8 @@ SCRIPTED_LENIENT = "scripted-lenient"
 SCRIPTED_DEADLINE_IGNORED = "scripted-deadline-ignored"
 SCRIPTED_CLIENT_LIMITS_IGNORED = "scripted-client-limits-ignored"
 SCRIPTED_SERVER_NAME_IGNORED = "scripted-server-name-ignored"
+SCRIPTED_TARGET_IGNORED = "scripted-target-ignored"
+SCRIPTED_AUTHORITY_IGNORED = "scripted-authority-ignored"
 CLIENT_FAULTS = (
     "no-cancel",
     "with-certificate",
@@ -35,6 +37,8 @@ CLIENT_FAULTS = (
     SCRIPTED_DEADLINE_IGNORED,
     SCRIPTED_CLIENT_LIMITS_IGNORED,
     SCRIPTED_SERVER_NAME_IGNORED,
+    SCRIPTED_TARGET_IGNORED,
+    SCRIPTED_AUTHORITY_IGNORED,
 )
 # --max_receive_message_length / --max_send_message_length: gRPC core's channel arguments are C
 # ints (grpcio raises OverflowError past 2**31 - 1); the other servers take the same range.
@@ -119,6 +123,10 @@ class ServerOptions:
     # The largest message the server accepts / sends, in bytes; None: grpcio's default (4 MiB / unlimited).
     max_receive_message_length: int | None = None
     max_send_message_length: int | None = None
+    # Also listen on [::1] at the port bound for --host / on the Unix domain socket at this path
+    # (serving.py); neither is taken with --workers > 1.
+    ipv6_loopback: bool = False
+    unix_socket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,9 @@ class ClientOptions:
     # The data suites' instructions (docs/peer-contract.md, "Client: the generic executor"): a
     # --test_case named there is run by scripted_executor.py.
     cases_file: Path | None = None
+    # --server_unix_socket: the server's Unix domain socket, which an instruction's channel.target
+    # names as {unix_socket}; None when not given.
+    server_unix_socket: str | None = None
 
 
 def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
@@ -160,6 +171,8 @@ def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
     parser.add_argument("--workers", type=_typed(_int_in(1, 64), "worker count"), default=1)
     for flag in ("--max_receive_message_length", "--max_send_message_length"):
         parser.add_argument(flag, type=_typed(_int_in(0, MAX_MESSAGE_LENGTH), "message length"), default=None)
+    _add_bool(parser, "--ipv6_loopback")
+    parser.add_argument("--unix_socket", type=_typed(_nonempty, "path"), default=None)
     parser.add_argument("--fault", type=_typed(parse_faults, "fault list"), default=frozenset())
     parser.add_argument("--tls_cert_file", type=_typed(_path, "path"), default=CERTS / "server.pem")
     parser.add_argument("--tls_key_file", type=_typed(_path, "path"), default=CERTS / "server.key")
@@ -172,6 +185,9 @@ def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
         raise FlagError("argument --host: must not be empty")
     if args.require_client_cert and not args.use_tls:
         raise FlagError("argument --require_client_cert: needs --use_tls=true")
+    for flag, given in (("--ipv6_loopback", args.ipv6_loopback), ("--unix_socket", args.unix_socket is not None)):
+        if given and args.workers > 1:
+            raise FlagError(f"argument {flag}: not allowed with --workers > 1")
     return ServerOptions(
         port=args.port,
         host=args.host,
@@ -185,6 +201,8 @@ def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
         client_ca_file=args.client_ca_file,
         max_receive_message_length=args.max_receive_message_length,
         max_send_message_length=args.max_send_message_length,
+        ipv6_loopback=args.ipv6_loopback,
+        unix_socket=args.unix_socket,
     )
 
 
@@ -239,11 +257,14 @@ def parse_client_flags(argv: Sequence[str], with_help: bool = True) -> ClientOpt
     parser.add_argument("--client_cert_file", type=_typed(_path, "path"), default=None)
     parser.add_argument("--client_key_file", type=_typed(_path, "path"), default=None)
     parser.add_argument("--cases_file", type=_typed(_path, "path"), default=None)
+    parser.add_argument("--server_unix_socket", type=_typed(_nonempty, "path"), default=None)
     # Self-test only (docs/peer-contract.md): no-cancel makes the cancel and deadline cases half-close
     # instead, with-certificate the security case present its certificate, no-checks every case pass;
     # the scripted-* ones break the generic executor: scripted-lenient drops request values and cleans
     # text metadata, scripted-deadline-ignored ignores timeout_ms, scripted-client-limits-ignored
-    # lifts every message size limit of its channels.
+    # lifts every message size limit of its channels, scripted-server-name-ignored,
+    # scripted-target-ignored and scripted-authority-ignored ignore channel.server_name, .target
+    # and .authority.
     parser.add_argument("--client_fault", choices=CLIENT_FAULTS, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not args.server_host:
@@ -273,4 +294,5 @@ def parse_client_flags(argv: Sequence[str], with_help: bool = True) -> ClientOpt
             time_limit_ms=args.bench_time_limit_ms,
         ),
         cases_file=args.cases_file,
+        server_unix_socket=args.server_unix_socket,
     )

@@ -45,6 +45,17 @@ Deadlines, compression and message sizes:
   grpc.ssl_target_name_override, and grpc.default_authority as the flag sets it too); the channel
   still dials --server_host:--server_port. A certificate that does not match fails the handshake,
   which grpcio reports as the call's status (UNAVAILABLE), observed like any other.
+  `channel.target` is what the channel dials instead: `{host}`, `{port}` and `{unix_socket}`
+  replaced by --server_host, --server_port and --server_unix_socket (in one pass: a replacement
+  is never read again), then given to grpc.insecure_channel / secure_channel untouched, so that
+  gRPC core's resolvers parse it (`unix:PATH`, `unix:///PATH`, `ipv6:[::1]:PORT`, `dns:///…`);
+  naming `{unix_socket}` without that flag makes the instruction one that cannot be run.
+  `channel.authority` is the channel's grpc.default_authority, in place of the one the flag or
+  server_name gives (gRPC core takes the first of two: never two). On TLS, gRPC core checks it:
+  without a server name override the handshake checks the certificate against it (its port left
+  out); with one, a call whose authority is neither the channel's name (the authority without
+  its port) nor a name of the certificate fails before it is sent, UNAUTHENTICATED "call host
+  does not match SSL server name" (observed like any other status).
 - `$fill_bytes` (top level of a request): taken out before ParseDict, then `values.by` is set to
   that many zero bytes.
 - Bytes longer than 65 536 are reported as {"$sha256": hex, "$length": N} (encode_bytes_value).
@@ -59,7 +70,9 @@ printable ASCII characters, under its key lower-cased. Binary metadata is left a
 says. `scripted-client-limits-ignored` makes every channel of the executor (the shared one too)
 take and send messages of any size: both limits -1, the instruction's `channel` lengths ignored.
 `scripted-server-name-ignored` ignores `channel.server_name`: every channel checks the server's
-certificate against --server_host_override.
+certificate against --server_host_override. `scripted-target-ignored` ignores `channel.target`
+(every channel dials --server_host:--server_port), `scripted-authority-ignored`
+`channel.authority`.
 """
 
 from __future__ import annotations
@@ -85,13 +98,15 @@ from grpc_status import rpc_status
 from .cases import Observed, Peer
 from .compat import is_repeated, unknown_field_set
 from .flags import (
+    SCRIPTED_AUTHORITY_IGNORED,
     SCRIPTED_CLIENT_LIMITS_IGNORED,
     SCRIPTED_DEADLINE_IGNORED,
     SCRIPTED_LENIENT,
     SCRIPTED_SERVER_NAME_IGNORED,
+    SCRIPTED_TARGET_IGNORED,
 )
 from .protos import scripted_pb2
-from .tls import server_name_options
+from .tls import DEFAULT_AUTHORITY, server_name_options
 
 SERVICE = scripted_pb2.DESCRIPTOR.services_by_name["Scripted"].full_name
 REQUEST_INFO_KEY = "x-scripted-request-info-bin"
@@ -107,7 +122,16 @@ METHODS = {
 INSTRUCTION_MEMBERS = frozenset(
     {"method", "metadata", "timeout_ms", "compression", "channel", "requests", "cancel_after_responses"}
 )
-CHANNEL_MEMBERS = ("max_receive_message_length", "max_send_message_length", "compression", "server_name")
+CHANNEL_MEMBERS = (
+    "max_receive_message_length",
+    "max_send_message_length",
+    "compression",
+    "server_name",
+    "target",
+    "authority",
+)
+# The placeholders of channel.target, by the client flag that replaces them (Peer's fields).
+TARGET_PLACEHOLDER = re.compile(r"\{(host|port|unix_socket)\}")
 # The longest deadline an instruction may ask for (366 days).
 MAX_TIMEOUT_MS = 31_622_400_000
 # What grpcio can compress with, by the gRPC names the instructions use.
@@ -406,6 +430,8 @@ class ExecutorFaults:
     deadline_ignored: bool = False  # scripted-deadline-ignored
     limits_ignored: bool = False  # scripted-client-limits-ignored
     server_name_ignored: bool = False  # scripted-server-name-ignored
+    target_ignored: bool = False  # scripted-target-ignored
+    authority_ignored: bool = False  # scripted-authority-ignored
 
     @classmethod
     def of(cls, client_fault: str | None) -> ExecutorFaults:
@@ -414,6 +440,8 @@ class ExecutorFaults:
             deadline_ignored=client_fault == SCRIPTED_DEADLINE_IGNORED,
             limits_ignored=client_fault == SCRIPTED_CLIENT_LIMITS_IGNORED,
             server_name_ignored=client_fault == SCRIPTED_SERVER_NAME_IGNORED,
+            target_ignored=client_fault == SCRIPTED_TARGET_IGNORED,
+            authority_ignored=client_fault == SCRIPTED_AUTHORITY_IGNORED,
         )
 
 
@@ -430,13 +458,42 @@ class ChannelSpec:
     compression: grpc.Compression | None = None
     # The name the server certificate must match instead of --server_host_override (TLS only).
     server_name: str | None = None
+    # What the channel dials instead of --server_host:--server_port, placeholders unreplaced.
+    target: str | None = None
+    # The :authority the channel sends instead of the one grpcio derives (grpc.default_authority).
+    authority: str | None = None
 
-    def peer(self, peer: Peer, server_name_ignored: bool = False) -> Peer:
+    def peer(self, peer: Peer, server_name_ignored: bool = False, authority_ignored: bool = False) -> Peer:
         """The peer whose channel() makes this channel: `peer` with server_name in place of the
-        flag's name, on TLS (insecure: no name to check) unless scripted-server-name-ignored."""
-        if self.server_name is None or peer.credentials is None or server_name_ignored:
-            return peer
-        return dataclasses.replace(peer, tls_options=server_name_options(self.server_name))
+        flag's name, on TLS (insecure: no name to check) unless scripted-server-name-ignored, and
+        with authority in place of any grpc.default_authority unless scripted-authority-ignored."""
+        naming = peer.tls_options
+        if self.server_name is not None and peer.credentials is not None and not server_name_ignored:
+            naming = server_name_options(self.server_name)
+        if self.authority is not None and not authority_ignored:
+            others = tuple(option for option in naming if option[0] != DEFAULT_AUTHORITY)
+            naming = (*others, (DEFAULT_AUTHORITY, self.authority))
+        return peer if naming == peer.tls_options else dataclasses.replace(peer, tls_options=naming)
+
+    def dialled(self, peer: Peer, target_ignored: bool = False) -> str | None:
+        """The target this channel dials: `target` with its placeholders replaced by the peer's
+        flags; None (the peer's --server_host:--server_port) without one, or under
+        scripted-target-ignored. InstructionError when it names {unix_socket} and the client has no
+        --server_unix_socket."""
+        if self.target is None or target_ignored:
+            return None
+        flags = {"host": peer.host, "port": str(peer.port), "unix_socket": peer.unix_socket}
+
+        def replacement(match: re.Match[str]) -> str:
+            value = flags[match.group(1)]
+            if value is None:
+                raise InstructionError(
+                    f"channel.target {json.dumps(self.target)} names {{unix_socket}}, and the client was given "
+                    "no --server_unix_socket"
+                )
+            return value
+
+        return TARGET_PLACEHOLDER.sub(replacement, self.target)
 
     def options(self, limits_ignored: bool = False) -> tuple[tuple[str, int], ...]:
         """The size limits as grpcio channel options; both unlimited under scripted-client-limits-ignored."""
@@ -522,8 +579,8 @@ def parse_compression(value: Json) -> tuple[grpc.Compression | None, str | None]
 
 def parse_channel(value: Json) -> ChannelSpec:
     """The instruction's `channel`; InstructionError for anything but an object of CHANNEL_MEMBERS
-    with integer lengths >= 0, a compression grpcio has and a non-empty server_name string (kept
-    exactly as written)."""
+    with integer lengths >= 0, a compression grpcio has and non-empty server_name, target and
+    authority strings (kept exactly as written)."""
     if not isinstance(value, dict):
         raise InstructionError(f"channel: expected an object, got {json.dumps(value)}")
     unknown = set(value) - set(CHANNEL_MEMBERS)
@@ -541,11 +598,16 @@ def parse_channel(value: Json) -> ChannelSpec:
             raise InstructionError(
                 f"channel.compression: expected one of {', '.join(COMPRESSION)}, got {json.dumps(value['compression'])}"
             )
-    server_name = value.get("server_name")
-    if "server_name" in value and not (isinstance(server_name, str) and server_name):
-        raise InstructionError(f"channel.server_name: expected a non-empty string, got {json.dumps(server_name)}")
+    for member in ("server_name", "target", "authority"):
+        if member in value and not (isinstance(value[member], str) and value[member]):
+            raise InstructionError(f"channel.{member}: expected a non-empty string, got {json.dumps(value[member])}")
     return ChannelSpec(
-        value.get("max_receive_message_length"), value.get("max_send_message_length"), compression, server_name
+        value.get("max_receive_message_length"),
+        value.get("max_send_message_length"),
+        compression,
+        value.get("server_name"),
+        value.get("target"),
+        value.get("authority"),
     )
 
 
@@ -704,20 +766,19 @@ def close_channels() -> None:
     _channels.clear()
 
 
-def run_instruction(
-    peer: Peer, instruction: Instruction, limits_ignored: bool = False, server_name_ignored: bool = False
-) -> Observed:
+def run_instruction(peer: Peer, instruction: Instruction, faults: ExecutorFaults = NO_FAULTS) -> Observed:
     """Makes the call on the run's shared channel, or on a channel of its own (`channel`), closed
-    after it. limits_ignored: scripted-client-limits-ignored; server_name_ignored:
-    scripted-server-name-ignored."""
+    after it. faults: the scripted client faults (those of the channels: limits, server name,
+    target, authority). InstructionError when the channel's target cannot be made."""
     if instruction.compression_refused is not None:
         return {"local_error": instruction.compression_refused}
     spec = instruction.channel
     if spec is None:
-        return _run_call(shared_channel(peer, limits_ignored), instruction)
+        return _run_call(shared_channel(peer, faults.limits_ignored), instruction)
+    target = spec.dialled(peer, faults.target_ignored)
     try:
-        channel = spec.peer(peer, server_name_ignored).channel(
-            options=spec.options(limits_ignored), compression=spec.compression
+        channel = spec.peer(peer, faults.server_name_ignored, faults.authority_ignored).channel(
+            target, options=spec.options(faults.limits_ignored), compression=spec.compression
         )
     except Exception as err:  # grpcio refused the channel's options (OverflowError past a C int)
         return {"local_error": f"{type(err).__name__}: {err}"}
@@ -794,4 +855,4 @@ def execute(peer: Peer, instruction_json: dict[str, Json], faults: ExecutorFault
         instruction = parse_instruction(instruction_json, peer.timeout, faults.lenient, faults.deadline_ignored)
     except EncodeRefused as err:
         return {"local_error": str(err)}
-    return run_instruction(peer, instruction, faults.limits_ignored, faults.server_name_ignored)
+    return run_instruction(peer, instruction, faults)

@@ -28,6 +28,14 @@ grpcio specifics, each a choice the contract leaves to the library:
   header and trailer is checked first with core's own rules and its error texts.
 - A status code outside 0-16 cannot be given to grpcio's server API (grpc.StatusCode only); grpcio
   sends an unknown code as UNKNOWN (_server.py `_application_code`), and so does this handler.
+- RequestInfo.authority: grpcio has no public API for the call's :authority. gRPC core gives it
+  to grpcio with the call (grpc_call_details.host, which core fills from :authority), and grpcio
+  keeps it in the private `context._rpc_event.call_details.host` (bytes) of grpcio 1.62 to 1.85
+  alike: `call_authority` reads it there, decoded as UTF-8 (an undecodable byte as U+FFFD, which
+  protobuf's string field requires). RequestInfo.peer is `context.peer()`, grpcio's public API,
+  whose text is core's URI of the client's address: `ipv4:127.0.0.1:PORT`,
+  `ipv6:%5B::1%5D:PORT` (brackets percent-encoded), `unix:` for a client on a Unix domain socket
+  (whose end has no name).
 - `script.response_compression` goes through `context.set_compression`, as soon as the script is
   read: grpcio announces the call's algorithm in the response headers (_server.py
   `_get_initial_metadata`), which send_headers_first may send before any reply. grpc.Compression has
@@ -57,6 +65,8 @@ REQUEST_INFO_KEY = "x-scripted-request-info-bin"
 DETAILS_KEY = "grpc-status-details-bin"
 # Request metadata RequestInfo leaves out (besides every grpc-* key).
 HIDDEN_REQUEST_KEYS = frozenset({":authority", "user-agent", "te", "content-type"})
+# scripted-peer-ipv4: the peer RequestInfo reports whoever the client is.
+FAULTY_PEER = "ipv4:127.0.0.1:1"
 # grpcio's time_remaining() without a deadline is gRPC core's infinite future (about 9.2e18 s).
 NO_DEADLINE_SECONDS = 1e12
 # script.response_compression: the algorithms grpc.Compression has, by their gRPC names.
@@ -135,6 +145,30 @@ def request_headers(invocation_metadata: Iterable[tuple[str, Any]] | None) -> li
         else:
             entry.values.append(value)
     return list(merged.values())
+
+
+def call_authority(context: grpc.ServicerContext) -> str | None:
+    """The call's :authority as grpcio has it (the private call details, see the module's
+    docstring); None when it gives none (empty, or a context without the private attribute)."""
+    event = getattr(context, "_rpc_event", None)
+    host = getattr(getattr(event, "call_details", None), "host", None)
+    return host.decode("utf-8", errors="replace") if host else None
+
+
+def request_info(context: grpc.ServicerContext, remaining: float, faults: Faults) -> scripted_pb2.RequestInfo:
+    """RequestInfo as the handler starts (requests are added as they are read): the request
+    metadata, the time left, the :authority (none under scripted-authority-dropped) and the peer
+    (FAULTY_PEER under scripted-peer-ipv4); authority and peer left unset when grpcio gives none."""
+    info = scripted_pb2.RequestInfo(
+        headers=request_headers(context.invocation_metadata()), timeout_ms=timeout_ms(remaining)
+    )
+    authority = None if Fault.SCRIPTED_AUTHORITY_DROPPED in faults else call_authority(context)
+    if authority:
+        info.authority = authority
+    peer = FAULTY_PEER if Fault.SCRIPTED_PEER_IPV4 in faults else context.peer()
+    if peer:
+        info.peer = peer
+    return info
 
 
 def timeout_ms(time_remaining: float) -> int:
@@ -266,10 +300,8 @@ class Scripted(grpc.GenericRpcHandler):
             first = request
         read = [] if first is None else [first]
         script = first.script if first is not None else scripted_pb2.Script()
-        # 2. The request metadata and the time left.
-        info = scripted_pb2.RequestInfo(
-            headers=request_headers(context.invocation_metadata()), timeout_ms=timeout_ms(remaining)
-        )
+        # 2. The request metadata, the time left, the authority and the peer.
+        info = request_info(context, remaining, faults)
         joined = Fault.SCRIPTED_METADATA_JOINED in faults
         headers = metadata_of(script.headers, joined)
         trailers = metadata_of(script.trailers, joined)

@@ -1,6 +1,7 @@
 """server --port=P [--host=127.0.0.1] [--use_tls=false] [--tls_cert_file=certs/server.pem]
 [--tls_key_file=certs/server.key] [--require_client_cert=false] [--client_ca_file=certs/ca.pem]
-[--workers=N] [--max_receive_message_length=N] [--max_send_message_length=N] [--fault=NAME[,NAME…]]"""
+[--workers=N] [--max_receive_message_length=N] [--max_send_message_length=N] [--ipv6_loopback=true]
+[--unix_socket=PATH] [--fault=NAME[,NAME…]]"""
 
 from __future__ import annotations
 
@@ -24,7 +25,16 @@ def main(argv: Sequence[str]) -> int:
         from .workers import supervise
 
         return supervise(options)
-    from .serving import MessageLimits, serve
+    from .serving import Listeners, MessageLimits, serve
 
     limits = MessageLimits(options.max_receive_message_length, options.max_send_message_length)
-    return serve(options.host, options.port, options.faults, reuse_port=options.worker_child, tls=tls, limits=limits)
+    listeners = Listeners(options.ipv6_loopback, options.unix_socket)
+    return serve(
+        options.host,
+        options.port,
+        options.faults,
+        reuse_port=options.worker_child,
+        tls=tls,
+        limits=limits,
+        listeners=listeners,
+    )

@@ -1,4 +1,5 @@
-"""One server process: every service on host:port until SIGTERM/SIGINT."""
+"""One server process: every service on host:port (and on [::1] and a Unix domain socket when
+asked) until SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
@@ -31,6 +32,24 @@ def log(message: str) -> None:
 
 def grpc_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+IPV6_LOOPBACK = "::1"
+
+
+@dataclass(frozen=True)
+class Listeners:
+    """Where the server listens besides host:port (--ipv6_loopback, --unix_socket)."""
+
+    ipv6_loopback: bool = False  # [::1] at the port bound for host:port
+    unix_socket: str | None = None  # the path of a Unix domain socket
+
+    def addresses(self, port: int) -> list[str]:
+        """grpcio's addresses of the extra listeners, once host:port is bound at `port`."""
+        addresses = [grpc_address(IPV6_LOOPBACK, port)] if self.ipv6_loopback else []
+        if self.unix_socket is not None:
+            addresses.append(f"unix:{self.unix_socket}")
+        return addresses
 
 
 # grpcio's "no limit" for grpc.max_receive_message_length / grpc.max_send_message_length.
@@ -71,6 +90,7 @@ def serve(
     reuse_port: bool,
     tls: ServerPem | None = None,
     limits: MessageLimits = MessageLimits(),
+    listeners: Listeners = Listeners(),
 ) -> int:
     """Serves until SIGTERM/SIGINT; returns the exit code.
 
@@ -83,6 +103,9 @@ def serve(
     applies the receive limit to the decompressed size.
 
     limits: the message size flags, for the whole server (scripted-limits-ignored: none).
+
+    listeners: the addresses served besides host:port, bound after it (the [::1] one at the port
+    it got) with the same credentials; any that cannot be bound is a start-up failure.
     """
     # Block the stop signals before grpc starts its threads (they inherit the mask), so that
     # only the sigwait below receives them.
@@ -98,12 +121,19 @@ def serve(
         add_scripted_service(server, faults),
     ]
     add_support_services(server, served, faults)
+    credentials = None if tls is None else server_credentials(tls)
+
+    def add_port(address: str) -> int:
+        if credentials is None:
+            return server.add_insecure_port(address)
+        return server.add_secure_port(address, credentials)
+
     address = grpc_address(host, port)
     try:
-        if tls is None:
-            bound = server.add_insecure_port(address)
-        else:
-            bound = server.add_secure_port(address, server_credentials(tls))
+        bound = add_port(address)
+        extra = listeners.addresses(bound)
+        for address in extra:  # `address` names the one that failed
+            add_port(address)
     except RuntimeError as err:
         log(f"cannot listen on {address}: {err}")
         return 1
@@ -113,7 +143,7 @@ def serve(
     transport = "insecure" if tls is None else tls.mode
     sizes = ", ".join(f"{key.removeprefix('grpc.')}={value}" for key, value in limits.options(faults)) or "default"
     log(
-        f"serving {transport} on {grpc_address(host, bound)} "
+        f"serving {transport} on {', '.join([grpc_address(host, bound), *extra])} "
         f"(grpcio {grpc.__version__}, message limits: {sizes}, faults: {fault_list})"
     )
     received = signal.sigwait(STOP_SIGNALS)

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     import grpc
 
 
+# The channel option of the :authority a channel sends (grpcio takes the first of two).
+DEFAULT_AUTHORITY = "grpc.default_authority"
+
+
 class TlsError(Exception):
     """A certificate or key file cannot be used; the message is a single line."""
 
@@ -101,4 +105,4 @@ def server_name_options(name: str) -> tuple[tuple[str, Any], ...]:
     must match (grpc.ssl_target_name_override: the handshake's check and SNI) and the calls'
     authority: what --server_host_override gives a channel, and an instruction's
     `channel.server_name` in its place (scripted_executor)."""
-    return (("grpc.ssl_target_name_override", name), ("grpc.default_authority", name))
+    return (("grpc.ssl_target_name_override", name), (DEFAULT_AUTHORITY, name))

@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 PEER_DIR = Path(__file__).resolve().parent.parent
 SERVER = PEER_DIR / "server.py"
@@ -211,3 +214,20 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# The grpcio releases besides the default one, by the interpreter of their venv (built by
+# build.py --version; a test that needs one it does not find is skipped, saying so).
+OLD_PYTHONS = {
+    version: PEER_DIR.parent.parent / "build" / "versions" / "python" / version / "venv" / "bin" / "python"
+    for version in ("1.62.3", "1.70.0")
+}
+
+
+def release_pythons() -> list[Any]:
+    """pytest params: the default interpreter, then each old release's (skipped when not built)."""
+    pythons: list[Any] = [pytest.param(Path(sys.executable), id="default")]
+    for version, python in OLD_PYTHONS.items():
+        marks = [] if python.is_file() else [pytest.mark.skip(reason=f"build/versions/python/{version} not built")]
+        pythons.append(pytest.param(python, id=version, marks=marks))
+    return pythons

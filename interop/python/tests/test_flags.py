@@ -18,7 +18,7 @@ from interop_peer.protos import helloworld_pb2, streaming_pb2
 def test_parse_faults() -> None:
     assert parse_faults("") == frozenset()
     assert parse_faults("again-wrong, single-worker") == {Fault.AGAIN_WRONG, Fault.SINGLE_WORKER}
-    assert len(Fault) == 53  # 19 seeds, 14 testing-*, 20 scripted-*
+    assert len(Fault) == 55  # 19 seeds, 14 testing-*, 22 scripted-*
     assert parse_faults("scripted-limits-ignored") == {Fault.SCRIPTED_LIMITS_IGNORED}
     assert parse_faults("scripted-delay-ignored") == {Fault.SCRIPTED_DELAY_IGNORED}
     assert parse_faults("testing-duplex-extra") == {Fault.TESTING_DUPLEX_EXTRA}

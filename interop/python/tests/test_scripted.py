@@ -5,6 +5,7 @@ server and reports what grpcio gave it; every scripted-* fault changes what it r
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -90,6 +91,9 @@ def test_request_info(sample: dict[str, Observed]) -> None:
     assert info["requests"][0]["values"] == {"i64": "-9007199254740993", "by": {"$bytes": "00010203"}, "color": 7}
     # The requests' scripts come back too, their values as received.
     assert info["requests"][0]["script"]["replies"][0]["values"] == values_of(observed)
+    # The client dialled 127.0.0.1:PORT (test_scripted_addressing.py: the other targets).
+    assert re.fullmatch(r"127\.0\.0\.1:[0-9]+", info["authority"])
+    assert re.fullmatch(r"ipv4:127\.0\.0\.1:[0-9]+", info["peer"])
     # An error call: RequestInfo in the trailer.
     assert int(sample["client_stream_early_error"]["request_info"]["timeout_ms"]) <= 3000 + TIMEOUT_SLACK_MS
 
@@ -190,6 +194,10 @@ FAULT_EFFECTS: dict[Fault, Any] = {
     # Wherever it goes: the last response of an OK call, the trailer of an error.
     Fault.SCRIPTED_REQUEST_INFO_EMPTY: lambda o: o["unary_values"]["responses"][0]["request_info"] == {}
     and o["client_stream_early_error"]["request_info"] == {},
+    Fault.SCRIPTED_PEER_IPV4: lambda o: o["unary_values"]["responses"][0]["request_info"]["peer"] == "ipv4:127.0.0.1:1"
+    and o["client_stream_early_error"]["request_info"]["peer"] == "ipv4:127.0.0.1:1",
+    Fault.SCRIPTED_AUTHORITY_DROPPED: lambda o: "authority" not in o["unary_values"]["responses"][0]["request_info"]
+    and "authority" not in o["client_stream_early_error"]["request_info"],
     Fault.SCRIPTED_READ_ALL: lambda o: len(o["client_stream_early_error"]["request_info"]["requests"]) == 4,
 }
 ALL_SCRIPTED_FAULTS = [fault for fault in Fault if fault.startswith("scripted-")]
@@ -203,7 +211,7 @@ SCRIPTED_FAULTS = [fault for fault in ALL_SCRIPTED_FAULTS if fault not in OWN_TE
 
 
 def test_every_scripted_fault_is_covered() -> None:
-    assert set(FAULT_EFFECTS) == set(SCRIPTED_FAULTS) and len(ALL_SCRIPTED_FAULTS) == 20
+    assert set(FAULT_EFFECTS) == set(SCRIPTED_FAULTS) and len(ALL_SCRIPTED_FAULTS) == 22
 
 
 @pytest.mark.parametrize("fault", SCRIPTED_FAULTS, ids=str)

@@ -25,7 +25,7 @@ from typing import Any
 
 import grpc
 import pytest
-from peers import CERTS, CLIENT_CERT_FLAGS, PEER_DIR, TLS_CLIENT_FLAGS, run_client
+from peers import CERTS, CLIENT_CERT_FLAGS, TLS_CLIENT_FLAGS, release_pythons, run_client
 
 from interop_peer import scripted_executor
 from interop_peer.cases import Peer
@@ -49,11 +49,6 @@ EXPECTED = {
     "FOO.TEST.GOOGLE.FR": OK,  # DNS names compare without case
     "127.0.0.1": OK,  # the certificate's IP SAN
     "localhost": OK,
-}
-REPO = PEER_DIR.parent.parent
-OLD_PYTHONS = {
-    version: REPO / "build" / "versions" / "python" / version / "venv" / "bin" / "python"
-    for version in ("1.62.3", "1.70.0")
 }
 
 
@@ -289,13 +284,6 @@ CLIENT_EXPECTED = {
 }
 
 
-def _pythons() -> list[Any]:
-    pythons: list[Any] = [pytest.param(Path(sys.executable), id="default")]
-    for version, python in OLD_PYTHONS.items():
-        marks = [] if python.is_file() else [pytest.mark.skip(reason=f"build/versions/python/{version} not built")]
-        pythons.append(pytest.param(python, id=version, marks=marks))
-    return pythons
-
 
 def client_observations(port: int, tmp_path: Path, python: Path, *flags: str) -> dict[str, Observed]:
     path = tmp_path / f"cases-{time.monotonic_ns()}.json"
@@ -307,7 +295,7 @@ def client_observations(port: int, tmp_path: Path, python: Path, *flags: str) ->
     return {str(record["case"]): record["observed"] for record in run.records}  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("python", _pythons())
+@pytest.mark.parametrize("python", release_pythons())
 def test_client_observes_each_name(tls_port: int, tmp_path: Path, python: Path) -> None:
     observed = client_observations(tls_port, tmp_path, python)
     for name, expected in CLIENT_EXPECTED.items():
@@ -316,7 +304,7 @@ def test_client_observes_each_name(tls_port: int, tmp_path: Path, python: Path) 
         print(f"{python}: {name} -> {json.dumps(observed[name]['status'])}")
 
 
-@pytest.mark.parametrize("python", _pythons())
+@pytest.mark.parametrize("python", release_pythons())
 def test_client_fault_makes_every_name_the_flag_s(tls_port: int, tmp_path: Path, python: Path) -> None:
     observed = client_observations(tls_port, tmp_path, python, FAULT_FLAG)
     for name, case in observed.items():

@@ -130,15 +130,20 @@ def _observations(port: int, python: Path | str) -> dict[str, Any]:
     assert run.returncode == 0, run.stderr
     assert [record["case"] for record in run.records] == cases
     assert all(record["status"] == "passed" for record in run.records), run.records
-    return {str(record["case"]): _without_timing(record["observed"]) for record in run.records}
+    return {str(record["case"]): _without_varying(record["observed"]) for record in run.records}
 
 
-def _without_timing(value: Any) -> Any:
-    """RequestInfo's timeout_ms (the deadline left when the handler started) differs run to run."""
+# What RequestInfo reports that differs run to run: the deadline left when the handler started, and
+# the client's address (its ephemeral port).
+_VARYING = frozenset({"timeout_ms", "peer"})
+
+
+def _without_varying(value: Any) -> Any:
+    """value without RequestInfo's _VARYING members."""
     if isinstance(value, dict):
-        return {key: _without_timing(item) for key, item in value.items() if key != "timeout_ms"}
+        return {key: _without_varying(item) for key, item in value.items() if key not in _VARYING}
     if isinstance(value, list):
-        return [_without_timing(item) for item in value]
+        return [_without_varying(item) for item in value]
     return value
 
 

@@ -37,6 +37,7 @@ interface Service {
   init: true;
   container_name?: string;
   command?: string[];
+  volumes?: string[];
 }
 
 export class DockerLauncher implements Launcher {
@@ -90,7 +91,7 @@ export class DockerLauncher implements Launcher {
     const args = spec.args.map((a) => (a === '--port=0' ? `--port=${port}` : a));
     const name = `server-${++this.serial}`;
     const container = `${this.project}-${name}`;
-    this.define(name, { image: this.image(spec.impl), network_mode: 'host', working_dir: '/app', init: true, container_name: container, command: [...spec.command, ...args] });
+    this.define(name, { image: this.image(spec.impl), network_mode: 'host', working_dir: '/app', init: true, container_name: container, command: [...spec.command, ...args], ...(spec.mounts?.length ? { volumes: spec.mounts.map((d) => `${d}:${d}`) } : {}) });
     try {
       await compose.upOne(name, this.options());
     } catch (err) {
@@ -135,7 +136,13 @@ export class DockerLauncher implements Launcher {
     try {
       const result = await compose.run(service, [...spec.command, ...spec.args], this.options({
         // run() adds -T itself; files the client reads are mounted read-only at the same path.
-        commandOptions: ['--rm', '--name', container, ...[...new Set((spec.files ?? []).map((f) => dirname(f)))].flatMap((d) => ['-v', `${d}:${d}:ro`])],
+        commandOptions: [
+          '--rm',
+          '--name',
+          container,
+          ...[...new Set((spec.files ?? []).map((f) => dirname(f)))].flatMap((d) => ['-v', `${d}:${d}:ro`]),
+          ...(spec.mounts ?? []).flatMap((d) => ['-v', `${d}:${d}`]),
+        ],
         maxOutputLength: 0,
         callback: (chunk, source) => {
           log.write(chunk);

@@ -13,6 +13,8 @@ export interface ServerSpec {
   startTimeoutMs: number;
   /** Set when the runner chose the port (the server prints no listening line): no waiting. */
   port?: number;
+  /** Directories (absolute) the server writes in (its Unix socket): a container gets them mounted at the same path. */
+  mounts?: string[];
 }
 
 export interface ServerHandle {
@@ -37,6 +39,8 @@ export interface ClientSpec {
   onLine?: (line: string) => void;
   /** Files (absolute paths) the client reads, named in its arguments: a container gets them mounted at the same path. */
   files?: string[];
+  /** Directories (absolute) the client uses (a server's Unix socket): a container gets them mounted at the same path, writable. */
+  mounts?: string[];
   /**
    * The client has executor mode (docs/peer-contract.md): a launcher may hand `args` to a
    * long-lived `command --executor` instead of starting `command args`.

@@ -40,10 +40,26 @@ export const SCRIPTED_FAULTS = [
   'scripted-delay-ignored',
   'scripted-unknown-dropped',
   'scripted-limits-ignored',
+  'scripted-peer-ipv4',
+  'scripted-authority-dropped',
 ] as const;
 
 /** The client fault of the generic executors (--client_fault): `caught_by` may name it too. */
-export const SCRIPTED_CLIENT_FAULTS = ['scripted-lenient', 'scripted-client-limits-ignored', 'scripted-deadline-ignored', 'scripted-server-name-ignored'] as const;
+export const SCRIPTED_CLIENT_FAULTS = [
+  'scripted-lenient',
+  'scripted-client-limits-ignored',
+  'scripted-deadline-ignored',
+  'scripted-server-name-ignored',
+  'scripted-target-ignored',
+  'scripted-authority-ignored',
+] as const;
+
+/** The address families the runner tells apart in RequestInfo.peer; `unknown`: the library's own word for "I cannot tell" (grpc-js). */
+export const PEER_FAMILIES = ['ipv4', 'ipv6', 'unix', 'unknown'] as const;
+export type PeerFamily = (typeof PEER_FAMILIES)[number];
+
+/** The placeholder of a server's Unix socket: in `server_args` (the runner gives a fresh path) and in `channel.target`. */
+export const UNIX_SOCKET = '{unix_socket}';
 
 const json: z.ZodType<Json> = z.lazy(() => z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(z.string(), json)]));
 const jsonObject = z.record(z.string(), json);
@@ -86,6 +102,10 @@ const Expectation = z.strictObject({
   request_values: z.array(jsonObject).optional(),
   /** RequestInfo.timeout_ms within these bounds. */
   request_timeout_ms: z.strictObject({ min: z.number().int(), max: z.number().int() }).optional(),
+  /** The family of the client's address as the server saw it (RequestInfo.peer). */
+  request_peer: z.enum(PEER_FAMILIES).optional(),
+  /** RequestInfo.authority, exactly; `{port}` stands for the server's port (any digits). */
+  request_authority: z.string().min(1).optional(),
   /** No RequestInfo is expected (the call never reached the end of the handler). */
   no_request_info: z.literal(true).optional(),
 });
@@ -118,12 +138,16 @@ const CaseFile = z.strictObject({
       compression: z.enum(['identity', 'gzip', 'deflate']).optional(),
       /** TLS: the name the server's certificate must match, instead of the transport's. */
       server_name: z.string().min(1).optional(),
+      /** The target the channel dials, in the library's syntax; {host}, {port} and {unix_socket} are replaced by the executor. */
+      target: z.string().min(1).optional(),
+      /** The :authority the channel sends. */
+      authority: z.string().min(1).optional(),
     })
     .optional(),
   /** How long the runner waits for this case's result (default: timeouts.case_ms of matrix.yaml), for a deliberately long case. */
   case_ms: z.number().int().min(1).max(600_000).optional(),
   /** Flags the scripted server is started with for this case (docs/peer-contract.md, "Server"). */
-  server_args: z.array(z.string().regex(/^--[a-z_]+=\S+$/, 'a server flag, --name=value')).optional(),
+  server_args: z.array(z.string().regex(/^--[a-z][a-z0-9_]*=\S+$/, 'a server flag, --name=value')).optional(),
   cancel_after_responses: z.number().int().min(0).optional(),
   /** Shorthand for `requests: [{script: …}]`. */
   script: jsonObject.optional(),
@@ -150,7 +174,7 @@ export interface Instruction {
   requests: Json[];
   cancel_after_responses?: number;
   compression?: string;
-  channel?: { max_receive_message_length?: number; max_send_message_length?: number; compression?: string; server_name?: string };
+  channel?: { max_receive_message_length?: number; max_send_message_length?: number; compression?: string; server_name?: string; target?: string; authority?: string };
 }
 
 export interface ScriptedCase {
@@ -239,6 +263,9 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
   checkExpect(expect, ['expect']);
   for (const [side, overrides] of [['by_client', c.by_client], ['by_server', c.by_server]] as const) {
     for (const [impl, o] of Object.entries(overrides)) checkExpect(o.expect, [side, impl, 'expect']);
+  }
+  if (c.channel?.target?.includes(UNIX_SOCKET) && !(c.server_args ?? []).includes(`--unix_socket=${UNIX_SOCKET}`)) {
+    throw fail(['channel', 'target'], `names ${UNIX_SOCKET}: the server must listen there, add server_args: ["--unix_socket=${UNIX_SOCKET}"]`);
   }
   const metadata = c.metadata.map((m, i) => {
     if ((m.value === undefined) === (m.hex === undefined)) throw fail(['metadata', i], 'give value (text) or hex (bytes), one of them');

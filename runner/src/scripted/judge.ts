@@ -4,7 +4,7 @@
  * `by_server` difference on top) against what a client observed.
  */
 import type protobuf from 'protobufjs';
-import type { Expectation, ScriptedCase } from './cases.js';
+import type { Expectation, PeerFamily, ScriptedCase } from './cases.js';
 import { SCRIPTED } from './schema.js';
 import { compareMessage, isObject, observedInteger, show, spaced, type Json } from './values.js';
 
@@ -213,7 +213,7 @@ function judgeAgainst(root: protobuf.Root, e: Expectation, o: Obj): string[] {
   const info = inResponse ?? o['request_info'];
   if (e.no_request_info) {
     if (info !== undefined) problems.push(`request info: expected none (the handler should not have finished), got ${show(info)}`);
-  } else if (e.request_headers || e.request_headers_absent || e.request_values || e.request_timeout_ms) {
+  } else if (e.request_headers || e.request_headers_absent || e.request_values || e.request_timeout_ms || e.request_peer || e.request_authority) {
     if (!isObject(info)) problems.push('request info: none (neither in the last response nor in the x-scripted-request-info-bin trailer)');
     else if (typeof info['error'] === 'string') problems.push(`request info: ${info['error']}`);
     else {
@@ -228,7 +228,44 @@ function judgeAgainst(root: protobuf.Root, e: Expectation, o: Obj): string[] {
         const { min, max } = e.request_timeout_ms;
         if (t === undefined || t < BigInt(min) || t > BigInt(max)) problems.push(`request timeout (as the server saw it): expected ${min}..${max} ms, got ${show(info['timeout_ms'])}`);
       }
+      if (e.request_peer) {
+        const peer = typeof info['peer'] === 'string' ? info['peer'] : undefined;
+        const family = peer === undefined ? undefined : peerFamily(peer);
+        if (family !== e.request_peer) {
+          const got = peer === undefined ? 'no peer' : `${JSON.stringify(peer)} (${family ?? 'no loopback address the runner knows'})`;
+          problems.push(`client address (as the server saw it): expected ${e.request_peer}, got ${got}`);
+        }
+      }
+      if (e.request_authority) {
+        const got = typeof info['authority'] === 'string' ? info['authority'] : undefined;
+        if (got === undefined || !authorityPattern(e.request_authority).test(got)) problems.push(`:authority (as the server saw it): expected ${JSON.stringify(e.request_authority)}, got ${got === undefined ? 'none' : JSON.stringify(got)}`);
+      }
     }
   }
   return problems;
 }
+
+/**
+ * The family of a client's address as a server library names it (docs/peer-contract.md,
+ * RequestInfo.peer): grpcio `ipv4:127.0.0.1:5555`, `ipv6:%5B::1%5D:5555`, `unix:…`; grpc-go
+ * `tcp:127.0.0.1:5555`, `tcp:[::1]:5555`, `unix:…`; grpc-js `127.0.0.1:5555`, `::1:5555` or
+ * `[::1]:5555`, and `unknown` when its socket has no remote address (a Unix socket). An IPv4 address mapped into IPv6 (`::ffff:127.0.0.1`) is IPv4. Undefined: not a
+ * loopback address of a family the runner knows.
+ */
+export function peerFamily(peer: string): PeerFamily | undefined {
+  if (peer === 'unknown') return 'unknown';
+  if (/^unix(-abstract)?:/.test(peer)) return 'unix';
+  let address: string;
+  try {
+    address = decodeURIComponent(peer);
+  } catch {
+    return undefined;
+  }
+  address = address.replace(/^(ipv4|ipv6|tcp|tcp4|tcp6):/, '');
+  if (/^\[?(::ffff:)?127(\.\d{1,3}){3}\]?:\d+$/i.test(address)) return 'ipv4';
+  if (/^\[?::1\]?:\d+$/.test(address)) return 'ipv6';
+  return undefined;
+}
+
+/** An expected :authority as a pattern: `{port}` stands for any port number. */
+const authorityPattern = (want: string): RegExp => new RegExp(`^${want.split('{port}').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\d+')}$`);

@@ -91,6 +91,28 @@ function requestHeaders(metadata: Metadata): Array<{ key: string; values?: strin
   return out;
 }
 
+/**
+ * The call's `:authority` as grpc-js gives it to the handler (`getHost()`, which the older
+ * releases the peers run on, 1.10.11 and 1.8.22, do not have); undefined when it gives none.
+ */
+function authorityOf(call: object): string | undefined {
+  const { getHost } = call as { getHost?: () => string | undefined };
+  const host = typeof getHost === 'function' ? getHost.call(call) : undefined;
+  return host ? host : undefined;
+}
+
+/** The client's address as grpc-js names it (`getPeer()`); undefined when it gives nothing. */
+function peerOf(call: { getPeer(): string }): string | undefined {
+  return call.getPeer() || undefined;
+}
+
+/** What RequestInfo reports of the call itself, after the faults that change it. */
+function callInfo(call: Shape['call'], faults: Faults): Pick<RequestInfo, 'authority' | 'peer'> {
+  const authority = faults.has('scripted-authority-dropped') ? undefined : authorityOf(call);
+  const peer = faults.has('scripted-peer-ipv4') ? 'ipv4:127.0.0.1:1' : peerOf(call);
+  return { ...(authority !== undefined ? { authority } : {}), ...(peer !== undefined ? { peer } : {}) };
+}
+
 function timeLeftMs(deadline: Date | number): number {
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   if (!Number.isFinite(at)) return -1;
@@ -161,6 +183,7 @@ async function handle(shape: Shape, faults: Faults): Promise<void> {
   // 2. (noted first: "when the handler started") the time left and the request metadata.
   const timeoutMs = timeLeftMs(call.getDeadline());
   const headersReceived = requestHeaders(call.metadata);
+  const received = callInfo(call, faults);
   const cancelled = cancelledPromise(call as unknown as CancellableCall);
   const root = protoRoot();
   const requests: ScriptedRequest__Output[] = [];
@@ -168,7 +191,7 @@ async function handle(shape: Shape, faults: Faults): Promise<void> {
 
   /** RequestInfo as a plain object (what was read so far); empty under scripted-request-info-empty. */
   const requestInfo = (): RequestInfo =>
-    faults.has('scripted-request-info-empty') ? {} : { headers: headersReceived, timeout_ms: timeoutMs, requests: [...requests] };
+    faults.has('scripted-request-info-empty') ? {} : { headers: headersReceived, timeout_ms: timeoutMs, requests: [...requests], ...received };
   const requestInfoBytes = (): Buffer => {
     const type = root.lookupType('interop.scripted.RequestInfo');
     return Buffer.from(type.encode(type.fromObject(requestInfo())).finish());

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -307,6 +308,9 @@ func TestBadFlagsExitTwo(t *testing.T) {
 		{"--port=0", "--max_receive_message_length=-1"},
 		{"--port=0", "--max_receive_message_length=4194304x"},
 		{"--port=0", "--max_send_message_length=2147483648"},
+		{"--port=0", "--workers=2", "--ipv6_loopback=true"},
+		{"--port=0", "--workers=2", "--unix_socket=/tmp/server.sock"},
+		{"--port=0", "--unix_socket="},
 	} {
 		cmd := exec.Command(serverBin, args...)
 		var stdout, stderr bytes.Buffer
@@ -316,6 +320,27 @@ func TestBadFlagsExitTwo(t *testing.T) {
 		if !errors.As(err, &exit) || exit.ExitCode() != 2 || stdout.Len() != 0 || strings.Count(stderr.String(), "\n") != 1 {
 			t.Errorf("%q: %v, stdout %q, stderr %q; want exit 2, nothing, one line", args, err, &stdout, &stderr)
 		}
+	}
+}
+
+// TestIPv6PortTakenExitsOne: with --ipv6_loopback, a port already taken on [::1] is a start-up
+// failure: exit 1, no listening line, the reason on stderr.
+func TestIPv6PortTakenExitsOne(t *testing.T) {
+	if buildErr != nil {
+		t.Skipf("cannot build the server binary, skipping: %v", buildErr)
+	}
+	taken, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cmd := exec.Command(serverBin, "--port="+strconv.Itoa(taken.Addr().(*net.TCPAddr).Port), "--ipv6_loopback=true")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "--ipv6_loopback: listen tcp [::1]:") {
+		t.Errorf("%v, stdout %q, stderr %q; want exit 1, nothing, the reason", err, &stdout, &stderr)
 	}
 }
 

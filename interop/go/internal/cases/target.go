@@ -69,7 +69,14 @@ func (t Target) Dial() (*grpc.ClientConn, error) {
 // DialWith opens a new channel to the target, with the options of every case's channel (the
 // transport credentials, which carry the TLS server name) and then extra.
 func (t Target) DialWith(extra ...grpc.DialOption) (*grpc.ClientConn, error) {
-	return grpc.NewClient(net.JoinHostPort(t.Host, strconv.Itoa(t.Port)), append(t.dialOptions(), extra...)...)
+	return t.DialTarget(net.JoinHostPort(t.Host, strconv.Itoa(t.Port)), extra...)
+}
+
+// DialTarget opens a new channel to target, grpc.NewClient's target as it is (another address
+// of the server, in any form grpc-go's resolvers take), with the options of every case's channel
+// and then extra.
+func (t Target) DialTarget(target string, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
+	return grpc.NewClient(target, append(t.dialOptions(), extra...)...)
 }
 
 // WithServerName is the dial option that makes a channel to the target check the server's

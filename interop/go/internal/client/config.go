@@ -25,15 +25,18 @@ const (
 	// scriptedLenient applies to the generic executor only (docs/peer-contract.md, "Client: the
 	// generic executor"); the other cases run as without a fault.
 	scriptedLenient = "scripted-lenient"
-	// scriptedDeadlineIgnored, scriptedServerNameIgnored and scriptedClientLimitsIgnored apply
-	// to the generic executor only, like scripted-lenient.
+	// scriptedDeadlineIgnored, scriptedServerNameIgnored, scriptedTargetIgnored,
+	// scriptedAuthorityIgnored and scriptedClientLimitsIgnored apply to the generic executor
+	// only, like scripted-lenient.
 	scriptedDeadlineIgnored     = "scripted-deadline-ignored"
 	scriptedServerNameIgnored   = "scripted-server-name-ignored"
+	scriptedTargetIgnored       = "scripted-target-ignored"
+	scriptedAuthorityIgnored    = "scripted-authority-ignored"
 	scriptedClientLimitsIgnored = "scripted-client-limits-ignored"
 )
 
 // clientFaults lists every --client_fault value.
-var clientFaults = []string{noCancel, withCertificate, noChecks, scriptedLenient, scriptedDeadlineIgnored, scriptedServerNameIgnored, scriptedClientLimitsIgnored}
+var clientFaults = []string{noCancel, withCertificate, noChecks, scriptedLenient, scriptedDeadlineIgnored, scriptedServerNameIgnored, scriptedTargetIgnored, scriptedAuthorityIgnored, scriptedClientLimitsIgnored}
 
 // Config is the client's command line: the cases to run, or with --bench the load mode's
 // measurements and their load.
@@ -42,6 +45,9 @@ type Config struct {
 	Cases  []string
 	Bench  []string // the load mode's measurements, in order; nil runs Cases instead
 	Load   Load
+	// ServerUnixSocket is --server_unix_socket, the server's Unix domain socket ("" when not
+	// given): what an instruction's channel.target names {unix_socket}.
+	ServerUnixSocket string
 	// Scripted are the instructions of --cases_file: a case named there is run by the generic
 	// executor (docs/peer-contract.md, "Client: the generic executor").
 	Scripted scripted.Cases
@@ -56,6 +62,13 @@ type Config struct {
 	// executor ignores channel.server_name, every channel checks the server's certificate
 	// against --server_host_override (scripted.Options.ServerNameIgnored).
 	ScriptedServerNameIgnored bool
+	// ScriptedTargetIgnored is --client_fault=scripted-target-ignored: the generic executor
+	// ignores channel.target, every channel dials --server_host:--server_port
+	// (scripted.Options.TargetIgnored).
+	ScriptedTargetIgnored bool
+	// ScriptedAuthorityIgnored is --client_fault=scripted-authority-ignored: the generic executor
+	// ignores channel.authority (scripted.Options.AuthorityIgnored).
+	ScriptedAuthorityIgnored bool
 	// ScriptedLimitsIgnored is --client_fault=scripted-client-limits-ignored: every channel of
 	// the generic executor has the largest message size limits grpc-go takes
 	// (scripted.Options.LimitsIgnored).
@@ -74,6 +87,7 @@ func ParseFlags(args []string) (Config, error) {
 	fs := cli.NewFlagSet("client")
 	fs.StringVar(&cfg.Target.Host, "server_host", "127.0.0.1", "server host")
 	fs.IntVar(&cfg.Target.Port, "server_port", 0, "server port (required)")
+	fs.StringVar(&cfg.ServerUnixSocket, "server_unix_socket", "", "the server's Unix domain socket, which a scripted case's channel.target names {unix_socket}")
 	fs.StringVar(&testCases, "test_case", "", "comma-separated test cases to run, in order (required without --bench)")
 	fs.StringVar(&bench, "bench", "", "load mode instead of cases: comma-separated measurements to run, in order ("+strings.Join(measurementNames(), ", ")+")")
 	load.register(fs)
@@ -85,6 +99,8 @@ func ParseFlags(args []string) (Config, error) {
 		scriptedLenient+" makes the generic executor drop the requests' values and clean the text metadata, "+
 		scriptedDeadlineIgnored+" makes the generic executor ignore timeout_ms, "+
 		scriptedServerNameIgnored+" makes the generic executor ignore channel.server_name, "+
+		scriptedTargetIgnored+" makes the generic executor ignore channel.target, "+
+		scriptedAuthorityIgnored+" makes the generic executor ignore channel.authority, "+
 		scriptedClientLimitsIgnored+" lifts the message size limits of the generic executor's channels")
 	if err := cli.Parse(fs, args); err != nil {
 		return Config{}, err
@@ -95,6 +111,8 @@ func ParseFlags(args []string) (Config, error) {
 		return Config{}, errors.New("--server_host must not be empty")
 	case cfg.Target.Port < 1 || cfg.Target.Port > 65535:
 		return Config{}, fmt.Errorf("--server_port is required, in 1..65535 (got %d)", cfg.Target.Port)
+	case cli.IsSet(fs, "server_unix_socket") && cfg.ServerUnixSocket == "":
+		return Config{}, errors.New("--server_unix_socket must not be empty")
 	case timeoutMs <= 0:
 		return Config{}, fmt.Errorf("--rpc_timeout_ms must be positive, got %d", timeoutMs)
 	case clientFault != "" && !slices.Contains(clientFaults, clientFault):
@@ -106,6 +124,8 @@ func ParseFlags(args []string) (Config, error) {
 	cfg.ScriptedLenient = clientFault == scriptedLenient
 	cfg.ScriptedDeadlineIgnored = clientFault == scriptedDeadlineIgnored
 	cfg.ScriptedServerNameIgnored = clientFault == scriptedServerNameIgnored
+	cfg.ScriptedTargetIgnored = clientFault == scriptedTargetIgnored
+	cfg.ScriptedAuthorityIgnored = clientFault == scriptedAuthorityIgnored
 	cfg.ScriptedLimitsIgnored = clientFault == scriptedClientLimitsIgnored
 	var err error
 	if cfg.Cases, cfg.Bench, err = mode(fs, testCases, bench); err != nil {

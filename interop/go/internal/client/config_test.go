@@ -52,6 +52,21 @@ func TestParseFlags(t *testing.T) {
 		cfg.ScriptedLimitsIgnored || cfg.ScriptedDeadlineIgnored || cfg.ScriptedLenient || cfg.Target.NoChecks || cfg.Target.NoCancel || cfg.Target.WithCertificate {
 		t.Errorf("--client_fault=scripted-server-name-ignored: %+v, %v", cfg, err)
 	}
+	for fault, set := range map[string]func(Config) bool{
+		"scripted-target-ignored":    func(c Config) bool { return c.ScriptedTargetIgnored && !c.ScriptedAuthorityIgnored },
+		"scripted-authority-ignored": func(c Config) bool { return c.ScriptedAuthorityIgnored && !c.ScriptedTargetIgnored },
+	} {
+		if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--client_fault=" + fault}); err != nil || !set(cfg) ||
+			cfg.ScriptedServerNameIgnored || cfg.ScriptedLimitsIgnored || cfg.ScriptedLenient || cfg.Target.NoChecks || cfg.Target.NoCancel {
+			t.Errorf("--client_fault=%s: %+v, %v", fault, cfg, err)
+		}
+	}
+	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a", "--server_unix_socket=/tmp/x/server.sock"}); err != nil || cfg.ServerUnixSocket != "/tmp/x/server.sock" {
+		t.Errorf("--server_unix_socket: %+v, %v", cfg, err)
+	}
+	if cfg, err := ParseFlags([]string{"--server_port=1", "--test_case=a"}); err != nil || cfg.ServerUnixSocket != "" || cfg.ScriptedTargetIgnored || cfg.ScriptedAuthorityIgnored {
+		t.Errorf("no --server_unix_socket, no fault: %+v, %v", cfg, err)
+	}
 }
 
 func TestParseCasesFile(t *testing.T) {
@@ -104,7 +119,8 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--server_port=1"}, "--test_case (or --bench)"},
 		{[]string{"--server_port=1", "--test_case=a,,b"}, "--test_case"},
 		{[]string{"--server_port=1", "--test_case=a", "--server_host="}, "--server_host"},
-		{[]string{"--server_port=1", "--test_case=a", "--client_fault=nope"}, `unknown --client_fault "nope" (known: no-cancel, with-certificate, no-checks, scripted-lenient, scripted-deadline-ignored, scripted-server-name-ignored, scripted-client-limits-ignored)`},
+		{[]string{"--server_port=1", "--test_case=a", "--server_unix_socket="}, "--server_unix_socket must not be empty"},
+		{[]string{"--server_port=1", "--test_case=a", "--client_fault=nope"}, `unknown --client_fault "nope" (known: no-cancel, with-certificate, no-checks, scripted-lenient, scripted-deadline-ignored, scripted-server-name-ignored, scripted-target-ignored, scripted-authority-ignored, scripted-client-limits-ignored)`},
 		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true", "--client_cert_file=certs/client.pem"}, "--client_key_file"},
 		{[]string{"--server_port=1", "--test_case=a", "--client_cert_file=certs/client.pem", "--client_key_file=certs/client.key"}, "needs --use_tls=true"},
 		{[]string{"--server_port=1", "--test_case=a", "--use_tls=true", "--use_test_ca=true", "--ca_file=certs/nope.pem"}, "nope.pem"},

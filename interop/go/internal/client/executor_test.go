@@ -255,6 +255,56 @@ func TestExecutorCasesFileIsPerRequest(t *testing.T) {
 	}
 }
 
+// TestExecutorServerUnixSocketIsPerRequest: a request's --server_unix_socket is what its
+// scripted cases' channel.target names {unix_socket}: the call goes over the server's Unix
+// socket (RequestInfo's peer unix:@, the authority grpc-go derives, localhost), or, under
+// --client_fault=scripted-target-ignored, over --server_host:--server_port. The next request,
+// without the flag, cannot run such a case.
+func TestExecutorServerUnixSocketIsPerRequest(t *testing.T) {
+	socket := servertest.SocketPath(t)
+	port := servertest.Serve(t, "--port=0", "--ipv6_loopback=true", "--unix_socket="+socket)
+	casesFile := filepath.Join(t.TempDir(), "cases.json")
+	if err := os.WriteFile(casesFile, []byte(`{"cases":{
+		"via_unix":{"method":"Unary","channel":{"target":"unix:{unix_socket}"},"requests":[{"script":{}}]},
+		"via_ipv6":{"method":"Unary","channel":{"target":"[::1]:{port}","authority":"example.com"},"requests":[{"script":{}}]}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append(target(port, "via_unix", "via_ipv6"), "--cases_file="+casesFile)
+	withSocket := append(slices.Clone(args), "--server_unix_socket="+socket)
+	code, out, errOut := execute(t, request(t, 1, withSocket...)+request(t, 2, append(slices.Clone(withSocket), "--client_fault=scripted-target-ignored")...)+
+		request(t, 3, args...))
+	if code != 0 || len(out) != 3 {
+		t.Fatalf("exit %d, %d requests answered", code, len(out))
+	}
+	for i, c := range []struct {
+		exit     int
+		statuses []string
+		want     [][]string // in each case line
+	}{
+		{0, []string{"via_unix:passed", "via_ipv6:passed"}, [][]string{
+			{`"authority":"localhost"`, `"peer":"unix:@"`},
+			{`"authority":"example.com"`, `"peer":"tcp:[::1]:`}}},
+		{0, []string{"via_unix:passed", "via_ipv6:passed"}, [][]string{
+			{`"authority":"127.0.0.1:` + strconv.Itoa(port) + `"`, `"peer":"tcp:127.0.0.1:`},
+			{`"authority":"example.com"`, `"peer":"tcp:127.0.0.1:`}}},
+		{1, []string{"via_unix:failed", "via_ipv6:passed"}, [][]string{
+			{`names {unix_socket}, and the client was given no --server_unix_socket`},
+			{`"peer":"tcp:[::1]:`}}},
+	} {
+		if got := statuses(t, out[i].lines); out[i].end.ExitCode != c.exit || !slices.Equal(got, c.statuses) {
+			t.Errorf("request %d: %q, end %+v, stderr %q", i+1, got, out[i].end, errOut[i].lines)
+			continue
+		}
+		for j, wants := range c.want {
+			for _, want := range wants {
+				if !strings.Contains(out[i].lines[j], want) {
+					t.Errorf("request %d: %s lacks %s", i+1, out[i].lines[j], want)
+				}
+			}
+		}
+	}
+}
+
 // TestExecutorEndOfInput: at the end of stdin the executor returns 0, after running a last
 // request that has no newline; with no request it prints nothing.
 func TestExecutorEndOfInput(t *testing.T) {

@@ -25,9 +25,12 @@ func Run(cfg Config, stdout, stderr io.Writer) int {
 		Lenient:           cfg.ScriptedLenient,
 		DeadlineIgnored:   cfg.ScriptedDeadlineIgnored,
 		ServerNameIgnored: cfg.ScriptedServerNameIgnored,
+		TargetIgnored:     cfg.ScriptedTargetIgnored,
+		AuthorityIgnored:  cfg.ScriptedAuthorityIgnored,
 		LimitsIgnored:     cfg.ScriptedLimitsIgnored,
 		ServerName:        cfg.Target.WithServerName,
-		Dial:              cfg.Target.DialWith,
+		Server:            scripted.Server{Host: cfg.Target.Host, Port: cfg.Target.Port, UnixSocket: cfg.ServerUnixSocket},
+		Dial:              cfg.Target.DialTarget,
 	}
 	shared := &sharedConn{target: cfg.Target, options: opts.SharedDialOptions()}
 	defer shared.close()
@@ -82,8 +85,9 @@ func (s *sharedConn) close() {
 // runScripted runs one instruction of --cases_file with the generic executor, on the run's
 // shared channel, with --rpc_timeout_ms as the default deadline. It fails only when the
 // instruction cannot run. Of the --client_faults only scripted-lenient,
-// scripted-deadline-ignored, scripted-server-name-ignored and scripted-client-limits-ignored
-// (opts) apply; the others (in the target) do not.
+// scripted-deadline-ignored, scripted-server-name-ignored, scripted-target-ignored,
+// scripted-authority-ignored and scripted-client-limits-ignored (opts) apply; the others (in
+// the target) do not.
 func runScripted(shared *sharedConn, instruction json.RawMessage, timeout time.Duration, opts scripted.Options) (observed any, err error) {
 	defer func() {
 		if p := recover(); p != nil {

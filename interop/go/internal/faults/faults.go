@@ -71,6 +71,8 @@ const (
 	ScriptedRepeatedTruncated Name = "scripted-repeated-truncated"
 	ScriptedRepliesDropLast   Name = "scripted-replies-drop-last"
 	ScriptedRequestInfoEmpty  Name = "scripted-request-info-empty"
+	ScriptedPeerIPv4          Name = "scripted-peer-ipv4"
+	ScriptedAuthorityDropped  Name = "scripted-authority-dropped"
 	ScriptedReadAll           Name = "scripted-read-all"
 	ScriptedDelayIgnored      Name = "scripted-delay-ignored"
 	ScriptedUnknownDropped    Name = "scripted-unknown-dropped"
@@ -93,7 +95,7 @@ var All = []Name{
 	ScriptedHeadersDropped, ScriptedMetadataJoined, ScriptedInt64Double, ScriptedEnumShifted,
 	ScriptedMapKeysOff, ScriptedFloatsFlushed, ScriptedBytesTruncated, ScriptedStringsTruncated,
 	ScriptedPresenceLost, ScriptedRepeatedTruncated, ScriptedRepliesDropLast, ScriptedRequestInfoEmpty,
-	ScriptedReadAll, ScriptedDelayIgnored, ScriptedUnknownDropped, ScriptedLimitsIgnored,
+	ScriptedPeerIPv4, ScriptedAuthorityDropped, ScriptedReadAll, ScriptedDelayIgnored, ScriptedUnknownDropped, ScriptedLimitsIgnored,
 }
 
 // Set is the faults a server runs with; the zero value is a correct server.

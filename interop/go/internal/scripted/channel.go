@@ -6,14 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"slices"
+	"strconv"
+	"strings"
 
 	"google.golang.org/grpc"
 )
 
 // The executor's channels and per-call options (docs/peer-contract.md, "Client: the generic
 // executor": INSTRUCTION's timeout_ms, compression and channel, the client faults
-// scripted-client-limits-ignored and scripted-server-name-ignored).
+// scripted-client-limits-ignored, scripted-server-name-ignored, scripted-target-ignored and
+// scripted-authority-ignored).
 
 // MaxTimeoutMs is the longest deadline an instruction may give: 366 days, in ms. It is given to
 // grpc-go as it is (time.Duration holds about 292 years).
@@ -33,11 +37,20 @@ type Channel struct {
 	// --server_host_override (ignored on an insecure one): the server name of the channel's TLS
 	// credentials, exactly as written.
 	ServerName *string `json:"server_name"`
+	// Target is what the channel dials instead of --server_host:--server_port, its placeholders
+	// {host}, {port} and {unix_socket} replaced (see target), then given to grpc.NewClient
+	// untouched: grpc-go's own resolvers parse it.
+	Target *string `json:"target"`
+	// Authority is the :authority the channel sends (grpc.WithAuthority).
+	Authority *string `json:"authority"`
 }
 
-// UnmarshalJSON reads a channel object: only the four members (none of them null), lengths
-// non-negative integers, compression one of identity, gzip, deflate, server_name a non-empty
-// string.
+// channelMembers are the members of a channel object.
+const channelMembers = "max_receive_message_length, max_send_message_length, compression, server_name, target, authority"
+
+// UnmarshalJSON reads a channel object: only its six members (none of them null), lengths
+// non-negative integers, compression one of identity, gzip, deflate, server_name, target and
+// authority non-empty strings.
 func (c *Channel) UnmarshalJSON(data []byte) error {
 	var members map[string]json.RawMessage
 	if jsonType(data) != "object" || json.Unmarshal(data, &members) != nil {
@@ -55,8 +68,12 @@ func (c *Channel) UnmarshalJSON(data []byte) error {
 			dest = &p.Compression
 		case "server_name":
 			dest = &p.ServerName
+		case "target":
+			dest = &p.Target
+		case "authority":
+			dest = &p.Authority
 		default:
-			return fmt.Errorf("channel: unknown member %q (its members: max_receive_message_length, max_send_message_length, compression, server_name)", key)
+			return fmt.Errorf("channel: unknown member %q (its members: %s)", key, channelMembers)
 		}
 		if jsonType(value) == "null" {
 			return fmt.Errorf("channel.%s must not be null", key)
@@ -73,8 +90,11 @@ func (c *Channel) UnmarshalJSON(data []byte) error {
 	if p.Compression != nil && !slices.Contains(channelCompressions, *p.Compression) {
 		return fmt.Errorf("channel.compression must be one of %q, got %q", channelCompressions, *p.Compression)
 	}
-	if p.ServerName != nil && *p.ServerName == "" {
-		return errors.New("channel.server_name must be a non-empty string")
+	// An empty authority is none to grpc-go (grpc.WithAuthority("") derives it from the target).
+	for name, text := range map[string]*string{"server_name": p.ServerName, "target": p.Target, "authority": p.Authority} {
+		if text != nil && *text == "" {
+			return fmt.Errorf("channel.%s must be a non-empty string", name)
+		}
 	}
 	*c = p
 	return nil
@@ -125,7 +145,9 @@ func (o Options) SharedDialOptions() []grpc.DialOption {
 // transport credentials opts.ServerName gives for it (nil, so none, on an insecure transport).
 // Under scripted-client-limits-ignored the limits are ignored and lifted; under
 // scripted-server-name-ignored the server name is ignored (the channel keeps the shared
-// channel's credentials, --server_host_override).
+// channel's credentials, --server_host_override). Its authority is grpc.WithAuthority, which
+// grpc-go refuses (grpc.NewClient fails) on TLS credentials with another server name
+// (clientconn.go, initAuthority); under scripted-authority-ignored there is none.
 func (c *Channel) dialOptions(opts Options) ([]grpc.DialOption, error) {
 	var calls []grpc.CallOption
 	if c.MaxReceiveMessageLength != nil && !opts.LimitsIgnored {
@@ -138,6 +160,9 @@ func (c *Channel) dialOptions(opts Options) ([]grpc.DialOption, error) {
 		calls = append(calls, grpc.UseCompressor(*c.Compression))
 	}
 	var dial []grpc.DialOption
+	if c.Authority != nil && !opts.AuthorityIgnored {
+		dial = append(dial, grpc.WithAuthority(*c.Authority))
+	}
 	if len(calls) > 0 {
 		dial = append(dial, grpc.WithDefaultCallOptions(calls...))
 	}
@@ -160,6 +185,24 @@ func (c *Channel) dialOptions(opts Options) ([]grpc.DialOption, error) {
 	}
 	return dial, nil
 }
+
+// target is what the instruction's own channel dials: channel.target with {host}, {port} and
+// {unix_socket} replaced by --server_host, --server_port and --server_unix_socket, or without
+// it (or under scripted-target-ignored) --server_host:--server_port. A target that names
+// {unix_socket} when the client was given no --server_unix_socket cannot run.
+func (c *Channel) target(opts Options) (string, error) {
+	port := strconv.Itoa(opts.Server.Port)
+	if c.Target == nil || opts.TargetIgnored {
+		return net.JoinHostPort(opts.Server.Host, port), nil
+	}
+	if strings.Contains(*c.Target, unixSocketPlaceholder) && opts.Server.UnixSocket == "" {
+		return "", fmt.Errorf("channel.target %q names %s, and the client was given no --server_unix_socket", *c.Target, unixSocketPlaceholder)
+	}
+	return strings.NewReplacer("{host}", opts.Server.Host, "{port}", port, unixSocketPlaceholder, opts.Server.UnixSocket).Replace(*c.Target), nil
+}
+
+// unixSocketPlaceholder is what channel.target writes for --server_unix_socket.
+const unixSocketPlaceholder = "{unix_socket}"
 
 // errNoDialer: an instruction asks for a channel of its own, and the executor was given no way
 // to make one.

@@ -125,16 +125,33 @@ type Options struct {
 	// ServerNameIgnored is --client_fault=scripted-server-name-ignored: channel.server_name is
 	// ignored, every channel checks the server's certificate against --server_host_override.
 	ServerNameIgnored bool
+	// TargetIgnored is --client_fault=scripted-target-ignored: channel.target is ignored, every
+	// channel dials --server_host:--server_port.
+	TargetIgnored bool
+	// AuthorityIgnored is --client_fault=scripted-authority-ignored: channel.authority is ignored.
+	AuthorityIgnored bool
 	// ServerName gives the dial option that makes an instruction's own channel check the
 	// server's certificate against name instead of --server_host_override: the transport's TLS
 	// credentials with name as their server name (the authority follows, as for the flag). It
 	// returns nil on an insecure transport, where channel.server_name is ignored. Without it an
 	// instruction with channel.server_name cannot run (unless ServerNameIgnored).
 	ServerName func(name string) (grpc.DialOption, error)
-	// Dial makes a new channel to the server, as the shared one is made (transport, target,
-	// authority) plus extra: it gives an instruction with "channel" its own. Without it such an
-	// instruction cannot run.
-	Dial func(extra ...grpc.DialOption) (*grpc.ClientConn, error)
+	// Server is where the channels go: an instruction's own channel dials Server's host and port,
+	// or its channel.target, which names them.
+	Server Server
+	// Dial makes a new channel to target (grpc.NewClient's target), as the shared one is made
+	// (transport, server name) plus extra: it gives an instruction with "channel" its own.
+	// Without it such an instruction cannot run.
+	Dial func(target string, extra ...grpc.DialOption) (*grpc.ClientConn, error)
+}
+
+// Server is the server of the client's flags: --server_host, --server_port and
+// --server_unix_socket ("" when not given), which channel.target names {host}, {port} and
+// {unix_socket}.
+type Server struct {
+	Host       string
+	Port       int
+	UnixSocket string
 }
 
 // ParseInstruction reads one instruction and its requests: an unknown method, a malformed
@@ -372,16 +389,24 @@ func ExecuteWith(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTime
 		if opts.Dial == nil {
 			return nil, errNoDialer
 		}
+		target, err := in.Channel.target(opts)
+		if err != nil {
+			return nil, err
+		}
 		dialOptions, err := in.Channel.dialOptions(opts)
 		if err != nil {
 			return nil, err
 		}
 		// grpc.NewClient connects lazily: a TLS handshake that fails (a server name the
-		// certificate does not match) fails the call below, as the application sees it
-		// (UNAVAILABLE from NewStream), never here.
-		own, err := opts.Dial(dialOptions...)
+		// certificate does not match), a target its resolver cannot parse (grpc-go has no ipv4:
+		// or ipv6: scheme: dns:///ipv6:[::1]:P), fail the call below, as the application sees
+		// it (UNAVAILABLE from NewStream; grpc-go 1.64 and 1.72 give the bad target as an error
+		// without a status, "failed to exit idle mode: …", so a local error), never here. What
+		// NewClient itself refuses (channel.authority beside TLS credentials with another server
+		// name) is grpc-go refusing before any call: a local error.
+		own, err := opts.Dial(target, dialOptions...)
 		if err != nil {
-			return nil, fmt.Errorf("channel: %v", err)
+			return &Observed{LocalError: err.Error()}, nil
 		}
 		defer own.Close()
 		conn = own

@@ -100,13 +100,12 @@ func newPeer(t *testing.T, f faults.Set, clientLimitsIgnored bool, serverOpts ..
 	received := encodingLog()
 	port := servertest.Start(t, f, append([]grpc.ServerOption{grpc.StatsHandler(received)}, serverOpts...)...)
 	responses := encodingLog()
-	target := "127.0.0.1:" + strconv.Itoa(port)
-	opts := scripted.Options{LimitsIgnored: clientLimitsIgnored}
-	opts.Dial = func(extra ...grpc.DialOption) (*grpc.ClientConn, error) {
+	opts := scripted.Options{LimitsIgnored: clientLimitsIgnored, Server: scripted.Server{Host: "127.0.0.1", Port: port}}
+	opts.Dial = func(target string, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 		base := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithStatsHandler(responses)}
 		return grpc.NewClient(target, append(base, extra...)...)
 	}
-	conn, err := opts.Dial(opts.SharedDialOptions()...)
+	conn, err := opts.Dial("127.0.0.1:"+strconv.Itoa(port), opts.SharedDialOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,19 +224,28 @@ func zeroDigest(n int) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// The authority and peer of a call over 127.0.0.1 between ports of five digits (Linux's
+// ephemeral ports, 32768-60999), as the sizes of responseOfSize count them.
+const (
+	sizedAuthority = "127.0.0.1:50000"
+	sizedPeer      = "tcp:127.0.0.1:50000"
+)
+
 // fillForResponse is the fill_bytes of a one-reply unary script whose response (values.by of
-// fill_bytes zero bytes, and RequestInfo with the request and a timeout_ms of 2 bytes, as for
-// any deadline from 128 ms to 16 s) is exactly size bytes.
+// fill_bytes zero bytes, and RequestInfo with the request, a timeout_ms of 2 bytes, as for any
+// deadline from 128 ms to 16 s, and an authority and peer as long as sizedAuthority and
+// sizedPeer) is exactly size bytes.
 func fillForResponse(t *testing.T, size int) int {
 	t.Helper()
 	responseSize := func(n int) int {
 		req := &pb.ScriptedRequest{Script: &pb.Script{Replies: []*pb.Reply{{FillBytes: int32(n)}}}}
 		return proto.Size(&pb.ScriptedResponse{
-			Values:      &pb.Values{By: make([]byte, n)},
-			RequestInfo: &pb.RequestInfo{TimeoutMs: 4999, Requests: []*pb.ScriptedRequest{req}},
+			Values: &pb.Values{By: make([]byte, n)},
+			RequestInfo: &pb.RequestInfo{TimeoutMs: 4999, Requests: []*pb.ScriptedRequest{req},
+				Authority: proto.String(sizedAuthority), Peer: proto.String(sizedPeer)},
 		})
 	}
-	for n := size - 40; n <= size; n++ {
+	for n := size - 100; n <= size; n++ {
 		if s := responseSize(n); s == size {
 			return n
 		} else if s > size {
@@ -254,13 +262,17 @@ func responseOfSize(t *testing.T, size int, extra string) string {
 	return fmt.Sprintf(`{"method":"Unary",%s"requests":[{"script":{"replies":[{"fill_bytes":%d}]}}]}`, extra, fillForResponse(t, size))
 }
 
-// checkTimeoutWidth: the sizes of responseOfSize hold only while the server saw a deadline
-// whose time left is a 2-byte varint.
-func checkTimeoutWidth(t *testing.T, o map[string]any) {
+// checkInfoWidth: the sizes of responseOfSize hold only while the server saw a deadline whose
+// time left is a 2-byte varint, and an authority and peer as long as sizedAuthority and
+// sizedPeer.
+func checkInfoWidth(t *testing.T, o map[string]any) {
 	t.Helper()
+	info := at(o, "responses", 0, "request_info")
 	ms, err := strconv.Atoi(fmt.Sprint(at(o, "responses", 0, "request_info", "timeout_ms")))
-	if err != nil || ms < 128 || ms > 16383 {
-		t.Fatalf("request_info.timeout_ms = %v: the response was not the size computed", at(o, "responses", 0, "request_info", "timeout_ms"))
+	authority, _ := at(o, "responses", 0, "request_info", "authority").(string)
+	peer, _ := at(o, "responses", 0, "request_info", "peer").(string)
+	if err != nil || ms < 128 || ms > 16383 || len(authority) != len(sizedAuthority) || len(peer) != len(sizedPeer) {
+		t.Fatalf("request_info %v: the response was not the size computed", info)
 	}
 }
 
@@ -271,7 +283,7 @@ func TestClientDefaultReceiveLimit(t *testing.T) {
 	p, _ := newPeer(t, nil, false)
 	o := p.run(t, responseOfSize(t, defaultLimit, ""))
 	expectCode(t, "4194304 bytes", o, codeOK)
-	checkTimeoutWidth(t, o)
+	checkInfoWidth(t, o)
 	n := fillForResponse(t, defaultLimit)
 	check(t, o, map[string]any{"$sha256": zeroDigest(n), "$length": n}, "responses", 0, "values", "by")
 	o = p.run(t, responseOfSize(t, defaultLimit+1, ""))
@@ -280,7 +292,7 @@ func TestClientDefaultReceiveLimit(t *testing.T) {
 	ignored, _ := newPeer(t, nil, true)
 	o = ignored.run(t, responseOfSize(t, defaultLimit+1, ""))
 	expectCode(t, "scripted-client-limits-ignored, 4194305 bytes", o, codeOK)
-	checkTimeoutWidth(t, o)
+	checkInfoWidth(t, o)
 	// An instruction's channel limits are ignored too.
 	o = ignored.run(t, responseOfSize(t, 2000, `"channel":{"max_receive_message_length":1000,"max_send_message_length":10},`))
 	expectCode(t, "scripted-client-limits-ignored, channel limits", o, codeOK)
@@ -295,7 +307,7 @@ func TestChannelLimits(t *testing.T) {
 	const small = `"channel":{"max_receive_message_length":1000},`
 	o := p.run(t, responseOfSize(t, 1000, small))
 	expectCode(t, "receive 1000 bytes", o, codeOK)
-	checkTimeoutWidth(t, o)
+	checkInfoWidth(t, o)
 	expectCode(t, "receive 1001 bytes", p.run(t, responseOfSize(t, 1001, small)), codeResourceExhausted, "1001 vs. 1000")
 	expectCode(t, "shared channel, 1001 bytes", p.run(t, responseOfSize(t, 1001, "")), codeOK)
 
@@ -317,7 +329,7 @@ func TestServerSendLimit(t *testing.T) {
 	p, _ := newPeer(t, nil, false, grpc.MaxSendMsgSize(1000))
 	o := p.run(t, responseOfSize(t, 1000, ""))
 	expectCode(t, "1000 bytes", o, codeOK)
-	checkTimeoutWidth(t, o)
+	checkInfoWidth(t, o)
 	expectCode(t, "1001 bytes", p.run(t, responseOfSize(t, 1001, "")), codeResourceExhausted, "1001 vs. 1000")
 
 	ignored, _ := newPeer(t, faults.Set{faults.ScriptedLimitsIgnored: true}, false, grpc.MaxSendMsgSize(1000))

@@ -383,6 +383,18 @@ func TestFaultsChangeTheObservations(t *testing.T) {
 			check(t, o, map[string]any{}, "responses", 0, "request_info")
 			check(t, o, nil, "request_info")
 		}},
+		{faults.ScriptedPeerIPv4, "unary_values", func(t *testing.T, o map[string]any) {
+			check(t, o, "ipv4:127.0.0.1:1", "responses", 0, "request_info", "peer")
+			if authority, _ := at(o, "responses", 0, "request_info", "authority").(string); !strings.HasPrefix(authority, "127.0.0.1:") {
+				t.Errorf("authority %q, want 127.0.0.1:PORT", authority)
+			}
+		}},
+		{faults.ScriptedAuthorityDropped, "unary_values", func(t *testing.T, o map[string]any) {
+			check(t, o, nil, "responses", 0, "request_info", "authority")
+			if peer, _ := at(o, "responses", 0, "request_info", "peer").(string); !strings.HasPrefix(peer, "tcp:127.0.0.1:") {
+				t.Errorf("peer %q, want tcp:127.0.0.1:PORT", peer)
+			}
+		}},
 		{faults.ScriptedReadAll, "client_stream_early_error", func(t *testing.T, o map[string]any) {
 			if n := len(at(o, "request_info", "requests").([]any)); n != 4 {
 				t.Errorf("the server read %d requests, want 4", n)
@@ -610,7 +622,7 @@ func TestLenientClientFault(t *testing.T) {
 	}
 }
 
-// TestEveryScriptedFaultIsKnown: the contract's 20 scripted faults are in faults.All.
+// TestEveryScriptedFaultIsKnown: the contract's 22 scripted faults are in faults.All.
 func TestEveryScriptedFaultIsKnown(t *testing.T) {
 	n := 0
 	for _, name := range faults.All {
@@ -618,10 +630,10 @@ func TestEveryScriptedFaultIsKnown(t *testing.T) {
 			n++
 		}
 	}
-	if n != 20 {
-		t.Errorf("%d scripted faults, the contract has 20", n)
+	if n != 22 {
+		t.Errorf("%d scripted faults, the contract has 22", n)
 	}
-	if _, err := faults.Parse("scripted-unknown-dropped,scripted-limits-ignored"); err != nil {
+	if _, err := faults.Parse("scripted-unknown-dropped,scripted-limits-ignored,scripted-peer-ipv4,scripted-authority-dropped"); err != nil {
 		t.Error(err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	// compression and channel.compression, the server's response_compression.
 	_ "google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -155,7 +156,7 @@ func (c *streamCall) send(resp *pb.ScriptedResponse) error { return c.ss.SendMsg
 // unary or client-streaming call (nil when the call ends with an error), and the call's status.
 func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.ScriptedResponse, error) {
 	ctx := c.context()
-	info := &pb.RequestInfo{Headers: requestHeaders(ctx), TimeoutMs: timeLeft(ctx)}
+	info := &pb.RequestInfo{Headers: requestHeaders(ctx), TimeoutMs: timeLeft(ctx), Authority: s.authority(ctx), Peer: s.clientPeer(ctx)}
 
 	// 1. The first request, and its script (an empty one after a half-close without requests).
 	first, err := c.recv()
@@ -447,6 +448,36 @@ func requestHeaders(ctx context.Context) []*pb.Metadatum {
 		out = append(out, m)
 	}
 	return out
+}
+
+// authority is RequestInfo.authority: the call's :authority as grpc-go gives it to the handler,
+// the ":authority" entry of the incoming metadata (the transport puts it there, from the Host
+// header when the client sent no :authority: internal/transport/http2_server.go,
+// operateHeaders); nil when there is none, or under scripted-authority-dropped.
+func (s *Service) authority(ctx context.Context) *string {
+	md, _ := metadata.FromIncomingContext(ctx)
+	values := md[":authority"]
+	if len(values) == 0 || s.faults.Has(faults.ScriptedAuthorityDropped) {
+		return nil
+	}
+	return &values[0]
+}
+
+// faultyPeer is the peer RequestInfo reports under scripted-peer-ipv4, whoever the client is.
+const faultyPeer = "ipv4:127.0.0.1:1"
+
+// clientPeer is RequestInfo.peer: the client's address as grpc-go names it, Network() + ":" + String()
+// of the peer.FromContext address ("tcp:127.0.0.1:5555", "tcp:[::1]:5555", "unix:@" for a
+// client on an unnamed Unix socket); nil when grpc-go gives none.
+func (s *Service) clientPeer(ctx context.Context) *string {
+	if s.faults.Has(faults.ScriptedPeerIPv4) {
+		return proto.String(faultyPeer)
+	}
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return nil
+	}
+	return proto.String(p.Addr.Network() + ":" + p.Addr.String())
 }
 
 // timeLeft is the time left to ctx's deadline in ms, rounded down (0 once it has passed), or -1

@@ -44,7 +44,8 @@ func newTLSPeer(t *testing.T, transport string, serverNameIgnored bool) *tlsPeer
 	if transport != "insecure" {
 		target.Creds = transporttest.ClientCreds(t, transport)
 	}
-	opts := scripted.Options{ServerNameIgnored: serverNameIgnored, ServerName: target.WithServerName, Dial: target.DialWith}
+	opts := scripted.Options{ServerNameIgnored: serverNameIgnored, ServerName: target.WithServerName,
+		Server: scripted.Server{Host: target.Host, Port: target.Port}, Dial: target.DialTarget}
 	conn, err := target.DialWith(opts.SharedDialOptions()...)
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,11 @@ type Config struct {
 	// MaxReceive and MaxSend are --max_receive_message_length and --max_send_message_length
 	// (bytes), nil when absent: grpc-go's defaults (4 MiB to receive, math.MaxInt32 to send).
 	MaxReceive, MaxSend *int
+	// IPv6Loopback is --ipv6_loopback: the server also listens on [::1] at the port it bound for
+	// Host. UnixSocket is --unix_socket: the Unix domain socket it also listens on ("" for none).
+	// Neither goes with --workers.
+	IPv6Loopback bool
+	UnixSocket   string
 	// TLS is the TLS setup, nil for an insecure server.
 	TLS *tlscreds.Server
 	// ParentPID is set (internal flag --worker_parent) in the worker processes a --workers
@@ -46,6 +51,8 @@ func ParseFlags(args []string) (Config, error) {
 	fs.IntVar(&cfg.Workers, "workers", 1, "number of processes serving the port (SO_REUSEPORT)")
 	maxReceive := fs.Int("max_receive_message_length", 0, "the largest message the server accepts, in bytes (default: grpc-go's, 4 MiB)")
 	maxSend := fs.Int("max_send_message_length", 0, "the largest message the server sends, in bytes (default: grpc-go's, unlimited)")
+	fs.BoolVar(&cfg.IPv6Loopback, "ipv6_loopback", false, "also listen on [::1] at the port bound for --host (not with --workers)")
+	fs.StringVar(&cfg.UnixSocket, "unix_socket", "", "also listen on the Unix domain socket at this path (not with --workers)")
 	fs.StringVar(&faultList, "fault", "", "self-test only: comma-separated fault names")
 	fs.IntVar(&cfg.ParentPID, "worker_parent", 0, "internal: run as a worker of the --workers parent with this pid")
 	if err := cli.Parse(fs, args); err != nil {
@@ -66,6 +73,13 @@ func ParseFlags(args []string) (Config, error) {
 		return Config{}, fmt.Errorf("--workers must be in 1..%d, got %d", maxWorkers, cfg.Workers)
 	case cfg.ParentPID < 0 || (cfg.ParentPID > 0 && cfg.Workers != 1):
 		return Config{}, errors.New("--worker_parent is internal: it takes a pid and no --workers")
+	case cli.IsSet(fs, "unix_socket") && cfg.UnixSocket == "":
+		return Config{}, errors.New("--unix_socket must not be empty")
+	// The workers serve the TCP port alone: an address beside it would be served by one process.
+	case cfg.IPv6Loopback && cfg.Workers > 1:
+		return Config{}, fmt.Errorf("--ipv6_loopback does not go with --workers (got --workers=%d)", cfg.Workers)
+	case cfg.UnixSocket != "" && cfg.Workers > 1:
+		return Config{}, fmt.Errorf("--unix_socket does not go with --workers (got --workers=%d)", cfg.Workers)
 	}
 	for _, limit := range []struct {
 		name  string

@@ -72,6 +72,11 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--port=0", "--max_send_message_length=-5"}, "--max_send_message_length must be in 0..2147483647"},
 		{[]string{"--port=0", "--max_send_message_length=1.5"}, "max_send_message_length"},
 		{[]string{"--port=0", "--max_send_message_length="}, "max_send_message_length"},
+		{[]string{"--port=0", "--ipv6_loopback=true", "--workers=2"}, "--ipv6_loopback does not go with --workers (got --workers=2)"},
+		{[]string{"--port=0", "--workers=4", "--unix_socket=/tmp/s.sock"}, "--unix_socket does not go with --workers (got --workers=4)"},
+		{[]string{"--port=0", "--workers=4", "--fault=single-worker", "--ipv6_loopback"}, "--ipv6_loopback does not go with --workers"},
+		{[]string{"--port=0", "--unix_socket="}, "--unix_socket must not be empty"},
+		{[]string{"--port=0", "--ipv6_loopback=yes"}, "ipv6_loopback"},
 	} {
 		_, err := ParseFlags(tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
@@ -139,5 +144,17 @@ func TestMessageLimitFlags(t *testing.T) {
 	cfg, err = ParseFlags([]string{"--port=0"})
 	if err != nil || cfg.MaxReceive != nil || cfg.MaxSend != nil || cfg.limitOptions() != nil || cfg.limitArgs() != nil {
 		t.Errorf("no limit flags: %+v, %v", cfg, err)
+	}
+}
+
+// TestAddressFlags: --ipv6_loopback and --unix_socket, with one process (--workers=1 too).
+func TestAddressFlags(t *testing.T) {
+	cfg, err := ParseFlags([]string{"--port=0", "--ipv6_loopback=true", "--unix_socket=/tmp/x/server.sock", "--workers=1"})
+	if err != nil || !cfg.IPv6Loopback || cfg.UnixSocket != "/tmp/x/server.sock" {
+		t.Errorf("ParseFlags = %+v, %v", cfg, err)
+	}
+	cfg, err = ParseFlags([]string{"--port=0", "--ipv6_loopback=false", "--workers=3"})
+	if err != nil || cfg.IPv6Loopback || cfg.UnixSocket != "" {
+		t.Errorf("--ipv6_loopback=false --workers=3: %+v, %v", cfg, err)
 	}
 }

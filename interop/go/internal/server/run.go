@@ -3,10 +3,11 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
-	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -22,24 +23,33 @@ const gracePeriod = time.Second
 // Run serves until SIGTERM or SIGINT, then stops gracefully and returns nil. It prints the
 // listening line on stdout once this process and every worker it started are ready.
 func Run(cfg Config) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	return Serve(ctx, cfg, os.Stdout)
+}
+
+// Serve serves until ctx is done, then stops gracefully and returns nil. It prints the listening
+// line on stdout once this process and every worker it started are ready. One grpc.Server serves
+// every listener (Host:Port, and [::1] and the Unix socket when asked for).
+func Serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if cfg.ParentPID != 0 && os.Getppid() != cfg.ParentPID {
 		return fmt.Errorf("parent %d exited before this worker started", cfg.ParentPID)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-
 	creds, err := cfg.credentials()
 	if err != nil {
 		return err
 	}
-	lis, err := listen(cfg.Host, cfg.Port, cfg.reusePort())
+	listeners, port, err := cfg.listenAll()
 	if err != nil {
 		return err
 	}
-	port := lis.Addr().(*net.TCPAddr).Port
 	s := services.NewServer(cfg.Faults, append([]grpc.ServerOption{grpc.Creds(creds)}, cfg.limitOptions()...)...)
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(lis) }()
+	served := make(chan error, len(listeners))
+	addresses := make([]string, len(listeners))
+	for i, lis := range listeners {
+		addresses[i] = lis.Addr().String()
+		go func() { served <- s.Serve(lis) }()
+	}
 
 	pool, err := startWorkers(ctx, cfg, port)
 	if err != nil {
@@ -49,7 +59,7 @@ func Run(cfg Config) error {
 		}
 		return err
 	}
-	if err := announce(os.Stdout, port); err != nil {
+	if err := announce(stdout, port); err != nil {
 		s.Stop()
 		pool.stop(syscall.SIGTERM)
 		return err
@@ -58,7 +68,7 @@ func Run(cfg Config) error {
 	if cfg.ParentPID != 0 {
 		role = fmt.Sprintf("worker of %d", cfg.ParentPID)
 	}
-	log.Printf("serving on %s (%s, %s), faults %q%s", lis.Addr(), role, creds.Info().SecurityProtocol, cfg.Faults, limitsNote(cfg))
+	log.Printf("serving on %s (%s, %s), faults %q%s", strings.Join(addresses, ", "), role, creds.Info().SecurityProtocol, cfg.Faults, limitsNote(cfg))
 
 	select {
 	case <-ctx.Done():
