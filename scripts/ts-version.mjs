@@ -13,6 +13,7 @@
 //                                              (grpc-js and its own dependencies: proto-loader 0.7,
 //                                              protobufjs, @js-sdsl/ordered-map, …)
 //   build/versions/ts/V/node_modules/@grpc/grpc-js -> ../../npm/node_modules/@grpc/grpc-js
+//   build/versions/ts/V/node_modules/@grpc/reflection     a copy of the repository's
 //   build/versions/ts/V/ts-server, ts-client, ts-common   the compiled peers (copies)
 // From a peer's file, Node finds @grpc/grpc-js in build/versions/ts/V/node_modules first and
 // every other package (@grpc/proto-loader 0.8.1, protobufjs, commander, …) further up, in the
@@ -20,10 +21,14 @@
 // build/versions/ts/V/node_modules would put grpc-js's own proto-loader 0.7 and protobufjs there
 // too, in front of the repository's (and two protobufjs copies would meet in the scripted
 // service). The link is resolved to its real path, so grpc-js's own requires find its own
-// dependencies in npm/node_modules. No package.json in build/versions/ts/V itself: the compiled
-// peers are ES modules because the repository's package.json says "type": "module", and a
-// package.json nearer to them would say otherwise. No protos/ there either: ts-common's
-// repoRoot() walks up to the nearest folder with protos/ and package.json, the repository.
+// dependencies in npm/node_modules. @grpc/reflection (the server's reflection) requires
+// @grpc/grpc-js itself and registers its services with that one: copied here (not linked: a link
+// would be resolved to the repository's copy, which finds the repository's grpc-js), it finds the
+// pinned release, the server's own, and everything else (its proto-loader, protobufjs) as before.
+// No package.json in build/versions/ts/V itself: the compiled peers are ES modules because the
+// repository's package.json says "type": "module", and a package.json nearer to them would say
+// otherwise. No protos/ there either: ts-common's repoRoot() walks up to the nearest folder with
+// protos/ and package.json, the repository.
 //
 // Idempotent: npm ci runs only when the pinned package.json or lock file changed (or the install
 // is incomplete), the peer trees are copied only when build/ts changed; the check at the end
@@ -180,7 +185,23 @@ if (!linked) {
   symlinkSync(target, link, 'junction'); // 'junction': a directory link Windows allows without privileges
 }
 
-// 3. The compiled peers, copied (a symlinked tree would be resolved from build/ts, where
+// 3. @grpc/reflection, copied from the repository's node_modules (with its nested node_modules)
+//    beside the link, so that its require('@grpc/grpc-js') finds the pinned release. Copied again
+//    only when the repository's copy changed.
+const reflectionFrom = join(root, 'node_modules', '@grpc', 'reflection');
+const reflectionTo = join(dest, 'node_modules', '@grpc', 'reflection');
+const reflectionStamp = join(reflectionTo, '.copied');
+const reflectionHash = treeHash(reflectionFrom);
+if (!existsSync(reflectionStamp) || readFileSync(reflectionStamp, 'utf8').trim() !== reflectionHash) {
+  const tmp = `${reflectionTo}.tmp.${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  cpSync(reflectionFrom, tmp, { recursive: true, dereference: true });
+  writeFileSync(join(tmp, '.copied'), `${reflectionHash}\n`);
+  rmSync(reflectionTo, { recursive: true, force: true });
+  renameSync(tmp, reflectionTo);
+}
+
+// 4. The compiled peers, copied (a symlinked tree would be resolved from build/ts, where
 //    @grpc/grpc-js is the default one). Copied again only when build/ts changed, so that a call
 //    with nothing new leaves the files of a running peer alone.
 function treeHash(dir) {
@@ -211,17 +232,24 @@ if (!peersCurrent) {
   writeFileSync(peersStamp, `${peersHash}\n`);
 }
 
-// 4. Check what a peer's file resolves: grpc-js the pinned release from this folder, everything
-//    else the repository's, and the repository root found by ts-common's paths.js.
+// 5. Check what a peer's file resolves: grpc-js the pinned release from this folder, everything
+//    else the repository's, and the repository root found by ts-common's paths.js; and what
+//    @grpc/reflection resolves: the same grpc-js, the repository's protobufjs.
 const check = `
 const { createRequire } = require('node:module');
 const r = createRequire(${JSON.stringify(join(dest, 'ts-server', 'src', 'main.js'))});
+const { realpathSync } = require('node:fs');
 const grpc = r.resolve('@grpc/grpc-js');
+const reflection = r.resolve('@grpc/reflection');
+const fromReflection = createRequire(reflection);
 console.log(JSON.stringify({
   version: r('@grpc/grpc-js/package.json').version,
-  grpc: require('node:fs').realpathSync(grpc),
+  grpc: realpathSync(grpc),
   protoLoader: r.resolve('@grpc/proto-loader'),
   protobufjs: r.resolve('protobufjs'),
+  reflection: realpathSync(reflection),
+  reflectionGrpc: realpathSync(fromReflection.resolve('@grpc/grpc-js')),
+  reflectionProtobufjs: fromReflection.resolve('protobufjs'),
 }));`;
 const probe = await execa(process.execPath, ['-e', check], { cwd: dest, reject: false, stdin: 'ignore' });
 if (probe.exitCode !== 0) fail(`${rel(dest)}: cannot resolve the peers' packages:\n${probe.stderr}`, 1);
@@ -229,7 +257,9 @@ const found = JSON.parse(probe.stdout);
 const inside = (p, dir) => p.startsWith(dir + sep);
 if (found.version !== version) fail(`${rel(dest)}: @grpc/grpc-js resolves to ${found.version}, not ${version}`, 1);
 if (!inside(found.grpc, npmDir)) fail(`${rel(dest)}: @grpc/grpc-js resolves to ${found.grpc}, outside ${rel(npmDir)}`, 1);
-for (const name of ['protoLoader', 'protobufjs']) {
+if (!inside(found.reflection, reflectionTo)) fail(`${rel(dest)}: @grpc/reflection resolves to ${found.reflection}, outside ${rel(reflectionTo)}`, 1);
+if (found.reflectionGrpc !== found.grpc) fail(`${rel(dest)}: @grpc/reflection resolves @grpc/grpc-js to ${found.reflectionGrpc}, not ${found.grpc}`, 1);
+for (const name of ['protoLoader', 'protobufjs', 'reflectionProtobufjs']) {
   if (inside(found[name], dest) || !inside(found[name], join(root, 'node_modules'))) fail(`${rel(dest)}: ${name} resolves to ${found[name]}, not the repository's node_modules`, 1);
 }
 const rootProbe = await execa(

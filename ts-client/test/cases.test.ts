@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { StreamingGreeterHandlers } from '../../ts-common/src/generated/helloworld/StreamingGreeter.js';
 import { certPath } from '../../ts-common/src/paths.js';
 import { loadProtos } from '../../ts-common/src/proto.js';
+import { DISCOVERY_CASES } from '../src/cases/discovery.js';
 import { SEEDS_CASES } from '../src/cases/seeds.js';
 import { TESTING_EDGES_CASES } from '../src/cases/testing-edges.js';
 import { runCase } from '../src/run-case.js';
@@ -21,7 +22,14 @@ async function withServer(fault: string, fn: (port: number) => Promise<void>, tl
   }
 }
 
-const singleProcessCases = [...Object.keys(SEEDS_CASES).filter((c) => c !== 'reuseport_workers'), ...Object.keys(TESTING_EDGES_CASES)];
+/** @grpc/reflection 1.0.4 names the services of package-less files ".TestServer" and ".UserRecommend" (see below). */
+const REFLECTION_LIST_CASES = ['reflection_list_v1', 'reflection_list_v1alpha'];
+
+const singleProcessCases = [
+  ...Object.keys(SEEDS_CASES).filter((c) => c !== 'reuseport_workers'),
+  ...Object.keys(TESTING_EDGES_CASES),
+  ...Object.keys(DISCOVERY_CASES).filter((c) => !REFLECTION_LIST_CASES.includes(c)),
+];
 
 const target = (port: number, more: { clientFault?: string } = {}) => ({ host: '127.0.0.1', port, rpcTimeoutMs: 5000, ...more });
 
@@ -38,6 +46,16 @@ describe('ts client against the in-process ts server', () => {
       const result = await runCase('reuseport_workers', { host: '127.0.0.1', port, rpcTimeoutMs: 5000 });
       expect(result.status).toBe('failed');
       expect(result.error).toMatch(/at least 2 workers/);
+    });
+  });
+
+  it.each(REFLECTION_LIST_CASES)('%s fails: @grpc/reflection lists TestServer and UserRecommend as ".TestServer" and ".UserRecommend"', async (name) => {
+    await withServer('', async (port) => {
+      const result = await runCase(name, target(port));
+      expect(result).toMatchObject({ case: name, status: 'failed' });
+      expect(result.error).toMatch(/^list_services_response service names: missing UserRecommend, TestServer; listed \[/);
+      expect(result.error).toContain('"interop.scripted.Scripted"');
+      expect(result.error).toContain('".TestServer",".UserRecommend"');
     });
   });
 
@@ -66,10 +84,39 @@ describe('the new cases catch the faults meant for them', () => {
     ['status_server_streaming_non_unknown', 'testing-stream-status-ok', /status: expected "OUT_OF_RANGE", got "OK"/],
     ['status_bidi_non_unknown', 'testing-status-unknown', /status: expected "ALREADY_EXISTS", got "UNKNOWN"/],
     ['streaming_output_interval', 'testing-interval-ignored', /timing: the third response came .* ms after the first; expected at least 90 ms/],
+    ['reflection_list_v1', 'reflection-incomplete', /^list_services_response service names: missing .*interop\.scripted\.Scripted; listed /],
+    ['reflection_list_v1alpha', 'reflection-incomplete', /^list_services_response service names: missing .*interop\.scripted\.Scripted; listed /],
+    [
+      'reflection_file_containing_symbol',
+      'reflection-incomplete',
+      /^v1 ServerReflectionInfo \{"file_containing_symbol":"interop\.scripted\.Scripted"\}: expected file_descriptor_response, got error_response \{"error_code":5,/,
+    ],
+    ['health_check_every_service', 'health-services-not-serving', /^Health\/Check\{service:"helloworld\.Greeter"\} status: expected "SERVING", got "NOT_SERVING"$/],
+    ['health_unknown_service', 'health-services-not-serving', /^Health\/Check\{service:"helloworld\.Greeter"\} status: expected "SERVING", got "NOT_SERVING"$/],
   ])('%s fails against the %s server', async (name, fault, error) => {
     await withServer(fault, async (port) => {
       const result = await runCase(name, target(port));
       expect(result).toMatchObject({ case: name, status: 'failed', error: expect.stringMatching(error) });
+    });
+  });
+
+  it.each([
+    ['health_watch_serving', /^Health\/Watch\{service:""\} first message: expected OK, got DEADLINE_EXCEEDED/],
+    ['health_unknown_service', /^Health\/Watch\{service:"no\.such\.Service"\} first message: expected OK, got DEADLINE_EXCEEDED/],
+  ])('%s fails at its deadline against the health-watch-silent server', async (name, error) => {
+    await withServer('health-watch-silent', async (port) => {
+      const result = await runCase(name, { ...target(port), rpcTimeoutMs: 300 });
+      expect(result).toMatchObject({ case: name, status: 'failed', error: expect.stringMatching(error) });
+    });
+  });
+
+  it.each([
+    ['reflection-incomplete', ['health_watch_serving', 'health_check_every_service']],
+    ['health-watch-silent', ['reflection_file_containing_symbol', 'health_check_every_service']],
+    ['health-services-not-serving', ['reflection_file_containing_symbol', 'health_watch_serving']],
+  ])('the other discovery cases pass against the %s server', async (fault, names) => {
+    await withServer(fault, async (port) => {
+      for (const name of names) expect(await runCase(name, target(port))).toMatchObject({ case: name, status: 'passed' });
     });
   });
 
@@ -116,10 +163,16 @@ describe('--client_fault=no-checks', () => {
     ['ping_pong', 'testing-duplex-extra'],
     ['status_server_streaming_non_unknown', 'testing-status-unknown'],
     ['streaming_output_interval', 'testing-interval-ignored'],
+    ['reflection_list_v1', 'reflection-incomplete'],
+    ['reflection_file_containing_symbol', 'reflection-incomplete'],
+    ['health_watch_serving', 'health-watch-silent'],
+    ['health_check_every_service', 'health-services-not-serving'],
   ])('%s passes against the %s server (it fails with its checks)', async (name, fault) => {
     await withServer(fault, async (port) => {
-      expect(await runCase(name, target(port))).toMatchObject({ status: 'failed' });
-      expect(await runCase(name, target(port, noChecks))).toEqual({ case: name, status: 'passed', ms: expect.any(Number) });
+      // Against health-watch-silent the case waits for its deadline: a short one.
+      const at = fault === 'health-watch-silent' ? { ...target(port), rpcTimeoutMs: 500 } : target(port);
+      expect(await runCase(name, at)).toMatchObject({ status: 'failed' });
+      expect(await runCase(name, { ...at, ...noChecks })).toEqual({ case: name, status: 'passed', ms: expect.any(Number) });
     });
   });
 

@@ -50,15 +50,30 @@ function protoFiles(dir: string): string[] {
     .sort();
 }
 
+const definitions = new Map<string, protoLoader.PackageDefinition>();
+
+/**
+ * proto-loader's package definition of every .proto under protos/ but the files `without`
+ * (paths relative to protos/, e.g. `interop/scripted.proto`), loaded once per list. Every entry
+ * carries the file descriptors of all the files loaded (what server reflection describes).
+ */
+export function loadPackageDefinition(without: readonly string[] = []): protoLoader.PackageDefinition {
+  const key = [...without].sort().join('\n');
+  let definition = definitions.get(key);
+  if (!definition) {
+    const dir = protosDir();
+    const files = protoFiles(dir).filter((f) => !without.includes(f));
+    definition = protoLoader.loadSync(files, { ...LOADER_OPTIONS, includeDirs: [dir] });
+    definitions.set(key, definition);
+  }
+  return definition;
+}
+
 let cached: Protos | undefined;
 
 /** Loads every .proto under protos/ once: the one source the TypeScript peers share. */
 export function loadProtos(): Protos {
-  if (!cached) {
-    const dir = protosDir();
-    const definition = protoLoader.loadSync(protoFiles(dir), { ...LOADER_OPTIONS, includeDirs: [dir] });
-    cached = grpc.loadPackageDefinition(definition) as unknown as Protos;
-  }
+  cached ??= grpc.loadPackageDefinition(loadPackageDefinition()) as unknown as Protos;
   return cached;
 }
 

@@ -22,6 +22,10 @@ export const FAULTS = [
   'article-limit-low',
   'health-serving-any',
   'version-wrong',
+  // The discovery suite: reflection (services/reflection.ts) and health (services/health.ts).
+  'reflection-incomplete',
+  'health-watch-silent',
+  'health-services-not-serving',
   'testing-empty-payload',
   'testing-aggregate-off',
   'testing-stream-drop-last',

@@ -7,6 +7,7 @@ import { computeHandlers } from './services/compute.js';
 import { greeterHandlers, helloWorldServiceHandlers } from './services/greeter.js';
 import { healthHandlers } from './services/health.js';
 import { pandaHandlers } from './services/panda.js';
+import { addReflection } from './services/reflection.js';
 import { scriptedHandlers } from './services/scripted.js';
 import { serverInfoHandlers } from './services/server-info.js';
 import { streamingGreeterHandlers } from './services/streaming-greeter.js';
@@ -47,7 +48,7 @@ export interface RunningServer {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** A grpc-js server with every service of protos/ registered. */
+/** A grpc-js server with every service of protos/ registered, and server reflection describing them. */
 export function createServer(faults: Faults, limits: Pick<ServeOptions, 'maxReceiveMessageLength' | 'maxSendMessageLength'> = {}): grpc.Server {
   const p = loadProtos();
   const options: grpc.ServerOptions = {};
@@ -77,6 +78,7 @@ export function createServer(faults: Faults, limits: Pick<ServeOptions, 'maxRece
   const served = new Set(services.map(([name]) => name).concat('grpc.health.v1.Health'));
   for (const [, definition, handlers] of services) server.addService(definition, handlers);
   server.addService(p.grpc.health.v1.Health.service, healthHandlers(served, faults));
+  addReflection(server, faults);
   return server;
 }
 

@@ -112,8 +112,8 @@ describe('faults', () => {
     expect(() => parseFaults('nope')).toThrow(/unknown fault "nope".*greeting-punctuation/);
   });
 
-  it('has 55 faults (19 seeds, 11 grpc.testing, 3 testing-edges, 22 scripted), as the peer contract lists', () => {
-    expect(FAULTS).toHaveLength(55);
+  it('has 58 faults (19 seeds, 3 discovery, 11 grpc.testing, 3 testing-edges, 22 scripted), as the peer contract lists', () => {
+    expect(FAULTS).toHaveLength(58);
     expect(FAULTS.filter((f) => f.startsWith('scripted-'))).toHaveLength(22);
   });
 });
@@ -174,6 +174,33 @@ describe('health over the wire', () => {
         expect(await unary((cb) => health.Check({ service }, deadline(), cb))).toEqual({ status: 'SERVING' });
       }
       expect(await firstWatched(health, 'no.such.Service')).toBe('SERVING');
+    });
+  });
+
+  it('health-services-not-serving: every served service is NOT_SERVING, "" stays SERVING, an unknown name stays unknown', async () => {
+    await withServer('health-services-not-serving', async ({ health }) => {
+      const check = (service: string) => ended((cb) => health.Check({ service }, deadline(), cb));
+      expect(await unary((cb) => health.Check({ service: '' }, deadline(), cb))).toEqual({ status: 'SERVING' });
+      expect(await unary((cb) => health.Check({ service: 'helloworld.Greeter' }, deadline(), cb))).toEqual({ status: 'NOT_SERVING' });
+      expect(await check('no.such.Service')).toMatchObject({ code: grpc.status.NOT_FOUND });
+      expect(await firstWatched(health, '')).toBe('SERVING');
+      expect(await firstWatched(health, 'interop.scripted.Scripted')).toBe('NOT_SERVING');
+      expect(await firstWatched(health, 'no.such.Service')).toBe('SERVICE_UNKNOWN');
+    });
+  });
+
+  it('health-watch-silent: Watch sends nothing and holds the stream until the client cancels; Check answers', async () => {
+    await withServer('health-watch-silent', async ({ health }) => {
+      expect(await unary((cb) => health.Check({ service: '' }, deadline(), cb))).toEqual({ status: 'SERVING' });
+      const watch = health.Watch({ service: '' }, deadline());
+      watch.on('error', () => undefined);
+      const messages: unknown[] = [];
+      watch.on('data', (m: unknown) => messages.push(m));
+      const ended = new Promise<grpc.StatusObject>((resolve) => watch.on('status', resolve));
+      const open = await Promise.race([ended.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 300))]);
+      expect({ open, messages }).toEqual({ open: true, messages: [] });
+      watch.cancel();
+      expect((await ended).code).toBe(grpc.status.CANCELLED);
     });
   });
 });

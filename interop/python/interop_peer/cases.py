@@ -1,5 +1,6 @@
 """The `seeds` suite's cases, with the exact checks of docs/peer-contract.md (one function each).
-The other suites' cases (testing_cases.py, edges_cases.py, security_cases.py) register in the same CASES.
+The other suites' cases (testing_cases.py, edges_cases.py, security_cases.py, discovery_cases.py)
+register in the same CASES.
 
 A case returns when every check passed and raises CaseFailure otherwise. It may return what the
 library gave it for the runner to judge (Observed, the result line's "observed"; server_info_version),
@@ -373,25 +374,35 @@ def _serving_status(status: int) -> str:
         return str(status)
 
 
+def expect_check_serving(check: UnaryRpc, service: str) -> None:
+    """Health/Check{service} answers SERVING."""
+    label, reply = check.call(health_pb2.HealthCheckRequest(service=service))
+    expect_equal(label, "SERVING", _serving_status(reply.status), what="status")
+
+
+def expect_first_watch_status(stub: health_pb2_grpc.HealthStub, service: str, status: str, timeout: float) -> None:
+    """Health/Watch{service}'s first message has `status`; the stream is then cancelled."""
+    request = health_pb2.HealthCheckRequest(service=service)
+    label = call_label("Health/Watch", request)
+    watch = stub.Watch(request, timeout=timeout)
+    try:
+        first = succeeds(label, partial(next, watch, None))
+        if first is None:
+            raise CaseFailure(f"{label}: expected a message with status {status}, got the end of the stream")
+        expect_equal(label, status, _serving_status(first.status), what="status of the first message")
+    finally:
+        watch.cancel()
+
+
 @case
 def health_unknown_service(peer: Peer) -> None:
     with peer.channel() as channel:
         stub = health_pb2_grpc.HealthStub(channel)
-        served = health_pb2.HealthCheckRequest(service="helloworld.Greeter")
-        label, reply = peer.rpc("Health/Check", stub.Check).call(served)
-        expect_equal(label, "SERVING", _serving_status(reply.status), what="status")
+        expect_check_serving(peer.rpc("Health/Check", stub.Check), "helloworld.Greeter")
         unknown = health_pb2.HealthCheckRequest(service="no.such.Service")
         check = partial(stub.Check, unknown, timeout=peer.timeout)
         expect_failure(call_label("Health/Check", unknown), check, grpc.StatusCode.NOT_FOUND)
-        label = call_label("Health/Watch", unknown)
-        watch = stub.Watch(unknown, timeout=peer.timeout)
-        try:
-            first = succeeds(label, partial(next, watch, None))
-            if first is None:
-                raise CaseFailure(f"{label}: expected a message with status SERVICE_UNKNOWN, got the end of the stream")
-            expect_equal(label, "SERVICE_UNKNOWN", _serving_status(first.status), what="status of the first message")
-        finally:
-            watch.cancel()
+        expect_first_watch_status(stub, unknown.service, "SERVICE_UNKNOWN", peer.timeout)
 
 
 @case

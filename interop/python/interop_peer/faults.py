@@ -1,8 +1,10 @@
 """The self-test faults of docs/peer-contract.md: each breaks exactly one server behaviour.
 
-The first nineteen break the seed and support services ("Faults"), the `testing-*` ones
-grpc.testing.TestService: the first eleven for the grpc.testing suite ("Faults for the grpc.testing
-self-test"), the last three for the testing-edges suite ("The `testing-edges` suite"). The
+The first twenty-two break the seed and support services and server reflection ("Faults"; the
+last three, reflection-incomplete, health-watch-silent and health-services-not-serving, for the
+discovery suite), the `testing-*` ones grpc.testing.TestService: the first eleven for the
+grpc.testing suite ("Faults for the grpc.testing self-test"), the last three for the
+testing-edges suite ("The `testing-edges` suite"). The
 `scripted-*` ones break interop.scripted.Scripted ("The scripted service and the data suites"):
 scripted_service.py and scripted_values.py (scripted-limits-ignored: the whole server's message
 size limits, serving.py).
@@ -33,6 +35,12 @@ class Fault(enum.StrEnum):
     ARTICLE_LIMIT_LOW = "article-limit-low"
     HEALTH_SERVING_ANY = "health-serving-any"
     VERSION_WRONG = "version-wrong"
+    # Reflection leaves interop.scripted.Scripted out (reflection_service.py).
+    REFLECTION_INCOMPLETE = "reflection-incomplete"
+    # Health/Watch sends nothing and holds the stream open (support.py).
+    HEALTH_WATCH_SILENT = "health-watch-silent"
+    # Health calls every served service named NOT_SERVING; "" stays SERVING (support.py).
+    HEALTH_SERVICES_NOT_SERVING = "health-services-not-serving"
     TESTING_EMPTY_PAYLOAD = "testing-empty-payload"
     TESTING_AGGREGATE_OFF = "testing-aggregate-off"
     TESTING_STREAM_DROP_LAST = "testing-stream-drop-last"

@@ -14,6 +14,7 @@ import grpc
 from .compression import KEEP_COMPRESSED_OPTION, MAX_MESSAGE_BYTES, DecompressingInterceptor, Limit
 from .faults import Fault, Faults
 from .jsonl import emit, listening
+from .reflection_service import add_reflection_service
 from .scripted_service import add_scripted_service
 from .services import add_seed_services
 from .support import add_support_services
@@ -120,7 +121,7 @@ def serve(
         *add_testing_services(server, faults),
         add_scripted_service(server, faults),
     ]
-    add_support_services(server, served, faults)
+    add_reflection_service(server, add_support_services(server, served, faults), faults)
     credentials = None if tls is None else server_credentials(tls)
 
     def add_port(address: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from peers import CERTS, EDGES_CASES, SEED_CASES, TESTING_CASES
+from peers import CERTS, DISCOVERY_CASES, EDGES_CASES, SEED_CASES, TESTING_CASES
 
 from interop_peer import checks, client_main, server_main
 from interop_peer.cases import CASES
@@ -18,7 +18,7 @@ from interop_peer.protos import helloworld_pb2, streaming_pb2
 def test_parse_faults() -> None:
     assert parse_faults("") == frozenset()
     assert parse_faults("again-wrong, single-worker") == {Fault.AGAIN_WRONG, Fault.SINGLE_WORKER}
-    assert len(Fault) == 55  # 19 seeds, 14 testing-*, 22 scripted-*
+    assert len(Fault) == 58  # 22 seeds (discovery's 3 among them), 14 testing-*, 22 scripted-*
     assert parse_faults("scripted-limits-ignored") == {Fault.SCRIPTED_LIMITS_IGNORED}
     assert parse_faults("scripted-delay-ignored") == {Fault.SCRIPTED_DELAY_IGNORED}
     assert parse_faults("testing-duplex-extra") == {Fault.TESTING_DUPLEX_EXTRA}
@@ -154,7 +154,9 @@ def test_bad_flags_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_every_case_is_registered_in_order() -> None:
-    assert tuple(CASES) == SEED_CASES + TESTING_CASES + EDGES_CASES + ("mtls_client_without_certificate",)
+    assert tuple(CASES) == (
+        SEED_CASES + TESTING_CASES + EDGES_CASES + ("mtls_client_without_certificate",) + DISCOVERY_CASES
+    )
 
 
 def test_failure_wording() -> None:

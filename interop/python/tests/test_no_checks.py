@@ -4,6 +4,7 @@ still makes its calls but checks nothing and reports passed, in every suite."""
 from __future__ import annotations
 
 from peers import (
+    DISCOVERY_CASES,
     EDGES_CASES,
     SINGLE_PROCESS_CASES,
     TESTING_CASES,
@@ -19,7 +20,7 @@ NO_CHECKS = "--client_fault=no-checks"
 FAULTS = (
     "greeting-punctuation,stream-truncate,count-limit-low,article-limit-low,health-serving-any,version-wrong,"
     "testing-empty-payload,testing-status-ignored,testing-duplex-extra,testing-implement-everything,"
-    "testing-status-unknown,testing-interval-ignored"
+    "testing-status-unknown,testing-interval-ignored,reflection-incomplete"
 )
 SECURITY_CASE = "mtls_client_without_certificate"
 
@@ -32,7 +33,7 @@ def test_no_checks_makes_stream_server_pass_against_stream_truncate() -> None:
 
 
 def test_every_case_of_every_suite_passes_against_a_faulty_server() -> None:
-    cases = (*SINGLE_PROCESS_CASES, *TESTING_CASES, *EDGES_CASES, SECURITY_CASE)
+    cases = (*SINGLE_PROCESS_CASES, *TESTING_CASES, *EDGES_CASES, SECURITY_CASE, *DISCOVERY_CASES)
     with running_server(f"--fault={FAULTS}") as server:
         checked = run_client(server.port, cases)
         run = run_client(server.port, cases, NO_CHECKS)

@@ -12,6 +12,7 @@ from google.protobuf.descriptor import MethodDescriptor
 from peers import RunningServer, running_server
 
 from interop_peer.protos import GEN, health_pb2, health_pb2_grpc, server_info_pb2_grpc
+from interop_peer.support import SERVED_SERVICES
 
 HealthCheckResponse = health_pb2.HealthCheckResponse
 
@@ -114,3 +115,22 @@ def test_faults_health_serving_any_and_version_wrong_apply_in_every_worker() -> 
                 assert next(watch).status == HealthCheckResponse.SERVING
                 watch.cancel()
         assert len(pids) == 2
+
+
+def test_fault_health_services_not_serving_spares_the_whole_server_and_unknown_names() -> None:
+    """Every served service named is NOT_SERVING, in Check and Watch; "" stays SERVING (the runner's
+    readiness probe) and an unknown name stays unknown."""
+    with running_server("--fault=health-services-not-serving") as server:
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}", options=[("grpc.enable_http_proxy", 0)]) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            for name, status in (("", "SERVING"), *((served, "NOT_SERVING") for served in SERVED_SERVICES)):
+                check = health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
+                assert HealthCheckResponse.ServingStatus.Name(check.status) == status, name
+            with pytest.raises(grpc.RpcError) as error:
+                health.Check(health_pb2.HealthCheckRequest(service="no.such.Service"), timeout=5)
+            assert error.value.code() == grpc.StatusCode.NOT_FOUND
+            watched = (("", "SERVING"), ("helloworld.Greeter", "NOT_SERVING"), ("no.Such", "SERVICE_UNKNOWN"))
+            for name, status in watched:
+                watch = health.Watch(health_pb2.HealthCheckRequest(service=name), timeout=5)
+                assert HealthCheckResponse.ServingStatus.Name(next(watch).status) == status, name
+                watch.cancel()

@@ -238,24 +238,38 @@ const reuseportWorkers: CaseFn = async (ctx) => {
   expectThat('ServerInfo/GetInfo on 16 channels', pids.size >= 2, `only pid ${[...pids].join(', ')} answered; expected at least 2 workers`);
 };
 
-const healthUnknownService: CaseFn = async (ctx) => {
+/** A Health stub on its own channel: `check(S)` is `Health/Check{service:S}`, `watch(S)` checks the first message of `Health/Watch{service:S}`. */
+export function healthClient(ctx: CaseContext) {
   const health = ctx.client(ctx.protos.grpc.health.v1.Health);
   const check = (service: string) => unary<HealthCheckResponse__Output>((cb) => health.Check({ service }, ctx.deadline(), cb));
-  const served = 'Health/Check{service:"helloworld.Greeter"}';
-  const reply = await expectOk(served, check('helloworld.Greeter'));
-  expectEqual(`${served} status`, 'SERVING', reply.status);
-  await expectStatus('Health/Check{service:"no.such.Service"}', check('no.such.Service'), status.NOT_FOUND);
-  const what = 'Health/Watch{service:"no.such.Service"} first message';
-  const watch = health.Watch({ service: 'no.such.Service' }, ctx.deadline());
-  watch.on('error', () => undefined); // CANCELLED, once the client has seen enough
-  const messages: AsyncIterator<HealthCheckResponse__Output> = watch[Symbol.asyncIterator]();
-  try {
-    const first = await expectOk(what, messages.next());
-    expectThat(what, !first.done, 'the stream ended before its first message');
-    expectEqual(`${what} status`, 'SERVICE_UNKNOWN', first.value?.status);
-  } finally {
-    watch.cancel();
-  }
+  /** `Health/Check{service}` must answer `SERVING`. */
+  const serving = async (service: string) => {
+    const what = `Health/Check{service:${JSON.stringify(service)}}`;
+    const reply = await expectOk(what, check(service));
+    expectEqual(`${what} status`, 'SERVING', reply.status);
+  };
+  /** The first message of `Health/Watch{service}` must have status `expected`; then the client cancels. */
+  const watch = async (service: string, expected: HealthCheckResponse__Output['status']) => {
+    const what = `Health/Watch{service:${JSON.stringify(service)}} first message`;
+    const call = health.Watch({ service }, ctx.deadline());
+    call.on('error', () => undefined); // CANCELLED, once the client has seen enough
+    const messages: AsyncIterator<HealthCheckResponse__Output> = call[Symbol.asyncIterator]();
+    try {
+      const first = await expectOk(what, messages.next());
+      expectThat(what, !first.done, 'the stream ended before its first message');
+      expectEqual(`${what} status`, expected, first.value?.status);
+    } finally {
+      call.cancel();
+    }
+  };
+  return { check, serving, watch };
+}
+
+const healthUnknownService: CaseFn = async (ctx) => {
+  const health = healthClient(ctx);
+  await health.serving('helloworld.Greeter');
+  await expectStatus('Health/Check{service:"no.such.Service"}', health.check('no.such.Service'), status.NOT_FOUND);
+  await health.watch('no.such.Service', 'SERVICE_UNKNOWN');
 };
 
 /** The runner judges the version (the client cannot know what is installed for the server): report it. */

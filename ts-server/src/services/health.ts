@@ -5,19 +5,27 @@ import { rpcError } from '../status.js';
 
 /**
  * grpc.health.v1.Health over the names of the served services: "" and every served service
- * are SERVING (under the health-serving-any fault, any name is). The runner's readiness probe is
- * Check("").
+ * are SERVING, any other name is unknown. The runner's readiness probe is Check(""). Faults:
+ * health-serving-any (any name is SERVING), health-services-not-serving (every served service
+ * is NOT_SERVING; "" stays SERVING), health-watch-silent (Watch sends nothing, and holds the
+ * stream all the same).
  */
 export function healthHandlers(served: ReadonlySet<string>, faults: Faults): HealthHandlers {
-  const known = (service: string) => service === '' || served.has(service) || faults.has('health-serving-any');
+  /** The status of `service`; undefined for a name the server does not know. */
+  const statusOf = (service: string): 'SERVING' | 'NOT_SERVING' | undefined => {
+    if (service === '') return 'SERVING';
+    if (served.has(service)) return faults.has('health-services-not-serving') ? 'NOT_SERVING' : 'SERVING';
+    return faults.has('health-serving-any') ? 'SERVING' : undefined;
+  };
   return {
     Check(call, callback) {
       const service = call.request.service;
-      if (known(service)) callback(null, { status: 'SERVING' });
+      const known = statusOf(service);
+      if (known) callback(null, { status: known });
       else callback(rpcError(status.NOT_FOUND, `unknown service "${service}"`));
     },
     Watch(call) {
-      call.write({ status: known(call.request.service) ? 'SERVING' : 'SERVICE_UNKNOWN' });
+      if (!faults.has('health-watch-silent')) call.write({ status: statusOf(call.request.service) ?? 'SERVICE_UNKNOWN' });
       // Statuses never change here: hold the stream until the client cancels or the server stops.
       call.on('cancelled', () => call.end());
     },

@@ -104,7 +104,7 @@ func serverArgs(port int, names ...string) []string {
 }
 
 func TestEverySingleProcessCasePasses(t *testing.T) {
-	names := slices.DeleteFunc(cases.SeedsNames(), func(name string) bool { return name == "reuseport_workers" })
+	names := slices.Concat(slices.DeleteFunc(cases.SeedsNames(), func(name string) bool { return name == "reuseport_workers" }), cases.DiscoveryNames())
 	code, stdout, stderr := runClient(t, serverArgs(servertest.Start(t, nil), names...)...)
 	statuses, _ := resultLines(t, stdout, names)
 	if code != 0 || stderr != "" {

@@ -218,6 +218,32 @@ func TestWorkersRunTheNewFaults(t *testing.T) {
 	s.stop(t, syscall.SIGTERM, 8*time.Second)
 }
 
+// TestEveryWorkerServesTheDiscoverySuite: every worker serves reflection and health (every
+// discovery case passes on new channels), and runs the discovery faults.
+func TestEveryWorkerServesTheDiscoverySuite(t *testing.T) {
+	s := startServer(t, "--port=0", "--workers=3")
+	for i := range 8 { // new channels, spread over the workers
+		for _, name := range cases.DiscoveryNames() {
+			if err := cases.Run(name, s.target()); err != nil {
+				t.Errorf("channel %d: %s: %v", i, name, err)
+			}
+		}
+	}
+	s.stop(t, syscall.SIGTERM, 8*time.Second)
+
+	s = startServer(t, "--port=0", "--workers=3", "--fault=reflection-incomplete,health-watch-silent,health-services-not-serving")
+	tgt := s.target()
+	tgt.RPCTimeout = 300 * time.Millisecond // health_watch_serving waits for it
+	for i := range 8 {
+		for _, name := range []string{"reflection_list_v1", "reflection_list_v1alpha", "reflection_file_containing_symbol", "health_watch_serving", "health_check_every_service"} {
+			if err := cases.Run(name, tgt); err == nil {
+				t.Errorf("channel %d: %s passed against its fault", i, name)
+			}
+		}
+	}
+	s.stop(t, syscall.SIGTERM, 8*time.Second)
+}
+
 // TestMessageLimitsInEveryWorker: --max_receive_message_length and --max_send_message_length
 // apply to every service of every worker (RESOURCE_EXHAUSTED from grpc-go past them); with
 // --fault=scripted-limits-ignored they are ignored.

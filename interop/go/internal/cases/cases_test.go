@@ -24,6 +24,12 @@ var seedsCases = []string{
 	"server_info_version",
 }
 
+// discoveryCases is the discovery suite, in the contract's order.
+var discoveryCases = []string{
+	"reflection_list_v1", "reflection_list_v1alpha", "reflection_file_containing_symbol",
+	"health_watch_serving", "health_check_every_service",
+}
+
 // broken is the contract's table of faults and the cases each must break. single-worker
 // needs a multi-process server: cmd/server's tests cover it.
 var broken = map[faults.Name][]string{
@@ -46,7 +52,10 @@ var broken = map[faults.Name][]string{
 	faults.HealthServingAny:          {"health_unknown_service"},
 	// version-wrong breaks no case in the client: server_info_version only reports the
 	// version, and the runner judges it (TestServerInfoVersionObservesTheVersion).
-	faults.VersionWrong: {},
+	faults.VersionWrong:             {},
+	faults.ReflectionIncomplete:     {"reflection_list_v1", "reflection_list_v1alpha", "reflection_file_containing_symbol"},
+	faults.HealthWatchSilent:        {"health_unknown_service", "health_watch_serving"},
+	faults.HealthServicesNotServing: {"health_unknown_service", "health_check_every_service"},
 }
 
 // alsoBroken is the cases a fault breaks beyond the contract's table, which lists the cases
@@ -58,8 +67,8 @@ var alsoBroken = map[faults.Name][]string{
 	faults.TestingStatusIgnored:  {"status_unary_non_unknown", "status_server_streaming_non_unknown", "status_bidi_non_unknown"},
 }
 
-// singleProcessCases is every case an in-process server can pass.
-var singleProcessCases = slices.DeleteFunc(slices.Clone(seedsCases), func(name string) bool { return name == "reuseport_workers" })
+// singleProcessCases is every seeds and discovery case an in-process server can pass.
+var singleProcessCases = slices.Concat(slices.DeleteFunc(slices.Clone(seedsCases), func(name string) bool { return name == "reuseport_workers" }), discoveryCases)
 
 // longTimeout is the RPC deadline of tests that run the long cases among others, in parallel:
 // streaming_output_interval's 150 ms and the streams need room on a loaded machine.
@@ -79,7 +88,10 @@ func TestNamesAreTheContractCases(t *testing.T) {
 	if got := cases.TestingEdgesNames(); !slices.Equal(got, testingEdgesCases) {
 		t.Errorf("TestingEdgesNames() = %q, want %q", got, testingEdgesCases)
 	}
-	if got, want := cases.Names(), slices.Concat(seedsCases, testingCases, testingEdgesCases, []string{securityCase}); !slices.Equal(got, want) {
+	if got := cases.DiscoveryNames(); !slices.Equal(got, discoveryCases) {
+		t.Errorf("DiscoveryNames() = %q, want %q", got, discoveryCases)
+	}
+	if got, want := cases.Names(), slices.Concat(seedsCases, testingCases, testingEdgesCases, discoveryCases, []string{securityCase}); !slices.Equal(got, want) {
 		t.Errorf("Names() = %q, want %q", got, want)
 	}
 }

@@ -81,3 +81,17 @@ func describe(err error) string {
 	s := status.Convert(err)
 	return fmt.Sprintf("%s %q", s.Code(), s.Message())
 }
+
+// expectIncludes checks that got includes every value of want, in any order, among others.
+func expectIncludes(call string, want, got []string) error {
+	var missing []string
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			missing = append(missing, w)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s: missing %q (expected %q among them, got %q)", call, missing, want, got)
+	}
+	return nil
+}

@@ -62,7 +62,7 @@ func TestNoChecksPassesEveryCaseAgainstAFaultyServer(t *testing.T) {
 			t.Errorf("no-checks: %s failed: %v", name, err)
 		}
 	}
-	for _, name := range []string{"stream_server", "health_unknown_service", "large_unary", "status_bidi_non_unknown", "mtls_client_without_certificate"} {
+	for _, name := range []string{"stream_server", "health_unknown_service", "large_unary", "status_bidi_non_unknown", "reflection_file_containing_symbol", "health_watch_serving", "health_check_every_service", "mtls_client_without_certificate"} {
 		if !slices.Contains(failing, name) {
 			t.Errorf("%s passed against a server with every fault, with its checks on", name)
 		}

@@ -65,13 +65,22 @@ var testingEdges = []namedCase{
 	{"streaming_output_interval", streamingOutputInterval},
 }
 
+// discovery is every case of the discovery suite, in the contract's order.
+var discovery = []namedCase{
+	{"reflection_list_v1", reflectionListV1},
+	{"reflection_list_v1alpha", reflectionListV1alpha},
+	{"reflection_file_containing_symbol", reflectionFileContainingSymbol},
+	{"health_watch_serving", healthWatchServing},
+	{"health_check_every_service", healthCheckEveryService},
+}
+
 // security is the security suite (mtls only).
 var security = []namedCase{
 	{"mtls_client_without_certificate", mtlsClientWithoutCertificate},
 }
 
 // registry is every case, suite by suite.
-var registry = slices.Concat(seeds, grpcTesting, testingEdges, security)
+var registry = slices.Concat(seeds, grpcTesting, testingEdges, discovery, security)
 
 func names(list []namedCase) []string {
 	out := make([]string, len(list))
@@ -81,17 +90,19 @@ func names(list []namedCase) []string {
 	return out
 }
 
-// Names lists every case: the seeds, grpc.testing, testing-edges and security suites, each
-// in the contract's order.
+// Names lists every case: the seeds, grpc.testing, testing-edges, discovery and security
+// suites, each in the contract's order.
 func Names() []string { return names(registry) }
 
-// SeedsNames, TestingNames and TestingEdgesNames list the cases of one suite, in the
-// contract's order.
+// SeedsNames, TestingNames, TestingEdgesNames and DiscoveryNames list the cases of one suite,
+// in the contract's order.
 func SeedsNames() []string { return names(seeds) }
 
 func TestingNames() []string { return names(grpcTesting) }
 
 func TestingEdgesNames() []string { return names(testingEdges) }
+
+func DiscoveryNames() []string { return names(discovery) }
 
 // Run runs the named case against t; an unknown name, like a panic, is a failure.
 func Run(name string, t Target) error {

@@ -1,7 +1,7 @@
-// Package cases holds the client's test cases of the seeds, grpc.testing, testing-edges and
-// security suites, one function per case, and the registry that runs them by name
+// Package cases holds the client's test cases of the seeds, grpc.testing, testing-edges,
+// discovery and security suites, one function per case, and the registry that runs them by name
 // (docs/peer-contract.md, "Cases of the seeds suite", "Cases of the grpc.testing suite", "The
-// testing-edges suite" and "The security suite").
+// testing-edges suite", "The discovery suite" and "The security suite").
 package cases
 
 import (

@@ -34,6 +34,11 @@ const (
 	ArticleLimitLow           Name = "article-limit-low"
 	HealthServingAny          Name = "health-serving-any"
 	VersionWrong              Name = "version-wrong"
+	// The faults of the discovery suite (docs/peer-contract.md, "The discovery suite"):
+	// services.NewServer's reflection and the health service implement them.
+	ReflectionIncomplete     Name = "reflection-incomplete"
+	HealthWatchSilent        Name = "health-watch-silent"
+	HealthServicesNotServing Name = "health-services-not-serving"
 
 	// The faults of the grpc.testing self-test.
 	TestingEmptyPayload         Name = "testing-empty-payload"
@@ -87,6 +92,7 @@ var All = []Name{
 	RecommendShareSet, RecommendNoValidation, RandomConstant, PandaFloat64,
 	StreamTruncate, GreetingsReversed, BidiBuffered, UnaryEvery10thUnavailable, SingleWorker,
 	CountLimitLow, CountLimitNone, ArticleLimitLow, HealthServingAny, VersionWrong,
+	ReflectionIncomplete, HealthWatchSilent, HealthServicesNotServing,
 	TestingEmptyPayload, TestingAggregateOff, TestingStreamDropLast, TestingDuplexBuffered,
 	TestingDuplexExtra, TestingNoEchoMetadata, TestingStatusIgnored, TestingStatusMessageTrimmed,
 	TestingImplementEverything, TestingEmptyCallError, TestingCompressionUnchecked,

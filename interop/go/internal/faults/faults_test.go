@@ -41,16 +41,16 @@ func TestParseRejectsUnknownNames(t *testing.T) {
 	}
 }
 
-func TestAllFiftyFiveFaultsRoundTrip(t *testing.T) {
-	if len(All) != 55 {
-		t.Fatalf("the contract has 55 faults (19 seeds, 11 grpc.testing, 3 testing-edges, 22 scripted), All has %d", len(All))
+func TestAllFiftyEightFaultsRoundTrip(t *testing.T) {
+	if len(All) != 58 {
+		t.Fatalf("the contract has 58 faults (22 seeds and discovery, 11 grpc.testing, 3 testing-edges, 22 scripted), All has %d", len(All))
 	}
 	all := Set{}
 	for _, n := range All {
 		all[n] = true
 	}
 	back, err := Parse(all.String())
-	if err != nil || len(back) != 55 {
+	if err != nil || len(back) != 58 {
 		t.Fatalf("Parse(%q) = %v, %v", all.String(), back, err)
 	}
 	if got := (Set{}).String(); got != "" {
@@ -63,6 +63,7 @@ func TestNamesAreTheContractsExactly(t *testing.T) {
 		"recommend-share-set,recommend-no-validation,random-constant,panda-float64," +
 		"stream-truncate,greetings-reversed,bidi-buffered,unary-every-10th-unavailable,single-worker," +
 		"count-limit-low,count-limit-none,article-limit-low,health-serving-any,version-wrong," +
+		"reflection-incomplete,health-watch-silent,health-services-not-serving," +
 		"testing-empty-payload,testing-aggregate-off,testing-stream-drop-last,testing-duplex-buffered," +
 		"testing-duplex-extra,testing-no-echo-metadata,testing-status-ignored,testing-status-message-trimmed," +
 		"testing-implement-everything,testing-empty-call-error,testing-compression-unchecked," +

@@ -11,7 +11,8 @@ import (
 	"interopmatrix/internal/faults"
 )
 
-// healthService is grpc.health.v1.Health: every served service is always SERVING.
+// healthService is grpc.health.v1.Health: every served service is always SERVING (but for the
+// self-test faults).
 type healthService struct {
 	health.UnimplementedHealthServer
 	faults faults.Set
@@ -34,22 +35,35 @@ func (h *healthService) serves(service string) bool {
 	return h.served[service] || h.faults.Has(faults.HealthServingAny)
 }
 
+// status is service's health (SERVING), and whether it is served (SERVICE_UNKNOWN, false when
+// not). The fault health-services-not-serving reports every named service NOT_SERVING; "", the
+// whole server (the runner's readiness probe), stays SERVING.
+func (h *healthService) status(service string) (health.HealthCheckResponse_ServingStatus, bool) {
+	switch {
+	case !h.serves(service):
+		return health.HealthCheckResponse_SERVICE_UNKNOWN, false
+	case service != "" && h.faults.Has(faults.HealthServicesNotServing):
+		return health.HealthCheckResponse_NOT_SERVING, true
+	}
+	return health.HealthCheckResponse_SERVING, true
+}
+
 func (h *healthService) Check(_ context.Context, req *health.HealthCheckRequest) (*health.HealthCheckResponse, error) {
-	if !h.serves(req.GetService()) {
+	current, served := h.status(req.GetService())
+	if !served {
 		return nil, status.Errorf(codes.NotFound, "unknown service %q", req.GetService())
 	}
-	return &health.HealthCheckResponse{Status: health.HealthCheckResponse_SERVING}, nil
+	return &health.HealthCheckResponse{Status: current}, nil
 }
 
 // Watch sends the current status once, then holds the stream open until the client cancels
-// (or the server stops).
+// (or the server stops). The fault health-watch-silent sends nothing, and holds it all the same.
 func (h *healthService) Watch(req *health.HealthCheckRequest, stream grpc.ServerStreamingServer[health.HealthCheckResponse]) error {
-	current := health.HealthCheckResponse_SERVICE_UNKNOWN
-	if h.serves(req.GetService()) {
-		current = health.HealthCheckResponse_SERVING
-	}
-	if err := stream.Send(&health.HealthCheckResponse{Status: current}); err != nil {
-		return err
+	current, _ := h.status(req.GetService()) // SERVICE_UNKNOWN when not served
+	if !h.faults.Has(faults.HealthWatchSilent) {
+		if err := stream.Send(&health.HealthCheckResponse{Status: current}); err != nil {
+			return err
+		}
 	}
 	<-stream.Context().Done()
 	return status.FromContextError(stream.Context().Err()).Err()

@@ -1,5 +1,5 @@
 // Package services implements every service in protos/ (interop.scripted.Scripted in
-// internal/scripted), with the self-test faults of
+// internal/scripted) and serves grpc-go's server reflection, with the self-test faults of
 // docs/peer-contract.md switched on by a faults.Set.
 package services
 
@@ -49,6 +49,9 @@ func NewServer(f faults.Set, opts ...grpc.ServerOption) *grpc.Server {
 	h := &healthService{faults: f}
 	health.RegisterHealthServer(s, h)
 	h.setServed(s.GetServiceInfo())
+	// After setServed: the health service answers for the served services of the contract,
+	// not for reflection, which describes them.
+	registerReflection(s, f)
 	return s
 }
 

@@ -1,0 +1,39 @@
+package cases
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"interopmatrix/gen/health"
+)
+
+func healthCall(method, service string) string {
+	return fmt.Sprintf("Health/%s{service:%q}", method, service)
+}
+
+// expectServing checks that Health/Check{service} answers SERVING.
+func expectServing(t Target, client health.HealthClient, service string) error {
+	reply, err := invoke(t, client.Check, &health.HealthCheckRequest{Service: service})
+	return expectOK(healthCall("Check", service), err, "SERVING", reply.GetStatus().String())
+}
+
+// expectWatchFirst checks that Health/Watch{service} first sends a message with status want;
+// the client then cancels the stream.
+func expectWatchFirst(t Target, client health.HealthClient, service, want string) error {
+	call := healthCall("Watch", service)
+	ctx, cancel := t.rpcContext()
+	defer cancel() // the client cancels the stream once it has the first message
+	stream, err := client.Watch(ctx, &health.HealthCheckRequest{Service: service})
+	if err != nil {
+		return failed(call, err)
+	}
+	first, err := stream.Recv()
+	switch {
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("%s: expected a first message with status %s, got the end of the stream", call, want)
+	case err != nil:
+		return fmt.Errorf("%s: expected a first message with status %s, got status %s", call, want, describe(err))
+	}
+	return expect(call+": first message", want, first.GetStatus().String())
+}
