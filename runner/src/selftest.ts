@@ -47,7 +47,34 @@ export const EXPECTED_DETECTIONS: Readonly<Record<string, SuiteFaults>> = {
       'count-limit-none': ['stream_server_max_count'],
       'article-limit-low': ['user_recommend_max_articles'],
       'health-serving-any': ['health_unknown_service'],
+      'health-watch-silent': ['health_unknown_service'],
+      'health-services-not-serving': ['health_unknown_service'],
       'version-wrong': ['server_info_version'],
+    },
+    client: {},
+  },
+  discovery: {
+    server: {
+      'reflection-incomplete': ['reflection_list_v1', 'reflection_list_v1alpha', 'reflection_file_containing_symbol'],
+      'health-watch-silent': ['health_watch_serving'],
+      'health-services-not-serving': ['health_check_every_service'],
+    },
+    client: {},
+  },
+  grpcurl: {
+    server: {
+      'reflection-incomplete': ['grpcurl_list', 'grpcurl_describe'],
+      'health-serving-any': ['grpcurl_health'],
+      'health-services-not-serving': ['grpcurl_health'],
+      'greeting-punctuation': ['grpcurl_call'],
+      'panda-float64': ['grpcurl_call'],
+    },
+    client: {},
+  },
+  'health-probe': {
+    server: {
+      'health-serving-any': ['health_probe_unknown_service'],
+      'health-services-not-serving': ['health_probe_service'],
     },
     client: {},
   },
@@ -153,6 +180,8 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
   const configFile = join(root, 'matrix.yaml');
   const matrix = loadMatrix(configFile);
   const peers = selfTestPeers(matrix);
+  // A tool is a client only (grpcurl, grpc-health-probe): servers are the peers that have one.
+  const servers = peers.filter((p) => matrix.implementations[p]?.server !== undefined);
   const detections = { ...EXPECTED_DETECTIONS, ...dataSuiteDetections(matrix) };
   const suites = options.suites ?? Object.keys(detections).filter((s) => s in matrix.suites);
   const runs: FaultRun[] = [];
@@ -161,7 +190,7 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
     const expected = detections[suite] ?? { server: {}, client: {} };
     // Faults do not depend on the transport: one transport the suite runs over is enough.
     const transport = matrix.suites[suite]?.transports?.[0] ?? 'insecure';
-    const selection = { versions: 'default' as const, suites: [suite], transports: [transport], clients: options.clients ?? peers, servers: peers };
+    const selection = { versions: 'default' as const, suites: [suite], transports: [transport], clients: options.clients ?? peers, servers };
     const cases = [...new Set(planCells(matrix, selection).map((c) => c.case))];
     const covered = new Set([...Object.values(expected.server), ...Object.values(expected.client)].flat());
     uncovered.push(...cases.filter((c) => !covered.has(c)).map((c) => `${suite}/${c}`));
