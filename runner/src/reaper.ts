@@ -44,14 +44,29 @@ function tagged(tag: string): number[] {
   return found;
 }
 
+/**
+ * The Docker daemon finishes creating a container even when the `docker compose` that asked for
+ * it was killed, and with the vfs storage driver creating one took up to 49 s here (longer under
+ * load). So the reaper keeps looking until the project has had no container for a whole minute
+ * (10 minutes at most), removing whatever shows up meanwhile.
+ */
+const QUIET_MS = 60_000;
+const REMOVE_FOR_AT_MOST_MS = 600_000;
+
 async function removeContainers(project: string): Promise<void> {
-  // A container whose creation was under way shows up a moment later: look until two rounds find none.
-  for (let round = 0, empty = 0; round < 20 && empty < 2; round++) {
+  const started = Date.now();
+  let emptySince: number | undefined;
+  for (let round = 0; Date.now() - started < REMOVE_FOR_AT_MOST_MS; round++) {
     const ps = await execa('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`], { reject: false, stdin: 'ignore' });
     const ids = ps.failed ? [] : ps.stdout.split('\n').filter((id) => id !== '');
-    if (ids.length === 0) empty++;
-    else await execa('docker', ['rm', '-f', ...ids], { reject: false, stdin: 'ignore' });
-    await delay(250);
+    if (ids.length > 0) {
+      emptySince = undefined;
+      await execa('docker', ['rm', '-f', ...ids], { reject: false, stdin: 'ignore' });
+    } else {
+      emptySince ??= Date.now();
+      if (Date.now() - emptySince >= QUIET_MS) return;
+    }
+    await delay(round < 8 ? 250 : 1000);
   }
 }
 

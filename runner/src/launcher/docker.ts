@@ -48,6 +48,8 @@ export class DockerLauncher implements Launcher {
    */
   readonly startAllowanceMs = 120_000;
   private readonly services: Record<string, Service> = {};
+  /** Compose calls under way: the daemon finishes creating their containers even after a stop, so close() waits for them. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private serial = 0;
   private closed = false;
 
@@ -77,6 +79,15 @@ export class DockerLauncher implements Launcher {
     return image;
   }
 
+  private tracked<T>(call: Promise<T>): Promise<T> {
+    this.inFlight.add(call);
+    call.then(
+      () => this.inFlight.delete(call),
+      () => this.inFlight.delete(call),
+    );
+    return call;
+  }
+
   /** Adds a service and rewrites the Compose file (services are only ever added). */
   private define(name: string, service: Service): void {
     this.services[name] = service;
@@ -93,7 +104,7 @@ export class DockerLauncher implements Launcher {
     const container = `${this.project}-${name}`;
     this.define(name, { image: this.image(spec.impl), network_mode: 'host', working_dir: '/app', init: true, container_name: container, command: [...spec.command, ...args], ...(spec.mounts?.length ? { volumes: spec.mounts.map((d) => `${d}:${d}`) } : {}) });
     try {
-      await compose.upOne(name, this.options());
+      await this.tracked(compose.upOne(name, this.options()));
     } catch (err) {
       const out = (err as { err?: string }).err ?? String(err);
       throw new StartError(`docker compose up ${name} failed: ${out.trim().split('\n').slice(-5).join('\n')}`);
@@ -134,7 +145,7 @@ export class DockerLauncher implements Launcher {
     spec.signal.addEventListener('abort', kill, { once: true });
     let exitCode: number | undefined;
     try {
-      const result = await compose.run(service, [...spec.command, ...spec.args], this.options({
+      const result = await this.tracked(compose.run(service, [...spec.command, ...spec.args], this.options({
         // run() adds -T itself; files the client reads are mounted read-only at the same path.
         commandOptions: [
           '--rm',
@@ -148,7 +159,7 @@ export class DockerLauncher implements Launcher {
           log.write(chunk);
           if (source === 'stdout') split(chunk);
         },
-      }));
+      })));
       exitCode = result.exitCode ?? 0;
     } catch (err) {
       exitCode = (err as { exitCode?: number | null }).exitCode ?? undefined;
@@ -170,6 +181,9 @@ export class DockerLauncher implements Launcher {
   async close(): Promise<void> {
     this.closed = true;
     if (Object.keys(this.services).length === 0) return;
+    // A container asked for just before the stop is created all the same: wait for the calls under
+    // way (a stop by signal is bounded anyway, and the reaper then removes what comes later).
+    await Promise.allSettled([...this.inFlight]);
     // A container being created as this starts shows up a moment later: look again until none is left.
     for (let round = 0; round < 10; round++) {
       const ours = await execa('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${this.project}`], { reject: false, stdin: 'ignore' });
