@@ -266,4 +266,55 @@ by_client:
     // Without the network, the same observation is judged against the case.
     expect(judgeScripted(root, c, { status: { code: 14, message: 'Connection dropped' } }, 'ts', 'go')).toMatch(/status: expected OK/);
   });
+
+  test('lifecycle: concurrent calls each judged, follow-ups with their own expectations, the connection compared by client address', () => {
+    const c = caseOf(
+      'life',
+      [
+        'description: d',
+        'method: Unary',
+        'concurrent: 2',
+        'server_args: ["--max_concurrent_streams=1"]',
+        'channel: {keepalive_time_ms: 100, keepalive_permit_without_calls: true}',
+        'script: {call_id: "{run}", delay_ms: 10}',
+        'expect: {request_active_calls: {max: 1}}',
+        'followups:',
+        '  - {after_ms: 5, method: Unary, script: {report_call: "{run}"}, expect: {new_connection: true, reported_call: {ended: completed, replies_sent: {min: 1, max: 1}}}}',
+        'by_server:',
+        '  ts: {expect: {}, followups: [{new_connection: false}], reason: r, reference: ref}',
+        'caught_by: [scripted-lifecycle-ignored]',
+        '',
+      ].join('\n'),
+    );
+    expect(c.instruction.concurrent).toBe(2);
+    expect(c.instruction.followups).toEqual([{ after_ms: 5, method: 'Unary', metadata: [], requests: [{ script: { report_call: '{run}' } }] }]);
+    const call = (info: object) => ({ status: { code: 0, message: 'OK' }, responses: [{ request_info: { requests: [{ script: { call_id: 'x', delay_ms: 10 } }], ...info } }] });
+    const report = (peer: string, ended: string, sent: number) => call({ peer, reported_call: { ended, replies_sent: sent } });
+    const good = { ...call({ peer: '127.0.0.1:1000', active_calls: 1 }), concurrent: [call({ peer: '127.0.0.1:1000', active_calls: 1 })], followups: [report('127.0.0.1:2000', 'completed', 1)] };
+    // the follow-up's request differs from the case's: its own derived expectation
+    good.followups[0]!.responses[0]!.request_info.requests = [{ script: { report_call: 'x' } } as never];
+    expect(judgeScripted(root, c, good, 'go', 'go')).toBeUndefined();
+    const bad = { ...good, concurrent: [call({ peer: '127.0.0.1:1000', active_calls: 2 })], followups: [{ ...report('127.0.0.1:1000', 'cancelled', 3), responses: good.followups[0]!.responses }] };
+    bad.followups[0]!.responses = [{ request_info: { requests: [{ script: { report_call: 'x' } }], peer: '127.0.0.1:1000', reported_call: { ended: 'cancelled', replies_sent: 3 } } }] as never;
+    const problems = judgeScripted(root, c, bad, 'go', 'go') ?? '';
+    expect(problems).toMatch(/concurrent call 2: calls the server was handling when this one started \(active_calls\): expected 0\.\.1, got 2/);
+    expect(problems).toMatch(/follow-up 1: the earlier call as the server saw it: expected it completed, got "cancelled"/);
+    expect(problems).toMatch(/follow-up 1: the earlier call as the server saw it: expected 1\.\.1 replies sent before it stopped, got 3/);
+    expect(problems).toMatch(/follow-up 1: expected a new connection as the first call, but the server saw the client at "127\.0\.0\.1:1000" then "127\.0\.0\.1:1000"/);
+    // a library's own follow-up expectation replaces the case's
+    expect(judgeScripted(root, c, bad, 'go', 'ts')).not.toMatch(/expected a new connection/);
+    expect(judgeScripted(root, c, { ...good, concurrent: [], followups: [] }, 'go', 'go')).toMatch(/concurrent calls: expected 1 more reported, got 0; follow-ups: expected 1 reported, got 0/);
+    const bad2 = (text: string) => {
+      try {
+        caseOf('bad2', text);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        return (err as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(bad2('description: d\nmethod: Unary\nexpect: {new_connection: true}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad2\.yaml:3: expect\.new_connection: only a follow-up/);
+    expect(bad2('description: d\nmethod: Unary\nfollowups: [{method: Unary, requests: [{}, {}]}]\ncaught_by: [scripted-read-all]\n')).toMatch(/bad2\.yaml:3: followups\[0\]\.requests: Unary sends exactly one request/);
+    expect(bad2('description: d\nmethod: Unary\nconcurrent: 0\ncaught_by: [scripted-read-all]\n')).toMatch(/bad2\.yaml:3: concurrent: /);
+  });
 });

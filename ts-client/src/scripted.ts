@@ -4,6 +4,7 @@
  * call its instruction describes against interop.scripted.Scripted, checks nothing, and reports
  * what grpc-js gave it as `observed`. The runner judges.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
@@ -39,6 +40,19 @@ export interface Instruction {
   compression?: string;
   /** A channel of this instruction's own, with these options. */
   channel?: ChannelSpec;
+  /** The call is made this many times at once (absent: 1). */
+  concurrent?: number;
+  /** Calls made after it on the same channel, in order. */
+  followups?: Followup[];
+}
+
+/** INSTRUCTION `followups`: a call made `after_ms` after the previous one ended, on the same channel. */
+export interface Followup {
+  after_ms: number;
+  method: Method;
+  metadata: MetadataEntry[];
+  requests: unknown[];
+  timeout_ms?: number;
 }
 
 /** INSTRUCTION `channel`: the options of the instruction's own channel. */
@@ -52,6 +66,10 @@ export interface ChannelSpec {
   target?: string;
   /** The :authority the channel sends (grpc.default_authority). */
   authority?: string;
+  /** The client's keepalive pings (grpc.keepalive_time_ms, grpc.keepalive_timeout_ms, grpc.keepalive_permit_without_calls). */
+  keepalive_time_ms?: number;
+  keepalive_timeout_ms?: number;
+  keepalive_permit_without_calls?: boolean;
 }
 
 /** grpc-js's `grpc.default_compression_algorithm` values (compression-algorithms.ts). */
@@ -75,29 +93,35 @@ export function loadCasesFile(path: string): Map<string, unknown> {
 
 const nonNegativeInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
-/** Checks the shape of an instruction; throws InstructionError naming what is wrong. */
-export function parseInstruction(raw: unknown): Instruction {
-  if (!isObj(raw)) throw new InstructionError('the instruction is not an object');
+/** The members a call and its follow-ups share: method, metadata, requests, timeout_ms (`at`: where, for errors). */
+function parseCall(raw: Obj, at: string): Pick<Instruction, 'method' | 'metadata' | 'requests' | 'timeout_ms'> {
   const method = raw['method'];
   if (typeof method !== 'string' || !(METHODS as readonly string[]).includes(method)) {
-    throw new InstructionError(`unknown method ${JSON.stringify(method)} (expected one of ${METHODS.join(', ')})`);
+    throw new InstructionError(`${at}unknown method ${JSON.stringify(method)} (expected one of ${METHODS.join(', ')})`);
   }
   const metadata = raw['metadata'] ?? [];
-  if (!Array.isArray(metadata)) throw new InstructionError('metadata: expected a list of {"key":K,"value":V}');
+  if (!Array.isArray(metadata)) throw new InstructionError(`${at}metadata: expected a list of {"key":K,"value":V}`);
   metadata.forEach((m: unknown, i) => {
     const ok =
       isObj(m) &&
       typeof m['key'] === 'string' &&
       (typeof m['value'] === 'string' || (isObj(m['value']) && typeof m['value']['$bytes'] === 'string' && /^([0-9a-fA-F]{2})*$/.test(m['value']['$bytes'])));
-    if (!ok) throw new InstructionError(`metadata[${i}]: expected {"key":K,"value":"text"} or {"key":K,"value":{"$bytes":"hex"}}, got ${JSON.stringify(m)}`);
+    if (!ok) throw new InstructionError(`${at}metadata[${i}]: expected {"key":K,"value":"text"} or {"key":K,"value":{"$bytes":"hex"}}, got ${JSON.stringify(m)}`);
   });
   const requests = raw['requests'] ?? [];
-  if (!Array.isArray(requests) || !requests.every(isObj)) throw new InstructionError('requests: expected a list of ScriptedRequest objects');
+  if (!Array.isArray(requests) || !requests.every(isObj)) throw new InstructionError(`${at}requests: expected a list of ScriptedRequest objects`);
   if ((method === 'Unary' || method === 'ServerStream') && requests.length !== 1) {
-    throw new InstructionError(`${method} takes exactly one request, got ${requests.length}`);
+    throw new InstructionError(`${at}${method} takes exactly one request, got ${requests.length}`);
   }
   const timeout = raw['timeout_ms'];
-  if (timeout !== undefined && !(nonNegativeInt(timeout) && timeout <= MAX_TIMEOUT_MS)) throw new InstructionError(`timeout_ms: expected an integer from 0 to ${MAX_TIMEOUT_MS}, got ${JSON.stringify(timeout)}`);
+  if (timeout !== undefined && !(nonNegativeInt(timeout) && timeout <= MAX_TIMEOUT_MS)) throw new InstructionError(`${at}timeout_ms: expected an integer from 0 to ${MAX_TIMEOUT_MS}, got ${JSON.stringify(timeout)}`);
+  return { method: method as Method, metadata: metadata as MetadataEntry[], requests, ...(timeout !== undefined ? { timeout_ms: timeout } : {}) };
+}
+
+/** Checks the shape of an instruction; throws InstructionError naming what is wrong. */
+export function parseInstruction(raw: unknown): Instruction {
+  if (!isObj(raw)) throw new InstructionError('the instruction is not an object');
+  const call = parseCall(raw, '');
   const compression = raw['compression'];
   if (compression !== undefined && typeof compression !== 'string') throw new InstructionError(`compression: expected a string, got ${JSON.stringify(compression)}`);
   const channel = raw['channel'];
@@ -110,17 +134,35 @@ export function parseInstruction(raw: unknown): Instruction {
         if (typeof value !== 'string' || !(value in COMPRESSION_ALGORITHMS)) throw new InstructionError(`channel.compression: expected one of ${Object.keys(COMPRESSION_ALGORITHMS).join(', ')}, got ${JSON.stringify(value)}`);
       } else if (key === 'server_name' || key === 'target' || key === 'authority') {
         if (typeof value !== 'string' || value === '') throw new InstructionError(`channel.${key}: expected a non-empty string, got ${JSON.stringify(value)}`);
-      } else throw new InstructionError(`channel: unknown member ${JSON.stringify(key)} (expected max_receive_message_length, max_send_message_length, compression, server_name, target, authority)`);
+      } else if (key === 'keepalive_time_ms' || key === 'keepalive_timeout_ms') {
+        if (!nonNegativeInt(value)) throw new InstructionError(`channel.${key}: expected an integer >= 0, got ${JSON.stringify(value)}`);
+      } else if (key === 'keepalive_permit_without_calls') {
+        if (typeof value !== 'boolean') throw new InstructionError(`channel.${key}: expected true or false, got ${JSON.stringify(value)}`);
+      } else {
+        throw new InstructionError(
+          `channel: unknown member ${JSON.stringify(key)} (expected max_receive_message_length, max_send_message_length, compression, server_name, target, authority, keepalive_time_ms, keepalive_timeout_ms, keepalive_permit_without_calls)`,
+        );
+      }
     }
   }
   const cancel = raw['cancel_after_responses'];
   if (cancel !== undefined && !nonNegativeInt(cancel)) throw new InstructionError(`cancel_after_responses: expected an integer >= 0, got ${JSON.stringify(cancel)}`);
+  const concurrent = raw['concurrent'];
+  if (concurrent !== undefined && !(nonNegativeInt(concurrent) && concurrent >= 1)) throw new InstructionError(`concurrent: expected an integer >= 1, got ${JSON.stringify(concurrent)}`);
+  const followupsRaw = raw['followups'];
+  if (followupsRaw !== undefined && !Array.isArray(followupsRaw)) throw new InstructionError('followups: expected a list of calls');
+  const followups = (followupsRaw as unknown[] | undefined)?.map((f, i): Followup => {
+    const at = `followups[${i}].`;
+    if (!isObj(f)) throw new InstructionError(`followups[${i}]: expected an object`);
+    const after = f['after_ms'] ?? 0;
+    if (!nonNegativeInt(after)) throw new InstructionError(`${at}after_ms: expected an integer >= 0, got ${JSON.stringify(after)}`);
+    return { after_ms: after, ...parseCall(f, at) };
+  });
   return {
-    method: method as Method,
-    metadata: metadata as MetadataEntry[],
-    requests,
-    ...(timeout !== undefined ? { timeout_ms: timeout } : {}),
+    ...call,
     ...(cancel !== undefined ? { cancel_after_responses: cancel } : {}),
+    ...(concurrent !== undefined ? { concurrent } : {}),
+    ...(followups !== undefined ? { followups } : {}),
     ...(compression !== undefined ? { compression } : {}),
     ...(channel !== undefined ? { channel: channel as ChannelSpec } : {}),
   };
@@ -205,7 +247,7 @@ async function sendAll(call: grpc.ClientWritableStream<ScriptedRequest> | grpc.C
 }
 
 /** Makes the call; a metadata value the library refuses comes back as the thrown error (local_error). */
-async function execute(client: ScriptedClient, instruction: Instruction, requests: ScriptedRequest[], timeoutMs: number): Promise<Outcome> {
+async function execute(client: ScriptedClient, instruction: Pick<Instruction, 'method' | 'metadata' | 'cancel_after_responses'>, requests: ScriptedRequest[], timeoutMs: number): Promise<Outcome> {
   const metadata = new grpc.Metadata();
   for (const { key, value } of instruction.metadata) metadata.add(key, typeof value === 'string' ? value : Buffer.from(value.$bytes, 'hex'));
   // timeout_ms 0: a deadline that passed a second before the call.
@@ -359,6 +401,9 @@ export function channelOptions(spec: ChannelSpec | undefined, clientFault: strin
   if (spec?.compression !== undefined) options['grpc.default_compression_algorithm'] = COMPRESSION_ALGORITHMS[spec.compression];
   // Over TLS this replaces the default_authority the server name gave (CaseContext.client: these options win).
   if (spec?.authority !== undefined && clientFault !== SCRIPTED_AUTHORITY_IGNORED) options['grpc.default_authority'] = spec.authority;
+  if (spec?.keepalive_time_ms !== undefined) options['grpc.keepalive_time_ms'] = spec.keepalive_time_ms;
+  if (spec?.keepalive_timeout_ms !== undefined) options['grpc.keepalive_timeout_ms'] = spec.keepalive_timeout_ms;
+  if (spec?.keepalive_permit_without_calls !== undefined) options['grpc.keepalive_permit_without_calls'] = spec.keepalive_permit_without_calls ? 1 : 0;
   if (clientFault === SCRIPTED_CLIENT_LIMITS_IGNORED) {
     options['grpc.max_receive_message_length'] = -1;
     options['grpc.max_send_message_length'] = -1;
@@ -431,6 +476,36 @@ function unknownFieldsAt(value: unknown, path: string): string | undefined {
   return undefined;
 }
 
+/** `{run}` in every string inside `value` replaced by `token` (INSTRUCTION `{run}`). */
+export function withRun(value: unknown, token: string): unknown {
+  if (typeof value === 'string') return value.replaceAll('{run}', token);
+  if (Array.isArray(value)) return value.map((v) => withRun(v, token));
+  if (isObj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withRun(v, token)]));
+  return value;
+}
+
+/** The requests of one call converted with protobufjs's fromObject, as a grpc-js application writes them (`at`: where, for errors). */
+function convertRequests(root: protobuf.Root, raw: unknown[], at: string): ScriptedRequest[] {
+  const converter = new InputConverter(root);
+  const requestType = root.lookupType('interop.scripted.ScriptedRequest');
+  return raw.map((one, i) => {
+    // `$fill_bytes`: values.by becomes that many zero bytes, after the conversion.
+    const { $fill_bytes: fill, ...r } = one as Obj;
+    if (fill !== undefined && !nonNegativeInt(fill)) throw new InstructionError(`${at}requests[${i}].$fill_bytes: expected an integer >= 0, got ${JSON.stringify(fill)}`);
+    const request = converter.message(requestType, r, `${at}requests[${i}]`) as ScriptedRequest;
+    return fill === undefined ? request : { ...request, values: { ...(request.values ?? {}), by: Buffer.alloc(fill) } };
+  });
+}
+
+/** One call, observed: a refusal before the call had a status is its local_error (grpc-js: Metadata.add throws). */
+async function observeCall(root: protobuf.Root, client: ScriptedClient, call: Pick<Instruction, 'method' | 'metadata' | 'cancel_after_responses'>, requests: ScriptedRequest[], timeoutMs: number): Promise<Observed> {
+  try {
+    return observe(root, await execute(client, call, requests, timeoutMs));
+  } catch (err) {
+    return { local_error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 /** Runs one scripted case: passed with `observed` whatever the call's outcome; failed only for an instruction it cannot run. */
 export async function runScripted(name: string, raw: unknown, target: Target): Promise<CaseResult> {
   const started = performance.now();
@@ -438,20 +513,16 @@ export async function runScripted(name: string, raw: unknown, target: Target): P
   const root = protoRoot();
   let instruction: Instruction;
   let requests: ScriptedRequest[];
+  let followupRequests: ScriptedRequest[][];
   let ownAddress: string | undefined;
   try {
     instruction = parseInstruction(raw);
     if (instruction.channel !== undefined) ownAddress = channelAddress(target, instruction.channel);
     if (target.clientFault === SCRIPTED_LENIENT) instruction = lenient(instruction);
-    const converter = new InputConverter(root);
-    const requestType = root.lookupType('interop.scripted.ScriptedRequest');
-    requests = instruction.requests.map((raw, i) => {
-      // `$fill_bytes`: values.by becomes that many zero bytes, after the conversion.
-      const { $fill_bytes: fill, ...r } = raw as Obj;
-      if (fill !== undefined && !nonNegativeInt(fill)) throw new InstructionError(`requests[${i}].$fill_bytes: expected an integer >= 0, got ${JSON.stringify(fill)}`);
-      const request = converter.message(requestType, r, `requests[${i}]`) as ScriptedRequest;
-      return fill === undefined ? request : { ...request, values: { ...(request.values ?? {}), by: Buffer.alloc(fill) } };
-    });
+    // `{run}`: one token for the call and its follow-ups, so that call ids name this run's calls.
+    const token = randomBytes(8).toString('hex');
+    requests = convertRequests(root, withRun(instruction.requests, token) as unknown[], '');
+    followupRequests = (instruction.followups ?? []).map((f, i) => convertRequests(root, withRun(f.requests, token) as unknown[], `followups[${i}].`));
   } catch (err) {
     return { case: name, status: 'failed', ms: elapsed(), error: `${name}: ${err instanceof Error ? err.message : String(err)}` };
   }
@@ -468,14 +539,21 @@ export async function runScripted(name: string, raw: unknown, target: Target): P
   const own = instruction.channel !== undefined ? new CaseContext(ownTarget(target, instruction.channel)) : undefined;
   try {
     const client = own ? own.client(own.protos.interop.scripted.Scripted, channelOptions(instruction.channel, target.clientFault), ownAddress) : scriptedClient(target);
-    let outcome: Outcome;
-    try {
-      outcome = await execute(client, instruction, requests, target.clientFault === SCRIPTED_DEADLINE_IGNORED ? target.rpcTimeoutMs : (instruction.timeout_ms ?? target.rpcTimeoutMs));
-    } catch (err) {
-      // The library refused before the call had a status (grpc-js: Metadata.add throws).
-      return { case: name, status: 'passed', ms: elapsed(), observed: { local_error: err instanceof Error ? err.message : String(err) } };
+    const timeoutOf = (t: number | undefined) => (target.clientFault === SCRIPTED_DEADLINE_IGNORED ? target.rpcTimeoutMs : (t ?? target.rpcTimeoutMs));
+    // `concurrent`: every call started before any is awaited.
+    const calls = Array.from({ length: instruction.concurrent ?? 1 }, () => observeCall(root, client, instruction, requests, timeoutOf(instruction.timeout_ms)));
+    const [observed, ...others] = await Promise.all(calls);
+    const result: Observed = { ...observed };
+    if (others.length > 0) result['concurrent'] = others;
+    if (instruction.followups !== undefined) {
+      const followups: Observed[] = [];
+      for (const [i, f] of instruction.followups.entries()) {
+        await new Promise((resolve) => setTimeout(resolve, f.after_ms));
+        followups.push(await observeCall(root, client, f, followupRequests[i] ?? [], timeoutOf(f.timeout_ms)));
+      }
+      result['followups'] = followups;
     }
-    return { case: name, status: 'passed', ms: elapsed(), observed: observe(root, outcome) };
+    return { case: name, status: 'passed', ms: elapsed(), observed: result };
   } finally {
     // the shared channel stays open for the next scripted case (closeScripted() at the end)
     own?.close();

@@ -13,9 +13,9 @@ import { execa } from 'execa';
 import { certPath, repoRoot } from '../../ts-common/src/paths.js';
 import { loadProtos, protoRoot } from '../../ts-common/src/proto.js';
 import { parseFaults } from '../../ts-server/src/faults.js';
-import { serve, type RunningServer, type TlsFiles } from '../../ts-server/src/server.js';
+import { serve, type Lifecycle, type RunningServer, type TlsFiles } from '../../ts-server/src/server.js';
 import type { CaseResult } from '../src/run-case.js';
-import { lenient, loadCasesFile, parseInstruction, REQUEST_INFO_TRAILER, runScripted } from '../src/scripted.js';
+import { lenient, loadCasesFile, parseInstruction, REQUEST_INFO_TRAILER, runScripted, withRun } from '../src/scripted.js';
 
 const SAMPLE = loadCasesFile(join(repoRoot(), 'test/fixtures/scripted-sample.json'));
 
@@ -500,7 +500,7 @@ describe('what a grpc-js application cannot do or gets from its callback', () =>
 });
 
 /** A server of this process with the given flags (--max_*_message_length) and faults. */
-async function withLimitedServer<T>(limits: { maxReceiveMessageLength?: number; maxSendMessageLength?: number }, fault: string, fn: (port: number) => Promise<T>): Promise<T> {
+async function withLimitedServer<T>(limits: { maxReceiveMessageLength?: number; maxSendMessageLength?: number; lifecycle?: Lifecycle }, fault: string, fn: (port: number) => Promise<T>): Promise<T> {
   const server: RunningServer = await serve({ host: '127.0.0.1', port: 0, faults: parseFaults(fault), ...limits });
   try {
     return await fn(server.port);
@@ -710,4 +710,74 @@ describe('channel.target and channel.authority; RequestInfo authority and peer',
       }
     });
   });
+});
+
+describe('lifecycle: concurrent calls, follow-ups, call records, connection limits', () => {
+  const info = (o: O): O => lastResponseInfo(o) ?? {};
+  const replies = (n: number, delay: number) => Array.from({ length: n }, () => ({ values: { i32: 7 }, delay_ms: delay }));
+
+  it('{run} is replaced in every string of the requests, nowhere else', () => {
+    expect(withRun([{ script: { call_id: '{run}', report_call: 'a-{run}' }, values: { strings: ['{run}{run}'] } }], 'T')).toEqual([{ script: { call_id: 'T', report_call: 'a-T' }, values: { strings: ['TT'] } }]);
+    expect(() => parseInstruction({ method: 'Unary', requests: [{}], concurrent: 0 })).toThrow(/concurrent: expected an integer >= 1/);
+    expect(() => parseInstruction({ method: 'Unary', requests: [{}], followups: [{ method: 'Nope' }] })).toThrow(/followups\[0\]\.unknown method "Nope"/);
+    expect(() => parseInstruction({ method: 'Unary', requests: [{}], channel: { keepalive_permit_without_calls: 1 } })).toThrow(/channel\.keepalive_permit_without_calls: expected true or false/);
+  });
+
+  it('a cancelled server stream is recorded cancelled within a few replies; scripted-cancel-ignored sends them all', async () => {
+    const instruction = {
+      method: 'ServerStream',
+      cancel_after_responses: 2,
+      requests: [{ script: { call_id: '{run}', replies: replies(20, 50) } }],
+      followups: [{ after_ms: 0, method: 'Unary', requests: [{ script: { report_call: '{run}' } }] }],
+    };
+    const o = await withServer('', async (port) => (await runScripted('c', instruction, target(port))).observed as O);
+    expect(o['status']['code']).toBe(grpc.status.CANCELLED);
+    const record = info(o['followups'][0])['reported_call'];
+    expect(record['ended']).toBe('cancelled');
+    expect(record['replies_sent']).toBeGreaterThanOrEqual(2);
+    expect(record['replies_sent']).toBeLessThanOrEqual(5);
+    const faulty = await withServer('scripted-cancel-ignored', async (port) => (await runScripted('c', instruction, target(port))).observed as O);
+    expect(info(faulty['followups'][0])['reported_call']).toEqual({ ended: 'completed', replies_sent: 20 });
+  });
+
+  it('a deadline during the handler\'s wait is recorded cancelled; an unknown id is "unknown"', async () => {
+    const instruction = {
+      method: 'Unary',
+      timeout_ms: 300,
+      requests: [{ script: { call_id: '{run}', delay_ms: 3000 } }],
+      followups: [
+        { after_ms: 0, method: 'Unary', requests: [{ script: { report_call: '{run}' } }] },
+        { after_ms: 0, method: 'Unary', timeout_ms: 10_000, requests: [{ script: { report_call: 'never-{run}' } }] },
+      ],
+    };
+    const o = await withServer('', async (port) => (await runScripted('d', instruction, target(port))).observed as O);
+    expect(o['status']['code']).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(info(o['followups'][0])['reported_call']).toEqual({ ended: 'cancelled', replies_sent: 0 });
+    expect(info(o['followups'][1])['reported_call']).toEqual({ ended: 'unknown', replies_sent: 0 });
+  }, 20_000);
+
+  it('--max_concurrent_streams=1: grpc-js queues four calls, the server handles one at a time; scripted-lifecycle-ignored lets them run at once', async () => {
+    const instruction = { method: 'Unary', concurrent: 4, channel: {}, requests: [{ script: { delay_ms: 200 } }] };
+    const active = (o: O) => [o, ...o['concurrent']].map((c: O) => info(c)['active_calls']);
+    const limited = await withLimitedServer({ lifecycle: { maxConcurrentStreams: 1 } }, '', async (port) => (await runScripted('m', instruction, target(port))).observed as O);
+    expect(active(limited)).toEqual([1, 1, 1, 1]);
+    const ignored = await withLimitedServer({ lifecycle: { maxConcurrentStreams: 1 } }, 'scripted-lifecycle-ignored', async (port) => (await runScripted('m', instruction, target(port))).observed as O);
+    expect(Math.max(...active(ignored))).toBeGreaterThan(1);
+  });
+
+  it('max connection age: the stream in flight completes, the follow-up comes over a new connection', async () => {
+    const instruction = {
+      method: 'ServerStream',
+      channel: {},
+      requests: [{ script: { replies: replies(4, 250) } }],
+      followups: [{ after_ms: 300, method: 'Unary', requests: [{ script: {} }] }],
+    };
+    const lifecycle = { maxConnectionAgeMs: 300, maxConnectionAgeGraceMs: 30_000 };
+    const o = await withLimitedServer({ lifecycle }, '', async (port) => (await runScripted('a', instruction, target(port))).observed as O);
+    expect(o['status']['code']).toBe(grpc.status.OK);
+    expect(o['followups'][0]['status']['code']).toBe(grpc.status.OK);
+    expect(info(o['followups'][0])['peer']).not.toBe(info(o)['peer']);
+    const ignored = await withLimitedServer({ lifecycle }, 'scripted-lifecycle-ignored', async (port) => (await runScripted('a', instruction, target(port))).observed as O);
+    expect(info(ignored['followups'][0])['peer']).toBe(info(ignored)['peer']);
+  }, 20_000);
 });

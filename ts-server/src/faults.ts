@@ -66,6 +66,10 @@ export const FAULTS = [
   'scripted-unknown-dropped',
   // --max_receive_message_length / --max_send_message_length are ignored: any size passes.
   'scripted-limits-ignored',
+  // The lifecycle flags (--max_concurrent_streams, --max_connection_age_ms, keepalive, …) are ignored.
+  'scripted-lifecycle-ignored',
+  // The scripted handler never looks at cancellation: it sends every reply and records "completed".
+  'scripted-cancel-ignored',
 ] as const;
 
 /**

@@ -3,7 +3,10 @@
  * The TypeScript (grpc-js) interop server. Flags follow docs/peer-contract.md:
  *   --port=P [--host=127.0.0.1] [--use_tls=false] [--workers=N]
  *   [--max_receive_message_length=N] [--max_send_message_length=N]
- *   [--ipv6_loopback=true] [--unix_socket=PATH] [--fault=a,b]
+ *   [--ipv6_loopback=true] [--unix_socket=PATH] [--max_concurrent_streams=N]
+ *   [--max_connection_age_ms=N] [--max_connection_age_grace_ms=N] [--max_connection_idle_ms=N]
+ *   [--keepalive_time_ms=N] [--keepalive_timeout_ms=N] [--keepalive_min_time_ms=N]
+ *   [--keepalive_permit_without_calls=true] [--fault=a,b]
  * Prints {"event":"listening","port":P} on stdout when ready; SIGTERM/SIGINT stop it.
  */
 import { readFileSync } from 'node:fs';
@@ -27,6 +30,14 @@ interface Options {
   max_send_message_length?: number;
   ipv6_loopback: boolean;
   unix_socket?: string;
+  max_concurrent_streams?: number;
+  max_connection_age_ms?: number;
+  max_connection_age_grace_ms?: number;
+  max_connection_idle_ms?: number;
+  keepalive_time_ms?: number;
+  keepalive_timeout_ms?: number;
+  keepalive_min_time_ms?: number;
+  keepalive_permit_without_calls?: boolean;
   fault: Faults;
 }
 
@@ -47,6 +58,14 @@ function parseFlags(): Options {
       if (v === '') throw new InvalidArgumentError('expected a path');
       return v;
     })
+    .option('--max_concurrent_streams <n>', 'the SETTINGS_MAX_CONCURRENT_STREAMS announced on each connection', intIn(0, 2 ** 31 - 1))
+    .option('--max_connection_age_ms <ms>', 'a connection older than this gets a GOAWAY', intIn(0, 2 ** 31 - 1))
+    .option('--max_connection_age_grace_ms <ms>', 'calls still open that long after the age are cancelled', intIn(0, 2 ** 31 - 1))
+    .option('--max_connection_idle_ms <ms>', 'a connection with no call for this long gets a GOAWAY', intIn(0, 2 ** 31 - 1))
+    .option('--keepalive_time_ms <ms>', 'ping each connection after this long without activity', intIn(0, 2 ** 31 - 1))
+    .option('--keepalive_timeout_ms <ms>', 'close a connection whose ping ack is this late', intIn(0, 2 ** 31 - 1))
+    .option('--keepalive_min_time_ms <ms>', 'the shortest interval between client pings the server permits (not in grpc-js)', intIn(0, 2 ** 31 - 1))
+    .option('--keepalive_permit_without_calls <bool>', 'permit client pings without calls (not in grpc-js)', parseBool)
     .option('--fault <list>', 'self-test only: comma-separated faults', (v) => {
       try {
         return parseFaults(v);
@@ -97,6 +116,16 @@ async function main(): Promise<void> {
     faults: options.fault,
     ...(options.max_receive_message_length !== undefined ? { maxReceiveMessageLength: options.max_receive_message_length } : {}),
     ...(options.max_send_message_length !== undefined ? { maxSendMessageLength: options.max_send_message_length } : {}),
+    lifecycle: {
+      ...(options.max_concurrent_streams !== undefined ? { maxConcurrentStreams: options.max_concurrent_streams } : {}),
+      ...(options.max_connection_age_ms !== undefined ? { maxConnectionAgeMs: options.max_connection_age_ms } : {}),
+      ...(options.max_connection_age_grace_ms !== undefined ? { maxConnectionAgeGraceMs: options.max_connection_age_grace_ms } : {}),
+      ...(options.max_connection_idle_ms !== undefined ? { maxConnectionIdleMs: options.max_connection_idle_ms } : {}),
+      ...(options.keepalive_time_ms !== undefined ? { keepaliveTimeMs: options.keepalive_time_ms } : {}),
+      ...(options.keepalive_timeout_ms !== undefined ? { keepaliveTimeoutMs: options.keepalive_timeout_ms } : {}),
+      ...(options.keepalive_min_time_ms !== undefined ? { keepaliveMinTimeMs: options.keepalive_min_time_ms } : {}),
+      ...(options.keepalive_permit_without_calls !== undefined ? { keepalivePermitWithoutCalls: options.keepalive_permit_without_calls } : {}),
+    },
     ...(tls ? { tls } : {}),
     ipv6Loopback: options.ipv6_loopback,
     ...(options.unix_socket !== undefined ? { unixSocket: options.unix_socket } : {}),

@@ -29,12 +29,49 @@ export interface ServeOptions {
   /** --max_receive_message_length / --max_send_message_length (bytes); absent: grpc-js's defaults. */
   maxReceiveMessageLength?: number;
   maxSendMessageLength?: number;
+  /** The connection lifecycle flags (--max_concurrent_streams, --max_connection_age_ms, …). */
+  lifecycle?: Lifecycle;
   /** Absent: plaintext. */
   tls?: TlsFiles;
   /** --ipv6_loopback=true: also listen on [::1], at the port number bound for `host`. */
   ipv6Loopback?: boolean;
   /** --unix_socket=PATH: also listen on this Unix domain socket. */
   unixSocket?: string;
+}
+
+/** The connection lifecycle flags of docs/peer-contract.md, "Server" (ms unless named otherwise). */
+export interface Lifecycle {
+  maxConcurrentStreams?: number;
+  maxConnectionAgeMs?: number;
+  maxConnectionAgeGraceMs?: number;
+  maxConnectionIdleMs?: number;
+  keepaliveTimeMs?: number;
+  keepaliveTimeoutMs?: number;
+  keepaliveMinTimeMs?: number;
+  keepalivePermitWithoutCalls?: boolean;
+}
+
+/**
+ * The grpc-js server options of the lifecycle flags. grpc-js servers do not police their
+ * clients' pings (no minimum ping interval, no "too_many_pings"; server.ts reads no such
+ * option), so --keepalive_min_time_ms and --keepalive_permit_without_calls are accepted and
+ * said unsupported; grpc-js releases before 1.10 have no grpc.max_connection_idle_ms, which
+ * they ignore.
+ */
+export function lifecycleOptions(l: Lifecycle, warn: (line: string) => void): grpc.ServerOptions {
+  const options: grpc.ServerOptions = {};
+  const set = (name: string, value: number | undefined) => {
+    if (value !== undefined) options[name] = value;
+  };
+  set('grpc.max_concurrent_streams', l.maxConcurrentStreams);
+  set('grpc.max_connection_age_ms', l.maxConnectionAgeMs);
+  set('grpc.max_connection_age_grace_ms', l.maxConnectionAgeGraceMs);
+  set('grpc.max_connection_idle_ms', l.maxConnectionIdleMs);
+  set('grpc.keepalive_time_ms', l.keepaliveTimeMs);
+  set('grpc.keepalive_timeout_ms', l.keepaliveTimeoutMs);
+  if (l.keepaliveMinTimeMs !== undefined) warn('--keepalive_min_time_ms: grpc-js servers have no option to police client pings; started without it');
+  if (l.keepalivePermitWithoutCalls !== undefined) warn('--keepalive_permit_without_calls: grpc-js servers have no option to police client pings; started without it');
+  return options;
 }
 
 export function serverCredentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
@@ -49,9 +86,11 @@ export interface RunningServer {
 }
 
 /** A grpc-js server with every service of protos/ registered, and server reflection describing them. */
-export function createServer(faults: Faults, limits: Pick<ServeOptions, 'maxReceiveMessageLength' | 'maxSendMessageLength'> = {}): grpc.Server {
+export function createServer(faults: Faults, limits: Pick<ServeOptions, 'maxReceiveMessageLength' | 'maxSendMessageLength' | 'lifecycle'> = {}): grpc.Server {
   const p = loadProtos();
-  const options: grpc.ServerOptions = {};
+  // scripted-lifecycle-ignored: the library's defaults, whatever the flags say.
+  const lifecycle = limits.lifecycle && !faults.has('scripted-lifecycle-ignored') ? limits.lifecycle : {};
+  const options: grpc.ServerOptions = lifecycleOptions(lifecycle, (line) => process.stderr.write(`ts-server: ${line}\n`));
   if (faults.has('scripted-limits-ignored')) {
     options['grpc.max_receive_message_length'] = -1;
     options['grpc.max_send_message_length'] = -1;

@@ -40,6 +40,8 @@ export const SCRIPTED_FAULTS = [
   'scripted-delay-ignored',
   'scripted-unknown-dropped',
   'scripted-limits-ignored',
+  'scripted-lifecycle-ignored',
+  'scripted-cancel-ignored',
   'scripted-peer-ipv4',
   'scripted-authority-dropped',
 ] as const;
@@ -53,6 +55,9 @@ export const SCRIPTED_CLIENT_FAULTS = [
   'scripted-target-ignored',
   'scripted-authority-ignored',
 ] as const;
+
+/** How a call with a call_id ended (CallRecord.ended). */
+export const CALL_ENDS = ['completed', 'cancelled', 'running', 'unknown'] as const;
 
 /** The address families the runner tells apart in RequestInfo.peer; `unknown`: the library's own word for "I cannot tell" (grpc-js). */
 export const PEER_FAMILIES = ['ipv4', 'ipv6', 'unix', 'unknown'] as const;
@@ -108,6 +113,17 @@ const Expectation = z.strictObject({
   request_authority: z.string().min(1).optional(),
   /** No RequestInfo is expected (the call never reached the end of the handler). */
   no_request_info: z.literal(true).optional(),
+  /** RequestInfo.active_calls within these bounds: the calls the server process was handling when this one started. */
+  request_active_calls: z.strictObject({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }).optional(),
+  /** RequestInfo.reported_call: how the call named by script.report_call ended, as its handler saw it. */
+  reported_call: z
+    .strictObject({
+      ended: z.union([z.enum(CALL_ENDS), z.array(z.enum(CALL_ENDS)).min(1)]),
+      replies_sent: z.strictObject({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }).optional(),
+    })
+    .optional(),
+  /** Follow-ups only: true, the server saw this call come from another client address than the first call (a new connection); false, from the same. */
+  new_connection: z.boolean().optional(),
 });
 export type Expectation = z.infer<typeof Expectation>;
 
@@ -119,7 +135,25 @@ const FaultName = z.enum([...SCRIPTED_FAULTS, ...SCRIPTED_CLIENT_FAULTS]);
  * that must turn this library's cells red instead of the case's (a refusal, say, that no server
  * fault can change).
  */
-const Override = z.strictObject({ expect: Expectation, reason: z.string().min(1), reference: z.string().min(1), caught_by: z.array(FaultName).min(1).optional() });
+const Override = z.strictObject({
+  expect: Expectation,
+  /** The follow-ups' own expectations for this library, one per follow-up (each replaces the follow-up's `expect` members it names). */
+  followups: z.array(Expectation).optional(),
+  reason: z.string().min(1),
+  reference: z.string().min(1),
+  caught_by: z.array(FaultName).min(1).optional(),
+});
+
+/** A call made after the case's call ended, on the same channel (INSTRUCTION `followups`). */
+const FollowupFile = z.strictObject({
+  after_ms: z.number().int().min(0).max(60_000).default(0),
+  method: z.enum(METHODS),
+  metadata: z.array(RequestMetadata).default([]),
+  timeout_ms: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional(),
+  script: jsonObject.optional(),
+  requests: z.array(jsonObject).optional(),
+  expect: Expectation.default({}),
+});
 
 const CaseFile = z.strictObject({
   description: z.string().min(1),
@@ -142,6 +176,10 @@ const CaseFile = z.strictObject({
       target: z.string().min(1).optional(),
       /** The :authority the channel sends. */
       authority: z.string().min(1).optional(),
+      /** The client's keepalive pings. */
+      keepalive_time_ms: z.number().int().min(0).optional(),
+      keepalive_timeout_ms: z.number().int().min(0).optional(),
+      keepalive_permit_without_calls: z.boolean().optional(),
     })
     .optional(),
   /** How long the runner waits for this case's result (default: timeouts.case_ms of matrix.yaml), for a deliberately long case. */
@@ -149,6 +187,10 @@ const CaseFile = z.strictObject({
   /** Flags the scripted server is started with for this case (docs/peer-contract.md, "Server"). */
   server_args: z.array(z.string().regex(/^--[a-z][a-z0-9_]*=\S+$/, 'a server flag, --name=value')).optional(),
   cancel_after_responses: z.number().int().min(0).optional(),
+  /** The call is made this many times at once on the channel; each must meet `expect`. */
+  concurrent: z.number().int().min(1).max(16).optional(),
+  /** Calls made after it on the same channel, in order, each with its own expectation. */
+  followups: z.array(FollowupFile).min(1).optional(),
   /** Shorthand for `requests: [{script: …}]`. */
   script: jsonObject.optional(),
   requests: z.array(jsonObject).optional(),
@@ -174,7 +216,34 @@ export interface Instruction {
   requests: Json[];
   cancel_after_responses?: number;
   compression?: string;
-  channel?: { max_receive_message_length?: number; max_send_message_length?: number; compression?: string; server_name?: string; target?: string; authority?: string };
+  channel?: {
+    max_receive_message_length?: number;
+    max_send_message_length?: number;
+    compression?: string;
+    server_name?: string;
+    target?: string;
+    authority?: string;
+    keepalive_time_ms?: number;
+    keepalive_timeout_ms?: number;
+    keepalive_permit_without_calls?: boolean;
+  };
+  concurrent?: number;
+  followups?: FollowupInstruction[];
+}
+
+/** INSTRUCTION `followups`: one call after the previous one ended, on the same channel. */
+export interface FollowupInstruction {
+  after_ms: number;
+  method: Method;
+  metadata: Instruction['metadata'];
+  requests: Json[];
+  timeout_ms?: number;
+}
+
+/** A follow-up as the runner judges it: its instruction and its case-level expectation. */
+export interface Followup {
+  instruction: FollowupInstruction;
+  expect: Expectation;
 }
 
 export interface ScriptedCase {
@@ -185,6 +254,8 @@ export interface ScriptedCase {
   expect: Expectation;
   byClient: Record<string, z.infer<typeof Override>>;
   byServer: Record<string, z.infer<typeof Override>>;
+  /** The follow-ups, in order (their instructions are in `instruction.followups` too). */
+  followups: Followup[];
   caughtBy: string[];
   transports?: string[];
   /** Flags the server is started with for this case (a server group of its own). */
@@ -231,10 +302,6 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
   if (!parsed.success) throw problemsError(parsed.error.issues.map(issueText), locate);
   const c = parsed.data;
   const fail = (field: PropertyKey[], message: string) => problemsError([{ path: field, message }], locate);
-  if (c.script && c.requests) throw fail(['script'], 'give either script or requests, not both');
-  const requests = c.requests ?? [{ script: c.script ?? {} }];
-  if (requests.length === 0) throw fail(['requests'], 'at least one request (the first carries the script)');
-  if ((c.method === 'Unary' || c.method === 'ServerStream') && requests.length !== 1) throw fail(['requests'], `${c.method} sends exactly one request`);
   const check = (field: PropertyKey[], typeName: string, value: Json) => {
     try {
       validateMessage(root, typeName, value, '');
@@ -243,17 +310,26 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
       throw err;
     }
   };
-  if (c.invalid_requests) {
-    // deliberately invalid: left for the libraries' encoders to meet
-  } else if (c.script) check(['script'], `${SCRIPTED}.Script`, c.script);
-  else {
-    requests.forEach((r, i) => {
-      // `$fill_bytes`: the executor sets values.by to that many zero bytes (docs/peer-contract.md).
-      const { $fill_bytes: fill, ...rest } = r;
-      if (fill !== undefined && !(typeof fill === 'number' && Number.isSafeInteger(fill) && fill >= 0)) throw fail(['requests', i, '$fill_bytes'], 'a number of bytes (an integer >= 0)');
-      check(['requests', i], `${SCRIPTED}.ScriptedRequest`, rest);
-    });
-  }
+  /** The requests of a call (the case's, or a follow-up's at `at`), checked against the schema. */
+  const requestsOf = (call: { method: Method; script?: Json; requests?: Array<Record<string, Json>> }, at: PropertyKey[]): Json[] => {
+    if (call.script && call.requests) throw fail([...at, 'script'], 'give either script or requests, not both');
+    const requests = call.requests ?? [{ script: call.script ?? {} }];
+    if (requests.length === 0) throw fail([...at, 'requests'], 'at least one request (the first carries the script)');
+    if ((call.method === 'Unary' || call.method === 'ServerStream') && requests.length !== 1) throw fail([...at, 'requests'], `${call.method} sends exactly one request`);
+    if (c.invalid_requests) {
+      // deliberately invalid: left for the libraries' encoders to meet
+    } else if (call.script) check([...at, 'script'], `${SCRIPTED}.Script`, call.script);
+    else {
+      requests.forEach((r, i) => {
+        // `$fill_bytes`: the executor sets values.by to that many zero bytes (docs/peer-contract.md).
+        const { $fill_bytes: fill, ...rest } = r;
+        if (fill !== undefined && !(typeof fill === 'number' && Number.isSafeInteger(fill) && fill >= 0)) throw fail([...at, 'requests', i, '$fill_bytes'], 'a number of bytes (an integer >= 0)');
+        check([...at, 'requests', i], `${SCRIPTED}.ScriptedRequest`, rest);
+      });
+    }
+    return requests;
+  };
+  const requests = requestsOf(c, []);
   const expect = c.expect;
   const checkExpect = (e: Expectation, at: PropertyKey[]) => {
     e.responses?.forEach((r, i) => check([...at, 'responses', i], `${SCRIPTED}.ScriptedResponse`, r));
@@ -261,9 +337,30 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     if (e.details && !('error' in e.details && e.details['error'] === true)) check([...at, 'details'], 'google.rpc.Status', e.details);
   };
   checkExpect(expect, ['expect']);
+  if (expect.new_connection !== undefined) throw fail(['expect', 'new_connection'], 'only a follow-up can be on a new connection (compared with the first call)');
   for (const [side, overrides] of [['by_client', c.by_client], ['by_server', c.by_server]] as const) {
-    for (const [impl, o] of Object.entries(overrides)) checkExpect(o.expect, [side, impl, 'expect']);
+    for (const [impl, o] of Object.entries(overrides)) {
+      checkExpect(o.expect, [side, impl, 'expect']);
+      o.followups?.forEach((f, i) => checkExpect(f, [side, impl, 'followups', i]));
+      if ((o.followups?.length ?? 0) > (c.followups?.length ?? 0)) throw fail([side, impl, 'followups'], `${o.followups?.length} expectations for ${c.followups?.length ?? 0} follow-ups`);
+    }
   }
+  if (c.concurrent !== undefined && c.concurrent > 1 && c.cancel_after_responses !== undefined) throw fail(['concurrent'], 'concurrent calls cannot be cancelled (cancel_after_responses): give one or the other');
+  const followups = (c.followups ?? []).map((f, i): Followup => {
+    checkExpect(f.expect, ['followups', i, 'expect']);
+    const metadataOf = f.metadata.map((m, j) => {
+      if ((m.value === undefined) === (m.hex === undefined)) throw fail(['followups', i, 'metadata', j], 'give value (text) or hex (bytes), one of them');
+      return { key: m.key, value: m.hex !== undefined ? { $bytes: m.hex.toLowerCase() } : m.value! };
+    });
+    const instruction: FollowupInstruction = {
+      after_ms: f.after_ms,
+      method: f.method,
+      metadata: metadataOf,
+      requests: requestsOf(f, ['followups', i]),
+      ...(f.timeout_ms !== undefined ? { timeout_ms: f.timeout_ms } : {}),
+    };
+    return { instruction, expect: f.expect };
+  });
   if (c.channel?.target?.includes(UNIX_SOCKET) && !(c.server_args ?? []).includes(`--unix_socket=${UNIX_SOCKET}`)) {
     throw fail(['channel', 'target'], `names ${UNIX_SOCKET}: the server must listen there, add server_args: ["--unix_socket=${UNIX_SOCKET}"]`);
   }
@@ -279,6 +376,8 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     ...(c.cancel_after_responses !== undefined ? { cancel_after_responses: c.cancel_after_responses } : {}),
     ...(c.compression !== undefined ? { compression: c.compression } : {}),
     ...(c.channel !== undefined ? { channel: c.channel } : {}),
+    ...(c.concurrent !== undefined ? { concurrent: c.concurrent } : {}),
+    ...(followups.length > 0 ? { followups: followups.map((f) => f.instruction) } : {}),
   };
   return {
     name,
@@ -288,6 +387,7 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     expect,
     byClient: c.by_client,
     byServer: c.by_server,
+    followups,
     caughtBy: c.caught_by,
     serverArgs: c.server_args ?? [],
     ...(c.case_ms !== undefined ? { caseMs: c.case_ms } : {}),

@@ -4,7 +4,7 @@
  * `by_server` difference on top) against what a client observed.
  */
 import type protobuf from 'protobufjs';
-import type { Expectation, PeerFamily, ScriptedCase } from './cases.js';
+import type { Expectation, Instruction, PeerFamily, ScriptedCase } from './cases.js';
 import { SCRIPTED } from './schema.js';
 import { compareMessage, isObject, observedInteger, show, spaced, type Json } from './values.js';
 
@@ -31,7 +31,11 @@ function metadataOf(entries: unknown): Record<string, Array<string | { hex: stri
 
 /** What the script implies the client observes (every member the case leaves out). */
 export function derivedExpectation(c: ScriptedCase): Expectation {
-  const { instruction } = c;
+  return derivedFrom(c.instruction);
+}
+
+/** What a call's script implies (the case's call, or a follow-up). */
+function derivedFrom(instruction: Pick<Instruction, 'method' | 'metadata' | 'requests' | 'cancel_after_responses'>): Expectation {
   const requests = instruction.requests.filter(isObject);
   const script = isObject(requests[0]?.['script']) ? requests[0]['script'] : {};
   const code = typeof script['code'] === 'number' ? script['code'] : 0;
@@ -74,15 +78,24 @@ const streamingOutOnly = (method: string) => method === 'Unary' || method === 'S
 
 const DERIVED_ONLY_WITH_A_CALL: Array<keyof Expectation> = ['status', 'responses', 'headers', 'trailers', 'details', 'request_headers', 'request_values'];
 
-/** The expectation of one cell: derived, then the case's own, then the server's and the client's differences. */
-export function expectationFor(c: ScriptedCase, client: string, server: string): { expect: Expectation; because?: string } {
-  const own: Expectation = { ...c.expect, ...c.byServer[server]?.expect, ...c.byClient[client]?.expect };
-  const derived = derivedExpectation(c);
+/** The derived expectation under a call's own one (the derived members that need a call made are left out when it expects none). */
+function combined(derived: Expectation, own: Expectation): Expectation {
   if (own.local_error !== undefined || own.refused || own.status_or_local_error !== undefined || own.no_request_info) {
     for (const key of DERIVED_ONLY_WITH_A_CALL) delete derived[key];
   }
+  return { ...derived, ...own };
+}
+
+/** The expectation of one cell: derived, then the case's own, then the server's and the client's differences. */
+export function expectationFor(c: ScriptedCase, client: string, server: string): { expect: Expectation; because?: string } {
+  const own: Expectation = { ...c.expect, ...c.byServer[server]?.expect, ...c.byClient[client]?.expect };
   const override = c.byClient[client] ?? c.byServer[server];
-  return { expect: { ...derived, ...own }, ...(override ? { because: override.reason } : {}) };
+  return { expect: combined(derivedExpectation(c), own), ...(override ? { because: override.reason } : {}) };
+}
+
+/** The expectation of each follow-up of one cell, the same way. */
+export function followupExpectations(c: ScriptedCase, client: string, server: string): Expectation[] {
+  return c.followups.map((f, i) => combined(derivedFrom(f.instruction), { ...f.expect, ...c.byServer[server]?.followups?.[i], ...c.byClient[client]?.followups?.[i] }));
 }
 
 type Pairs = Array<[string, Json]>;
@@ -145,7 +158,28 @@ export function judgeScripted(root: protobuf.Root, c: ScriptedCase, observed: un
     return problems.length === 0 ? undefined : `${c.file}: ${problems.join('; ')} (on this network: ${network.reason})`;
   }
   const { expect: e, because } = expectationFor(c, client, server);
-  const problems = judgeAgainst(root, e, isObject(observed) ? observed : {});
+  const o = isObject(observed) ? observed : {};
+  const problems = judgeAgainst(root, e, o);
+  // `concurrent`: every other call must meet the same expectation.
+  const others = Array.isArray(o['concurrent']) ? o['concurrent'] : [];
+  const wantOthers = (c.instruction.concurrent ?? 1) - 1;
+  if (others.length !== wantOthers) problems.push(`concurrent calls: expected ${wantOthers} more reported, got ${others.length}`);
+  others.forEach((other, i) => problems.push(...judgeAgainst(root, e, isObject(other) ? other : {}).map((p) => `concurrent call ${i + 2}: ${p}`)));
+  // `followups`: each with its own expectation; new_connection compares its peer with the first call's.
+  const followups = Array.isArray(o['followups']) ? o['followups'] : [];
+  if (followups.length !== c.followups.length) problems.push(`follow-ups: expected ${c.followups.length} reported, got ${followups.length}`);
+  followupExpectations(c, client, server).forEach((fe, i) => {
+    const f = isObject(followups[i]) ? (followups[i] as Obj) : undefined;
+    if (!f) return;
+    const at = `follow-up ${i + 1}`;
+    problems.push(...judgeAgainst(root, fe, f).map((p) => `${at}: ${p}`));
+    if (fe.new_connection !== undefined) {
+      const first = peerOf(requestInfoOf(o));
+      const next = peerOf(requestInfoOf(f));
+      if (first === undefined || next === undefined) problems.push(`${at}: cannot tell the connection: the server reported no client address (first call ${first ?? 'none'}, follow-up ${next ?? 'none'})`);
+      else if ((first !== next) !== fe.new_connection) problems.push(`${at}: expected ${fe.new_connection ? 'a new connection' : 'the same connection'} as the first call, but the server saw the client at ${JSON.stringify(first)} then ${JSON.stringify(next)}`);
+    }
+  });
   if (problems.length === 0) return undefined;
   const shown = problems.slice(0, 8);
   if (problems.length > shown.length) shown.push(`… and ${problems.length - shown.length} more`);
@@ -180,10 +214,7 @@ function judgeAgainst(root: protobuf.Root, e: Expectation, o: Obj): string[] {
     else if (!codes.includes(status['code'] as number)) problems.push(`status: expected ${wanted}, got ${codeName(status['code'])} ${JSON.stringify(status['message'] ?? '')}`);
     else if (wantStatus.message !== undefined && status['message'] !== wantStatus.message) problems.push(`status message: expected ${JSON.stringify(wantStatus.message)}, got ${show(status['message'])}`);
   }
-  // RequestInfo comes in the last response of a call that ended OK, else in a trailer.
   const received = Array.isArray(o['responses']) ? o['responses'] : [];
-  const last = received[received.length - 1];
-  const inResponse = isObject(last) && isObject(last['request_info']) ? last['request_info'] : undefined;
   const responses = received.map((r) => {
     if (!isObject(r)) return r;
     const { request_info: _info, ...rest } = r;
@@ -210,10 +241,10 @@ function judgeAgainst(root: protobuf.Root, e: Expectation, o: Obj): string[] {
       problems.push(...compareMessage(root, 'google.rpc.Status', e.details, got['status'], 'details').map((d) => `${d.path}: ${d.text}`));
     }
   }
-  const info = inResponse ?? o['request_info'];
+  const info = requestInfoOf(o);
   if (e.no_request_info) {
     if (info !== undefined) problems.push(`request info: expected none (the handler should not have finished), got ${show(info)}`);
-  } else if (e.request_headers || e.request_headers_absent || e.request_values || e.request_timeout_ms || e.request_peer || e.request_authority) {
+  } else if (e.request_headers || e.request_headers_absent || e.request_values || e.request_timeout_ms || e.request_peer || e.request_authority || e.request_active_calls || e.reported_call) {
     if (!isObject(info)) problems.push('request info: none (neither in the last response nor in the x-scripted-request-info-bin trailer)');
     else if (typeof info['error'] === 'string') problems.push(`request info: ${info['error']}`);
     else {
@@ -240,10 +271,39 @@ function judgeAgainst(root: protobuf.Root, e: Expectation, o: Obj): string[] {
         const got = typeof info['authority'] === 'string' ? info['authority'] : undefined;
         if (got === undefined || !authorityPattern(e.request_authority).test(got)) problems.push(`:authority (as the server saw it): expected ${JSON.stringify(e.request_authority)}, got ${got === undefined ? 'none' : JSON.stringify(got)}`);
       }
+      if (e.request_active_calls) {
+        const n = observedInteger(info['active_calls'] ?? '0');
+        const { min, max } = e.request_active_calls;
+        if (n === undefined || (min !== undefined && n < BigInt(min)) || (max !== undefined && n > BigInt(max))) {
+          problems.push(`calls the server was handling when this one started (active_calls): expected ${min ?? 0}..${max ?? 'any'}, got ${show(info['active_calls'] ?? 0)}`);
+        }
+      }
+      if (e.reported_call) {
+        const record = isObject(info['reported_call']) ? info['reported_call'] : undefined;
+        const ends = Array.isArray(e.reported_call.ended) ? e.reported_call.ended : [e.reported_call.ended];
+        const ended = typeof record?.['ended'] === 'string' ? record['ended'] : undefined;
+        const sent = observedInteger(record?.['replies_sent'] ?? '0');
+        if (!record) problems.push('the earlier call as the server saw it (reported_call): none reported');
+        else if (ended === undefined || !(ends as string[]).includes(ended)) problems.push(`the earlier call as the server saw it: expected it ${ends.join(' or ')}, got ${show(record['ended'])}`);
+        const bounds = e.reported_call.replies_sent;
+        if (record && bounds && (sent === undefined || (bounds.min !== undefined && sent < BigInt(bounds.min)) || (bounds.max !== undefined && sent > BigInt(bounds.max)))) {
+          problems.push(`the earlier call as the server saw it: expected ${bounds.min ?? 0}..${bounds.max ?? 'any'} replies sent before it stopped, got ${show(record['replies_sent'] ?? 0)}`);
+        }
+      }
     }
   }
   return problems;
 }
+
+/** RequestInfo: in the last response of a call that ended OK, else in the trailer. */
+function requestInfoOf(o: Obj): Json | undefined {
+  const received = Array.isArray(o['responses']) ? o['responses'] : [];
+  const last = received[received.length - 1];
+  return isObject(last) && isObject(last['request_info']) ? last['request_info'] : o['request_info'];
+}
+
+/** RequestInfo.peer, when the server reported one. */
+const peerOf = (info: Json | undefined): string | undefined => (isObject(info) && typeof info['peer'] === 'string' && info['peer'] !== '' ? info['peer'] : undefined);
 
 /**
  * The family of a client's address as a server library names it (docs/peer-contract.md,

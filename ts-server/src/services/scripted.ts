@@ -164,6 +164,33 @@ class RequestReader {
   }
 }
 
+/** The calls of Scripted this process is handling now (RequestInfo.active_calls). */
+let activeCalls = 0;
+
+/** How each call with a `call_id` ended (docs/peer-contract.md, "Call records"). */
+interface CallRecord {
+  ended: 'running' | 'completed' | 'cancelled';
+  replies_sent: number;
+}
+const callRecords = new Map<string, CallRecord>();
+
+/** How long a `report_call` waits for the call it names to end. */
+const REPORT_WAIT_MS = 5000;
+
+/** The record of call `id` once it has ended (at most REPORT_WAIT_MS, or until `cancelled`). */
+async function reportedCall(id: string, cancelled: Promise<void>): Promise<{ ended: string; replies_sent: number }> {
+  const until = Date.now() + REPORT_WAIT_MS;
+  let stop = false;
+  void cancelled.then(() => (stop = true));
+  for (;;) {
+    const record = callRecords.get(id);
+    if (record === undefined && Date.now() >= until) return { ended: 'unknown', replies_sent: 0 };
+    if (record !== undefined && (record.ended !== 'running' || Date.now() >= until || stop)) return { ...record };
+    if (stop) return { ended: 'unknown', replies_sent: 0 };
+    await sleep(20, cancelled);
+  }
+}
+
 const EMPTY_SCRIPT: Script__Output = {
   headers: [],
   send_headers_first: false,
@@ -175,23 +202,57 @@ const EMPTY_SCRIPT: Script__Output = {
   read_requests: 0,
   delay_ms: 0,
   response_compression: '',
+  call_id: '',
+  report_call: '',
 };
 
-/** The generic handler: steps 1-8 of the contract. */
+/**
+ * The generic handler: steps 1-8 of the contract, counted in `activeCalls` while it runs, and
+ * recorded under the script's `call_id` when it has one.
+ */
 async function handle(shape: Shape, faults: Faults): Promise<void> {
+  activeCalls += 1;
+  const active = activeCalls;
+  // scripted-cancel-ignored: the handler never looks at cancellation.
+  const cancelIgnored = faults.has('scripted-cancel-ignored');
+  const isCancelled = (): boolean => !cancelIgnored && shape.call.cancelled;
+  const cancelled = cancelIgnored ? new Promise<void>(() => undefined) : cancelledPromise(shape.call as unknown as CancellableCall);
+  const record: CallRecord = { ended: 'running', replies_sent: 0 };
+  let callId = '';
+  try {
+    await handleScript(shape, faults, { active, isCancelled, cancelled, record, recordAs: (id) => callRecords.set((callId = id), record) });
+  } finally {
+    activeCalls -= 1;
+    if (callId !== '') record.ended = isCancelled() ? 'cancelled' : 'completed';
+  }
+}
+
+/** What `handle` gives the script's steps: the call's count, its cancellation and its record. */
+interface CallState {
+  active: number;
+  isCancelled(): boolean;
+  cancelled: Promise<void>;
+  record: CallRecord;
+  recordAs(id: string): void;
+}
+
+async function handleScript(shape: Shape, faults: Faults, state: CallState): Promise<void> {
   const { call } = shape;
+  const { isCancelled, cancelled } = state;
   // 2. (noted first: "when the handler started") the time left and the request metadata.
   const timeoutMs = timeLeftMs(call.getDeadline());
   const headersReceived = requestHeaders(call.metadata);
   const received = callInfo(call, faults);
-  const cancelled = cancelledPromise(call as unknown as CancellableCall);
   const root = protoRoot();
   const requests: ScriptedRequest__Output[] = [];
   let script: Script__Output = EMPTY_SCRIPT;
+  let reported: { ended: string; replies_sent: number } | undefined;
 
   /** RequestInfo as a plain object (what was read so far); empty under scripted-request-info-empty. */
   const requestInfo = (): RequestInfo =>
-    faults.has('scripted-request-info-empty') ? {} : { headers: headersReceived, timeout_ms: timeoutMs, requests: [...requests], ...received };
+    faults.has('scripted-request-info-empty')
+      ? {}
+      : { headers: headersReceived, timeout_ms: timeoutMs, requests: [...requests], ...received, active_calls: state.active, ...(reported ? { reported_call: reported } : {}) };
   const requestInfoBytes = (): Buffer => {
     const type = root.lookupType('interop.scripted.RequestInfo');
     return Buffer.from(type.encode(type.fromObject(requestInfo())).finish());
@@ -226,7 +287,11 @@ async function handle(shape: Shape, faults: Faults): Promise<void> {
       requests.push(first);
       script = first.script ?? EMPTY_SCRIPT;
     }
-    if (call.cancelled) return;
+    if (script.call_id !== '') state.recordAs(script.call_id);
+    if (isCancelled()) return;
+    // 2. The record of the call this one asks about, once that one has ended.
+    if (script.report_call !== '') reported = await reportedCall(script.report_call, cancelled);
+    if (isCancelled()) return;
 
     // Every scripted metadata value goes through Metadata.add before anything is sent.
     let headers: Metadata;
@@ -261,7 +326,7 @@ async function handle(shape: Shape, faults: Faults): Promise<void> {
 
     // 3. Delay.
     await delay(script.delay_ms);
-    if (call.cancelled) return;
+    if (isCancelled()) return;
 
     // 4. Headers first, explicitly (possibly empty).
     if (script.send_headers_first && !headersSent) sendHeaders(headers);
@@ -274,7 +339,7 @@ async function handle(shape: Shape, faults: Faults): Promise<void> {
         if (!next) break;
         requests.push(next);
       }
-      if (call.cancelled) return;
+      if (isCancelled()) return;
     }
 
     // 6. Scripted headers not sent yet: now, explicitly (an error is then not trailers-only).
@@ -302,15 +367,18 @@ async function handle(shape: Shape, faults: Faults): Promise<void> {
       }
       const reply = script.replies[0];
       await delay(reply?.delay_ms ?? 0);
-      if (call.cancelled) return;
+      if (isCancelled()) return;
+      state.record.replies_sent += 1;
       finish(0, script.message, trailers, withRequestInfo(response(reply)));
       return;
     }
     const replies = faults.has('scripted-replies-drop-last') ? script.replies.slice(0, -1) : script.replies;
     for (const [i, reply] of replies.entries()) {
       await delay(reply.delay_ms);
-      if (call.cancelled) return;
+      if (isCancelled()) return;
       const r = response(reply);
+      state.record.replies_sent += 1;
+      // A write on a cancelled call goes nowhere: grpc-js drops it (scripted-cancel-ignored).
       shape.write?.(endsOk && i === replies.length - 1 ? withRequestInfo(r) : r);
     }
     // 8. The status, the trailers, RequestInfo (unless the last response carried it).
