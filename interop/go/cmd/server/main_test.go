@@ -281,6 +281,49 @@ func TestMessageLimitsInEveryWorker(t *testing.T) {
 	}
 }
 
+// TestLifecycleInEveryWorker: --max_concurrent_streams=1 applies to every worker (each channel,
+// whichever worker it reaches, has its two calls at once handled one after the other:
+// active_calls 1); with --fault=scripted-lifecycle-ignored it is ignored.
+func TestLifecycleInEveryWorker(t *testing.T) {
+	const two = `{"method":"Unary","concurrent":2,"timeout_ms":10000,"requests":[{"script":{"delay_ms":200}}]}`
+	for _, ignored := range []bool{false, true} {
+		args := []string{"--port=0", "--workers=3", "--max_concurrent_streams=1", "--keepalive_min_time_ms=1000", "--keepalive_permit_without_calls=true"}
+		if ignored {
+			args = append(args, "--fault=scripted-lifecycle-ignored")
+		}
+		s := startServer(t, args...)
+		overlapped := 0
+		for i := range 6 { // new channels, spread over the workers
+			conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(s.port), grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The first call connects: the client knows the worker's limit before the two.
+			if obs, err := scripted.Execute(conn, json.RawMessage(`{"method":"Unary","requests":[{"script":{}}]}`), 5*time.Second); err != nil || obs.Status == nil || obs.Status.Code != 0 {
+				t.Fatalf("%q, channel %d: %+v, %v", args, i, obs, err)
+			}
+			obs, err := scripted.Execute(conn, json.RawMessage(two), 15*time.Second)
+			if err != nil || len(obs.Concurrent) != 1 {
+				t.Fatalf("%q, channel %d: %+v, %v", args, i, obs, err)
+			}
+			for _, o := range []*scripted.Observed{obs, obs.Concurrent[0]} {
+				if o.Status == nil || o.Status.Code != 0 || len(o.Responses) != 1 {
+					t.Fatalf("%q, channel %d: %+v", args, i, o)
+				}
+				info, _ := o.Responses[0]["request_info"].(map[string]any)
+				if info["active_calls"] != "1" {
+					overlapped++
+				}
+			}
+			conn.Close()
+		}
+		if (overlapped > 0) != ignored {
+			t.Errorf("%q: %d calls of 12 saw another one running", args, overlapped)
+		}
+		s.stop(t, syscall.SIGTERM, 8*time.Second)
+	}
+}
+
 func TestSingleWorkerFaultBreaksReuseportWorkers(t *testing.T) {
 	s := startServer(t, "--port=0", "--workers=4", "--fault=single-worker")
 	if workers := children(t, s.cmd.Process.Pid); len(workers) != 0 {
@@ -337,6 +380,14 @@ func TestBadFlagsExitTwo(t *testing.T) {
 		{"--port=0", "--workers=2", "--ipv6_loopback=true"},
 		{"--port=0", "--workers=2", "--unix_socket=/tmp/server.sock"},
 		{"--port=0", "--unix_socket="},
+		{"--port=0", "--max_concurrent_streams=-1"},
+		{"--port=0", "--max_connection_age_ms=2147483648"},
+		{"--port=0", "--max_connection_age_grace_ms=1s"},
+		{"--port=0", "--max_connection_idle_ms="},
+		{"--port=0", "--keepalive_time_ms=-5"},
+		{"--port=0", "--keepalive_timeout_ms=1.5"},
+		{"--port=0", "--keepalive_min_time_ms=x"},
+		{"--port=0", "--keepalive_permit_without_calls=yes"},
 	} {
 		cmd := exec.Command(serverBin, args...)
 		var stdout, stderr bytes.Buffer

@@ -395,3 +395,65 @@ func TestExecutorLargeCasesFile(t *testing.T) {
 		t.Errorf("%.1000s; want the status OK and %s", line, want)
 	}
 }
+
+// TestExecutorRunTokens: in executor mode each run of a case draws its own {run} token, so that
+// a follow-up's report_call names the call of its own run: two runs of the same case each get
+// their own call's record (completed), with different call ids, and the result line carries
+// "concurrent" and "followups".
+func TestExecutorRunTokens(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "cases.json")
+	content := `{"cases":{"recorded":{"method":"Unary","concurrent":2,"requests":[{"script":{"call_id":"c-{run}","replies":[{"values":{"s":"{run}"}}]}}],
+		"followups":[{"method":"Unary","requests":[{"script":{"report_call":"c-{run}"}}]}]}}}`
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := servertest.Start(t, nil)
+	args := append(target(port, "recorded"), "--cases_file="+file)
+	code, out, _ := execute(t, request(t, 1, args...)+request(t, 2, args...))
+	if code != 0 || len(out) != 2 {
+		t.Fatalf("exit %d, %+v", code, out)
+	}
+	tokens := map[string]bool{}
+	for i, run := range out {
+		if run.end.ExitCode != 0 || len(run.lines) != 1 {
+			t.Fatalf("run %d: %+v", i, run)
+		}
+		var line struct {
+			Observed struct {
+				Responses []struct {
+					Values struct{ S string }
+				}
+				Concurrent []json.RawMessage
+				Followups  []struct {
+					Responses []struct {
+						RequestInfo struct {
+							Requests []struct {
+								Script struct {
+									ReportCall string `json:"report_call"`
+								}
+							}
+							ReportedCall map[string]any `json:"reported_call"`
+						} `json:"request_info"`
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(run.lines[0]), &line); err != nil {
+			t.Fatal(err)
+		}
+		o := line.Observed
+		if len(o.Responses) != 1 || len(o.Concurrent) != 1 || len(o.Followups) != 1 || len(o.Followups[0].Responses) != 1 {
+			t.Fatalf("run %d: %.1000s", i, run.lines[0])
+		}
+		token := o.Responses[0].Values.S
+		info := o.Followups[0].Responses[0].RequestInfo
+		if len(token) != 16 || info.Requests[0].Script.ReportCall != "c-"+token ||
+			fmt.Sprint(info.ReportedCall) != "map[ended:completed replies_sent:1]" {
+			t.Errorf("run %d: token %q, the follow-up %+v", i, token, info)
+		}
+		tokens[token] = true
+	}
+	if len(tokens) != 2 {
+		t.Errorf("tokens %v, want one per run", tokens)
+	}
+}

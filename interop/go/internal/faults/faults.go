@@ -84,6 +84,12 @@ const (
 	// ScriptedLimitsIgnored: the server ignores --max_receive_message_length and
 	// --max_send_message_length and takes and sends messages of any size (services.NewServer).
 	ScriptedLimitsIgnored Name = "scripted-limits-ignored"
+	// ScriptedLifecycleIgnored: the server ignores the connection lifecycle flags
+	// (--max_concurrent_streams, --max_connection_age_ms, keepalive, …) and starts with grpc-go's
+	// defaults (services.NewServer).
+	ScriptedLifecycleIgnored Name = "scripted-lifecycle-ignored"
+	// ScriptedCancelIgnored: the scripted handler never looks at cancellation (internal/scripted).
+	ScriptedCancelIgnored Name = "scripted-cancel-ignored"
 )
 
 // All lists every fault in the contract's order.
@@ -102,6 +108,7 @@ var All = []Name{
 	ScriptedMapKeysOff, ScriptedFloatsFlushed, ScriptedBytesTruncated, ScriptedStringsTruncated,
 	ScriptedPresenceLost, ScriptedRepeatedTruncated, ScriptedRepliesDropLast, ScriptedRequestInfoEmpty,
 	ScriptedPeerIPv4, ScriptedAuthorityDropped, ScriptedReadAll, ScriptedDelayIgnored, ScriptedUnknownDropped, ScriptedLimitsIgnored,
+	ScriptedLifecycleIgnored, ScriptedCancelIgnored,
 }
 
 // Set is the faults a server runs with; the zero value is a correct server.

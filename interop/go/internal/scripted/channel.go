@@ -10,8 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
 )
 
 // The executor's channels and per-call options (docs/peer-contract.md, "Client: the generic
@@ -43,14 +45,23 @@ type Channel struct {
 	Target *string `json:"target"`
 	// Authority is the :authority the channel sends (grpc.WithAuthority).
 	Authority *string `json:"authority"`
+	// KeepaliveTimeMs, KeepaliveTimeoutMs and KeepalivePermitWithoutCalls are the client's
+	// keepalive pings (grpc.WithKeepaliveParams).
+	KeepaliveTimeMs             *int64 `json:"keepalive_time_ms"`
+	KeepaliveTimeoutMs          *int64 `json:"keepalive_timeout_ms"`
+	KeepalivePermitWithoutCalls *bool  `json:"keepalive_permit_without_calls"`
 }
 
 // channelMembers are the members of a channel object.
-const channelMembers = "max_receive_message_length, max_send_message_length, compression, server_name, target, authority"
+const channelMembers = "max_receive_message_length, max_send_message_length, compression, server_name, target, authority, " +
+	"keepalive_time_ms, keepalive_timeout_ms, keepalive_permit_without_calls"
 
-// UnmarshalJSON reads a channel object: only its six members (none of them null), lengths
-// non-negative integers, compression one of identity, gzip, deflate, server_name, target and
-// authority non-empty strings.
+// maxKeepaliveMs bounds the keepalive durations: the longest time.Duration, in ms.
+const maxKeepaliveMs = math.MaxInt64 / int64(time.Millisecond)
+
+// UnmarshalJSON reads a channel object: only its nine members (none of them null), lengths and
+// keepalive durations non-negative integers, compression one of identity, gzip, deflate,
+// server_name, target and authority non-empty strings, keepalive_permit_without_calls a boolean.
 func (c *Channel) UnmarshalJSON(data []byte) error {
 	var members map[string]json.RawMessage
 	if jsonType(data) != "object" || json.Unmarshal(data, &members) != nil {
@@ -72,6 +83,12 @@ func (c *Channel) UnmarshalJSON(data []byte) error {
 			dest = &p.Target
 		case "authority":
 			dest = &p.Authority
+		case "keepalive_time_ms":
+			dest = &p.KeepaliveTimeMs
+		case "keepalive_timeout_ms":
+			dest = &p.KeepaliveTimeoutMs
+		case "keepalive_permit_without_calls":
+			dest = &p.KeepalivePermitWithoutCalls
 		default:
 			return fmt.Errorf("channel: unknown member %q (its members: %s)", key, channelMembers)
 		}
@@ -85,6 +102,11 @@ func (c *Channel) UnmarshalJSON(data []byte) error {
 	for name, n := range map[string]*int64{"max_receive_message_length": p.MaxReceiveMessageLength, "max_send_message_length": p.MaxSendMessageLength} {
 		if n != nil && *n < 0 {
 			return fmt.Errorf("channel.%s must be a non-negative integer, got %d", name, *n)
+		}
+	}
+	for name, n := range map[string]*int64{"keepalive_time_ms": p.KeepaliveTimeMs, "keepalive_timeout_ms": p.KeepaliveTimeoutMs} {
+		if n != nil && (*n < 0 || *n > maxKeepaliveMs) {
+			return fmt.Errorf("channel.%s must be an integer from 0 to %d, got %d", name, maxKeepaliveMs, *n)
 		}
 	}
 	if p.Compression != nil && !slices.Contains(channelCompressions, *p.Compression) {
@@ -147,7 +169,8 @@ func (o Options) SharedDialOptions() []grpc.DialOption {
 // scripted-server-name-ignored the server name is ignored (the channel keeps the shared
 // channel's credentials, --server_host_override). Its authority is grpc.WithAuthority, which
 // grpc-go refuses (grpc.NewClient fails) on TLS credentials with another server name
-// (clientconn.go, initAuthority); under scripted-authority-ignored there is none.
+// (clientconn.go, initAuthority); under scripted-authority-ignored there is none. Its keepalive
+// members are grpc.WithKeepaliveParams (see keepaliveParams).
 func (c *Channel) dialOptions(opts Options) ([]grpc.DialOption, error) {
 	var calls []grpc.CallOption
 	if c.MaxReceiveMessageLength != nil && !opts.LimitsIgnored {
@@ -165,6 +188,9 @@ func (c *Channel) dialOptions(opts Options) ([]grpc.DialOption, error) {
 	}
 	if len(calls) > 0 {
 		dial = append(dial, grpc.WithDefaultCallOptions(calls...))
+	}
+	if kp, ok := c.keepaliveParams(); ok {
+		dial = append(dial, grpc.WithKeepaliveParams(kp))
 	}
 	if opts.LimitsIgnored {
 		dial = append(dial, limitsIgnored())
@@ -184,6 +210,34 @@ func (c *Channel) dialOptions(opts Options) ([]grpc.DialOption, error) {
 		}
 	}
 	return dial, nil
+}
+
+// keepaliveOff is keepalive.ClientParameters.Time when the channel gives no keepalive_time_ms:
+// grpc-go's own default, "infinity", which turns the pings off (v1.85.0
+// internal/transport/defaults.go, defaultClientKeepaliveTime; http2_client.go, NewHTTP2Client:
+// keepaliveEnabled only when kp.Time != infinity). A zero Time would not do:
+// grpc.WithKeepaliveParams raises any Time under 10 s to 10 s (dialoptions.go,
+// internal.KeepaliveMinPingTime), so it would turn pings on every 10 s.
+const keepaliveOff = time.Duration(math.MaxInt64)
+
+// keepaliveParams are the client keepalive parameters of the channel's keepalive members, given
+// as they are (a keepalive_time_ms under 10 s is raised to 10 s by grpc-go itself; a
+// keepalive_timeout_ms of 0 is grpc-go's default, 20 s); ok is false when it has none.
+func (c *Channel) keepaliveParams() (kp keepalive.ClientParameters, ok bool) {
+	if c.KeepaliveTimeMs == nil && c.KeepaliveTimeoutMs == nil && c.KeepalivePermitWithoutCalls == nil {
+		return kp, false
+	}
+	kp.Time = keepaliveOff
+	if c.KeepaliveTimeMs != nil {
+		kp.Time = time.Duration(*c.KeepaliveTimeMs) * time.Millisecond
+	}
+	if c.KeepaliveTimeoutMs != nil {
+		kp.Timeout = time.Duration(*c.KeepaliveTimeoutMs) * time.Millisecond
+	}
+	if c.KeepalivePermitWithoutCalls != nil {
+		kp.PermitWithoutStream = *c.KeepalivePermitWithoutCalls
+	}
+	return kp, true
 }
 
 // target is what the instruction's own channel dials: channel.target with {host}, {port} and

@@ -3,6 +3,7 @@ package scripted
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,7 +12,9 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -56,6 +59,21 @@ type Instruction struct {
 	Compression *string `json:"compression"`
 	// Channel, when set, gives the instruction a channel of its own (see Channel).
 	Channel *Channel `json:"channel"`
+	// Concurrent is how many times the call is made at once on the channel (nil: once).
+	Concurrent *int `json:"concurrent"`
+	// Followups are the calls made on the same channel after the call (every concurrent one)
+	// has ended, in order.
+	Followups []Followup `json:"followups"`
+}
+
+// Followup is one call of INSTRUCTION's followups: made AfterMs after the call before it ended
+// (nil: at once), on the instruction's channel, its members meaning what the instruction's do.
+type Followup struct {
+	AfterMs   *int64            `json:"after_ms"`
+	Method    string            `json:"method"`
+	Metadata  []Metadatum       `json:"metadata"`
+	TimeoutMs *int64            `json:"timeout_ms"`
+	Requests  []json.RawMessage `json:"requests"`
 }
 
 // Metadatum is one request metadata entry: Value is a JSON string, or {"$bytes":"hex"}.
@@ -76,6 +94,12 @@ type Observed struct {
 	// The trailer x-scripted-request-info-bin decoded: a map, {} for an empty RequestInfo. A
 	// RequestInfo the server put in its last response is reported in Responses, like any field.
 	RequestInfo any `json:"request_info,omitempty"`
+	// Concurrent: with concurrent N > 1, what the 2nd … Nth call gave, in the order they were
+	// started.
+	Concurrent []*Observed `json:"concurrent,omitempty"`
+	// Followups: with followups, what each follow-up gave, in order (an empty list for an empty
+	// followups; nil without).
+	Followups *[]*Observed `json:"followups,omitempty"`
 }
 
 // list is a list the library gave (an empty one included: the JSON then has []), or nil when
@@ -154,13 +178,45 @@ type Server struct {
 	UnixSocket string
 }
 
-// ParseInstruction reads one instruction and its requests: an unknown method, a malformed
-// request or a wrong number of requests is an error (the case fails: it cannot run).
+// ParseInstruction reads one instruction and the requests of its call: an unknown method, a
+// malformed request or a wrong number of requests is an error (the case fails: it cannot run),
+// and so is one in a follow-up. A request protobuf-go refuses is an *EncodeError. The text
+// {run} is left as it is.
 func ParseInstruction(raw json.RawMessage) (Instruction, []*pb.ScriptedRequest, error) {
-	return parseInstruction(raw, Options{})
+	in, p, err := parseInstruction(raw, Options{}, "")
+	if err != nil {
+		return in, nil, err
+	}
+	if p.call.refused != nil {
+		return in, nil, p.call.refused
+	}
+	return in, p.call.requests, nil
 }
 
-func parseInstruction(raw json.RawMessage, opts Options) (Instruction, []*pb.ScriptedRequest, error) {
+// plan is what an instruction makes: its call, and its follow-ups in order.
+type plan struct {
+	call      *plannedCall
+	followups []*plannedCall
+}
+
+// plannedCall is one call of an instruction (its own, or a follow-up), ready to make.
+type plannedCall struct {
+	method    string
+	metadata  []Metadatum
+	timeoutMs *int64
+	requests  []*pb.ScriptedRequest
+	// refused is protobuf-go refusing a request of the call (an *EncodeError): the call is not
+	// made, and what it gave is that local_error.
+	refused error
+	// The instruction's own call only: compression and cancel_after_responses.
+	compression *string
+	cancelAfter *int
+}
+
+// parseInstruction reads an instruction (under scripted-lenient, "cleaned" first: its own call,
+// not its follow-ups) and converts the requests of every call it makes, the text {run} in them
+// replaced by token first ("" leaves it).
+func parseInstruction(raw json.RawMessage, opts Options, token string) (Instruction, *plan, error) {
 	var in Instruction
 	if err := checkMemberTypes(raw); err != nil {
 		return in, nil, err
@@ -171,53 +227,112 @@ func parseInstruction(raw json.RawMessage, opts Options) (Instruction, []*pb.Scr
 	if opts.Lenient {
 		lenient(&in)
 	}
-	desc, ok := methods[in.Method]
-	if !ok {
-		return in, nil, fmt.Errorf("unknown method %q (known: Unary, ServerStream, ClientStream, BidiStream)", in.Method)
-	}
-	if !desc.ClientStreams && len(in.Requests) != 1 {
-		return in, nil, fmt.Errorf("%s takes exactly one request, the instruction has %d", in.Method, len(in.Requests))
-	}
 	// The instruction's own members first: a broken one fails the case even when a request
 	// value would also be refused.
-	for i, m := range in.Metadata {
-		if _, err := m.value(); err != nil {
-			return in, nil, fmt.Errorf("metadata %d (%q): %v", i, m.Key, err)
-		}
-	}
-	if in.TimeoutMs != nil && (*in.TimeoutMs < 0 || *in.TimeoutMs > MaxTimeoutMs) {
-		return in, nil, fmt.Errorf("timeout_ms must be an integer from 0 to %d, got %d", int64(MaxTimeoutMs), *in.TimeoutMs)
+	if err := checkCall(in.Method, in.Metadata, in.TimeoutMs, in.Requests); err != nil {
+		return in, nil, err
 	}
 	if in.CancelAfterResponses != nil && *in.CancelAfterResponses < 0 {
 		return in, nil, fmt.Errorf("cancel_after_responses must not be negative, got %d", *in.CancelAfterResponses)
 	}
-	fills := make([]*int64, len(in.Requests))
-	for i, text := range in.Requests {
-		var err error
-		if in.Requests[i], fills[i], err = stripFillBytes(text); err != nil {
-			return in, nil, fmt.Errorf("request %d: %v", i, err)
+	if in.Concurrent != nil && *in.Concurrent < 1 {
+		return in, nil, fmt.Errorf("concurrent must be an integer from 1 on, got %d", *in.Concurrent)
+	}
+	for i, f := range in.Followups {
+		if err := checkCall(f.Method, f.Metadata, f.TimeoutMs, f.Requests); err != nil {
+			return in, nil, fmt.Errorf("followups[%d]: %v", i, err)
+		}
+		if f.AfterMs != nil && (*f.AfterMs < 0 || *f.AfterMs > MaxTimeoutMs) {
+			return in, nil, fmt.Errorf("followups[%d]: after_ms must be an integer from 0 to %d, got %d", i, int64(MaxTimeoutMs), *f.AfterMs)
 		}
 	}
-	requests := make([]*pb.ScriptedRequest, len(in.Requests))
-	for i, text := range in.Requests {
+	p := &plan{call: &plannedCall{method: in.Method, metadata: in.Metadata, timeoutMs: in.TimeoutMs, compression: in.Compression, cancelAfter: in.CancelAfterResponses}}
+	var err error
+	if p.call.requests, p.call.refused, err = convertRequests(in.Requests, token); err != nil {
+		return in, nil, err
+	}
+	for i, f := range in.Followups {
+		c := &plannedCall{method: f.Method, metadata: f.Metadata, timeoutMs: f.TimeoutMs}
+		if c.requests, c.refused, err = convertRequests(f.Requests, token); err != nil {
+			return in, nil, fmt.Errorf("followups[%d]: %v", i, err)
+		}
+		p.followups = append(p.followups, c)
+	}
+	return in, p, nil
+}
+
+// checkCall checks the members of one call: its method, the number of its requests, its
+// metadata and its timeout_ms.
+func checkCall(method string, md []Metadatum, timeoutMs *int64, requests []json.RawMessage) error {
+	desc, ok := methods[method]
+	if !ok {
+		return fmt.Errorf("unknown method %q (known: Unary, ServerStream, ClientStream, BidiStream)", method)
+	}
+	if !desc.ClientStreams && len(requests) != 1 {
+		return fmt.Errorf("%s takes exactly one request, the instruction has %d", method, len(requests))
+	}
+	for i, m := range md {
+		if _, err := m.value(); err != nil {
+			return fmt.Errorf("metadata %d (%q): %v", i, m.Key, err)
+		}
+	}
+	if timeoutMs != nil && (*timeoutMs < 0 || *timeoutMs > MaxTimeoutMs) {
+		return fmt.Errorf("timeout_ms must be an integer from 0 to %d, got %d", int64(MaxTimeoutMs), *timeoutMs)
+	}
+	return nil
+}
+
+// runPlaceholder is the text of a request that stands for the run's token.
+const runPlaceholder = "{run}"
+
+// runToken is the token of one run of an instruction: 16 random hex digits.
+func runToken() string {
+	b := make([]byte, 8)
+	rand.Read(b) // never fails (crypto/rand.Read: it crashes the program instead)
+	return hex.EncodeToString(b)
+}
+
+// withRun replaces {run} by token in the text of a request. The text can hold {run} only inside
+// its JSON strings (anywhere else it is not JSON, which protojson then refuses as it would have),
+// so a plain replacement reaches every string and leaves every other byte as the case wrote it.
+func withRun(text json.RawMessage, token string) json.RawMessage {
+	if token == "" {
+		return text
+	}
+	return bytes.ReplaceAll(text, []byte(runPlaceholder), []byte(token))
+}
+
+// convertRequests converts the requests of one call with grpc-go's own means, {run} replaced by
+// token first. A request protobuf-go refuses ends the conversion: refused (an *EncodeError).
+// err is for a request the executor cannot read ("$fill_bytes", "$unknown").
+func convertRequests(texts []json.RawMessage, token string) (requests []*pb.ScriptedRequest, refused, err error) {
+	texts = slices.Clone(texts)
+	fills := make([]*int64, len(texts))
+	for i, text := range texts {
+		if texts[i], fills[i], err = stripFillBytes(withRun(text, token)); err != nil {
+			return nil, nil, fmt.Errorf("request %d: %v", i, err)
+		}
+	}
+	requests = make([]*pb.ScriptedRequest, len(texts))
+	for i, text := range texts {
 		requests[i] = &pb.ScriptedRequest{}
 		// "$unknown" members (unknown fields) are taken out first: protojson would refuse them.
 		// One that is not hex is a broken case, not the library refusing a value.
 		text, unknowns, err := stripUnknown(text, requests[i].ProtoReflect().Descriptor())
 		if err != nil {
-			return in, nil, fmt.Errorf("request %d: %v", i, err)
+			return nil, nil, fmt.Errorf("request %d: %v", i, err)
 		}
 		// grpc-go's own means: protojson (proto field names and JSON names, the proto3 JSON
 		// mapping; Any "@type"s resolve through the global registry, errdetails included).
 		// A value protobuf-go refuses (a string for an int64, 2^31 for an int32, a lone
 		// surrogate) is the library refusing to encode it: a local error, not a broken case.
 		if err := protojson.Unmarshal(text, requests[i]); err != nil {
-			return in, nil, &EncodeError{fmt.Errorf("request %d: %v", i, err)}
+			return nil, &EncodeError{fmt.Errorf("request %d: %v", i, err)}, nil
 		}
 		// The unknown fields, appended to the messages protojson made, as protobuf-go keeps
 		// them (protoreflect.Message.SetUnknown); proto.Marshal writes them after the fields.
 		if err := unknowns.apply(requests[i].ProtoReflect()); err != nil {
-			return in, nil, fmt.Errorf("request %d: %s: %v", i, unknownMember, err)
+			return nil, nil, fmt.Errorf("request %d: %s: %v", i, unknownMember, err)
 		}
 		// "$fill_bytes": N zero bytes in values.by, after the conversion (values made if absent).
 		if n := fills[i]; n != nil {
@@ -227,7 +342,7 @@ func parseInstruction(raw json.RawMessage, opts Options) (Instruction, []*pb.Scr
 			requests[i].Values.By = make([]byte, *n)
 		}
 	}
-	return in, requests, nil
+	return requests, nil, nil
 }
 
 // fillMember is the member of a request object that asks for values.by to be N zero bytes.
@@ -264,7 +379,8 @@ func stripFillBytes(raw json.RawMessage) (json.RawMessage, *int64, error) {
 }
 
 // checkMemberTypes checks the JSON types of the instruction members whose Go decoding would
-// take a null as absent: compression is a string, channel an object, timeout_ms a number.
+// take a null as absent: compression is a string, channel an object, timeout_ms and concurrent
+// numbers, followups a list, and in each follow-up timeout_ms and after_ms numbers.
 func checkMemberTypes(raw json.RawMessage) error {
 	var members map[string]json.RawMessage
 	if json.Unmarshal(raw, &members) != nil {
@@ -276,8 +392,29 @@ func checkMemberTypes(raw json.RawMessage) error {
 	if v, ok := members["channel"]; ok && jsonType(v) != "object" {
 		return fmt.Errorf("channel must be an object, got %s", v)
 	}
-	if v, ok := members["timeout_ms"]; ok && jsonType(v) != "number" {
-		return fmt.Errorf("timeout_ms must be an integer, got %s", v)
+	for _, name := range []string{"timeout_ms", "concurrent"} {
+		if v, ok := members[name]; ok && jsonType(v) != "number" {
+			return fmt.Errorf("%s must be an integer, got %s", name, v)
+		}
+	}
+	v, ok := members["followups"]
+	if !ok {
+		return nil
+	}
+	var followups []json.RawMessage
+	if jsonType(v) != "array" || json.Unmarshal(v, &followups) != nil {
+		return fmt.Errorf("followups must be a list, got %s", v)
+	}
+	for i, f := range followups {
+		var members map[string]json.RawMessage
+		if jsonType(f) != "object" || json.Unmarshal(f, &members) != nil {
+			return fmt.Errorf("followups[%d] must be an object, got %s", i, f)
+		}
+		for _, name := range []string{"timeout_ms", "after_ms"} {
+			if v, ok := members[name]; ok && jsonType(v) != "number" {
+				return fmt.Errorf("followups[%d]: %s must be an integer, got %s", i, name, v)
+			}
+		}
 	}
 	return nil
 }
@@ -361,7 +498,7 @@ func (m Metadatum) value() (string, error) {
 	return string(raw), nil
 }
 
-// Execute makes the call an instruction describes on conn (or, for an instruction with
+// Execute makes the calls an instruction describes on conn (or, for an instruction with
 // "channel", on a channel of its own: see Options.Dial), checks nothing, and returns what
 // grpc-go gave. defaultTimeout is the deadline without timeout_ms (--rpc_timeout_ms). The error
 // is for an instruction it cannot run.
@@ -374,17 +511,22 @@ func Execute(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTimeout 
 }
 
 // ExecuteWith is Execute with the executor's self-test faults opts.
+//
+// The call is made concurrent times at once, each in a goroutine of its own (all of them
+// started before any is awaited: a grpc-go stream blocks in NewStream while the connection has
+// no stream quota left, internal/transport/http2_client.go, NewStream, so the calls cannot be
+// started one after the other from one goroutine); then, once all of them ended, the follow-ups
+// one after the other on the same channel. {run} in the requests of all of them is one token per
+// run of the instruction.
 func ExecuteWith(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTimeout time.Duration, opts Options) (*Observed, error) {
-	in, requests, err := parseInstruction(raw, opts)
-	var refused *EncodeError
-	if errors.As(err, &refused) {
-		return &Observed{LocalError: refused.Error()}, nil
-	}
+	in, p, err := parseInstruction(raw, opts, runToken())
 	if err != nil {
 		return nil, err
 	}
-	desc := methods[in.Method]
-	if in.Channel != nil {
+	// A channel of its own only for an instruction that makes a call: one whose every request
+	// protobuf-go refused makes none (and is reported so even when its channel could not be made).
+	makesCalls := p.call.refused == nil || len(p.followups) > 0
+	if in.Channel != nil && makesCalls {
 		// A channel of the instruction's own, closed when it is over.
 		if opts.Dial == nil {
 			return nil, errNoDialer
@@ -411,31 +553,84 @@ func ExecuteWith(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTime
 		defer own.Close()
 		conn = own
 	}
+
+	n := 1
+	if in.Concurrent != nil {
+		n = *in.Concurrent
+	}
+	observed := make([]*Observed, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			// A panic here would end the process: it fails the instruction instead, as one in
+			// the caller's goroutine does (client.runScripted).
+			defer func() {
+				if v := recover(); v != nil {
+					errs[i] = fmt.Errorf("panic: %v", v)
+				}
+			}()
+			observed[i], errs[i] = p.call.observe(conn, defaultTimeout, opts)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	obs := observed[0]
+	if n > 1 {
+		obs.Concurrent = observed[1:]
+	}
+	if in.Followups != nil {
+		followups := make([]*Observed, 0, len(p.followups))
+		for i, f := range p.followups {
+			if after := in.Followups[i].AfterMs; after != nil {
+				time.Sleep(time.Duration(*after) * time.Millisecond)
+			}
+			o, err := f.observe(conn, defaultTimeout, opts)
+			if err != nil {
+				return nil, err
+			}
+			followups = append(followups, o)
+		}
+		obs.Followups = &followups
+	}
+	return obs, nil
+}
+
+// observe makes the call on conn and returns what grpc-go gave: the local error of a request
+// protobuf-go refused (no call), the status of a call grpc-go refused to start, else the
+// responses, headers, status, trailers and RequestInfo.
+func (c *plannedCall) observe(conn grpc.ClientConnInterface, defaultTimeout time.Duration, opts Options) (*Observed, error) {
+	if c.refused != nil {
+		return &Observed{LocalError: c.refused.Error()}, nil
+	}
+	desc := methods[c.method]
 	var callOptions []grpc.CallOption
-	if in.Compression != nil {
+	if c.compression != nil {
 		// Passed on whatever the name: grpc-go refuses one it has not registered when the
 		// call starts (stream.go, newClientStream: "grpc: Compressor is not installed for
 		// requested grpc-encoding", INTERNAL), which is reported as the call's status below.
-		callOptions = append(callOptions, grpc.UseCompressor(*in.Compression))
+		callOptions = append(callOptions, grpc.UseCompressor(*c.compression))
 	}
 	timeout := defaultTimeout
-	if in.TimeoutMs != nil && !opts.DeadlineIgnored {
+	if c.timeoutMs != nil && !opts.DeadlineIgnored {
 		// Up to 366 days, given to grpc-go as it is; 0 is a deadline that passed a second
 		// before the call is made.
-		timeout = time.Duration(*in.TimeoutMs) * time.Millisecond
-		if *in.TimeoutMs == 0 {
+		timeout = time.Duration(*c.timeoutMs) * time.Millisecond
+		if *c.timeoutMs == 0 {
 			timeout = -time.Second
 		}
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(timeout))
 	defer cancel()
-	for _, m := range in.Metadata {
+	for _, m := range c.metadata {
 		v, _ := m.value()
 		ctx = metadata.AppendToOutgoingContext(ctx, m.Key, v) // one by one: added, never joined
 	}
 
 	obs := &Observed{}
-	stream, err := conn.NewStream(ctx, desc, "/"+pb.Scripted_ServiceDesc.ServiceName+"/"+in.Method, callOptions...)
+	stream, err := conn.NewStream(ctx, desc, "/"+pb.Scripted_ServiceDesc.ServiceName+"/"+c.method, callOptions...)
 	if err != nil {
 		// grpc-go refuses what it will not send (a metadata value that is not printable
 		// ASCII, an invalid key) here, before any stream exists, with a status error
@@ -453,7 +648,7 @@ func ExecuteWith(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTime
 
 	// Send every request in order, then half-close; a send that fails (the server ended the
 	// call) stops the sending (the status comes from RecvMsg).
-	for _, req := range requests {
+	for _, req := range c.requests {
 		if err := stream.SendMsg(req); err != nil {
 			break
 		}
@@ -462,7 +657,7 @@ func ExecuteWith(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTime
 		return nil, fmt.Errorf("CloseSend: %v", err) // grpc-go documents it never fails
 	}
 	received := func() int { return len(obs.Responses) }
-	if in.CancelAfterResponses != nil && *in.CancelAfterResponses == 0 {
+	if c.cancelAfter != nil && *c.cancelAfter == 0 {
 		cancel()
 	}
 	var end error
@@ -472,7 +667,7 @@ func ExecuteWith(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTime
 			break
 		}
 		obs.Responses = append(obs.Responses, EncodeMessage(resp.ProtoReflect()))
-		if in.CancelAfterResponses != nil && received() == *in.CancelAfterResponses {
+		if c.cancelAfter != nil && received() == *c.cancelAfter {
 			cancel()
 		}
 		if !desc.ServerStreams {

@@ -233,8 +233,8 @@ const (
 
 // fillForResponse is the fill_bytes of a one-reply unary script whose response (values.by of
 // fill_bytes zero bytes, and RequestInfo with the request, a timeout_ms of 2 bytes, as for any
-// deadline from 128 ms to 16 s, and an authority and peer as long as sizedAuthority and
-// sizedPeer) is exactly size bytes.
+// deadline from 128 ms to 16 s, an authority and peer as long as sizedAuthority and sizedPeer,
+// and active_calls 1) is exactly size bytes.
 func fillForResponse(t *testing.T, size int) int {
 	t.Helper()
 	responseSize := func(n int) int {
@@ -242,7 +242,7 @@ func fillForResponse(t *testing.T, size int) int {
 		return proto.Size(&pb.ScriptedResponse{
 			Values: &pb.Values{By: make([]byte, n)},
 			RequestInfo: &pb.RequestInfo{TimeoutMs: 4999, Requests: []*pb.ScriptedRequest{req},
-				Authority: proto.String(sizedAuthority), Peer: proto.String(sizedPeer)},
+				Authority: proto.String(sizedAuthority), Peer: proto.String(sizedPeer), ActiveCalls: 1},
 		})
 	}
 	for n := size - 100; n <= size; n++ {
@@ -263,15 +263,16 @@ func responseOfSize(t *testing.T, size int, extra string) string {
 }
 
 // checkInfoWidth: the sizes of responseOfSize hold only while the server saw a deadline whose
-// time left is a 2-byte varint, and an authority and peer as long as sizedAuthority and
-// sizedPeer.
+// time left is a 2-byte varint, an authority and peer as long as sizedAuthority and sizedPeer,
+// and an active_calls of 1 byte (1 to 127, as 1 is).
 func checkInfoWidth(t *testing.T, o map[string]any) {
 	t.Helper()
 	info := at(o, "responses", 0, "request_info")
 	ms, err := strconv.Atoi(fmt.Sprint(at(o, "responses", 0, "request_info", "timeout_ms")))
 	authority, _ := at(o, "responses", 0, "request_info", "authority").(string)
 	peer, _ := at(o, "responses", 0, "request_info", "peer").(string)
-	if err != nil || ms < 128 || ms > 16383 || len(authority) != len(sizedAuthority) || len(peer) != len(sizedPeer) {
+	active, aerr := strconv.Atoi(fmt.Sprint(at(o, "responses", 0, "request_info", "active_calls")))
+	if err != nil || ms < 128 || ms > 16383 || len(authority) != len(sizedAuthority) || len(peer) != len(sizedPeer) || aerr != nil || active < 1 || active > 127 {
 		t.Fatalf("request_info %v: the response was not the size computed", info)
 	}
 }

@@ -156,6 +156,14 @@ func (c *streamCall) send(resp *pb.ScriptedResponse) error { return c.ss.SendMsg
 // unary or client-streaming call (nil when the call ends with an error), and the call's status.
 func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.ScriptedResponse, error) {
 	ctx := c.context()
+	w := &watcher{ctx: ctx, ignored: s.faults.Has(faults.ScriptedCancelIgnored)}
+	// The call's record (script.call_id) ends when the handler returns: cancelled when it
+	// stopped because the call was cancelled, else completed.
+	defer func() { w.record.end(w.cancelled) }()
+	// active_calls counts this handler from now until it returns, whatever the outcome (no
+	// longer once its record says it ended: deferred after it, so run before it).
+	activeCalls.Add(1)
+	defer activeCalls.Add(-1)
 	info := &pb.RequestInfo{Headers: requestHeaders(ctx), TimeoutMs: timeLeft(ctx), Authority: s.authority(ctx), Peer: s.clientPeer(ctx)}
 
 	// 1. The first request, and its script (an empty one after a half-close without requests).
@@ -164,11 +172,25 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 	case err == io.EOF:
 		first = nil
 	case err != nil:
-		return nil, err
+		return nil, w.failed(err)
 	default:
 		info.Requests = append(info.Requests, first)
 	}
 	script := first.GetScript()
+	if id := script.GetCallId(); id != "" {
+		w.record = startRecord(id)
+	}
+
+	// 2. The calls this process is handling now, and the record script.report_call asks for,
+	// once that call has ended (the wait ends early when this call is cancelled).
+	info.ActiveCalls = activeCalls.Load()
+	if id := script.GetReportCall(); id != "" {
+		record, err := reportCall(w.watched(), id)
+		info.ReportedCall = record
+		if err != nil {
+			return nil, w.stop()
+		}
+	}
 	// The status faults change the status as a whole: the details' google.rpc.Status carries
 	// the same (wrong) code, unless details_code is set, and the same mangled message, as the
 	// rich-error API sends one code and one message for both.
@@ -205,7 +227,7 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 	}
 
 	// 3. The delay.
-	if err := s.sleep(ctx, script.GetDelayMs()); err != nil {
+	if err := s.sleep(w, script.GetDelayMs()); err != nil {
 		return nil, err
 	}
 
@@ -219,12 +241,12 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 	switch {
 	case s.faults.Has(faults.ScriptedTrailersAsHeaders):
 		if err := s.sendHeaders(c, slices.Concat(headers, trailers)); err != nil {
-			return nil, err
+			return nil, w.failed(err)
 		}
 		headersSent, trailers = true, nil
 	case script.GetSendHeadersFirst():
 		if err := s.sendHeaders(c, headers); err != nil {
-			return nil, err
+			return nil, w.failed(err)
 		}
 		headersSent = true
 	}
@@ -241,7 +263,7 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 				break
 			}
 			if err != nil {
-				return nil, err
+				return nil, w.failed(err)
 			}
 			info.Requests = append(info.Requests, req)
 		}
@@ -250,7 +272,7 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 	// 6. Scripted headers not sent yet: now, explicitly (an error is then never trailers-only).
 	if !headersSent && len(headers) > 0 {
 		if err := s.sendHeaders(c, headers); err != nil {
-			return nil, err
+			return nil, w.failed(err)
 		}
 	}
 
@@ -270,36 +292,49 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 	// (code is the final code, after scripted-status-unknown) and sends at least one response,
 	// RequestInfo goes in that response's request_info (step 8) instead of the trailer, which
 	// would meet grpc-js's ~64 KiB limit on trailers when the requests are large. The value
-	// faults change values only, never request_info.
+	// faults change values only, never request_info. Before each reply the handler checks that
+	// the call is not cancelled; a reply is counted in the call's record once it is handed to
+	// grpc-go (a unary or client-streaming one when the handler returns it).
 	replies := script.GetReplies()
 	if s.faults.Has(faults.ScriptedRepliesDropLast) && len(replies) > 0 {
 		replies = replies[:len(replies)-1]
 	}
 	infoInResponse := false
 	var response *pb.ScriptedResponse
+	repliesReturned := false
 	if !serverStreams {
 		if code == codes.OK {
 			response = &pb.ScriptedResponse{RequestInfo: info}
 			infoInResponse = true
 			if len(replies) > 0 {
-				if err := s.sleep(ctx, replies[0].GetDelayMs()); err != nil {
+				if err := s.sleep(w, replies[0].GetDelayMs()); err != nil {
 					return nil, err
 				}
+				if w.isCancelled() {
+					return nil, w.stop()
+				}
 				response.Values = faultyValues(filled(replies[0]), s.faults)
+				repliesReturned = true
 			}
 		}
 	} else {
 		for i, r := range replies {
-			if err := s.sleep(ctx, r.GetDelayMs()); err != nil {
+			if err := s.sleep(w, r.GetDelayMs()); err != nil {
 				return nil, err
+			}
+			if w.isCancelled() {
+				return nil, w.stop()
 			}
 			resp := &pb.ScriptedResponse{Values: faultyValues(filled(r), s.faults)}
 			if code == codes.OK && i == len(replies)-1 {
 				resp.RequestInfo = info
 				infoInResponse = true
 			}
-			if err := c.send(resp); err != nil {
-				return nil, err
+			err := c.send(resp)
+			w.record.replySent()
+			// scripted-cancel-ignored hands every reply to grpc-go, whatever the sends gave.
+			if err != nil && !w.ignored {
+				return nil, w.failed(err)
 			}
 		}
 	}
@@ -308,7 +343,7 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 	// details.
 	for _, m := range trailers {
 		if err := c.setTrailer(s.metadataOf(m)); err != nil {
-			return nil, refused(m.GetKey(), err)
+			return nil, w.failed(refused(m.GetKey(), err))
 		}
 	}
 	if !infoInResponse {
@@ -317,17 +352,64 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 			return nil, status.Errorf(codes.Internal, "scripted: cannot encode RequestInfo: %v", err)
 		}
 		if err := c.setTrailer(metadata.Pairs(requestInfoKey, string(encoded))); err != nil {
-			return nil, err
+			return nil, w.failed(err)
 		}
 	}
 	st, err := s.finalStatus(c, script, code, message)
 	if err != nil {
-		return nil, err
+		return nil, w.failed(err)
 	}
 	if st.Code() != codes.OK {
 		return nil, st.Err()
 	}
+	if repliesReturned {
+		w.record.replySent()
+	}
 	return response, nil
+}
+
+// watcher is one call's cancellation as its handler sees it (docs/peer-contract.md, the scripted
+// server's "Cancellation"): grpc-go cancels the handler's context when the client cancels the
+// call, its deadline passes or the connection is lost (ctx.Done()). Every wait ends when it does;
+// before each reply, and whenever a read or send fails, the handler checks it and, once the call
+// is cancelled, stops: it sends nothing more and the call's record says cancelled. Under
+// scripted-cancel-ignored (ignored) the handler never looks.
+type watcher struct {
+	ctx     context.Context
+	ignored bool
+	// cancelled: the handler stopped because the call was cancelled.
+	cancelled bool
+	// record is the call's record (script.call_id), nil without one.
+	record *callRecord
+}
+
+// watched is the context the handler's waits end with: nil (never) under scripted-cancel-ignored.
+func (w *watcher) watched() context.Context {
+	if w.ignored {
+		return nil
+	}
+	return w.ctx
+}
+
+// isCancelled reports whether the call is cancelled (never under scripted-cancel-ignored).
+func (w *watcher) isCancelled() bool {
+	return !w.ignored && w.ctx.Err() != nil
+}
+
+// stop is the handler stopping because the call was cancelled: its status (grpc-go sends
+// nothing more on a cancelled stream; the client has its own).
+func (w *watcher) stop() error {
+	w.cancelled = true
+	return status.FromContextError(w.ctx.Err()).Err()
+}
+
+// failed is a read or send that failed with err: the handler stops as cancelled when the call is,
+// else ends the call with err.
+func (w *watcher) failed(err error) error {
+	if w.isCancelled() {
+		return w.stop()
+	}
+	return err
 }
 
 // filled is a reply's values with its fill_bytes applied: when fill_bytes is N > 0, a copy of
@@ -507,26 +589,22 @@ func mangled(message string) string {
 	return b.String()
 }
 
-// sleep waits a scripted delay of ms milliseconds, or until the call ends; not at all under
-// scripted-delay-ignored.
-func (s *Service) sleep(ctx context.Context, ms int32) error {
-	if s.faults.Has(faults.ScriptedDelayIgnored) {
-		return nil
-	}
-	return sleep(ctx, ms)
-}
-
-// sleep waits ms milliseconds, or until the call ends.
-func sleep(ctx context.Context, ms int32) error {
-	if ms <= 0 {
+// sleep waits a scripted delay of ms milliseconds, or until the call is cancelled (the handler
+// then stops); not at all under scripted-delay-ignored, to the end under scripted-cancel-ignored.
+func (s *Service) sleep(w *watcher, ms int32) error {
+	if s.faults.Has(faults.ScriptedDelayIgnored) || ms <= 0 {
 		return nil
 	}
 	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
 	defer t.Stop()
+	var cancelled <-chan struct{}
+	if ctx := w.watched(); ctx != nil {
+		cancelled = ctx.Done()
+	}
 	select {
 	case <-t.C:
 		return nil
-	case <-ctx.Done():
-		return status.FromContextError(ctx.Err()).Err()
+	case <-cancelled:
+		return w.stop()
 	}
 }

@@ -32,6 +32,8 @@ type Config struct {
 	// Neither goes with --workers.
 	IPv6Loopback bool
 	UnixSocket   string
+	// Lifecycle is the connection lifecycle flags (--max_concurrent_streams, keepalive, …).
+	Lifecycle Lifecycle
 	// TLS is the TLS setup, nil for an insecure server.
 	TLS *tlscreds.Server
 	// ParentPID is set (internal flag --worker_parent) in the worker processes a --workers
@@ -53,6 +55,7 @@ func ParseFlags(args []string) (Config, error) {
 	maxSend := fs.Int("max_send_message_length", 0, "the largest message the server sends, in bytes (default: grpc-go's, unlimited)")
 	fs.BoolVar(&cfg.IPv6Loopback, "ipv6_loopback", false, "also listen on [::1] at the port bound for --host (not with --workers)")
 	fs.StringVar(&cfg.UnixSocket, "unix_socket", "", "also listen on the Unix domain socket at this path (not with --workers)")
+	lifecycle := registerLifecycle(fs)
 	fs.StringVar(&faultList, "fault", "", "self-test only: comma-separated fault names")
 	fs.IntVar(&cfg.ParentPID, "worker_parent", 0, "internal: run as a worker of the --workers parent with this pid")
 	if err := cli.Parse(fs, args); err != nil {
@@ -93,6 +96,9 @@ func ParseFlags(args []string) (Config, error) {
 			return Config{}, fmt.Errorf("--%s must be in 0..%d, got %d", limit.name, math.MaxInt32, *limit.value)
 		}
 		*limit.dest = limit.value
+	}
+	if cfg.Lifecycle, err = lifecycle(); err != nil {
+		return Config{}, err
 	}
 	if cfg.TLS, err = transport.resolve(fs); err != nil {
 		return Config{}, err

@@ -77,6 +77,14 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--port=0", "--workers=4", "--fault=single-worker", "--ipv6_loopback"}, "--ipv6_loopback does not go with --workers"},
 		{[]string{"--port=0", "--unix_socket="}, "--unix_socket must not be empty"},
 		{[]string{"--port=0", "--ipv6_loopback=yes"}, "ipv6_loopback"},
+		{[]string{"--port=0", "--max_concurrent_streams=-1"}, "--max_concurrent_streams must be in 0..2147483647, got -1"},
+		{[]string{"--port=0", "--max_connection_age_ms=2147483648"}, "--max_connection_age_ms must be in 0..2147483647"},
+		{[]string{"--port=0", "--max_connection_age_grace_ms=1s"}, "max_connection_age_grace_ms"},
+		{[]string{"--port=0", "--max_connection_idle_ms="}, "max_connection_idle_ms"},
+		{[]string{"--port=0", "--keepalive_time_ms=-1"}, "--keepalive_time_ms must be in 0..2147483647"},
+		{[]string{"--port=0", "--keepalive_timeout_ms=1.5"}, "keepalive_timeout_ms"},
+		{[]string{"--port=0", "--keepalive_min_time_ms=-1"}, "--keepalive_min_time_ms must be in 0..2147483647"},
+		{[]string{"--port=0", "--keepalive_permit_without_calls=yes"}, "keepalive_permit_without_calls"},
 	} {
 		_, err := ParseFlags(tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
@@ -156,5 +164,58 @@ func TestAddressFlags(t *testing.T) {
 	cfg, err = ParseFlags([]string{"--port=0", "--ipv6_loopback=false", "--workers=3"})
 	if err != nil || cfg.IPv6Loopback || cfg.UnixSocket != "" {
 		t.Errorf("--ipv6_loopback=false --workers=3: %+v, %v", cfg, err)
+	}
+}
+
+// TestLifecycleFlags: the lifecycle flags become grpc-go server options (MaxConcurrentStreams,
+// one KeepaliveParams for the five durations, one KeepaliveEnforcementPolicy for the min time
+// and the permit), only for the flags given, and go to the workers; the zeros and a keepalive
+// time under 1 s, which grpc-go does not apply as given, are noted.
+func TestLifecycleFlags(t *testing.T) {
+	all := []string{"--max_concurrent_streams=1", "--max_connection_age_ms=500", "--max_connection_age_grace_ms=0",
+		"--max_connection_idle_ms=300", "--keepalive_time_ms=999", "--keepalive_timeout_ms=2000", "--keepalive_min_time_ms=0",
+		"--keepalive_permit_without_calls=true"}
+	cfg, err := ParseFlags(append([]string{"--port=0"}, all...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := cfg.Lifecycle
+	if *l.MaxConcurrentStreams != 1 || *l.MaxConnectionAgeMs != 500 || *l.MaxConnectionAgeGraceMs != 0 || *l.MaxConnectionIdleMs != 300 ||
+		*l.KeepaliveTimeMs != 999 || *l.KeepaliveTimeoutMs != 2000 || *l.KeepaliveMinTimeMs != 0 || !*l.KeepalivePermitWithoutCalls {
+		t.Errorf("ParseFlags = %+v", l)
+	}
+	if n := len(l.options()); n != 3 {
+		t.Errorf("%d server options, want 3", n)
+	}
+	if got := l.args(); !slices.Equal(got, all) {
+		t.Errorf("worker flags %q, want %q", got, all)
+	}
+	worker, err := ParseFlags(slices.Concat([]string{"--port=1", "--worker_parent=1"}, l.args()))
+	if err != nil || !slices.Equal(worker.Lifecycle.args(), all) {
+		t.Errorf("a worker's lifecycle: %+v, %v", worker.Lifecycle, err)
+	}
+	want := []string{
+		"--max_connection_age_grace_ms=0: grpc-go takes 0 as its default, an infinite grace",
+		"--keepalive_time_ms=999: grpc-go raises a server keepalive time under 1 s to 1 s",
+		"--keepalive_min_time_ms=0: grpc-go takes 0 as its default, 5 minutes",
+	}
+	if got := l.notes(); !slices.Equal(got, want) {
+		t.Errorf("notes %q, want %q", got, want)
+	}
+
+	for _, tc := range []struct {
+		args    []string
+		options int
+	}{
+		{nil, 0},
+		{[]string{"--max_concurrent_streams=0"}, 1},
+		{[]string{"--keepalive_timeout_ms=20000"}, 1},
+		{[]string{"--keepalive_permit_without_calls=false"}, 1},
+		{[]string{"--max_concurrent_streams=100", "--keepalive_min_time_ms=1000"}, 2},
+	} {
+		cfg, err := ParseFlags(append([]string{"--port=0"}, tc.args...))
+		if err != nil || len(cfg.Lifecycle.options()) != tc.options || !slices.Equal(cfg.Lifecycle.args(), tc.args) {
+			t.Errorf("%q: %d options, worker flags %q, %v", tc.args, len(cfg.Lifecycle.options()), cfg.Lifecycle.args(), err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,6 +15,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"interopmatrix/internal/faults"
 	"interopmatrix/internal/services"
 )
 
@@ -43,7 +45,7 @@ func Serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := services.NewServer(cfg.Faults, append([]grpc.ServerOption{grpc.Creds(creds)}, cfg.limitOptions()...)...)
+	s := services.NewServer(cfg.Faults, slices.Concat([]grpc.ServerOption{grpc.Creds(creds)}, cfg.limitOptions(), cfg.Lifecycle.options())...)
 	served := make(chan error, len(listeners))
 	addresses := make([]string, len(listeners))
 	for i, lis := range listeners {
@@ -69,6 +71,7 @@ func Serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		role = fmt.Sprintf("worker of %d", cfg.ParentPID)
 	}
 	log.Printf("serving on %s (%s, %s), faults %q%s", strings.Join(addresses, ", "), role, creds.Info().SecurityProtocol, cfg.Faults, limitsNote(cfg))
+	logLifecycle(cfg)
 
 	select {
 	case <-ctx.Done():
@@ -109,4 +112,22 @@ func limitsNote(cfg Config) string {
 		note += fmt.Sprintf(", max send %d bytes", *cfg.MaxSend)
 	}
 	return note
+}
+
+// logLifecycle writes the lifecycle flags given on stderr, one line, and a line for each value
+// grpc-go does not apply as given (Lifecycle.notes); under scripted-lifecycle-ignored, that they
+// are ignored.
+func logLifecycle(cfg Config) {
+	args := cfg.Lifecycle.args()
+	if len(args) == 0 {
+		return
+	}
+	if cfg.Faults.Has(faults.ScriptedLifecycleIgnored) {
+		log.Printf("%s ignored (scripted-lifecycle-ignored): grpc-go's defaults", strings.Join(args, " "))
+		return
+	}
+	log.Printf("connection lifecycle: %s", strings.Join(args, " "))
+	for _, note := range cfg.Lifecycle.notes() {
+		log.Print(note)
+	}
 }

@@ -51,6 +51,7 @@ func startWorkers(ctx context.Context, cfg Config, port int) (*workerPool, error
 		"--worker_parent=" + strconv.Itoa(os.Getpid()),
 	}, cfg.tlsArgs()...)
 	args = append(args, cfg.limitArgs()...)
+	args = append(args, cfg.Lifecycle.args()...)
 	for range cfg.extraWorkers() {
 		w, err := startWorker(exe, args)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc"
 	_ "google.golang.org/grpc/encoding/gzip" // registers gzip: compressed requests and responses
+	"google.golang.org/grpc/keepalive"
 
 	"interopmatrix/gen/compute"
 	"interopmatrix/gen/grpctesting"
@@ -25,15 +26,23 @@ import (
 
 // NewServer returns a gRPC server with every service registered, ready to Serve; opts add
 // to the server's own options (the transport credentials, the message size limits of
-// --max_receive_message_length and --max_send_message_length).
+// --max_receive_message_length and --max_send_message_length, the connection lifecycle flags).
 //
 // The fault scripted-limits-ignored puts the largest limits grpc-go takes after opts, so that
 // they win over the command line's (grpc-go applies server options in order, each setting its
-// field: server.go, MaxRecvMsgSize and MaxSendMsgSize).
+// field: server.go, MaxRecvMsgSize and MaxSendMsgSize). scripted-lifecycle-ignored likewise puts
+// grpc-go's defaults of the lifecycle options after opts: math.MaxUint32 concurrent streams
+// (server.go, defaultServerOptions; MaxConcurrentStreams(0) would set the same) and zero
+// keepalive.ServerParameters and EnforcementPolicy, every field of which grpc-go takes as its
+// default (internal/transport/http2_server.go, NewServerTransport).
 func NewServer(f faults.Set, opts ...grpc.ServerOption) *grpc.Server {
 	opts = slices.Concat([]grpc.ServerOption{grpc.StatsHandler(inboundRecorder{})}, echoInterceptors(f), opts)
 	if f.Has(faults.ScriptedLimitsIgnored) {
 		opts = append(opts, grpc.MaxRecvMsgSize(math.MaxInt32), grpc.MaxSendMsgSize(math.MaxInt32))
+	}
+	if f.Has(faults.ScriptedLifecycleIgnored) {
+		opts = append(opts, grpc.MaxConcurrentStreams(math.MaxUint32),
+			grpc.KeepaliveParams(keepalive.ServerParameters{}), grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{}))
 	}
 	s := grpc.NewServer(opts...)
 	helloworld.RegisterGreeterServer(s, &greeter{faults: f})
