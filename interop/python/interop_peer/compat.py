@@ -16,6 +16,14 @@ _call_error_metadata). grpcio 1.85.1 makes the call, which core ends INTERNAL "I
 Server reflection (grpcio-reflection at the grpcio release's version): 1.62.3 leaves every
 response's `original_request` unset, 1.70.0 and 1.85.1 echo the request there; the discovery cases
 do not look at it. No release has grpc.reflection.v1 (reflection_service.py, discovery_cases.py).
+The server's connection lifecycle flags are channel arguments that gRPC core has in all three
+releases (their names are in each one's cygrpc extension): grpc.max_concurrent_streams,
+grpc.max_connection_age_ms, grpc.max_connection_age_grace_ms, grpc.max_connection_idle_ms,
+grpc.keepalive_time_ms, grpc.keepalive_timeout_ms, grpc.keepalive_permit_without_calls and
+grpc.http2.min_ping_interval_without_data_ms (the server's minimum interval between a client's
+pings, GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS in channel_arg_names.h), so no flag
+is left out on any of them (serving.py). The scripted server's `experimental_non_blocking`
+behaviour (scripted-cancel-ignored) and context.add_callback / is_active work alike in the three.
 """
 
 from __future__ import annotations

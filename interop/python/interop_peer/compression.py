@@ -163,18 +163,26 @@ def _checked(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator
 
 
 def _with_size_check(behaviour: Callable[..., Any], request_streaming: bool) -> Callable[..., Any]:
+    """behaviour with its requests checked. A behaviour marked `experimental_non_blocking` (grpcio
+    then passes its send callback as a third argument: scripted_service.py, scripted-cancel-ignored)
+    stays marked, and gets the callback."""
+    wrapped: Callable[..., Any]
     if request_streaming:
 
-        def streamed(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
-            return behaviour(_checked(requests, context), context)
+        def streamed(requests: Iterator[Any], context: grpc.ServicerContext, *send: Any) -> Any:
+            return behaviour(_checked(requests, context), context, *send)
 
-        return streamed
+        wrapped = streamed
+    else:
 
-    def single(request: Any, context: grpc.ServicerContext) -> Any:
-        _refuse_oversized(request, context)
-        return behaviour(request, context)
+        def single(request: Any, context: grpc.ServicerContext, *send: Any) -> Any:
+            _refuse_oversized(request, context)
+            return behaviour(request, context, *send)
 
-    return single
+        wrapped = single
+    if getattr(behaviour, "experimental_non_blocking", False):
+        wrapped.experimental_non_blocking = True  # type: ignore[attr-defined]
+    return wrapped
 
 
 _HANDLER_FACTORIES = {

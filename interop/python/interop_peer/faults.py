@@ -6,8 +6,8 @@ discovery suite), the `testing-*` ones grpc.testing.TestService: the first eleve
 grpc.testing suite ("Faults for the grpc.testing self-test"), the last three for the
 testing-edges suite ("The `testing-edges` suite"). The
 `scripted-*` ones break interop.scripted.Scripted ("The scripted service and the data suites"):
-scripted_service.py and scripted_values.py (scripted-limits-ignored: the whole server's message
-size limits, serving.py).
+scripted_service.py and scripted_values.py (scripted-limits-ignored and scripted-lifecycle-ignored:
+the whole server's message size limits and connection options, serving.py).
 """
 
 from __future__ import annotations
@@ -78,6 +78,12 @@ class Fault(enum.StrEnum):
     SCRIPTED_UNKNOWN_DROPPED = "scripted-unknown-dropped"
     # --max_receive_message_length / --max_send_message_length are ignored: both limits are -1 (serving.py).
     SCRIPTED_LIMITS_IGNORED = "scripted-limits-ignored"
+    # The connection lifecycle flags (--max_concurrent_streams … --keepalive_permit_without_calls) are
+    # ignored: grpcio's defaults (serving.py).
+    SCRIPTED_LIFECYCLE_IGNORED = "scripted-lifecycle-ignored"
+    # The scripted handler never looks at cancellation: its waits run to the end, every reply is handed
+    # to grpcio and the call is recorded `completed` (scripted_service.py).
+    SCRIPTED_CANCEL_IGNORED = "scripted-cancel-ignored"
 
 
 Faults = frozenset[Fault]

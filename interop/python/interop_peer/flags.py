@@ -43,6 +43,9 @@ CLIENT_FAULTS = (
 # --max_receive_message_length / --max_send_message_length: gRPC core's channel arguments are C
 # ints (grpcio raises OverflowError past 2**31 - 1); the other servers take the same range.
 MAX_MESSAGE_LENGTH = 2**31 - 1
+# The connection lifecycle flags (docs/peer-contract.md, "Server"), each an int channel argument of
+# gRPC core (serving.LIFECYCLE_OPTIONS): 0 to a C int's largest, as the message lengths.
+MAX_CHANNEL_INT = 2**31 - 1
 # Load mode's measurements (docs/peer-contract.md, "Load mode"); bench.py runs them.
 BENCH_MEASUREMENTS = ("unary", "server_streaming")
 
@@ -109,6 +112,45 @@ def _path(text: str) -> Path:
 
 
 @dataclass(frozen=True)
+class Lifecycle:
+    """The server's connection lifecycle flags; None (False): absent, the library's default."""
+
+    max_concurrent_streams: int | None = None
+    max_connection_age_ms: int | None = None
+    max_connection_age_grace_ms: int | None = None
+    max_connection_idle_ms: int | None = None
+    keepalive_time_ms: int | None = None
+    keepalive_timeout_ms: int | None = None
+    keepalive_min_time_ms: int | None = None
+    keepalive_permit_without_calls: bool = False
+
+    def given(self) -> list[tuple[str, int | bool]]:
+        """The flags given, by their names without `--`, in the contract's order."""
+        given: list[tuple[str, int | bool]] = [
+            (name, value) for name in LIFECYCLE_INT_FLAGS if (value := getattr(self, name)) is not None
+        ]
+        if self.keepalive_permit_without_calls:
+            given.append(("keepalive_permit_without_calls", True))
+        return given
+
+    def flags(self) -> list[str]:
+        """The command-line flags that give these values again (the --workers parent's children)."""
+        return [f"--{name}={str(value).lower()}" for name, value in self.given()]
+
+
+# Lifecycle's integer flags, in the contract's order (its fields of the same names).
+LIFECYCLE_INT_FLAGS = (
+    "max_concurrent_streams",
+    "max_connection_age_ms",
+    "max_connection_age_grace_ms",
+    "max_connection_idle_ms",
+    "keepalive_time_ms",
+    "keepalive_timeout_ms",
+    "keepalive_min_time_ms",
+)
+
+
+@dataclass(frozen=True)
 class ServerOptions:
     port: int
     host: str
@@ -127,6 +169,9 @@ class ServerOptions:
     # (serving.py); neither is taken with --workers > 1.
     ipv6_loopback: bool = False
     unix_socket: str | None = None
+    # --max_concurrent_streams, --max_connection_age_ms, … --keepalive_permit_without_calls (serving.py;
+    # every worker's, with --workers).
+    lifecycle: Lifecycle = Lifecycle()
 
 
 @dataclass(frozen=True)
@@ -173,6 +218,9 @@ def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
         parser.add_argument(flag, type=_typed(_int_in(0, MAX_MESSAGE_LENGTH), "message length"), default=None)
     _add_bool(parser, "--ipv6_loopback")
     parser.add_argument("--unix_socket", type=_typed(_nonempty, "path"), default=None)
+    for name in LIFECYCLE_INT_FLAGS:
+        parser.add_argument(f"--{name}", type=_typed(_int_in(0, MAX_CHANNEL_INT), "number"), default=None)
+    _add_bool(parser, "--keepalive_permit_without_calls")
     parser.add_argument("--fault", type=_typed(parse_faults, "fault list"), default=frozenset())
     parser.add_argument("--tls_cert_file", type=_typed(_path, "path"), default=CERTS / "server.pem")
     parser.add_argument("--tls_key_file", type=_typed(_path, "path"), default=CERTS / "server.key")
@@ -203,6 +251,10 @@ def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
         max_send_message_length=args.max_send_message_length,
         ipv6_loopback=args.ipv6_loopback,
         unix_socket=args.unix_socket,
+        lifecycle=Lifecycle(
+            **{name: getattr(args, name) for name in LIFECYCLE_INT_FLAGS},
+            keepalive_permit_without_calls=args.keepalive_permit_without_calls,
+        ),
     )
 
 

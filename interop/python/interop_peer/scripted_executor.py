@@ -56,9 +56,26 @@ Deadlines, compression and message sizes:
   out); with one, a call whose authority is neither the channel's name (the authority without
   its port) nor a name of the certificate fails before it is sent, UNAUTHENTICATED "call host
   does not match SSL server name" (observed like any other status).
+  `channel.keepalive_time_ms`, `.keepalive_timeout_ms` and `.keepalive_permit_without_calls` are
+  the channel's grpc.keepalive_time_ms, grpc.keepalive_timeout_ms and
+  grpc.keepalive_permit_without_calls (0/1), given as they are.
 - `$fill_bytes` (top level of a request): taken out before ParseDict, then `values.by` is set to
   that many zero bytes.
 - Bytes longer than 65 536 are reported as {"$sha256": hex, "$length": N} (encode_bytes_value).
+
+Several calls of one instruction (_run_calls):
+- `concurrent` N: the N calls are all made (grpcio starts a call when it is invoked: `future()` for
+  the unary-response methods, the call object itself for the streaming-response ones, a sending
+  thread of grpcio's for the request streams) before any is read or awaited; they are then read to
+  their ends one after the other. The first is OBSERVED itself, the others its `concurrent`.
+- `followups`: once every one of them has ended, each follow-up in order sleeps `after_ms` (absent:
+  0), then is made on the same grpc.Channel object (the shared one, or the instruction's own), as
+  grpcio then has it: a channel whose connection got a GOAWAY or broke is not replaced, and grpcio
+  decides whether the call gets a new connection. Its members (method, metadata, requests,
+  timeout_ms) are an instruction's; a request protobuf refuses is that follow-up's local_error.
+- `{run}`: execute() draws one token per run of an instruction (16 hex digits, `secrets`) and
+  replaces `{run}` with it in every JSON string value inside `requests`, the instruction's and
+  every follow-up's (member names are left as they are), before anything else reads them.
 
 Self-test (`--client_fault`, ExecutorFaults): `scripted-lenient` (`lenient`; it also leaves out
 `compression` and `channel.compression`) "cleans" the instruction
@@ -82,7 +99,9 @@ import hashlib
 import json
 import math
 import re
+import secrets
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,8 +139,20 @@ METHODS = {
     "BidiStream": (True, True),
 }
 INSTRUCTION_MEMBERS = frozenset(
-    {"method", "metadata", "timeout_ms", "compression", "channel", "requests", "cancel_after_responses"}
+    {
+        "method",
+        "metadata",
+        "timeout_ms",
+        "compression",
+        "channel",
+        "requests",
+        "cancel_after_responses",
+        "concurrent",
+        "followups",
+    }
 )
+# A follow-up's members: after_ms, then those of an instruction's call.
+FOLLOWUP_MEMBERS = frozenset({"after_ms", "method", "metadata", "requests", "timeout_ms"})
 CHANNEL_MEMBERS = (
     "max_receive_message_length",
     "max_send_message_length",
@@ -129,7 +160,19 @@ CHANNEL_MEMBERS = (
     "server_name",
     "target",
     "authority",
+    "keepalive_time_ms",
+    "keepalive_timeout_ms",
+    "keepalive_permit_without_calls",
 )
+# The members of `channel` that are grpcio channel arguments taking an integer >= 0 as it is.
+CHANNEL_INT_OPTIONS = {
+    "max_receive_message_length": "grpc.max_receive_message_length",
+    "max_send_message_length": "grpc.max_send_message_length",
+    "keepalive_time_ms": "grpc.keepalive_time_ms",
+    "keepalive_timeout_ms": "grpc.keepalive_timeout_ms",
+}
+# `{run}`, replaced in the requests by the token of the instruction's run.
+RUN_PLACEHOLDER = "{run}"
 # The placeholders of channel.target, by the client flag that replaces them (Peer's fields).
 TARGET_PLACEHOLDER = re.compile(r"\{(host|port|unix_socket)\}")
 # The longest deadline an instruction may ask for (366 days).
@@ -447,6 +490,7 @@ class ExecutorFaults:
 
 NO_FAULTS = ExecutorFaults()
 _UNLIMITED_OPTIONS = (("grpc.max_receive_message_length", UNLIMITED), ("grpc.max_send_message_length", UNLIMITED))
+_LIMIT_KEYS = frozenset(key for key, _ in _UNLIMITED_OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -462,6 +506,11 @@ class ChannelSpec:
     target: str | None = None
     # The :authority the channel sends instead of the one grpcio derives (grpc.default_authority).
     authority: str | None = None
+    # The client's keepalive pings (grpc.keepalive_time_ms, grpc.keepalive_timeout_ms,
+    # grpc.keepalive_permit_without_calls); None: grpcio's default.
+    keepalive_time_ms: int | None = None
+    keepalive_timeout_ms: int | None = None
+    keepalive_permit_without_calls: bool | None = None
 
     def peer(self, peer: Peer, server_name_ignored: bool = False, authority_ignored: bool = False) -> Peer:
         """The peer whose channel() makes this channel: `peer` with server_name in place of the
@@ -496,14 +545,15 @@ class ChannelSpec:
         return TARGET_PLACEHOLDER.sub(replacement, self.target)
 
     def options(self, limits_ignored: bool = False) -> tuple[tuple[str, int], ...]:
-        """The size limits as grpcio channel options; both unlimited under scripted-client-limits-ignored."""
-        if limits_ignored:
-            return _UNLIMITED_OPTIONS
-        options = []
-        if self.max_receive_message_length is not None:
-            options.append(("grpc.max_receive_message_length", self.max_receive_message_length))
-        if self.max_send_message_length is not None:
-            options.append(("grpc.max_send_message_length", self.max_send_message_length))
+        """The size limits and the keepalive settings as grpcio channel options; both limits
+        unlimited under scripted-client-limits-ignored (the keepalive settings as given)."""
+        options: list[tuple[str, int]] = list(_UNLIMITED_OPTIONS) if limits_ignored else []
+        for member, key in CHANNEL_INT_OPTIONS.items():
+            value = getattr(self, member)
+            if value is not None and not (limits_ignored and key in _LIMIT_KEYS):
+                options.append((key, value))
+        if self.keepalive_permit_without_calls is not None:
+            options.append(("grpc.keepalive_permit_without_calls", int(self.keepalive_permit_without_calls)))
         return tuple(options)
 
 
@@ -520,6 +570,19 @@ class Instruction:
     # A `compression` grpcio has no algorithm for: the local_error reported instead of a call.
     compression_refused: str | None = None
     channel: ChannelSpec | None = None  # None: the run's shared channel
+    concurrent: int = 1  # the calls made at once
+    followups: tuple[Followup, ...] = ()
+
+
+@dataclass(frozen=True)
+class Followup:
+    """A call made after the instruction's call(s) ended, on the same channel."""
+
+    after_ms: int
+    # The call (an Instruction with method, metadata, timeout and requests only); None when
+    # protobuf refused one of its requests: local_error says why, and that follow-up makes no call.
+    call: Instruction | None
+    local_error: str | None = None
 
 
 def _metadata_value(key: str, value: Json) -> Any:
@@ -579,8 +642,9 @@ def parse_compression(value: Json) -> tuple[grpc.Compression | None, str | None]
 
 def parse_channel(value: Json) -> ChannelSpec:
     """The instruction's `channel`; InstructionError for anything but an object of CHANNEL_MEMBERS
-    with integer lengths >= 0, a compression grpcio has and non-empty server_name, target and
-    authority strings (kept exactly as written)."""
+    with integer lengths and keepalive times >= 0, a compression grpcio has, non-empty server_name,
+    target and authority strings (kept exactly as written) and a boolean
+    keepalive_permit_without_calls."""
     if not isinstance(value, dict):
         raise InstructionError(f"channel: expected an object, got {json.dumps(value)}")
     unknown = set(value) - set(CHANNEL_MEMBERS)
@@ -588,9 +652,14 @@ def parse_channel(value: Json) -> ChannelSpec:
         raise InstructionError(
             f"channel: unknown member(s) {', '.join(sorted(unknown))} (expected {', '.join(CHANNEL_MEMBERS)})"
         )
-    for member in CHANNEL_MEMBERS[:2]:
+    for member in CHANNEL_INT_OPTIONS:
         if member in value and not _is_count(value[member]):
             raise InstructionError(f"channel.{member}: expected an integer >= 0, got {json.dumps(value[member])}")
+    permit = value.get("keepalive_permit_without_calls")
+    if permit is not None and not isinstance(permit, bool):
+        raise InstructionError(
+            f"channel.keepalive_permit_without_calls: expected true or false, got {json.dumps(permit)}"
+        )
     compression = None
     if "compression" in value:
         compression = COMPRESSION.get(value["compression"]) if isinstance(value["compression"], str) else None
@@ -608,6 +677,9 @@ def parse_channel(value: Json) -> ChannelSpec:
         value.get("server_name"),
         value.get("target"),
         value.get("authority"),
+        value.get("keepalive_time_ms"),
+        value.get("keepalive_timeout_ms"),
+        permit,
     )
 
 
@@ -621,12 +693,77 @@ def take_fill(request_json: Json, where: str) -> tuple[Json, int | None]:
     return {member: value for member, value in request_json.items() if member != FILL_MEMBER}, fill
 
 
+def with_run(value: Json, token: str) -> Json:
+    """value with `{run}` replaced by token in every string inside it (member names left alone)."""
+    if isinstance(value, str):
+        return value.replace(RUN_PLACEHOLDER, token)
+    if isinstance(value, list):
+        return [with_run(item, token) for item in value]
+    if isinstance(value, dict):
+        return {member: with_run(item, token) for member, item in value.items()}
+    return value
+
+
+def with_run_token(instruction: dict[str, Json], token: str) -> dict[str, Json]:
+    """The instruction with `{run}` replaced by token inside its `requests` and every follow-up's
+    (anything else, and members that are not what they should be, left for the parser to judge)."""
+    replaced = dict(instruction)
+    if "requests" in replaced:
+        replaced["requests"] = with_run(replaced["requests"], token)
+    followups = replaced.get("followups")
+    if isinstance(followups, list):
+        replaced["followups"] = [
+            {**followup, "requests": with_run(followup["requests"], token)}
+            if isinstance(followup, dict) and "requests" in followup
+            else followup
+            for followup in followups
+        ]
+    return replaced
+
+
+def parse_followups(value: Json, default_timeout: float, lenient: bool, deadline_ignored: bool) -> tuple[Followup, ...]:
+    """The instruction's `followups`: InstructionError (naming the follow-up) for anything but a list
+    of objects of FOLLOWUP_MEMBERS whose call parses as an instruction's; a request protobuf refuses
+    is that follow-up's local_error."""
+    if not isinstance(value, list):
+        raise InstructionError(f"followups: expected a list, got {json.dumps(value)}")
+    followups = []
+    for index, followup in enumerate(value):
+        where = f"followups[{index}]"
+        if not isinstance(followup, dict):
+            raise InstructionError(f"{where}: expected an object, got {json.dumps(followup)}")
+        unknown = set(followup) - FOLLOWUP_MEMBERS
+        if unknown:
+            raise InstructionError(f"{where}: unknown member(s) {', '.join(sorted(unknown))}")
+        after_ms = followup.get("after_ms", 0)
+        if not _is_count(after_ms):
+            raise InstructionError(f"{where}.after_ms: expected an integer >= 0, got {json.dumps(after_ms)}")
+        call_json = {member: item for member, item in followup.items() if member != "after_ms"}
+        try:
+            call = parse_instruction(call_json, default_timeout, lenient, deadline_ignored)
+        except InstructionError as err:
+            raise InstructionError(f"{where}: {err}") from None
+        except EncodeRefused as err:
+            followups.append(Followup(after_ms, None, str(err)))
+            continue
+        followups.append(Followup(after_ms, call))
+    return tuple(followups)
+
+
 def parse_instruction(
     instruction: dict[str, Json], default_timeout: float, lenient: bool = False, deadline_ignored: bool = False
 ) -> Instruction:
     unknown = set(instruction) - INSTRUCTION_MEMBERS
     if unknown:
         raise InstructionError(f"unknown instruction member(s): {', '.join(sorted(unknown))}")
+    concurrent = instruction.get("concurrent", 1)
+    if not (_is_count(concurrent) and concurrent >= 1):
+        raise InstructionError(f"concurrent: expected an integer >= 1, got {json.dumps(concurrent)}")
+    followups = (
+        ()
+        if "followups" not in instruction
+        else parse_followups(instruction["followups"], default_timeout, lenient, deadline_ignored)
+    )
     method = instruction.get("method")
     if method not in METHODS:
         raise InstructionError(f"unknown method {json.dumps(method)} (expected {', '.join(METHODS)})")
@@ -686,6 +823,8 @@ def parse_instruction(
         compression=compression,
         compression_refused=compression_refused,
         channel=channel,
+        concurrent=concurrent,
+        followups=followups,
     )
 
 
@@ -767,14 +906,15 @@ def close_channels() -> None:
 
 
 def run_instruction(peer: Peer, instruction: Instruction, faults: ExecutorFaults = NO_FAULTS) -> Observed:
-    """Makes the call on the run's shared channel, or on a channel of its own (`channel`), closed
-    after it. faults: the scripted client faults (those of the channels: limits, server name,
-    target, authority). InstructionError when the channel's target cannot be made."""
+    """Makes the call(s) and the follow-ups on the run's shared channel, or on a channel of the
+    instruction's own (`channel`), closed after them. faults: the scripted client faults (those of
+    the channels: limits, server name, target, authority). InstructionError when the channel's
+    target cannot be made."""
     if instruction.compression_refused is not None:
         return {"local_error": instruction.compression_refused}
     spec = instruction.channel
     if spec is None:
-        return _run_call(shared_channel(peer, faults.limits_ignored), instruction)
+        return _run_calls(shared_channel(peer, faults.limits_ignored), instruction)
     target = spec.dialled(peer, faults.target_ignored)
     try:
         channel = spec.peer(peer, faults.server_name_ignored, faults.authority_ignored).channel(
@@ -783,19 +923,49 @@ def run_instruction(peer: Peer, instruction: Instruction, faults: ExecutorFaults
     except Exception as err:  # grpcio refused the channel's options (OverflowError past a C int)
         return {"local_error": f"{type(err).__name__}: {err}"}
     try:
-        return _run_call(channel, instruction)
+        return _run_calls(channel, instruction)
     finally:
         channel.close()
 
 
-def _run_call(channel: grpc.Channel, instruction: Instruction) -> Observed:
+def _run_calls(channel: grpc.Channel, instruction: Instruction) -> Observed:
+    """The instruction's `concurrent` calls, every one started before any is read, then its
+    follow-ups one by one on the same channel: the first call's OBSERVED, with the others'
+    in `concurrent` and the follow-ups' in `followups`."""
+    started = [_start_call(channel, instruction) for _ in range(instruction.concurrent)]
+    first, *others = [_finish_call(call, instruction) for call in started]
+    if others:
+        first["concurrent"] = others
+    if instruction.followups:
+        first["followups"] = [_run_followup(channel, followup) for followup in instruction.followups]
+    return first
+
+
+def _run_followup(channel: grpc.Channel, followup: Followup) -> Observed:
+    time.sleep(followup.after_ms / 1000)
+    if followup.call is None:
+        return {"local_error": followup.local_error}
+    return _finish_call(_start_call(channel, followup.call), followup.call)
+
+
+@dataclass(frozen=True)
+class _Started:
+    """A call grpcio has started: its call object (a future), and the sender of a request stream."""
+
+    call: Any
+    sender: _Sender | None
+
+
+def _start_call(channel: grpc.Channel, instruction: Instruction) -> _Started | Observed:
+    """Starts the call (grpcio sends it as it is invoked); OBSERVED instead when it ended at once
+    or grpcio refused it."""
     path = f"/{SERVICE}/{instruction.method}"
     serializer = scripted_pb2.ScriptedRequest.SerializeToString
     deserializer = scripted_pb2.ScriptedResponse.FromString
     kwargs: dict[str, Any] = {"timeout": instruction.timeout, "metadata": instruction.metadata or None}
     if instruction.compression is not None:
         kwargs["compression"] = instruction.compression
-    responses: list[Message | None] = []
+    sender = None
     if instruction.client_streaming:
         sender = _Sender(instruction.requests)
         argument: Any = iter(sender)
@@ -816,9 +986,18 @@ def _run_call(channel: grpc.Channel, instruction: Instruction) -> Observed:
         return _observe(error, [])
     except Exception as err:  # grpcio refused the call before it had a status
         return {"local_error": f"{type(err).__name__}: {err}"}
+    return _Started(call, sender)
+
+
+def _finish_call(started: _Started | Observed, instruction: Instruction) -> Observed:
+    """Reads a started call to its end (cancelling it as the instruction says); its OBSERVED."""
+    if not isinstance(started, _Started):
+        return started
+    call, sender = started.call, started.sender
+    responses: list[Message | None] = []
     cancel_after = instruction.cancel_after
     if cancel_after == 0:
-        if instruction.client_streaming:
+        if sender is not None:
             _wait_sent(sender, call)
         call.cancel()
     elif instruction.server_streaming:
@@ -849,8 +1028,14 @@ def _wait_ended(call: Any, timeout: float) -> None:
         call.cancel()
 
 
+def run_token() -> str:
+    """The token `{run}` stands for in one run of an instruction: 16 random hex digits."""
+    return secrets.token_hex(8)
+
+
 def execute(peer: Peer, instruction_json: dict[str, Json], faults: ExecutorFaults = NO_FAULTS) -> Observed:
     """Runs one instruction; InstructionError when it cannot be run. faults: the scripted client faults."""
+    instruction_json = with_run_token(instruction_json, run_token())
     try:
         instruction = parse_instruction(instruction_json, peer.timeout, faults.lenient, faults.deadline_ignored)
     except EncodeRefused as err:

@@ -41,12 +41,34 @@ grpcio specifics, each a choice the contract leaves to the library:
   `_get_initial_metadata`), which send_headers_first may send before any reply. grpc.Compression has
   identity (NoCompression), deflate and gzip; any other name ends the call before anything is sent
   with UNIMPLEMENTED `scripted: cannot compress responses with NAME: …`.
+- Cancellation: grpcio runs the callbacks of `context.add_callback` when the call ends, and a call
+  cancelled (by the client, its deadline, a lost connection) ends as soon as nothing of the handler's
+  is under way in gRPC core (_server.py `_possibly_finish_call`); `context.is_active()` is false from
+  the moment grpcio learns of it. Every wait is a threading.Event's, set by that callback; the handler
+  asks both before each reply. A read on a cancelled call raises grpc.RpcError (the request iterator).
+  A send is grpcio's own: the server-streaming methods hand their replies over as a generator, and
+  grpcio stops taking them once a send finds the call cancelled, closing the generator (GeneratorExit
+  at its `yield`, _server.py `_send_message_callback_to_blocking_iterator_adapter`): the handler
+  takes that as its failed send.
+- scripted-cancel-ignored: the waits run to their end, the checks are gone, and a failed read counts
+  as the half-close. grpcio's generator form cannot hand a reply over once grpcio stopped taking
+  them, so the server-streaming methods use grpcio's other form, a behaviour marked
+  `experimental_non_blocking` that gets grpcio's send callback (_server.py
+  `_stream_response_in_pool`, in grpcio 1.62.3 to 1.85.1 alike): every reply goes to that callback,
+  which drops what it cannot send without telling. The waits still end when the server process
+  stops (STOPPING): Python joins the handler threads at exit, and a sleeping handler would hold the
+  process past its 1 s of grace.
+- RequestInfo.active_calls counts the handlers running in this process (ACTIVE_CALLS), and the call
+  records (script.call_id, script.report_call) are a table of this process (CALL_RECORDS); with
+  --workers each worker has its own.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -75,6 +97,13 @@ RESPONSE_COMPRESSION = {
     "deflate": grpc.Compression.Deflate,
     "gzip": grpc.Compression.Gzip,
 }
+
+# script.report_call: how long the handler waits for the call it names to end, and how often it
+# looks at its own call's cancellation meanwhile.
+REPORT_WAIT_SECONDS = 5.0
+REPORT_POLL_SECONDS = 0.02
+# CallRecord.ended.
+RUNNING, COMPLETED, CANCELLED, UNKNOWN = "running", "completed", "cancelled", "unknown"
 
 Metadata = list[tuple[str, Any]]  # (key, str) or (key, bytes) for a -bin key
 
@@ -224,21 +253,142 @@ def without_unknown(message: _M) -> _M:
     return copy
 
 
-class _Call:
-    """One call being played: its context, and an event set when the call ends (cancel, deadline)."""
+class ActiveCalls:
+    """RequestInfo.active_calls: how many handlers of Scripted this process is running now."""
 
-    def __init__(self, context: grpc.ServicerContext) -> None:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        """One more handler while the block runs, whatever way it is left."""
+        with self._lock:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._count -= 1
+
+    @property
+    def count(self) -> int:
+        with self._lock:
+            return self._count
+
+
+@dataclass
+class _Record:
+    """How one call with a script.call_id is doing (CallRecord), updated under CallRecords' lock."""
+
+    ended: str = RUNNING
+    replies_sent: int = 0
+
+
+class CallRecords:
+    """The call records of this process: script.call_id → how that call ended. A second call with
+    the same id replaces the record (the first one's updates then go to a record no one sees)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._records: dict[str, _Record] = {}
+
+    def start(self, call_id: str) -> _Record:
+        record = _Record()
+        with self._changed:
+            self._records[call_id] = record
+            self._changed.notify_all()
+        return record
+
+    def count_reply(self, record: _Record) -> None:
+        with self._changed:
+            record.replies_sent += 1
+
+    def end(self, record: _Record, ended: str) -> None:
+        with self._changed:
+            record.ended = ended
+            self._changed.notify_all()
+
+    def report(
+        self, call_id: str, cancelled: Callable[[], bool], timeout: float = REPORT_WAIT_SECONDS
+    ) -> scripted_pb2.CallRecord:
+        """The record of call_id once that call has ended: waits at most `timeout` for it to appear
+        and end, less when `cancelled()` turns true (the asking call's own cancellation, looked at
+        every REPORT_POLL_SECONDS). `running` when it had not ended by then, `unknown` when no
+        call with that id started in this process."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                record = self._records.get(call_id)
+                left = deadline - time.monotonic()
+                if (record is not None and record.ended != RUNNING) or left <= 0 or cancelled():
+                    break
+                self._changed.wait(min(left, REPORT_POLL_SECONDS))
+            if record is None:
+                return scripted_pb2.CallRecord(ended=UNKNOWN)
+            return scripted_pb2.CallRecord(ended=record.ended, replies_sent=record.replies_sent)
+
+
+# Process-wide, as the contract has them: one server process serves every connection of its port.
+ACTIVE_CALLS = ActiveCalls()
+CALL_RECORDS = CallRecords()
+# Set once the server has stopped (serving.py, after its grace): the one thing that ends the waits of
+# scripted-cancel-ignored, so that its handlers do not keep the stopped process alive.
+STOPPING = threading.Event()
+
+
+class _Call:
+    """One call being played: its context, grpcio's word that it was cancelled, its call record."""
+
+    def __init__(self, context: grpc.ServicerContext, cancel_ignored: bool = False) -> None:
         self.context = context
-        self.ended = threading.Event()
-        if not context.add_callback(self.ended.set):
-            self.ended.set()
+        # scripted-cancel-ignored: the handler never looks at cancellation.
+        self.cancel_ignored = cancel_ignored
+        # Set by grpcio when the call ends; while the handler runs, only a cancellation ends it.
+        self._ended = threading.Event()
+        if not context.add_callback(self._ended.set):
+            self._ended.set()
         self.headers_sent = False
+        # The handler stopped because the call was cancelled (recorded `cancelled`).
+        self.stopped = False
+        self.record: _Record | None = None  # with script.call_id
+
+    def cancelled(self) -> bool:
+        """Whether grpcio says the call was cancelled (never asked under scripted-cancel-ignored)."""
+        return self._ended.is_set() or not self.context.is_active()
+
+    def go_on(self) -> bool:
+        """The handler's check before each step: False once the call was cancelled, and from then
+        on the handler stops (`stopped`). Always True under scripted-cancel-ignored."""
+        if not self.cancel_ignored and not self.stopped and self.cancelled():
+            self.stopped = True
+        return not self.stopped
 
     def wait(self, delay_ms: int) -> bool:
-        """Waits delay_ms (less if the call ends meanwhile); False when the call has ended."""
+        """Waits delay_ms, ending at once when the call is cancelled (under scripted-cancel-ignored:
+        the whole delay, whatever becomes of the call, unless the server stops); then go_on()."""
         if delay_ms > 0:
-            self.ended.wait(delay_ms / 1000)
-        return not self.ended.is_set()
+            (STOPPING if self.cancel_ignored else self._ended).wait(delay_ms / 1000)
+        return self.go_on()
+
+    def report(self, call_id: str) -> scripted_pb2.CallRecord:
+        """script.report_call: the record of call_id, the wait cut short by this call's cancellation
+        (under scripted-cancel-ignored: only by the server's stop)."""
+        return CALL_RECORDS.report(call_id, STOPPING.is_set if self.cancel_ignored else self.cancelled)
+
+    def record_as(self, call_id: str) -> None:
+        self.record = CALL_RECORDS.start(call_id)
+
+    def handed(self) -> None:
+        """One more reply handed to grpcio."""
+        if self.record is not None:
+            CALL_RECORDS.count_reply(self.record)
+
+    def finish(self) -> None:
+        """The record's end, as the handler returns: `cancelled` when it stopped for the cancellation,
+        else `completed` (step 8, or an end of its own such as refused metadata)."""
+        if self.record is not None:
+            CALL_RECORDS.end(self.record, CANCELLED if self.stopped else COMPLETED)
 
     def send_headers(self, headers: Metadata) -> None:
         if not self.headers_sent:
@@ -246,13 +396,15 @@ class _Call:
             self.headers_sent = True
 
 
-def _next_request(requests: Iterator[Any]) -> Any:
+def _next_request(requests: Iterator[Any], call: _Call) -> Any:
     """The next request, or None at half-close. grpcio's request iterator raises grpc.RpcError when
-    the call ended meanwhile (cancelled, deadline): the handler then stops as if half-closed, and
-    the status it would send is dropped by grpcio (the call is over)."""
+    the call was cancelled meanwhile: a failed read, after which the handler checks the call
+    (`call.stopped` tells the caller to stop); under scripted-cancel-ignored it goes on as if the
+    client had half-closed."""
     try:
         return next(requests, None)
     except grpc.RpcError:
+        call.go_on()
         return None
 
 
@@ -267,6 +419,10 @@ class Scripted(grpc.GenericRpcHandler):
         if method is None:
             return None
         behaviour = partial(self._stream if method.server_streaming else self._single, method)
+        if method.server_streaming and Fault.SCRIPTED_CANCEL_IGNORED in self._faults:
+            # grpcio's send callback instead of a generator (the module's docstring).
+            behaviour = partial(self._stream_ignoring_cancellation, method)
+            behaviour.experimental_non_blocking = True  # type: ignore[attr-defined]
         factory = {
             (False, False): grpc.unary_unary_rpc_method_handler,
             (False, True): grpc.unary_stream_rpc_method_handler,
@@ -282,26 +438,60 @@ class Scripted(grpc.GenericRpcHandler):
     def _stream(self, method: _Method, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         yield from self._play(method, request, context)
 
+    def _stream_ignoring_cancellation(
+        self, method: _Method, request: Any, context: grpc.ServicerContext, send_response: Callable[[Any], None]
+    ) -> None:
+        """scripted-cancel-ignored's server-streaming behaviour (experimental_non_blocking): every
+        reply goes to grpcio's send callback, whatever became of the call, then None ends it."""
+        for response in self._play(method, request, context):
+            send_response(response)
+        send_response(None)
+
     def _single(self, method: _Method, request: Any, context: grpc.ServicerContext) -> Any:
         responses = list(self._play(method, request, context))
         # Exactly one when the call ends OK; none only when it was cancelled meanwhile (nothing is sent then).
         return responses[0] if responses else scripted_pb2.ScriptedResponse()
 
     def _play(self, method: _Method, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        faults = self._faults
+        """The handler: counted in ACTIVE_CALLS from before step 1 until it returns, its call
+        recorded as it ends (_steps plays the script)."""
         remaining = context.time_remaining()  # when the handler started
-        call = _Call(context)
+        with ACTIVE_CALLS.counting():
+            call = _Call(context, cancel_ignored=Fault.SCRIPTED_CANCEL_IGNORED in self._faults)
+            try:
+                yield from self._steps(method, request, call, remaining)
+            except GeneratorExit:
+                # grpcio stopped taking replies: a send failed (the call was cancelled), or grpcio
+                # ended the call itself (a response it could not serialize).
+                call.go_on()
+                raise
+            finally:
+                call.finish()
+
+    def _steps(self, method: _Method, request: Any, call: _Call, remaining: float) -> Iterator[Any]:
+        faults = self._faults
+        context = call.context
         # 1. The first request's script.
         requests: Iterator[Any] | None = None
         if method.client_streaming:
             requests = iter(request)
-            first = _next_request(requests)
+            first = _next_request(requests, call)
+            if call.stopped:
+                return
         else:
             first = request
         read = [] if first is None else [first]
         script = first.script if first is not None else scripted_pb2.Script()
-        # 2. The request metadata, the time left, the authority and the peer.
+        if script.call_id:
+            call.record_as(script.call_id)
+        # 2. The request metadata, the time left, the authority, the peer, the calls running now,
+        # and the record of the call script.report_call names (once it has ended).
         info = request_info(context, remaining, faults)
+        info.active_calls = ACTIVE_CALLS.count
+        if script.report_call:
+            info.reported_call.CopyFrom(call.report(script.report_call))
+        if not call.go_on():
+            return
         joined = Fault.SCRIPTED_METADATA_JOINED in faults
         headers = metadata_of(script.headers, joined)
         trailers = metadata_of(script.trailers, joined)
@@ -341,7 +531,9 @@ class Scripted(grpc.GenericRpcHandler):
         if requests is not None and first is not None:
             limit = 0 if Fault.SCRIPTED_READ_ALL in faults else script.read_requests
             while limit <= 0 or len(read) < limit:
-                following = _next_request(requests)
+                following = _next_request(requests, call)
+                if call.stopped:
+                    return
                 if following is None:
                     break
                 read.append(following)
@@ -379,6 +571,7 @@ class Scripted(grpc.GenericRpcHandler):
                 response.values.CopyFrom(values)
             if info_in_response and index == len(replies) - 1:
                 response.request_info.CopyFrom(self._info(info))
+            call.handed()
             yield response
         # 8. The status, the scripted trailers, RequestInfo (unless it went in the last response), the details.
         trailing: Metadata = list(trailers)

@@ -1,7 +1,10 @@
 """server --port=P [--host=127.0.0.1] [--use_tls=false] [--tls_cert_file=certs/server.pem]
 [--tls_key_file=certs/server.key] [--require_client_cert=false] [--client_ca_file=certs/ca.pem]
 [--workers=N] [--max_receive_message_length=N] [--max_send_message_length=N] [--ipv6_loopback=true]
-[--unix_socket=PATH] [--fault=NAME[,NAME…]]"""
+[--unix_socket=PATH] [--max_concurrent_streams=N] [--max_connection_age_ms=N]
+[--max_connection_age_grace_ms=N] [--max_connection_idle_ms=N] [--keepalive_time_ms=N]
+[--keepalive_timeout_ms=N] [--keepalive_min_time_ms=N] [--keepalive_permit_without_calls=true]
+[--fault=NAME[,NAME…]]"""
 
 from __future__ import annotations
 
@@ -37,4 +40,5 @@ def main(argv: Sequence[str]) -> int:
         tls=tls,
         limits=limits,
         listeners=listeners,
+        lifecycle=options.lifecycle,
     )

@@ -13,9 +13,10 @@ import grpc
 
 from .compression import KEEP_COMPRESSED_OPTION, MAX_MESSAGE_BYTES, DecompressingInterceptor, Limit
 from .faults import Fault, Faults
+from .flags import Lifecycle
 from .jsonl import emit, listening
 from .reflection_service import add_reflection_service
-from .scripted_service import add_scripted_service
+from .scripted_service import STOPPING, add_scripted_service
 from .services import add_seed_services
 from .support import add_support_services
 from .testing_service import add_testing_services
@@ -84,6 +85,33 @@ class MessageLimits:
         return MAX_MESSAGE_BYTES if self.max_receive is None else self.max_receive
 
 
+# The connection lifecycle flags (docs/peer-contract.md, "Server") as gRPC core's channel arguments,
+# each given the flag's value as it is (core itself adds a jitter of +/-10% to the age and the idle
+# time: src/core/ext/filters/channel_idle/legacy_channel_idle_filter.cc, kMaxConnectionAgeJitter).
+# --keepalive_min_time_ms is the contract's two names; gRPC core knows only the first
+# (GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS is "grpc.http2.min_ping_interval_without_data_ms",
+# include/grpc/impl/channel_arg_names.h) and ignores the second, as it ignores any name it does not
+# know. Every one of them is in grpcio 1.62.3, 1.70.0 and 1.85.1 (compat.py), so no flag is left out.
+LIFECYCLE_OPTIONS = {
+    "max_concurrent_streams": ("grpc.max_concurrent_streams",),
+    "max_connection_age_ms": ("grpc.max_connection_age_ms",),
+    "max_connection_age_grace_ms": ("grpc.max_connection_age_grace_ms",),
+    "max_connection_idle_ms": ("grpc.max_connection_idle_ms",),
+    "keepalive_time_ms": ("grpc.keepalive_time_ms",),
+    "keepalive_timeout_ms": ("grpc.keepalive_timeout_ms",),
+    "keepalive_min_time_ms": ("grpc.http2.min_ping_interval_without_data_ms",),
+    "keepalive_permit_without_calls": ("grpc.keepalive_permit_without_calls",),
+}
+
+
+def lifecycle_options(lifecycle: Lifecycle, faults: Faults) -> list[tuple[str, int]]:
+    """The server's channel arguments for the lifecycle flags given (every service, every worker);
+    none under scripted-lifecycle-ignored, whatever the flags say (grpcio's defaults)."""
+    if Fault.SCRIPTED_LIFECYCLE_IGNORED in faults:
+        return []
+    return [(key, int(value)) for name, value in lifecycle.given() for key in LIFECYCLE_OPTIONS[name]]
+
+
 def serve(
     host: str,
     port: int,
@@ -92,6 +120,7 @@ def serve(
     tls: ServerPem | None = None,
     limits: MessageLimits = MessageLimits(),
     listeners: Listeners = Listeners(),
+    lifecycle: Lifecycle = Lifecycle(),
 ) -> int:
     """Serves until SIGTERM/SIGINT; returns the exit code.
 
@@ -105,6 +134,8 @@ def serve(
 
     limits: the message size flags, for the whole server (scripted-limits-ignored: none).
 
+    lifecycle: the connection lifecycle flags, for every connection (scripted-lifecycle-ignored: none).
+
     listeners: the addresses served besides host:port, bound after it (the [::1] one at the port
     it got) with the same credentials; any that cannot be bound is a start-up failure.
     """
@@ -113,7 +144,12 @@ def serve(
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     server = grpc.server(
         ThreadPoolExecutor(max_workers=HANDLER_THREADS, thread_name_prefix="rpc"),
-        options=[("grpc.so_reuseport", int(reuse_port)), KEEP_COMPRESSED_OPTION, *limits.options(faults)],
+        options=[
+            ("grpc.so_reuseport", int(reuse_port)),
+            KEEP_COMPRESSED_OPTION,
+            *limits.options(faults),
+            *lifecycle_options(lifecycle, faults),
+        ],
         interceptors=[DecompressingInterceptor(limits.decompressed(faults))],
     )
     served = [
@@ -143,11 +179,16 @@ def serve(
     fault_list = ",".join(sorted(faults)) or "none"
     transport = "insecure" if tls is None else tls.mode
     sizes = ", ".join(f"{key.removeprefix('grpc.')}={value}" for key, value in limits.options(faults)) or "default"
+    connections = (
+        ", ".join(f"{key.removeprefix('grpc.')}={value}" for key, value in lifecycle_options(lifecycle, faults))
+        or "default"
+    )
     log(
         f"serving {transport} on {', '.join([grpc_address(host, bound), *extra])} "
-        f"(grpcio {grpc.__version__}, message limits: {sizes}, faults: {fault_list})"
+        f"(grpcio {grpc.__version__}, message limits: {sizes}, connections: {connections}, faults: {fault_list})"
     )
     received = signal.sigwait(STOP_SIGNALS)
     log(f"{signal.Signals(received).name}: stopping (grace {GRACE_SECONDS:g} s)")
     server.stop(grace=GRACE_SECONDS).wait()
+    STOPPING.set()  # scripted-cancel-ignored's handlers, which no cancellation stops
     return 0

@@ -122,6 +122,8 @@ def _spawn(options: ServerOptions, port: int, preexec: Callable[[], None]) -> Wo
     ):
         if value is not None:
             command.append(f"{flag}={value}")
+    # So do the connection lifecycle flags (each worker's own connections).
+    command += options.lifecycle.flags()
     if options.use_tls:
         command += [
             "--use_tls=true",

@@ -10,7 +10,7 @@ from peers import CERTS, DISCOVERY_CASES, EDGES_CASES, SEED_CASES, TESTING_CASES
 from interop_peer import checks, client_main, server_main
 from interop_peer.cases import CASES
 from interop_peer.faults import Fault, parse_faults
-from interop_peer.flags import FlagError, parse_client_flags, parse_server_flags
+from interop_peer.flags import FlagError, Lifecycle, parse_client_flags, parse_server_flags
 from interop_peer.tls import TlsError, client_pem, server_pem
 from interop_peer.protos import helloworld_pb2, streaming_pb2
 
@@ -18,8 +18,12 @@ from interop_peer.protos import helloworld_pb2, streaming_pb2
 def test_parse_faults() -> None:
     assert parse_faults("") == frozenset()
     assert parse_faults("again-wrong, single-worker") == {Fault.AGAIN_WRONG, Fault.SINGLE_WORKER}
-    assert len(Fault) == 58  # 22 seeds (discovery's 3 among them), 14 testing-*, 22 scripted-*
+    assert len(Fault) == 60  # 22 seeds (discovery's 3 among them), 14 testing-*, 24 scripted-*
     assert parse_faults("scripted-limits-ignored") == {Fault.SCRIPTED_LIMITS_IGNORED}
+    assert parse_faults("scripted-lifecycle-ignored,scripted-cancel-ignored") == {
+        Fault.SCRIPTED_LIFECYCLE_IGNORED,
+        Fault.SCRIPTED_CANCEL_IGNORED,
+    }
     assert parse_faults("scripted-delay-ignored") == {Fault.SCRIPTED_DELAY_IGNORED}
     assert parse_faults("testing-duplex-extra") == {Fault.TESTING_DUPLEX_EXTRA}
     with pytest.raises(ValueError, match="unknown fault 'nope'"):
@@ -32,6 +36,7 @@ def test_server_flags() -> None:
     assert options.faults == {Fault.BIDI_BUFFERED} and not options.worker_child
     assert parse_server_flags(["--port=1", "--use_tls"]).use_tls
     assert (options.max_receive_message_length, options.max_send_message_length) == (None, None)
+    assert options.lifecycle == Lifecycle() and options.lifecycle.flags() == []
 
 
 def test_server_message_length_flags() -> None:
@@ -39,6 +44,32 @@ def test_server_message_length_flags() -> None:
     assert (options.max_receive_message_length, options.max_send_message_length) == (1024, 0)
     largest = parse_server_flags(["--port=0", f"--max_receive_message_length={2**31 - 1}"])
     assert largest.max_receive_message_length == 2**31 - 1 and largest.max_send_message_length is None
+
+
+def test_server_lifecycle_flags() -> None:
+    argv = [
+        "--port=0",
+        "--max_concurrent_streams=1",
+        "--max_connection_age_ms",
+        "500",
+        "--max_connection_age_grace_ms=0",
+        "--max_connection_idle_ms=2147483647",
+        "--keepalive_time_ms=10000",
+        "--keepalive_timeout_ms=2000",
+        "--keepalive_min_time_ms=50",
+        "--keepalive_permit_without_calls",
+    ]
+    lifecycle = parse_server_flags(argv).lifecycle
+    assert lifecycle == Lifecycle(1, 500, 0, 2**31 - 1, 10000, 2000, 50, keepalive_permit_without_calls=True)
+    # What the --workers parent passes on to every worker gives the same values again.
+    assert lifecycle.flags() == [
+        "--max_concurrent_streams=1",
+        "--max_connection_age_ms=500",
+        *argv[4:9],
+        "--keepalive_permit_without_calls=true",
+    ]
+    assert parse_server_flags(["--port=0", *lifecycle.flags()]).lifecycle == lifecycle
+    assert parse_server_flags(["--port=0", "--keepalive_permit_without_calls=false"]).lifecycle == Lifecycle()
 
 
 def test_server_tls_flags_default_to_the_project_certs() -> None:
@@ -151,6 +182,26 @@ def test_bad_flags_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> N
     captured = capsys.readouterr()
     assert captured.out == "" and len(captured.err.splitlines()) == 4
     assert "server: argument --max_receive_message_length: invalid message length: must be in 0..2147483647" in captured.err
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        "--max_concurrent_streams=-1",
+        "--max_connection_age_ms=x",
+        "--max_connection_age_grace_ms=2147483648",
+        "--max_connection_idle_ms=1.5",
+        "--keepalive_time_ms=",
+        "--keepalive_timeout_ms=-5",
+        "--keepalive_min_time_ms=ten",
+        "--keepalive_permit_without_calls=maybe",
+    ],
+)
+def test_bad_lifecycle_flags_exit_2_with_one_line(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert server_main.main(["--port=0", "--workers=2", flag]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.splitlines()) == 1
+    assert captured.err.startswith(f"server: argument {flag.split('=')[0]}: invalid ")
 
 
 def test_every_case_is_registered_in_order() -> None:

@@ -206,12 +206,14 @@ OWN_TEST_FAULTS = {
     Fault.SCRIPTED_DELAY_IGNORED,  # test_delay_ignored_fault_answers_at_once
     Fault.SCRIPTED_UNKNOWN_DROPPED,  # test_unknown_dropped_fault_discards_every_unknown_field (none in the sample)
     Fault.SCRIPTED_LIMITS_IGNORED,  # test_scripted_limits.py: test_limits_ignored_fault_lifts_the_server_*
+    Fault.SCRIPTED_LIFECYCLE_IGNORED,  # test_scripted_lifecycle.py: test_*_lifecycle_ignored_*
+    Fault.SCRIPTED_CANCEL_IGNORED,  # test_scripted_lifecycle.py: test_cancel_ignored_*
 }
 SCRIPTED_FAULTS = [fault for fault in ALL_SCRIPTED_FAULTS if fault not in OWN_TEST_FAULTS]
 
 
 def test_every_scripted_fault_is_covered() -> None:
-    assert set(FAULT_EFFECTS) == set(SCRIPTED_FAULTS) and len(ALL_SCRIPTED_FAULTS) == 22
+    assert set(FAULT_EFFECTS) == set(SCRIPTED_FAULTS) and len(ALL_SCRIPTED_FAULTS) == 24
 
 
 @pytest.mark.parametrize("fault", SCRIPTED_FAULTS, ids=str)

@@ -231,7 +231,11 @@ def test_target_or_authority_that_is_not_a_non_empty_string_is_a_bad_instruction
 
 
 def test_unknown_channel_member_names_target_and_authority_among_the_expected() -> None:
-    with pytest.raises(InstructionError, match="compression, server_name, target, authority\\)$"):
+    expected = (
+        "compression, server_name, target, authority, keepalive_time_ms, keepalive_timeout_ms, "
+        "keepalive_permit_without_calls"
+    )
+    with pytest.raises(InstructionError, match=f"{expected}\\)$"):
         scripted_executor.parse_channel({"address": "x"})
 
 
