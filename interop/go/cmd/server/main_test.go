@@ -105,6 +105,14 @@ func (s *serverProcess) stop(t *testing.T, sig os.Signal, limit time.Duration) i
 	if err := s.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
+	return s.wait(t, sig.String(), limit)
+}
+
+// wait returns the exit code once the server exits, or fails the test if it does not within
+// limit (after what, for the message). It also checks that nothing followed the listening line
+// on stdout.
+func (s *serverProcess) wait(t *testing.T, what string, limit time.Duration) int {
+	t.Helper()
 	rest := make(chan []byte, 1)
 	go func() {
 		b, _ := io.ReadAll(s.stdout)
@@ -123,7 +131,7 @@ func (s *serverProcess) stop(t *testing.T, sig os.Signal, limit time.Duration) i
 		}
 		return 0
 	case <-time.After(limit):
-		t.Fatalf("still running %v after %v; stderr:\n%s", limit, sig, &s.stderr)
+		t.Fatalf("still running %v after %s; stderr:\n%s", limit, what, &s.stderr)
 		return -1
 	}
 }

@@ -90,6 +90,9 @@ const (
 	ScriptedLifecycleIgnored Name = "scripted-lifecycle-ignored"
 	// ScriptedCancelIgnored: the scripted handler never looks at cancellation (internal/scripted).
 	ScriptedCancelIgnored Name = "scripted-cancel-ignored"
+	// ScriptedShutdownAbrupt: the restart of script.restart_server_after_ms shuts the server down
+	// with grpc-go's Stop instead of GracefulStop, cancelling the calls in flight (internal/scripted).
+	ScriptedShutdownAbrupt Name = "scripted-shutdown-abrupt"
 )
 
 // All lists every fault in the contract's order.
@@ -108,7 +111,7 @@ var All = []Name{
 	ScriptedMapKeysOff, ScriptedFloatsFlushed, ScriptedBytesTruncated, ScriptedStringsTruncated,
 	ScriptedPresenceLost, ScriptedRepeatedTruncated, ScriptedRepliesDropLast, ScriptedRequestInfoEmpty,
 	ScriptedPeerIPv4, ScriptedAuthorityDropped, ScriptedReadAll, ScriptedDelayIgnored, ScriptedUnknownDropped, ScriptedLimitsIgnored,
-	ScriptedLifecycleIgnored, ScriptedCancelIgnored,
+	ScriptedLifecycleIgnored, ScriptedCancelIgnored, ScriptedShutdownAbrupt,
 }
 
 // Set is the faults a server runs with; the zero value is a correct server.

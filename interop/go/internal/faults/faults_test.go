@@ -41,16 +41,16 @@ func TestParseRejectsUnknownNames(t *testing.T) {
 	}
 }
 
-func TestAllSixtyFaultsRoundTrip(t *testing.T) {
-	if len(All) != 60 {
-		t.Fatalf("the contract has 60 faults (22 seeds and discovery, 11 grpc.testing, 3 testing-edges, 24 scripted), All has %d", len(All))
+func TestAllSixtyOneFaultsRoundTrip(t *testing.T) {
+	if len(All) != 61 {
+		t.Fatalf("the contract has 61 faults (22 seeds and discovery, 11 grpc.testing, 3 testing-edges, 25 scripted), All has %d", len(All))
 	}
 	all := Set{}
 	for _, n := range All {
 		all[n] = true
 	}
 	back, err := Parse(all.String())
-	if err != nil || len(back) != 60 {
+	if err != nil || len(back) != 61 {
 		t.Fatalf("Parse(%q) = %v, %v", all.String(), back, err)
 	}
 	if got := (Set{}).String(); got != "" {
@@ -73,7 +73,7 @@ func TestNamesAreTheContractsExactly(t *testing.T) {
 		"scripted-map-keys-off,scripted-floats-flushed,scripted-bytes-truncated,scripted-strings-truncated," +
 		"scripted-presence-lost,scripted-repeated-truncated,scripted-replies-drop-last,scripted-request-info-empty," +
 		"scripted-peer-ipv4,scripted-authority-dropped,scripted-read-all,scripted-delay-ignored,scripted-unknown-dropped,scripted-limits-ignored," +
-		"scripted-lifecycle-ignored,scripted-cancel-ignored"
+		"scripted-lifecycle-ignored,scripted-cancel-ignored,scripted-shutdown-abrupt"
 	if got := join(All, ","); got != want {
 		t.Errorf("All = %s\nwant  %s", got, want)
 	}

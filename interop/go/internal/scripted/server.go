@@ -7,6 +7,7 @@ package scripted
 import (
 	"context"
 	"io"
+	"log"
 	"maps"
 	"slices"
 	"strings"
@@ -42,11 +43,25 @@ const (
 type Service struct {
 	pb.UnimplementedScriptedServer
 	faults faults.Set
+	// restart restarts the server this service is registered on (script.restart_server_after_ms);
+	// nil: the server cannot restart.
+	restart Restart
 }
 
-// Register registers the scripted service on s, with the faults f.
-func Register(s *grpc.Server, f faults.Set) {
-	pb.RegisterScriptedServer(s, &Service{faults: f})
+// Restart is the process's restart of the gRPC server a scripted call came on
+// (docs/peer-contract.md, the scripted server's "Restart"). It sets off, without waiting for it,
+// the shutdown of that server: grpc-go's GracefulStop when graceful, else Stop (the fault
+// scripted-shutdown-abrupt); once the shutdown has returned, the process waits after, then serves
+// again on the same addresses. It returns a channel closed when the shutdown has returned, or nil
+// when it did not set off a restart (a --workers process, a restart already under way, a server
+// stopping), having said why on stderr.
+type Restart func(after time.Duration, graceful bool) (stopped <-chan struct{})
+
+// Register registers the scripted service on s, with the faults f; restart is how a call's
+// script.restart_server_after_ms restarts s (nil: s cannot restart, and the handler says so on
+// stderr).
+func Register(s *grpc.Server, f faults.Set, restart Restart) {
+	pb.RegisterScriptedServer(s, &Service{faults: f, restart: restart})
 }
 
 func (s *Service) Unary(ctx context.Context, req *pb.ScriptedRequest) (*pb.ScriptedResponse, error) {
@@ -190,6 +205,10 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 		if err != nil {
 			return nil, w.stop()
 		}
+	}
+	// Restart (script.restart_server_after_ms): set off now, and the script goes on meanwhile.
+	if ms := script.GetRestartServerAfterMs(); ms > 0 {
+		s.restartServer(ctx, ms)
 	}
 	// The status faults change the status as a whole: the details' google.rpc.Status carries
 	// the same (wrong) code, unless details_code is set, and the same mangled message, as the
@@ -366,6 +385,32 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 		w.record.replySent()
 	}
 	return response, nil
+}
+
+// restartServer sets off the restart of the server this call came on, ms milliseconds of
+// downtime after its shutdown (script.restart_server_after_ms), and returns without waiting for
+// the shutdown: a graceful one lets this call run to its end.
+//
+// Under scripted-shutdown-abrupt the shutdown is grpc-go's Stop, which closes every connection of
+// the server (v1.85.0 server.go, Server.stop -> closeServerTransportsLocked -> ServerTransport.Close,
+// which cancels each stream's context): the calls in flight, this one included, are cancelled. As
+// Stop runs in another goroutine, a call with nothing left to wait for could otherwise end before
+// it; so the handler waits until its call is cancelled (or the shutdown has returned) and then
+// goes on, to find its call cancelled at its next check. Stop does not wait for the handlers (no
+// grpc.WaitForHandlers option), so this wait cannot hold the shutdown up.
+func (s *Service) restartServer(ctx context.Context, ms int32) {
+	if s.restart == nil {
+		log.Printf("scripted: restart_server_after_ms=%d ignored: this server has no way to restart", ms)
+		return
+	}
+	graceful := !s.faults.Has(faults.ScriptedShutdownAbrupt)
+	stopped := s.restart(time.Duration(ms)*time.Millisecond, graceful)
+	if !graceful && stopped != nil {
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+		}
+	}
 }
 
 // watcher is one call's cancellation as its handler sees it (docs/peer-contract.md, the scripted

@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc"
 
 	"interopmatrix/internal/faults"
-	"interopmatrix/internal/services"
 )
 
 // gracePeriod is how long in-flight calls may run on after a stop signal before they are cancelled.
@@ -32,7 +31,9 @@ func Run(cfg Config) error {
 
 // Serve serves until ctx is done, then stops gracefully and returns nil. It prints the listening
 // line on stdout once this process and every worker it started are ready. One grpc.Server serves
-// every listener (Host:Port, and [::1] and the Unix socket when asked for).
+// every listener (Host:Port, and [::1] and the Unix socket when asked for), until a scripted
+// call's restart replaces it with a new one on the same addresses (serving); a restart that
+// cannot bind ends Serve with its error.
 func Serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if cfg.ParentPID != 0 && os.Getppid() != cfg.ParentPID {
 		return fmt.Errorf("parent %d exited before this worker started", cfg.ParentPID)
@@ -45,24 +46,25 @@ func Serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := services.NewServer(cfg.Faults, slices.Concat([]grpc.ServerOption{grpc.Creds(creds)}, cfg.limitOptions(), cfg.Lifecycle.options())...)
-	served := make(chan error, len(listeners))
 	addresses := make([]string, len(listeners))
 	for i, lis := range listeners {
 		addresses[i] = lis.Addr().String()
-		go func() { served <- s.Serve(lis) }()
 	}
+	bound := cfg
+	bound.Port = port // a restart binds this port again, not a new ephemeral one
+	p := newServing(bound, slices.Concat([]grpc.ServerOption{grpc.Creds(creds)}, cfg.limitOptions(), cfg.Lifecycle.options()))
+	p.serve(listeners)
 
 	pool, err := startWorkers(ctx, cfg, port)
 	if err != nil {
-		s.Stop()
+		p.stop((*grpc.Server).Stop)
 		if ctx.Err() != nil {
 			return nil // stopped by a signal while starting: a clean stop
 		}
 		return err
 	}
 	if err := announce(stdout, port); err != nil {
-		s.Stop()
+		p.stop((*grpc.Server).Stop)
 		pool.stop(syscall.SIGTERM)
 		return err
 	}
@@ -76,12 +78,12 @@ func Serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	select {
 	case <-ctx.Done():
 		log.Print("stopping")
-	case err = <-served:
+	case err = <-p.failed:
 		log.Printf("serving failed: %v", err)
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { pool.stop(syscall.SIGTERM) })
-	stopGracefully(s)
+	p.stop(stopGracefully) // the current server: the first, or the one a restart made
 	wg.Wait()
 	return err
 }

@@ -20,13 +20,14 @@ import (
 
 // Start serves every service, with faults f, on an ephemeral 127.0.0.1 port until the test
 // ends, and returns the port; opts add server options (the transport credentials, for one).
+// The server cannot restart (script.restart_server_after_ms): Serve's can.
 func Start(tb testing.TB, f faults.Set, opts ...grpc.ServerOption) int {
 	tb.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := services.NewServer(f, opts...)
+	s := services.NewServer(f, nil, opts...)
 	go s.Serve(lis)
 	tb.Cleanup(s.Stop)
 	return lis.Addr().(*net.TCPAddr).Port

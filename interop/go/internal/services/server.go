@@ -27,6 +27,8 @@ import (
 // NewServer returns a gRPC server with every service registered, ready to Serve; opts add
 // to the server's own options (the transport credentials, the message size limits of
 // --max_receive_message_length and --max_send_message_length, the connection lifecycle flags).
+// restart is how the scripted service restarts this server (script.restart_server_after_ms);
+// nil for a server that cannot restart.
 //
 // The fault scripted-limits-ignored puts the largest limits grpc-go takes after opts, so that
 // they win over the command line's (grpc-go applies server options in order, each setting its
@@ -35,7 +37,7 @@ import (
 // (server.go, defaultServerOptions; MaxConcurrentStreams(0) would set the same) and zero
 // keepalive.ServerParameters and EnforcementPolicy, every field of which grpc-go takes as its
 // default (internal/transport/http2_server.go, NewServerTransport).
-func NewServer(f faults.Set, opts ...grpc.ServerOption) *grpc.Server {
+func NewServer(f faults.Set, restart scripted.Restart, opts ...grpc.ServerOption) *grpc.Server {
 	opts = slices.Concat([]grpc.ServerOption{grpc.StatsHandler(inboundRecorder{})}, echoInterceptors(f), opts)
 	if f.Has(faults.ScriptedLimitsIgnored) {
 		opts = append(opts, grpc.MaxRecvMsgSize(math.MaxInt32), grpc.MaxSendMsgSize(math.MaxInt32))
@@ -54,7 +56,7 @@ func NewServer(f faults.Set, opts ...grpc.ServerOption) *grpc.Server {
 	panda.RegisterPandaServer(s, &pandaService{faults: f})
 	serverinfo.RegisterServerInfoServer(s, serverInfo{faults: f})
 	registerTesting(s, f)
-	scripted.Register(s, f)
+	scripted.Register(s, f, restart)
 	h := &healthService{faults: f}
 	health.RegisterHealthServer(s, h)
 	h.setServed(s.GetServiceInfo())
