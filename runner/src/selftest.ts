@@ -119,8 +119,8 @@ export function dataSuiteDetections(matrix: Matrix): Record<string, SuiteFaults>
     const client: Record<string, string[]> = {};
     const scripted = new Map(spec.cases.flatMap((c) => (c.scripted ? [[c.name, c.scripted] as const] : [])));
     for (const [name, c] of scripted) {
-      // The case's faults and those a library's own expectation names (by_client/by_server caught_by).
-      const overrides = [...Object.values(c.byClient), ...Object.values(c.byServer)].flatMap((o) => o.caught_by ?? []);
+      // The case's faults and those a library's own expectation names (by_pair/by_client/by_server caught_by).
+      const overrides = [...Object.values(c.byPair), ...Object.values(c.byClient), ...Object.values(c.byServer)].flatMap((o) => o.caught_by ?? []);
       for (const fault of new Set([...c.caughtBy, ...overrides])) {
         const side = (SCRIPTED_CLIENT_FAULTS as readonly string[]).includes(fault) ? client : server;
         (side[fault] ??= []).push(name);

@@ -317,4 +317,31 @@ by_client:
     expect(bad2('description: d\nmethod: Unary\nfollowups: [{method: Unary, requests: [{}, {}]}]\ncaught_by: [scripted-read-all]\n')).toMatch(/bad2\.yaml:3: followups\[0\]\.requests: Unary sends exactly one request/);
     expect(bad2('description: d\nmethod: Unary\nconcurrent: 0\ncaught_by: [scripted-read-all]\n')).toMatch(/bad2\.yaml:3: concurrent: /);
   });
+
+  test('by_pair: one pairing\'s own expectation wins over the client\'s and the server\'s; no_request_info false lifts the case\'s true', () => {
+    const c = caseOf(
+      'pair',
+      [
+        'description: d',
+        'method: ServerStream',
+        'script: {replies: [{values: {i32: 1}}, {values: {i32: 2}, delay_ms: 100}]}',
+        'expect: {status: {code: 14}, responses: [{values: {i32: 1}}], no_request_info: true}',
+        'by_client:',
+        '  ts: {expect: {status: {code: 8}}, reason: client, reference: r}',
+        'by_server:',
+        '  ts: {expect: {status: {code: 0}, responses: [{values: {i32: 1}}, {values: {i32: 2}}], no_request_info: false}, reason: server, reference: r, caught_by: [scripted-replies-drop-last]}',
+        'by_pair:',
+        '  ts→ts: {expect: {status: {code: 0}, responses: [{values: {i32: 1}}, {values: {i32: 2}}], no_request_info: false}, reason: pair, reference: r, caught_by: [scripted-replies-drop-last]}',
+        'caught_by: [scripted-delay-ignored]',
+        '',
+      ].join('\n'),
+    );
+    const ok = { status: { code: 0, message: '' }, responses: [{ values: { i32: 1 } }, { values: { i32: 2 }, request_info: { requests: [{ script: { replies: [{ values: { i32: 1 } }, { values: { i32: 2 }, delay_ms: 100 }] } }] } }] };
+    expect(judgeScripted(root, c, ok, 'ts', 'ts')).toBeUndefined();
+    expect(judgeScripted(root, c, ok, 'go', 'ts')).toBeUndefined();
+    expect(judgeScripted(root, c, ok, 'ts', 'go')).toMatch(/expected RESOURCE_EXHAUSTED \(8\), got OK.*\(this cell's expectation differs: client\)$/);
+    expect(caughtByFor(c, 'ts', 'ts')).toEqual(['scripted-replies-drop-last']);
+    expect(caughtByFor(c, 'ts', 'go')).toEqual(['scripted-delay-ignored']);
+    expect(() => caseOf('badpair', 'description: d\nmethod: Unary\nby_pair: {ts: {expect: {}, reason: r, reference: r}}\ncaught_by: [scripted-read-all]\n')).toThrow(/badpair\.yaml:3: by_pair\.ts: bad name: a pairing, "client→server"/);
+  });
 });

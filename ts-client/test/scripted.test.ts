@@ -780,4 +780,21 @@ describe('lifecycle: concurrent calls, follow-ups, call records, connection limi
     const ignored = await withLimitedServer({ lifecycle }, 'scripted-lifecycle-ignored', async (port) => (await runScripted('a', instruction, target(port))).observed as O);
     expect(info(ignored['followups'][0])['peer']).toBe(info(ignored)['peer']);
   }, 20_000);
+
+  it('restart_server_after_ms: the stream in flight completes, the server listens again on the same port; scripted-shutdown-abrupt cancels the stream', async () => {
+    const instruction = {
+      method: 'ServerStream',
+      channel: {},
+      requests: [{ script: { restart_server_after_ms: 200, replies: replies(4, 150) } }],
+      followups: [{ after_ms: 1500, method: 'Unary', timeout_ms: 10_000, requests: [{ script: {} }] }],
+    };
+    const o = await withServer('', async (port) => (await runScripted('r', instruction, target(port))).observed as O);
+    expect(o['status']['code']).toBe(grpc.status.OK);
+    expect(o['responses']).toHaveLength(4);
+    expect(o['followups'][0]['status']['code']).toBe(grpc.status.OK);
+    expect(info(o['followups'][0])['peer']).not.toBe(info(o)['peer']);
+    const abrupt = await withServer('scripted-shutdown-abrupt', async (port) => (await runScripted('r', instruction, target(port))).observed as O);
+    expect(abrupt['status']['code']).not.toBe(grpc.status.OK);
+    expect(abrupt['followups'][0]['status']['code']).toBe(grpc.status.OK);
+  }, 20_000);
 });

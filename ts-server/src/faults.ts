@@ -70,6 +70,8 @@ export const FAULTS = [
   'scripted-lifecycle-ignored',
   // The scripted handler never looks at cancellation: it sends every reply and records "completed".
   'scripted-cancel-ignored',
+  // restart_server_after_ms stops the server at once (forceShutdown): the calls in flight are cancelled.
+  'scripted-shutdown-abrupt',
 ] as const;
 
 /**

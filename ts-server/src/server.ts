@@ -1,3 +1,5 @@
+import cluster from 'node:cluster';
+import { rmSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { hostPort } from '../../ts-common/src/cli.js';
 import { startServing } from '../../ts-common/src/grpc-compat.js';
@@ -86,7 +88,13 @@ export interface RunningServer {
 }
 
 /** A grpc-js server with every service of protos/ registered, and server reflection describing them. */
-export function createServer(faults: Faults, limits: Pick<ServeOptions, 'maxReceiveMessageLength' | 'maxSendMessageLength' | 'lifecycle'> = {}): grpc.Server {
+/** What a service may ask of the process serving it. */
+export interface ServerHooks {
+  /** Restart the gRPC server: graceful shutdown, `afterMs` of pause, the same addresses again. */
+  restart(afterMs: number): void;
+}
+
+export function createServer(faults: Faults, limits: Pick<ServeOptions, 'maxReceiveMessageLength' | 'maxSendMessageLength' | 'lifecycle'> = {}, hooks?: ServerHooks): grpc.Server {
   const p = loadProtos();
   // scripted-lifecycle-ignored: the library's defaults, whatever the flags say.
   const lifecycle = limits.lifecycle && !faults.has('scripted-lifecycle-ignored') ? limits.lifecycle : {};
@@ -109,7 +117,7 @@ export function createServer(faults: Faults, limits: Pick<ServeOptions, 'maxRece
     ['panda.Panda', p.panda.Panda.service, pandaHandlers(faults)],
     ['interop.ServerInfo', p.interop.ServerInfo.service, serverInfoHandlers(faults)],
     ['grpc.testing.TestService', p.grpc.testing.TestService.service, testServiceHandlers(faults)],
-    ['interop.scripted.Scripted', p.interop.scripted.Scripted.service, scriptedHandlers(faults)],
+    ['interop.scripted.Scripted', p.interop.scripted.Scripted.service, scriptedHandlers(faults, hooks)],
   ];
   if (faults.has('testing-implement-everything')) {
     server.addService(p.grpc.testing.UnimplementedService.service, unimplementedServiceHandlers());
@@ -142,22 +150,74 @@ async function bindAll(server: grpc.Server, options: ServeOptions): Promise<numb
   }
 }
 
+/**
+ * The process's gRPC server: the one serving now, replaced by `restart` (Script
+ * restart_server_after_ms, docs/peer-contract.md "Restart"): a graceful shutdown (the calls in
+ * flight end first; `forceShutdown` under scripted-shutdown-abrupt), a pause, then a new server
+ * like the first on the same addresses.
+ */
+class Serving implements RunningServer, ServerHooks {
+  private stopped = false;
+
+  constructor(
+    private server: grpc.Server,
+    readonly port: number,
+    private readonly options: ServeOptions,
+  ) {}
+
+  restart(afterMs: number): void {
+    if (cluster.isWorker) {
+      process.stderr.write('ts-server: a worker ignores restart_server_after_ms\n');
+      return;
+    }
+    const old = this.server;
+    const restarted = () => {
+      if (this.stopped) return;
+      setTimeout(() => void this.listenAgain(), afterMs);
+    };
+    if (this.options.faults.has('scripted-shutdown-abrupt')) {
+      old.forceShutdown();
+      restarted();
+    } else old.tryShutdown(restarted);
+  }
+
+  private async listenAgain(): Promise<void> {
+    if (this.stopped) return;
+    if (this.options.unixSocket !== undefined) rmSync(this.options.unixSocket, { force: true });
+    const server = createServer(this.options.faults, this.options, this);
+    try {
+      await bindAll(server, { ...this.options, port: this.port });
+    } catch (err) {
+      process.stderr.write(`ts-server: cannot listen again after the restart: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    startServing(server);
+    this.server = server;
+    if (this.stopped) server.forceShutdown();
+  }
+
+  stop(graceMs = 1000): Promise<void> {
+    this.stopped = true;
+    const server = this.server;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, graceMs);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
 export async function serve(options: ServeOptions): Promise<RunningServer> {
-  const server = createServer(options.faults, options);
+  let serving: Serving | undefined;
+  const hooks: ServerHooks = { restart: (afterMs) => serving?.restart(afterMs) };
+  const server = createServer(options.faults, options, hooks);
   const port = await bindAll(server, options);
   startServing(server); // grpc-js before 1.10 serves only after start()
-  return {
-    port,
-    stop: (graceMs = 1000) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
-  };
+  serving = new Serving(server, port, options);
+  return serving;
 }

@@ -42,6 +42,7 @@ export const SCRIPTED_FAULTS = [
   'scripted-limits-ignored',
   'scripted-lifecycle-ignored',
   'scripted-cancel-ignored',
+  'scripted-shutdown-abrupt',
   'scripted-peer-ipv4',
   'scripted-authority-dropped',
 ] as const;
@@ -111,8 +112,8 @@ const Expectation = z.strictObject({
   request_peer: z.enum(PEER_FAMILIES).optional(),
   /** RequestInfo.authority, exactly; `{port}` stands for the server's port (any digits). */
   request_authority: z.string().min(1).optional(),
-  /** No RequestInfo is expected (the call never reached the end of the handler). */
-  no_request_info: z.literal(true).optional(),
+  /** true: no RequestInfo is expected (the call never reached the end of the handler); false (in a library's own expectation): the case's true does not hold for it. */
+  no_request_info: z.boolean().optional(),
   /** RequestInfo.active_calls within these bounds: the calls the server process was handling when this one started. */
   request_active_calls: z.strictObject({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }).optional(),
   /** RequestInfo.reported_call: how the call named by script.report_call ended, as its handler saw it. */
@@ -195,6 +196,8 @@ const CaseFile = z.strictObject({
   script: jsonObject.optional(),
   requests: z.array(jsonObject).optional(),
   expect: Expectation.default({}),
+  /** One pairing's own expectation, keyed "client→server", over the client's and the server's (which it replaces where both differ). */
+  by_pair: z.record(z.string().regex(/^[a-z0-9_.-]+→[a-z0-9_.-]+$/, 'a pairing, "client→server"'), Override).default({}),
   by_client: z.record(z.string(), Override).default({}),
   by_server: z.record(z.string(), Override).default({}),
   /** Self-test: the server faults that must turn this case red (each in every pairing). */
@@ -206,7 +209,8 @@ const CaseFile = z.strictObject({
 });
 
 /** The faults that must turn one cell of a case red: its client's or server's own, else the case's. */
-export const caughtByFor = (c: ScriptedCase, client: string, server: string): string[] => c.byClient[client]?.caught_by ?? c.byServer[server]?.caught_by ?? c.caughtBy;
+export const caughtByFor = (c: ScriptedCase, client: string, server: string): string[] =>
+  c.byPair[`${client}→${server}`]?.caught_by ?? c.byClient[client]?.caught_by ?? c.byServer[server]?.caught_by ?? c.caughtBy;
 
 /** What a generic executor is given (docs/peer-contract.md, INSTRUCTION). */
 export interface Instruction {
@@ -252,6 +256,7 @@ export interface ScriptedCase {
   description: string;
   instruction: Instruction;
   expect: Expectation;
+  byPair: Record<string, z.infer<typeof Override>>;
   byClient: Record<string, z.infer<typeof Override>>;
   byServer: Record<string, z.infer<typeof Override>>;
   /** The follow-ups, in order (their instructions are in `instruction.followups` too). */
@@ -338,7 +343,7 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
   };
   checkExpect(expect, ['expect']);
   if (expect.new_connection !== undefined) throw fail(['expect', 'new_connection'], 'only a follow-up can be on a new connection (compared with the first call)');
-  for (const [side, overrides] of [['by_client', c.by_client], ['by_server', c.by_server]] as const) {
+  for (const [side, overrides] of [['by_pair', c.by_pair], ['by_client', c.by_client], ['by_server', c.by_server]] as const) {
     for (const [impl, o] of Object.entries(overrides)) {
       checkExpect(o.expect, [side, impl, 'expect']);
       o.followups?.forEach((f, i) => checkExpect(f, [side, impl, 'followups', i]));
@@ -385,6 +390,7 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     description: c.description,
     instruction,
     expect,
+    byPair: c.by_pair,
     byClient: c.by_client,
     byServer: c.by_server,
     followups,

@@ -88,14 +88,15 @@ function combined(derived: Expectation, own: Expectation): Expectation {
 
 /** The expectation of one cell: derived, then the case's own, then the server's and the client's differences. */
 export function expectationFor(c: ScriptedCase, client: string, server: string): { expect: Expectation; because?: string } {
-  const own: Expectation = { ...c.expect, ...c.byServer[server]?.expect, ...c.byClient[client]?.expect };
-  const override = c.byClient[client] ?? c.byServer[server];
+  const pair = c.byPair[`${client}→${server}`];
+  const own: Expectation = { ...c.expect, ...c.byServer[server]?.expect, ...c.byClient[client]?.expect, ...pair?.expect };
+  const override = pair ?? c.byClient[client] ?? c.byServer[server];
   return { expect: combined(derivedExpectation(c), own), ...(override ? { because: override.reason } : {}) };
 }
 
 /** The expectation of each follow-up of one cell, the same way. */
 export function followupExpectations(c: ScriptedCase, client: string, server: string): Expectation[] {
-  return c.followups.map((f, i) => combined(derivedFrom(f.instruction), { ...f.expect, ...c.byServer[server]?.followups?.[i], ...c.byClient[client]?.followups?.[i] }));
+  return c.followups.map((f, i) => combined(derivedFrom(f.instruction), { ...f.expect, ...c.byServer[server]?.followups?.[i], ...c.byClient[client]?.followups?.[i], ...c.byPair[`${client}→${server}`]?.followups?.[i] }));
 }
 
 type Pairs = Array<[string, Json]>;

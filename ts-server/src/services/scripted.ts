@@ -31,6 +31,7 @@ import type { ScriptedResponse } from '../../../ts-common/src/generated/interop/
 import type { Values__Output } from '../../../ts-common/src/generated/interop/scripted/Values.js';
 import { protoRoot } from '../../../ts-common/src/proto.js';
 import type { Faults } from '../faults.js';
+import type { ServerHooks } from '../server.js';
 import { mangleMessage, ValueFaults } from './scripted-faults.js';
 
 export const REQUEST_INFO_TRAILER = 'x-scripted-request-info-bin';
@@ -51,6 +52,8 @@ interface Shape {
   write?(response: ScriptedResponse): void;
   /** Ends the call: `response` is the one response of a unary or client-streaming call with code 0. */
   finish(code: number, message: string, trailers: Metadata, response?: ScriptedResponse): void;
+  /** The process serving the call (restart_server_after_ms). */
+  hooks?: ServerHooks | undefined;
 }
 
 /** A Metadatum the library refused (grpc-js Metadata.add throws on illegal keys or values). */
@@ -204,6 +207,7 @@ const EMPTY_SCRIPT: Script__Output = {
   response_compression: '',
   call_id: '',
   report_call: '',
+  restart_server_after_ms: 0,
 };
 
 /**
@@ -292,6 +296,8 @@ async function handleScript(shape: Shape, faults: Faults, state: CallState): Pro
     // 2. The record of the call this one asks about, once that one has ended.
     if (script.report_call !== '') reported = await reportedCall(script.report_call, cancelled);
     if (isCancelled()) return;
+    // Restart: set off a graceful shutdown (this call runs on), then the same addresses again.
+    if (script.restart_server_after_ms > 0) shape.hooks?.restart(script.restart_server_after_ms);
 
     // Every scripted metadata value goes through Metadata.add before anything is sent.
     let headers: Metadata;
@@ -424,24 +430,24 @@ function cancelledPromise(call: CancellableCall): Promise<void> {
   });
 }
 
-export function scriptedHandlers(faults: Faults): ScriptedHandlers {
+export function scriptedHandlers(faults: Faults, hooks?: ServerHooks): ScriptedHandlers {
   return {
     Unary(call, callback) {
-      void handle({ method: 'Unary', call, next: once(call.request), finish: unaryFinish(callback) }, faults);
+      void handle({ method: 'Unary', hooks, call, next: once(call.request), finish: unaryFinish(callback) }, faults);
     },
 
     ServerStream(call) {
-      void handle({ method: 'ServerStream', call, next: once(call.request), write: (r) => call.write(r), finish: streamFinish(call) }, faults);
+      void handle({ method: 'ServerStream', hooks, call, next: once(call.request), write: (r) => call.write(r), finish: streamFinish(call) }, faults);
     },
 
     ClientStream(call, callback) {
       const reader = new RequestReader(call, cancelledPromise(call));
-      void handle({ method: 'ClientStream', call, next: () => reader.next(), finish: unaryFinish(callback) }, faults);
+      void handle({ method: 'ClientStream', hooks, call, next: () => reader.next(), finish: unaryFinish(callback) }, faults);
     },
 
     BidiStream(call) {
       const reader = new RequestReader(call, cancelledPromise(call));
-      void handle({ method: 'BidiStream', call, next: () => reader.next(), write: (r) => call.write(r), finish: streamFinish(call) }, faults);
+      void handle({ method: 'BidiStream', hooks, call, next: () => reader.next(), write: (r) => call.write(r), finish: streamFinish(call) }, faults);
     },
   };
 }
