@@ -228,10 +228,10 @@ describe('server faults change the observation', () => {
     ['scripted-replies-drop-last', 'server_stream_then_error', (o) => expect(o['responses']).toHaveLength(2)],
     ['scripted-replies-drop-last', 'unary_values', (o) => expect(o['responses']).toHaveLength(1)],
     ['scripted-request-info-empty', 'unary_values', (o) => {
-      expect(lastResponseInfo(o)).toEqual({ headers: [], timeout_ms: '0', requests: [] });
+      expect(lastResponseInfo(o)).toEqual({ headers: [], timeout_ms: '0', requests: [], active_calls: 0, reported_call: null });
       expect(o).not.toHaveProperty('request_info');
     }],
-    ['scripted-request-info-empty', 'unary_error_details', (o) => expect(o['request_info']).toEqual({ headers: [], timeout_ms: '0', requests: [] })],
+    ['scripted-request-info-empty', 'unary_error_details', (o) => expect(o['request_info']).toEqual({ headers: [], timeout_ms: '0', requests: [], active_calls: 0, reported_call: null })],
     ['scripted-strings-truncated', 'unary_values', (o) => {
       // The value faults touch `values` only, never request_info.
       expect(values(o)['s']).toBe('a\u0000😀');
