@@ -24,6 +24,9 @@ grpc.http2.min_ping_interval_without_data_ms (the server's minimum interval betw
 pings, GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS in channel_arg_names.h), so no flag
 is left out on any of them (serving.py). The scripted server's `experimental_non_blocking`
 behaviour (scripted-cancel-ignored) and context.add_callback / is_active work alike in the three.
+So does a restart (script.restart_server_after_ms, serving.py): server.stop(grace) and stop(None)
+close the listeners at once and set their Event once every call has ended, and a new server binds
+the same port again (tests/test_scripted_restart.py runs on the three).
 """
 
 from __future__ import annotations

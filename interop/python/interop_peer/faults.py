@@ -7,7 +7,8 @@ grpc.testing suite ("Faults for the grpc.testing self-test"), the last three for
 testing-edges suite ("The `testing-edges` suite"). The
 `scripted-*` ones break interop.scripted.Scripted ("The scripted service and the data suites"):
 scripted_service.py and scripted_values.py (scripted-limits-ignored and scripted-lifecycle-ignored:
-the whole server's message size limits and connection options, serving.py).
+the whole server's message size limits and connection options, serving.py; scripted-shutdown-abrupt:
+the stop of a restart, serving.py).
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ class Fault(enum.StrEnum):
     # The scripted handler never looks at cancellation: its waits run to the end, every reply is handed
     # to grpcio and the call is recorded `completed` (scripted_service.py).
     SCRIPTED_CANCEL_IGNORED = "scripted-cancel-ignored"
+    # The restart of script.restart_server_after_ms stops the server with server.stop(None) instead of
+    # the graceful stop: the calls in flight are cancelled (scripted_service.py, serving.py).
+    SCRIPTED_SHUTDOWN_ABRUPT = "scripted-shutdown-abrupt"
 
 
 Faults = frozenset[Fault]

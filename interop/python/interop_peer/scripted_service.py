@@ -60,11 +60,23 @@ grpcio specifics, each a choice the contract leaves to the library:
   process past its 1 s of grace.
 - RequestInfo.active_calls counts the handlers running in this process (ACTIVE_CALLS), and the call
   records (script.call_id, script.report_call) are a table of this process (CALL_RECORDS); with
-  --workers each worker has its own.
+  --workers each worker has its own. Both outlive a restart's server (below).
+- script.restart_server_after_ms: the handler asks the server's Restart (given at construction by
+  serving.py, which knows how to make and bind a server) and goes on with its script; the restart
+  stops the server in another thread (`server.stop(grace=30)`, or `server.stop(None)` under
+  scripted-shutdown-abrupt), waits, and serves the same addresses with a new grpc.Server.
+  server.stop(None) cancels the calls from that other thread, so a call with nothing left to wait
+  for could end before it: under scripted-shutdown-abrupt the handler first waits for the stop to
+  complete, which grpcio reports only once every call of the server has ended (_server.py
+  `_stop_serving`: no rpc_states left), after running each one's add_callback callbacks, this
+  call's cancellation included; its next check then finds the call cancelled. The graceful stop's
+  completion waits for this call, so there the handler does not wait.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -106,6 +118,15 @@ REPORT_POLL_SECONDS = 0.02
 RUNNING, COMPLETED, CANCELLED, UNKNOWN = "running", "completed", "cancelled", "unknown"
 
 Metadata = list[tuple[str, Any]]  # (key, str) or (key, bytes) for a -bin key
+
+# script.restart_server_after_ms: restart(after_ms, graceful) sets off, without waiting for it, the
+# restart of the server serving the call (serving.Serving.restart): its stop (graceful: grpcio's
+# graceful stop, else server.stop(None)), after_ms of downtime, a new server on the same addresses.
+# It returns an Event set once the stop has completed, or None when it restarts nothing (having
+# said why on stderr).
+Restart = Callable[[int, bool], threading.Event | None]
+# scripted-shutdown-abrupt: how long the handler waits at most for the stop to complete.
+ABRUPT_STOP_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -409,10 +430,12 @@ def _next_request(requests: Iterator[Any], call: _Call) -> Any:
 
 
 class Scripted(grpc.GenericRpcHandler):
-    """The generic handler of interop.scripted.Scripted."""
+    """The generic handler of interop.scripted.Scripted. restart: how script.restart_server_after_ms
+    restarts the server this handler is registered on (None: it cannot, and says so on stderr)."""
 
-    def __init__(self, faults: Faults) -> None:
+    def __init__(self, faults: Faults, restart: Restart | None = None) -> None:
         self._faults = faults
+        self._restart = restart
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
         method = METHODS.get(handler_call_details.method)
@@ -492,6 +515,9 @@ class Scripted(grpc.GenericRpcHandler):
             info.reported_call.CopyFrom(call.report(script.report_call))
         if not call.go_on():
             return
+        # The restart: set off now, the script goes on meanwhile.
+        if script.restart_server_after_ms > 0:
+            self._restart_server(script.restart_server_after_ms)
         joined = Fault.SCRIPTED_METADATA_JOINED in faults
         headers = metadata_of(script.headers, joined)
         trailers = metadata_of(script.trailers, joined)
@@ -591,6 +617,17 @@ class Scripted(grpc.GenericRpcHandler):
             return
         context.abort_with_status(_Status(status_code(code), message, trailing))
 
+    def _restart_server(self, after_ms: int) -> None:
+        """script.restart_server_after_ms: sets off the restart of this server (the module's
+        docstring); under scripted-shutdown-abrupt, waits until its stop has completed."""
+        if self._restart is None:
+            _log(f"restart_server_after_ms={after_ms} ignored: this server cannot restart")
+            return
+        graceful = Fault.SCRIPTED_SHUTDOWN_ABRUPT not in self._faults
+        stopped = self._restart(after_ms, graceful)
+        if not graceful and stopped is not None:
+            stopped.wait(ABRUPT_STOP_WAIT_SECONDS)
+
     def _info(self, info: scripted_pb2.RequestInfo) -> scripted_pb2.RequestInfo:
         """RequestInfo as sent, in a response or the trailer: empty under scripted-request-info-empty,
         without any unknown field under scripted-unknown-dropped."""
@@ -604,7 +641,12 @@ class Scripted(grpc.GenericRpcHandler):
         return self._info(info).SerializeToString()
 
 
-def add_scripted_service(server: grpc.Server, faults: Faults) -> str:
-    """Registers the generic handler of interop.scripted.Scripted; returns the service's full name."""
-    server.add_generic_rpc_handlers((Scripted(faults),))
+def _log(message: str) -> None:
+    print(f"python server[{os.getpid()}]: scripted: {message}", file=sys.stderr, flush=True)
+
+
+def add_scripted_service(server: grpc.Server, faults: Faults, restart: Restart | None = None) -> str:
+    """Registers the generic handler of interop.scripted.Scripted, restarting server with restart
+    (None: it cannot restart); returns the service's full name."""
+    server.add_generic_rpc_handlers((Scripted(faults, restart),))
     return str(SERVICE)

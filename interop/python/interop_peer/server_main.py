@@ -28,17 +28,17 @@ def main(argv: Sequence[str]) -> int:
         from .workers import supervise
 
         return supervise(options)
-    from .serving import Listeners, MessageLimits, serve
+    from .serving import Listeners, MessageLimits, ServerConfig, serve
 
-    limits = MessageLimits(options.max_receive_message_length, options.max_send_message_length)
-    listeners = Listeners(options.ipv6_loopback, options.unix_socket)
     return serve(
-        options.host,
-        options.port,
-        options.faults,
-        reuse_port=options.worker_child,
-        tls=tls,
-        limits=limits,
-        listeners=listeners,
-        lifecycle=options.lifecycle,
+        ServerConfig(
+            options.host,
+            options.port,
+            options.faults,
+            worker=options.worker_child,
+            tls=tls,
+            limits=MessageLimits(options.max_receive_message_length, options.max_send_message_length),
+            listeners=Listeners(options.ipv6_loopback, options.unix_socket),
+            lifecycle=options.lifecycle,
+        )
     )

@@ -116,13 +116,15 @@ class RunningServer:
 
 
 @contextmanager
-def running_server(*flags: str, python: str | Path = sys.executable) -> Iterator[RunningServer]:
+def running_server(*flags: str, python: str | Path = sys.executable, stderr: Any = None) -> Iterator[RunningServer]:
     """Starts server.py --port=0 with flags, waits for its listening line, stops it afterwards.
-    python: the interpreter (another build's venv, e.g. build/versions/python/VERSION/venv)."""
+    python: the interpreter (another build's venv, e.g. build/versions/python/VERSION/venv);
+    stderr: where the server's stderr goes (None: this process's)."""
     process = subprocess.Popen(
         [str(python), str(SERVER), "--port=0", *flags],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
+        stderr=stderr,
         text=True,
     )
     try:
