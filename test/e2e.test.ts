@@ -87,6 +87,28 @@ describe('npm run matrix (the whole matrix of the default releases)', () => {
   });
 });
 
+// The opt-in lifecycle suite (seconds per case) is in no default run: its own run here, so that a
+// clean pass of every pairing is checked as well as the self-test's faults.
+describe('npm run matrix -- --suites lifecycle (the default releases, insecure)', () => {
+  let results: Results;
+  let exitCode: number | undefined;
+
+  beforeAll(async () => {
+    const out = mkdtempSync(join(tmpdir(), 'matrix-lifecycle-'));
+    const run = await matrix('--out', out, '--versions', 'default', '--suites', 'lifecycle', '--transports', 'insecure');
+    exitCode = run.exitCode;
+    results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+  }, 600_000);
+
+  it('every pairing of our three peers runs every lifecycle case, and every cell passes', () => {
+    const cases = new Set(results.cells.map((c) => c.case));
+    expect(cases.size).toBeGreaterThanOrEqual(9);
+    expect(results.cells).toHaveLength(9 * cases.size);
+    expect(results.cells.filter((c) => c.status !== 'passed').map((c) => `${c.id}: ${c.status}: ${c.error}`)).toEqual([]);
+    expect(exitCode).toBe(0);
+  });
+});
+
 describe('the CLI contract', () => {
   it('exits 1 with the reason when a cell fails', async () => {
     const out = mkdtempSync(join(tmpdir(), 'matrix-e2e-'));

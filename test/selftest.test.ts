@@ -10,7 +10,7 @@ describe('self-test: every case of every suite fails against a fault', () => {
   beforeAll(async () => {
     report = await runSelfTest();
     process.stdout.write(renderSelfTest(report));
-  }, 900_000);
+  }, 1_500_000);
 
   it('every case is meant to be broken by at least one fault', () => {
     expect(report.uncovered).toEqual([]);
@@ -30,7 +30,7 @@ describe('self-test of the self-test: a client that checks nothing is caught', (
   beforeAll(async () => {
     // Every server fault of two suites, with every client run with --client_fault=no-checks.
     report = await runSelfTest({ suites: ['seeds', 'testing-edges'], clientFault: 'no-checks' });
-  }, 900_000);
+  }, 1_500_000);
 
   it('every fault a client must catch is missed by each client that checks nothing, so the self-test fails', () => {
     const clientJudged = report.faults.filter((f) => !RUNNER_JUDGED.has(f.fault));
