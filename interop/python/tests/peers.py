@@ -177,6 +177,32 @@ def run_client(
     return run_client_with(port, f"--test_case={','.join(cases)}", *flags, timeout=timeout, python=python)
 
 
+def run_cases(port: int, tmp_path: Path, cases: dict[str, Any], *flags: str, python: str | Path = sys.executable) -> dict[str, dict[str, Any]]:
+    """Runs scripted cases (written to a cases file) with client.py; every one must pass (be run). Their result lines."""
+    path = tmp_path / f"cases-{time.monotonic_ns()}.json"
+    path.write_text(json.dumps({"cases": cases}))
+    run = run_client(port, list(cases), f"--cases_file={path}", "--rpc_timeout_ms=10000", *flags, timeout=60, python=python)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert [record["case"] for record in run.records] == list(cases)
+    return {str(record["case"]): record for record in run.records}
+
+
+def observe(port: int, tmp_path: Path, cases: dict[str, Any], *flags: str, python: str | Path = sys.executable) -> dict[str, dict[str, Any]]:
+    """run_cases: what the client observed, by case."""
+    return {name: record["observed"] for name, record in run_cases(port, tmp_path, cases, *flags, python=python).items()}
+
+
+def code(observed: dict[str, Any]) -> int:
+    return int(observed["status"]["code"])
+
+
+def info(observed: dict[str, Any]) -> dict[str, Any]:
+    """The server's RequestInfo: in the last response of an OK call, else in the trailer."""
+    if "request_info" in observed:
+        return observed["request_info"]  # type: ignore[no-any-return]
+    return observed["responses"][-1]["request_info"]  # type: ignore[no-any-return]
+
+
 def run_client_with(port: int, *flags: str, timeout: float = 60.0, python: str | Path = sys.executable) -> ClientRun:
     """client.py against 127.0.0.1:port with these flags only (cases, load mode, or bad flags),
     run by python (this venv's interpreter unless told)."""

@@ -12,7 +12,6 @@ the same release; skipped when build/versions/python/VERSION is not built)."""
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import RunningServer, release_pythons, run_client, running_server, stop
+from peers import RunningServer, code, info, observe, release_pythons, run_cases, running_server, stop
 
 from interop_peer import scripted_executor, scripted_service, serving
 from interop_peer.faults import Fault
@@ -33,33 +32,6 @@ OK, CANCELLED, DEADLINE_EXCEEDED = 0, 1, 4
 LIFECYCLE_IGNORED = f"--fault={Fault.SCRIPTED_LIFECYCLE_IGNORED}"
 CANCEL_IGNORED = f"--fault={Fault.SCRIPTED_CANCEL_IGNORED}"
 RUN_TOKEN = re.compile(r"[0-9a-f]{16}")
-
-
-def run_cases(port: int, tmp_path: Path, cases: dict[str, Any], *flags: str, python: Any = None) -> dict[str, Record]:
-    """Runs the cases (a cases file) with client.py; every one must pass (be run). Their result lines."""
-    path = tmp_path / f"cases-{time.monotonic_ns()}.json"
-    path.write_text(json.dumps({"cases": cases}))
-    extra = {} if python is None else {"python": python}
-    run = run_client(port, list(cases), f"--cases_file={path}", "--rpc_timeout_ms=10000", *flags, timeout=60, **extra)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert [record["case"] for record in run.records] == list(cases)
-    return {str(record["case"]): record for record in run.records}
-
-
-def observe(port: int, tmp_path: Path, cases: dict[str, Any], *flags: str, python: Any = None) -> dict[str, Observed]:
-    records = run_cases(port, tmp_path, cases, *flags, python=python)
-    return {name: record["observed"] for name, record in records.items()}
-
-
-def code(observed: Observed) -> int:
-    return int(observed["status"]["code"])
-
-
-def info(observed: Observed) -> dict[str, Any]:
-    """The server's RequestInfo: in the last response of an OK call, else in the trailer."""
-    if "request_info" in observed:
-        return observed["request_info"]  # type: ignore[no-any-return]
-    return observed["responses"][-1]["request_info"]  # type: ignore[no-any-return]
 
 
 def reported(observed: Observed) -> dict[str, Any]:

@@ -10,7 +10,6 @@ skipped when build/versions/python/VERSION is not built)."""
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import TLS_CLIENT_FLAGS, RunningServer, release_pythons, run_client, running_server, stop
+from peers import TLS_CLIENT_FLAGS, RunningServer, code, info, observe, release_pythons, running_server, stop
 
 from interop_peer import serving
 from interop_peer.faults import Fault
@@ -57,16 +56,6 @@ def wait_for_line(log: Path, text: str, timeout: float = WAIT_SECONDS) -> str:
         time.sleep(0.02)
 
 
-def observe(port: int, tmp_path: Path, cases: dict[str, Any], *flags: str, python: Any = sys.executable) -> dict[str, Observed]:
-    """Runs the cases (a cases file) with client.py; every one must pass (be run). Their observations."""
-    path = tmp_path / f"cases-{time.monotonic_ns()}.json"
-    path.write_text(json.dumps({"cases": cases}))
-    run = run_client(port, list(cases), f"--cases_file={path}", "--rpc_timeout_ms=10000", *flags, timeout=60, python=python)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert [record["case"] for record in run.records] == list(cases)
-    return {str(record["case"]): record["observed"] for record in run.records}  # type: ignore[misc]
-
-
 def stop_and_read(server: RunningServer) -> tuple[int, str, float]:
     """SIGTERM: the exit code, what the server printed on stdout after its listening line, and how
     long it took to exit."""
@@ -78,17 +67,6 @@ def stop_and_read(server: RunningServer) -> tuple[int, str, float]:
         rest = ""
     took = time.monotonic() - started
     return stop(server.process), rest, took
-
-
-def code(observed: Observed) -> int:
-    return int(observed["status"]["code"])
-
-
-def info(observed: Observed) -> dict[str, Any]:
-    """The server's RequestInfo: in the last response of an OK call, else in the trailer."""
-    if "request_info" in observed:
-        return observed["request_info"]  # type: ignore[no-any-return]
-    return observed["responses"][-1]["request_info"]  # type: ignore[no-any-return]
 
 
 def unary(script: dict[str, Any] | None = None, **instruction: Any) -> dict[str, Any]:
