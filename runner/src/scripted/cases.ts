@@ -334,6 +334,12 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     }
     return requests;
   };
+  /** A call's metadata as the executors take it (the case's, or a follow-up's at `at`): text, or `{$bytes: hex}`. */
+  const metadataOf = (list: Array<z.infer<typeof RequestMetadata>>, at: PropertyKey[]): Instruction['metadata'] =>
+    list.map((m, i) => {
+      if ((m.value === undefined) === (m.hex === undefined)) throw fail([...at, 'metadata', i], 'give value (text) or hex (bytes), one of them');
+      return { key: m.key, value: m.hex !== undefined ? { $bytes: m.hex.toLowerCase() } : m.value! };
+    });
   const requests = requestsOf(c, []);
   const expect = c.expect;
   const checkExpect = (e: Expectation, at: PropertyKey[]) => {
@@ -353,14 +359,10 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
   if (c.concurrent !== undefined && c.concurrent > 1 && c.cancel_after_responses !== undefined) throw fail(['concurrent'], 'concurrent calls cannot be cancelled (cancel_after_responses): give one or the other');
   const followups = (c.followups ?? []).map((f, i): Followup => {
     checkExpect(f.expect, ['followups', i, 'expect']);
-    const metadataOf = f.metadata.map((m, j) => {
-      if ((m.value === undefined) === (m.hex === undefined)) throw fail(['followups', i, 'metadata', j], 'give value (text) or hex (bytes), one of them');
-      return { key: m.key, value: m.hex !== undefined ? { $bytes: m.hex.toLowerCase() } : m.value! };
-    });
     const instruction: FollowupInstruction = {
       after_ms: f.after_ms,
       method: f.method,
-      metadata: metadataOf,
+      metadata: metadataOf(f.metadata, ['followups', i]),
       requests: requestsOf(f, ['followups', i]),
       ...(f.timeout_ms !== undefined ? { timeout_ms: f.timeout_ms } : {}),
     };
@@ -369,10 +371,7 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
   if (c.channel?.target?.includes(UNIX_SOCKET) && !(c.server_args ?? []).includes(`--unix_socket=${UNIX_SOCKET}`)) {
     throw fail(['channel', 'target'], `names ${UNIX_SOCKET}: the server must listen there, add server_args: ["--unix_socket=${UNIX_SOCKET}"]`);
   }
-  const metadata = c.metadata.map((m, i) => {
-    if ((m.value === undefined) === (m.hex === undefined)) throw fail(['metadata', i], 'give value (text) or hex (bytes), one of them');
-    return { key: m.key, value: m.hex !== undefined ? { $bytes: m.hex.toLowerCase() } : m.value! };
-  });
+  const metadata = metadataOf(c.metadata, []);
   const instruction: Instruction = {
     method: c.method,
     metadata,
