@@ -123,30 +123,101 @@ type Record_ = (cell: Cell, outcome: Outcome) => void;
 const EXIT_GRACE_MS = 500;
 type GroupOptions = ExecuteOptions & { timings: Timings };
 
+/** How often a group's server that crashed or hung is started again for the cells still to run. */
+export const MAX_SERVER_RESTARTS = 2;
+
+/** One start of a group's server: the process, where clients reach it, its health probe and its log. */
+interface Serving {
+  handle: ServerHandle;
+  /** Where clients connect: the server, or the proxy of its network in front of it; and the server's Unix socket, if it has one. */
+  target: { host: string; port: number; unixSocket?: string };
+  health: HealthProbe | undefined;
+  logFile: string;
+  /** Its network's proxy route, removed with it. */
+  route?: Route;
+}
+
 /**
  * A running server as the executor sees it: up, or down for a reason (it exited, or it stopped
- * answering its health checks). Once down, every cell still to run against it fails at once.
+ * answering its health checks). A server that went down is started again (`revive`, at most
+ * MAX_SERVER_RESTARTS times), so that only the case in flight is blamed; past that, every cell
+ * still to run against it fails at once.
  */
 class ServerWatch {
   private reason: string | undefined;
   private readonly listeners = new Set<() => void>();
   private checking: Promise<void> | undefined;
+  private restarts = 0;
 
   constructor(
-    readonly handle: ServerHandle,
-    /** Where clients connect: the server, or the proxy of its network in front of it; and the server's Unix socket, if it has one. */
-    readonly target: { host: string; port: number; unixSocket?: string },
+    private serving: Serving,
     private readonly name: string,
-    private readonly logFile: string,
-    private readonly health: HealthProbe | undefined,
     private readonly healthCheckMs: number,
+    /** Starts the server again (the n-th restart); undefined: it cannot be. */
+    private readonly restart?: (n: number) => Promise<Serving>,
   ) {
-    void handle.exited.then((how) => this.markDown(`server ${name} ${how} during the run`));
+    this.watchExit();
+  }
+
+  get target(): Serving['target'] {
+    return this.serving.target;
+  }
+
+  /** The log of the server's latest start. */
+  get logFile(): string {
+    return this.serving.logFile;
+  }
+
+  private watchExit(): void {
+    const { handle } = this.serving;
+    void handle.exited.then((how) => {
+      if (this.serving.handle === handle) this.markDown(`server ${this.name} ${how} during the run`);
+    });
   }
 
   /** Why the server is down, with its log tail; undefined while it is up. */
   down(): string | undefined {
-    return this.reason === undefined ? undefined : `${this.reason}\n${logTail(this.logFile)}`;
+    return this.reason === undefined ? undefined : `${this.reason}\n${logTail(this.serving.logFile)}`;
+  }
+
+  /** Whether the server is up, or down but may still be started again. */
+  usable(): boolean {
+    return this.reason === undefined || (this.restart !== undefined && this.restarts < MAX_SERVER_RESTARTS);
+  }
+
+  /**
+   * A server that went down is stopped for good and started again, in a fresh log; true when it
+   * is up (again). The reason it went down stays with the cells that failed then.
+   */
+  async revive(): Promise<boolean> {
+    if (this.reason === undefined) return true;
+    if (!this.usable()) return false;
+    this.restarts++;
+    await this.checking;
+    await this.stopServing();
+    try {
+      this.serving = await this.restart!(this.restarts);
+    } catch (err) {
+      this.reason = `${this.reason}; started again, it ${(err as Error).message}`;
+      this.restarts = MAX_SERVER_RESTARTS;
+      return false;
+    }
+    this.reason = undefined;
+    this.watchExit();
+    return true;
+  }
+
+  private async stopServing(): Promise<void> {
+    const { health, route, handle } = this.serving;
+    health?.close();
+    await route?.remove();
+    await handle.stop();
+  }
+
+  /** Stops the server (and its proxy route) at the end of its group. */
+  async stop(): Promise<void> {
+    this.reason ??= 'stopped';
+    await this.stopServing();
   }
 
   /** Calls `fn` once the server goes down; returns the unsubscribe function. */
@@ -157,13 +228,14 @@ class ServerWatch {
 
   /** After a failed case: is the server still answering? (One check at a time.) */
   check(): Promise<void> {
-    if (!this.health || this.reason !== undefined) return Promise.resolve();
-    this.checking ??= this.health.check(this.healthCheckMs).then(async (answer) => {
+    const { health, handle } = this.serving;
+    if (!health || this.reason !== undefined) return Promise.resolve();
+    this.checking ??= health.check(this.healthCheckMs).then(async (answer) => {
       // A server that is exiting refuses the check before its exit is seen: give the exit a
       // moment to arrive, so that it is reported as what it is.
-      const exited = answer !== undefined && (await Promise.race([this.handle.exited.then(() => true), delay(EXIT_GRACE_MS).then(() => false)]));
+      const exited = answer !== undefined && (await Promise.race([handle.exited.then(() => true), delay(EXIT_GRACE_MS).then(() => false)]));
       this.checking = undefined;
-      if (answer !== undefined && !exited) {
+      if (answer !== undefined && !exited && this.serving.handle === handle) {
         this.markDown(`server ${this.name} stopped answering: its health check got no SERVING reply within ${this.healthCheckMs} ms (${answer})`);
       }
     });
@@ -181,9 +253,6 @@ class ServerWatch {
     for (const fn of this.listeners) fn();
   }
 
-  close(): void {
-    this.health?.close();
-  }
 }
 
 async function runGroup(group: ServerGroup, options: GroupOptions, record: Record_, impls: Record<string, ImplementationInfo>): Promise<void> {
@@ -207,45 +276,61 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
   const serverArgs = unixSocket ? group.serverArgs.map((a) => a.replaceAll(UNIX_SOCKET, unixSocket)) : group.serverArgs;
   const mounts = socketDir ? [socketDir] : [];
   const removeSocketDir = () => socketDir && rmSync(socketDir, { recursive: true, force: true });
-  const started = performance.now();
-  let server: ServerHandle;
+  const { network } = splitTransport(group.transport);
+  /** Starts the server (the n-th restart: in a log of its own), its network's route and its health probe; throws "network …: why" or the start's reason. */
+  const serve = async (n: number): Promise<Serving> => {
+    const logFile = n === 0 ? serverLog : join(groupDir, `server.restart${n}.log`);
+    // A server that died leaves its Unix socket behind; the next one binds the same path.
+    if (unixSocket) rmSync(unixSocket, { force: true });
+    const started = performance.now();
+    let handle: ServerHandle;
+    try {
+      handle = await startReady({ ...group, serverArgs, mounts }, options, logFile, probeTls);
+    } finally {
+      options.timings.serverStarts++;
+      options.timings.serverStartMs += performance.now() - started;
+    }
+    let route: Route | undefined;
+    if (network !== DIRECT) {
+      try {
+        if (!options.proxy) throw new Error(options.proxyError ?? 'no network proxy was started');
+        route = await options.proxy.route(handle.port, matrix.networks[network]!.toxics);
+      } catch (err) {
+        await handle.stop();
+        throw new NetworkError(`network ${network}: ${(err as Error).message}`);
+      }
+    }
+    return {
+      handle,
+      target: { host: handle.host, port: route?.port ?? handle.port, ...(unixSocket ? { unixSocket } : {}) },
+      health: impl.readiness === 'health' ? new HealthProbe(handle.host, handle.port, probeTls) : undefined,
+      logFile,
+      ...(route ? { route } : {}),
+    };
+  };
+  let first: Serving;
   try {
-    server = await startReady({ ...group, serverArgs, mounts }, options, serverLog, probeTls);
+    first = await serve(0);
   } catch (err) {
     removeSocketDir();
+    if (err instanceof NetworkError) return failAll(allCells, err.message);
     return failAll(allCells, `server ${group.server} ${(err as Error).message}`, serverRel);
-  } finally {
-    options.timings.serverStarts++;
-    options.timings.serverStartMs += performance.now() - started;
   }
-  const { network } = splitTransport(group.transport);
-  let route: Route | undefined;
-  if (network !== DIRECT) {
-    try {
-      if (!options.proxy) throw new Error(options.proxyError ?? 'no network proxy was started');
-      route = await options.proxy.route(server.port, matrix.networks[network]!.toxics);
-    } catch (err) {
-      await server.stop();
-      removeSocketDir();
-      return failAll(allCells, `network ${network}: ${(err as Error).message}`);
-    }
-  }
-  const health = impl.readiness === 'health' ? new HealthProbe(server.host, server.port, probeTls) : undefined;
-  const watch = new ServerWatch(server, { host: server.host, port: route?.port ?? server.port, ...(unixSocket ? { unixSocket } : {}) }, group.server, serverLog, health, matrix.timeouts.health_check_ms);
+  const watch = new ServerWatch(first, group.server, matrix.timeouts.health_check_ms, (n) => serve(n));
   try {
-    impls[group.server] = { ...(await identify(group.server, impl, server, probeTls, options.root)), ...installedOf(options, group.server), ...releaseOf(matrix, group.server) };
+    impls[group.server] = { ...(await identify(group.server, impl, first.handle, probeTls, options.root)), ...installedOf(options, group.server), ...releaseOf(matrix, group.server) };
     for (const pairing of group.pairings) {
-      const down = watch.down();
-      if (down) failAll(pairing.cells, down, serverRel);
+      if (!(await watch.revive())) failAll(pairing.cells, watch.down()!, relative(options.root, watch.logFile));
       else await runPairing(pairing.client, pairing.cells, watch, { ...options, groupDir }, record);
     }
   } finally {
-    watch.close();
-    await route?.remove();
-    await server.stop();
+    await watch.stop();
     removeSocketDir();
   }
 }
+
+/** A group's network proxy could not route to its server. */
+class NetworkError extends Error {}
 
 const PORT_TAKEN = /address already in use|EADDRINUSE/i;
 
@@ -305,7 +390,7 @@ async function runPairing(client: string, cells: Cell[], server: ServerWatch, op
     return flaky ? Math.max(options.retries ?? 0, flaky.retries ?? 2) : (options.retries ?? 0);
   };
   const outcomes = await runAttempt(client, cells, server, options, 1);
-  const retryable = (c: Cell, attempt: number) => !outcomes.get(c.case)!.passed && retriesOf(c) >= attempt && server.down() === undefined;
+  const retryable = (c: Cell, attempt: number) => !outcomes.get(c.case)!.passed && retriesOf(c) >= attempt && server.usable();
   let again = cells.filter((c) => retryable(c, 1));
   for (let attempt = 2; again.length > 0; attempt++) {
     const retried = await runAttempt(client, again, server, options, attempt);
@@ -336,26 +421,41 @@ async function runAttempt(client: string, cells: Cell[], server: ServerWatch, op
       ? join(options.groupDir, `client-${client}`, `${batch[0]!.case}${suffix}.log`)
       : join(options.groupDir, `client-${client}${suffix}${part > 1 ? `.part${part}` : ''}.log`);
     const log = relative(options.root, logFile);
-    const down = server.down();
-    if (down) {
-      for (const cell of batch) outcomes.set(cell.case, { passed: false, durationMs: 0, log: relative(options.root, join(options.groupDir, 'server.log')), error: down });
+    if (!(await server.revive())) {
+      for (const cell of batch) outcomes.set(cell.case, { passed: false, durationMs: 0, log: relative(options.root, server.logFile), error: server.down()! });
       continue;
     }
     const run = await runClient(client, batch, server, options, logFile);
     // A case that failed while its server went down: the server's reason and log tail say why.
     const serverDown = server.down();
+    const share = run.ms / batch.length;
+    if (serverDown && !oneByOne && server.usable()) {
+      // The server went down during this batch and will be started again: the first case that
+      // did not pass is blamed; the ones after it that did not pass met a server that was gone,
+      // and run again against the new one.
+      const passed = (c: Cell) => run.reported.get(c.case)?.passed === true;
+      const blamed = batch.findIndex((c) => !passed(c));
+      if (blamed >= 0) {
+        for (const cell of batch.filter(passed)) outcomes.set(cell.case, { ...run.reported.get(cell.case)!, log });
+        const o = run.reported.get(batch[blamed]!.case);
+        outcomes.set(batch[blamed]!.case, { ...(o ?? { passed: false, durationMs: share }), log, error: [o?.error ?? run.why, serverDown].filter(Boolean).join('\n') });
+        const again = batch.slice(blamed + 1).filter((c) => !passed(c));
+        if (again.length > 0) queue.unshift(again);
+        continue;
+      }
+    }
     for (const [name, o] of run.reported) outcomes.set(name, { ...o, log, ...(!o.passed && serverDown ? { error: `${o.error ?? ''}\n${serverDown}` } : {}) });
     const pending = batch.filter((c) => !run.reported.has(c.case));
     if (pending.length === 0) continue;
     const why = serverDown ?? (run.why === undefined ? undefined : `${run.why}\n${logTail(logFile)}`);
-    const share = run.ms / batch.length;
     if (why === undefined) {
       for (const cell of pending) outcomes.set(cell.case, { passed: true, durationMs: share, log });
       continue;
     }
-    // Only the case in flight is blamed: the cases after it run in a fresh process (unless the
-    // client cannot be started at all, or its server is down).
-    const resume = !oneByOne && pending.length > 1 && serverDown === undefined && !run.cannotStart;
+    // Only the case in flight is blamed: the cases after it run in a fresh process, against the
+    // server started again if it went down (unless the client cannot be started at all, or the
+    // server has been started again too often).
+    const resume = !oneByOne && pending.length > 1 && !run.cannotStart && server.usable();
     for (const cell of resume ? pending.slice(0, 1) : pending) outcomes.set(cell.case, { passed: false, durationMs: share, log, error: why });
     if (resume) queue.unshift(pending.slice(1));
   }
