@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { hostPort } from '../../ts-common/src/cli.js';
+import { closeClient } from '../../ts-common/src/grpc-compat.js';
 import { loadProtos, type Protos } from '../../ts-common/src/proto.js';
 import { within } from './rpc.js';
 
@@ -70,11 +71,17 @@ export class CaseContext {
     return client;
   }
 
+  /** A stub on the channel of `other` (a stub of this case): closed with it. */
+  onChannelOf<C extends grpc.Client>(Stub: new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => C, other: grpc.Client): C {
+    return new Stub(this.address, channelCredentials(this.target.tls), { channelOverride: other.getChannel() });
+  }
+
   observe(values: Record<string, unknown>): void {
     this.observed = { ...this.observed, ...values };
   }
 
   close(): void {
-    for (const client of this.clients.splice(0)) client.close();
+    // closeClient: grpc-js 1.8 can otherwise bring a closed round_robin channel back to life.
+    for (const client of this.clients.splice(0)) closeClient(client);
   }
 }

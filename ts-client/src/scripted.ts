@@ -70,7 +70,14 @@ export interface ChannelSpec {
   keepalive_time_ms?: number;
   keepalive_timeout_ms?: number;
   keepalive_permit_without_calls?: boolean;
+  /** IPv4 host:port addresses dialled as one channel (`ipv4:A,B,…`), `{host}` and `{port}` replaced; never with `target`. */
+  addresses?: string[];
+  /** The channel's load-balancing policy, through its default service config (grpc.service_config). */
+  lb_policy?: LbPolicy;
 }
+
+const LB_POLICIES = ['pick_first', 'round_robin'] as const;
+type LbPolicy = (typeof LB_POLICIES)[number];
 
 /** grpc-js's `grpc.default_compression_algorithm` values (compression-algorithms.ts). */
 const COMPRESSION_ALGORITHMS: Record<string, number> = { identity: 0, deflate: 1, gzip: 2 };
@@ -138,12 +145,18 @@ export function parseInstruction(raw: unknown): Instruction {
         if (!nonNegativeInt(value)) throw new InstructionError(`channel.${key}: expected an integer >= 0, got ${JSON.stringify(value)}`);
       } else if (key === 'keepalive_permit_without_calls') {
         if (typeof value !== 'boolean') throw new InstructionError(`channel.${key}: expected true or false, got ${JSON.stringify(value)}`);
+      } else if (key === 'addresses') {
+        const ok = Array.isArray(value) && value.length > 0 && value.every((a) => typeof a === 'string' && a !== '');
+        if (!ok) throw new InstructionError(`channel.addresses: expected a non-empty list of "host:port" strings, got ${JSON.stringify(value)}`);
+      } else if (key === 'lb_policy') {
+        if (typeof value !== 'string' || !(LB_POLICIES as readonly string[]).includes(value)) throw new InstructionError(`channel.lb_policy: expected one of ${LB_POLICIES.join(', ')}, got ${JSON.stringify(value)}`);
       } else {
         throw new InstructionError(
-          `channel: unknown member ${JSON.stringify(key)} (expected max_receive_message_length, max_send_message_length, compression, server_name, target, authority, keepalive_time_ms, keepalive_timeout_ms, keepalive_permit_without_calls)`,
+          `channel: unknown member ${JSON.stringify(key)} (expected max_receive_message_length, max_send_message_length, compression, server_name, target, authority, keepalive_time_ms, keepalive_timeout_ms, keepalive_permit_without_calls, addresses, lb_policy)`,
         );
       }
     }
+    if (channel['target'] !== undefined && channel['addresses'] !== undefined) throw new InstructionError('channel: give either target or addresses, not both');
   }
   const cancel = raw['cancel_after_responses'];
   if (cancel !== undefined && !nonNegativeInt(cancel)) throw new InstructionError(`cancel_after_responses: expected an integer >= 0, got ${JSON.stringify(cancel)}`);
@@ -377,7 +390,7 @@ export const SCRIPTED_SERVER_NAME_IGNORED = 'scripted-server-name-ignored';
 /** The client fault that ignores an instruction's timeout_ms: every call gets --rpc_timeout_ms (self-test only). */
 export const SCRIPTED_DEADLINE_IGNORED = 'scripted-deadline-ignored';
 
-/** The client fault that ignores channel.target: every channel dials --server_host:--server_port (self-test only). */
+/** The client fault that ignores channel.target and channel.addresses: every channel dials --server_host:--server_port (self-test only). */
 export const SCRIPTED_TARGET_IGNORED = 'scripted-target-ignored';
 
 /** The client fault that ignores channel.authority: the channel sends the authority grpc-js derives (self-test only). */
@@ -404,6 +417,7 @@ export function channelOptions(spec: ChannelSpec | undefined, clientFault: strin
   if (spec?.keepalive_time_ms !== undefined) options['grpc.keepalive_time_ms'] = spec.keepalive_time_ms;
   if (spec?.keepalive_timeout_ms !== undefined) options['grpc.keepalive_timeout_ms'] = spec.keepalive_timeout_ms;
   if (spec?.keepalive_permit_without_calls !== undefined) options['grpc.keepalive_permit_without_calls'] = spec.keepalive_permit_without_calls ? 1 : 0;
+  if (spec?.lb_policy !== undefined) options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ [spec.lb_policy]: {} }] });
   if (clientFault === SCRIPTED_CLIENT_LIMITS_IGNORED) {
     options['grpc.max_receive_message_length'] = -1;
     options['grpc.max_send_message_length'] = -1;
@@ -420,17 +434,21 @@ function ownTarget(target: Target, channel: ChannelSpec): Target {
 /**
  * What an instruction's own channel dials: channel.target with `{host}`, `{port}` and
  * `{unix_socket}` replaced by --server_host, --server_port and --server_unix_socket, for
- * grpc-js's resolvers to parse as it is; without it (or under scripted-target-ignored),
- * --server_host:--server_port. Throws InstructionError when the target names `{unix_socket}` and
- * the client has no --server_unix_socket.
+ * grpc-js's resolvers to parse as it is; channel.addresses, `{host}` and `{port}` replaced, as
+ * the one target `ipv4:A,B,…` (grpc-js's resolver-ip.ts gives the channel one address each);
+ * without either (or under scripted-target-ignored), --server_host:--server_port. Throws
+ * InstructionError when the target names `{unix_socket}` and the client has no
+ * --server_unix_socket.
  */
 export function channelAddress(target: Target, channel: ChannelSpec): string {
-  if (channel.target === undefined || target.clientFault === SCRIPTED_TARGET_IGNORED) return hostPort(target.host, target.port);
+  if (target.clientFault === SCRIPTED_TARGET_IGNORED) return hostPort(target.host, target.port);
   const unixSocket = target.unixSocket;
+  const values: Record<string, string> = { host: target.host, port: String(target.port), unix_socket: unixSocket ?? '' };
+  if (channel.addresses !== undefined) return `ipv4:${channel.addresses.map((a) => a.replace(/\{(host|port)\}/g, (_, name: string) => values[name] ?? '')).join(',')}`;
+  if (channel.target === undefined) return hostPort(target.host, target.port);
   if (channel.target.includes('{unix_socket}') && unixSocket === undefined) {
     throw new InstructionError(`channel.target ${JSON.stringify(channel.target)} names {unix_socket}, but the client was given no --server_unix_socket`);
   }
-  const values: Record<string, string> = { host: target.host, port: String(target.port), unix_socket: unixSocket ?? '' };
   return channel.target.replace(/\{(host|port|unix_socket)\}/g, (_, name: string) => values[name] ?? '');
 }
 

@@ -103,6 +103,7 @@ describe('the new cases catch the faults meant for them', () => {
   it.each([
     ['health_watch_serving', /^Health\/Watch\{service:""\} first message: expected OK, got DEADLINE_EXCEEDED/],
     ['health_unknown_service', /^Health\/Watch\{service:"no\.such\.Service"\} first message: expected OK, got DEADLINE_EXCEEDED/],
+    ['health_watch_updates', /^Health\/Watch\{service:"interop\.watched\.[0-9a-f]{16}"\} first message: expected OK, got DEADLINE_EXCEEDED/],
   ])('%s fails at its deadline against the health-watch-silent server', async (name, error) => {
     await withServer('health-watch-silent', async (port) => {
       const result = await runCase(name, { ...target(port), rpcTimeoutMs: 300 });
@@ -110,10 +111,26 @@ describe('the new cases catch the faults meant for them', () => {
     });
   });
 
+  it('health_watch_updates fails at its deadline against the health-watch-no-updates server: the first message came, the change never does', async () => {
+    await withServer('health-watch-no-updates', async (port) => {
+      // The deadline covers the whole Watch: long enough for the steps before the wait that fails.
+      const result = await runCase('health_watch_updates', { ...target(port), rpcTimeoutMs: 1000 });
+      const error = /^Health\/Watch\{service:"interop\.watched\.[0-9a-f]{16}"\} message after set_health SERVING: expected OK, got DEADLINE_EXCEEDED/;
+      expect(result).toMatchObject({ case: 'health_watch_updates', status: 'failed', error: expect.stringMatching(error) });
+    });
+  });
+
+  it('health_watch_updates watches a fresh name each run: it passes twice against one server', async () => {
+    await withServer('', async (port) => {
+      for (let i = 0; i < 2; i++) expect(await runCase('health_watch_updates', target(port))).toMatchObject({ status: 'passed' });
+    });
+  });
+
   it.each([
-    ['reflection-incomplete', ['health_watch_serving', 'health_check_every_service']],
+    ['reflection-incomplete', ['health_watch_serving', 'health_watch_updates', 'health_check_every_service']],
     ['health-watch-silent', ['reflection_file_containing_symbol', 'health_check_every_service']],
-    ['health-services-not-serving', ['reflection_file_containing_symbol', 'health_watch_serving']],
+    ['health-services-not-serving', ['reflection_file_containing_symbol', 'health_watch_serving', 'health_watch_updates']],
+    ['health-watch-no-updates', ['health_watch_serving', 'health_unknown_service', 'health_check_every_service']],
   ])('the other discovery cases pass against the %s server', async (fault, names) => {
     await withServer(fault, async (port) => {
       for (const name of names) expect(await runCase(name, target(port))).toMatchObject({ case: name, status: 'passed' });
@@ -166,11 +183,12 @@ describe('--client_fault=no-checks', () => {
     ['reflection_list_v1', 'reflection-incomplete'],
     ['reflection_file_containing_symbol', 'reflection-incomplete'],
     ['health_watch_serving', 'health-watch-silent'],
+    ['health_watch_updates', 'health-watch-no-updates'],
     ['health_check_every_service', 'health-services-not-serving'],
   ])('%s passes against the %s server (it fails with its checks)', async (name, fault) => {
     await withServer(fault, async (port) => {
-      // Against health-watch-silent the case waits for its deadline: a short one.
-      const at = fault === 'health-watch-silent' ? { ...target(port), rpcTimeoutMs: 500 } : target(port);
+      // Against health-watch-silent and health-watch-no-updates the case waits for its deadline: a short one.
+      const at = fault.startsWith('health-watch-') ? { ...target(port), rpcTimeoutMs: 1000 } : target(port);
       expect(await runCase(name, at)).toMatchObject({ status: 'failed' });
       expect(await runCase(name, { ...at, ...noChecks })).toEqual({ case: name, status: 'passed', ms: expect.any(Number) });
     });

@@ -30,3 +30,30 @@ export function grpcJsAtLeast(major: number, minor: number, patch = 0): boolean 
 export function startServing(server: grpc.Server): void {
   if (!grpcJsAtLeast(1, 10)) server.start();
 }
+
+/** The part of grpc-js's ResolvingLoadBalancer (internal, before 1.9.0) that `closeClient` stops. */
+interface ResolvingBackoff {
+  backoffTimeout?: { reset(): void; stop(): void };
+  continueResolving?: boolean;
+}
+
+/**
+ * Closes a client's channel. Before grpc-js 1.9.0 a closed channel can come back to life: its
+ * ResolvingLoadBalancer.destroy() leaves the re-resolution backoff timer armed (1.8.x
+ * src/resolving-load-balancer.ts), and when the timer fires after a round_robin child asked
+ * for re-resolution (round_robin asks whenever one of its subchannels fails, e.g. an address
+ * that refuses connections), the channel resolves again and builds a new round_robin whose
+ * subchannels reconnect forever, holding the process open. 1.9.0 stops the timer in destroy()
+ * (grpc/grpc-node#2471, commit fcff72b9 "Implement channel idle timeout"); here the older
+ * releases get the same two lines, on their internal objects.
+ */
+export function closeClient(client: grpc.Client): void {
+  client.close();
+  if (grpcJsAtLeast(1, 9)) return;
+  const channel = client.getChannel() as unknown as { internalChannel?: { resolvingLoadBalancer?: ResolvingBackoff } };
+  const resolving = channel.internalChannel?.resolvingLoadBalancer;
+  if (!resolving?.backoffTimeout) return;
+  resolving.backoffTimeout.reset();
+  resolving.backoffTimeout.stop();
+  resolving.continueResolving = false;
+}

@@ -26,6 +26,7 @@ export const FAULTS = [
   'reflection-incomplete',
   'health-watch-silent',
   'health-services-not-serving',
+  'health-watch-no-updates',
   'testing-empty-payload',
   'testing-aggregate-off',
   'testing-stream-drop-last',
@@ -72,6 +73,8 @@ export const FAULTS = [
   'scripted-cancel-ignored',
   // restart_server_after_ms stops the server at once (forceShutdown): the calls in flight are cancelled.
   'scripted-shutdown-abrupt',
+  // --second_host is ignored: the server listens on --host (and [::1], the Unix socket) only.
+  'scripted-second-host-ignored',
 ] as const;
 
 /**

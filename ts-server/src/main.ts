@@ -3,7 +3,7 @@
  * The TypeScript (grpc-js) interop server. Flags follow docs/peer-contract.md:
  *   --port=P [--host=127.0.0.1] [--use_tls=false] [--workers=N]
  *   [--max_receive_message_length=N] [--max_send_message_length=N]
- *   [--ipv6_loopback=true] [--unix_socket=PATH] [--max_concurrent_streams=N]
+ *   [--ipv6_loopback=true] [--second_host=ADDR] [--unix_socket=PATH] [--max_concurrent_streams=N]
  *   [--max_connection_age_ms=N] [--max_connection_age_grace_ms=N] [--max_connection_idle_ms=N]
  *   [--keepalive_time_ms=N] [--keepalive_timeout_ms=N] [--keepalive_min_time_ms=N]
  *   [--keepalive_permit_without_calls=true] [--fault=a,b]
@@ -29,6 +29,7 @@ interface Options {
   max_receive_message_length?: number;
   max_send_message_length?: number;
   ipv6_loopback: boolean;
+  second_host?: string;
   unix_socket?: string;
   max_concurrent_streams?: number;
   max_connection_age_ms?: number;
@@ -54,6 +55,10 @@ function parseFlags(): Options {
     .option('--max_receive_message_length <bytes>', 'the largest message the server accepts (default: grpc-js, 4 MiB)', intIn(0, 2 ** 31 - 1))
     .option('--max_send_message_length <bytes>', 'the largest message the server sends (default: grpc-js, unlimited)', intIn(0, 2 ** 31 - 1))
     .option('--ipv6_loopback <bool>', 'also listen on [::1] at the port bound for --host', parseBool, false)
+    .option('--second_host <addr>', 'also listen on this IPv4 loopback address (e.g. 127.0.0.2) at the port bound for --host', (v) => {
+      if (v === '') throw new InvalidArgumentError('expected an IPv4 address');
+      return v;
+    })
     .option('--unix_socket <path>', 'also listen on this Unix domain socket', (v) => {
       if (v === '') throw new InvalidArgumentError('expected a path');
       return v;
@@ -78,7 +83,7 @@ function parseFlags(): Options {
     process.stderr.write('ts-server: --require_client_cert=true needs --use_tls=true\n');
     process.exit(USAGE_ERROR);
   }
-  const extra = [options.ipv6_loopback ? '--ipv6_loopback' : '', options.unix_socket !== undefined ? '--unix_socket' : ''].filter((f) => f !== '');
+  const extra = [options.ipv6_loopback ? '--ipv6_loopback' : '', options.second_host !== undefined ? '--second_host' : '', options.unix_socket !== undefined ? '--unix_socket' : ''].filter((f) => f !== '');
   if (options.workers > 1 && extra.length > 0) {
     process.stderr.write(`ts-server: ${extra.join(' and ')} cannot be combined with --workers=${options.workers}\n`);
     process.exit(USAGE_ERROR);
@@ -128,6 +133,7 @@ async function main(): Promise<void> {
     },
     ...(tls ? { tls } : {}),
     ipv6Loopback: options.ipv6_loopback,
+    ...(options.second_host !== undefined ? { secondHost: options.second_host } : {}),
     ...(options.unix_socket !== undefined ? { unixSocket: options.unix_socket } : {}),
   });
   if (isWorker()) reportWorkerListening(server.port);

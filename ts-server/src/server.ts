@@ -37,6 +37,8 @@ export interface ServeOptions {
   tls?: TlsFiles;
   /** --ipv6_loopback=true: also listen on [::1], at the port number bound for `host`. */
   ipv6Loopback?: boolean;
+  /** --second_host=ADDR: also listen on this IPv4 loopback address, at the port number bound for `host`. */
+  secondHost?: string;
   /** --unix_socket=PATH: also listen on this Unix domain socket. */
   unixSocket?: string;
 }
@@ -142,6 +144,8 @@ async function bindAll(server: grpc.Server, options: ServeOptions): Promise<numb
   try {
     const port = await bind(hostPort(options.host, options.port));
     if (options.ipv6Loopback) await bind(hostPort('::1', port));
+    // scripted-second-host-ignored: --host (and the others) only.
+    if (options.secondHost !== undefined && !options.faults.has('scripted-second-host-ignored')) await bind(hostPort(options.secondHost, port));
     if (options.unixSocket !== undefined) await bind(`unix:${options.unixSocket}`);
     return port;
   } catch (err) {
@@ -154,7 +158,7 @@ async function bindAll(server: grpc.Server, options: ServeOptions): Promise<numb
  * The process's gRPC server: the one serving now, replaced by `restart` (Script
  * restart_server_after_ms, docs/peer-contract.md "Restart"): a graceful shutdown (the calls in
  * flight end first; `forceShutdown` under scripted-shutdown-abrupt), a pause, then a new server
- * like the first on the same addresses.
+ * like the first on the same addresses (--second_host's included).
  */
 class Serving implements RunningServer, ServerHooks {
   private stopped = false;

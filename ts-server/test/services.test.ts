@@ -1,11 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import type { HealthClient } from '../../ts-common/src/generated/grpc/health/v1/Health.js';
+import type { HealthClient, HealthHandlers } from '../../ts-common/src/generated/grpc/health/v1/Health.js';
 import type { TestServiceClient } from '../../ts-common/src/generated/grpc/testing/TestService.js';
+import type { ScriptedClient } from '../../ts-common/src/generated/interop/scripted/Scripted.js';
 import { loadProtos } from '../../ts-common/src/proto.js';
 import { drain, settled, unary } from '../../ts-client/src/rpc.js';
 import { NO_FAULTS, parseFaults, FAULTS } from '../src/faults.js';
 import { serve } from '../src/server.js';
 import { codePointLength, measuredLength } from '../src/services/compute.js';
+import { healthHandlers, setHealth } from '../src/services/health.js';
 import { increment } from '../src/services/panda.js';
 import { serverInfo } from '../src/services/server-info.js';
 import { MAX_REPLIES, replyCount } from '../src/services/streaming-greeter.js';
@@ -112,21 +116,23 @@ describe('faults', () => {
     expect(() => parseFaults('nope')).toThrow(/unknown fault "nope".*greeting-punctuation/);
   });
 
-  it('has 61 faults (19 seeds, 3 discovery, 11 grpc.testing, 3 testing-edges, 25 scripted), as the peer contract lists', () => {
-    expect(FAULTS).toHaveLength(61);
-    expect(FAULTS.filter((f) => f.startsWith('scripted-'))).toHaveLength(25);
+  it('has 63 faults (19 seeds, 4 discovery, 11 grpc.testing, 3 testing-edges, 26 scripted), as the peer contract lists', () => {
+    expect(FAULTS).toHaveLength(63);
+    expect(FAULTS.filter((f) => f.startsWith('scripted-'))).toHaveLength(26);
+    expect([...parseFaults('health-watch-no-updates,scripted-second-host-ignored')]).toEqual(['health-watch-no-updates', 'scripted-second-host-ignored']);
   });
 });
 
-/** The in-process server with `fault`, and a stub of each service it is asked about. */
-async function withServer(fault: string, fn: (stubs: { health: HealthClient; testing: TestServiceClient }) => Promise<void>): Promise<void> {
+/** The in-process server with `fault`, and a stub of each service it is asked about (health and scripted share a channel). */
+async function withServer(fault: string, fn: (stubs: { health: HealthClient; testing: TestServiceClient; scripted: ScriptedClient }) => Promise<void>): Promise<void> {
   const server = await serve({ host: '127.0.0.1', port: 0, faults: parseFaults(fault) });
   const p = loadProtos();
   const address = `127.0.0.1:${server.port}`;
   const health = new p.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
   const testing = new p.grpc.testing.TestService(address, grpc.credentials.createInsecure());
+  const scripted = new p.interop.scripted.Scripted(address, grpc.credentials.createInsecure(), { channelOverride: health.getChannel() });
   try {
-    await fn({ health, testing });
+    await fn({ health, testing, scripted });
   } finally {
     health.close();
     testing.close();
@@ -201,6 +207,167 @@ describe('health over the wire', () => {
       expect({ open, messages }).toEqual({ open: true, messages: [] });
       watch.cancel();
       expect((await ended).code).toBe(grpc.status.CANCELLED);
+    });
+  });
+});
+
+/** A name no other test of this process sets (statuses are per process). */
+const freshName = (prefix: string) => `${prefix}.${randomBytes(8).toString('hex')}`;
+
+type WatchCall = Parameters<HealthHandlers['Watch']>[0];
+type CheckCall = Parameters<HealthHandlers['Check']>[0];
+
+/**
+ * Health/Watch{service} as the handler sees it, without a network: what it writes is recorded at
+ * once (setHealth tells the streams synchronously), `cancel` is the client cancelling.
+ */
+function watchedBy(handlers: HealthHandlers, service: string) {
+  const written: string[] = [];
+  const call = Object.assign(new EventEmitter(), {
+    request: { service },
+    cancelled: false,
+    write: (m: { status: string }) => written.push(m.status) > 0,
+    end: () => undefined,
+  });
+  handlers.Watch(call as unknown as WatchCall);
+  return {
+    written,
+    cancel: () => {
+      call.cancelled = true;
+      call.emit('cancelled');
+    },
+  };
+}
+
+/** Health/Check{service} through the handler: the status, or the error code. */
+function checked(handlers: HealthHandlers, service: string): string | number | undefined {
+  let got: string | number | undefined;
+  handlers.Check({ request: { service } } as unknown as CheckCall, (err, reply) => (got = err ? (err.code ?? -1) : reply?.status));
+  return got;
+}
+
+describe('health statuses set by script.set_health (setHealth)', () => {
+  it('a Watch is sent each new status, never the one it sent last, and nothing once cancelled; Check answers the set status', () => {
+    const service = freshName('interop.watched');
+    const handlers = healthHandlers(new Set(), NO_FAULTS);
+    const watch = watchedBy(handlers, service);
+    const other = watchedBy(handlers, freshName('interop.other'));
+    expect(checked(handlers, service)).toBe(grpc.status.NOT_FOUND);
+    setHealth(service, 'SERVING');
+    setHealth(service, 'SERVING');
+    setHealth(service, 'NOT_SERVING');
+    expect(checked(handlers, service)).toBe('NOT_SERVING');
+    setHealth(service, 'UNKNOWN');
+    expect(checked(handlers, service)).toBe('UNKNOWN'); // a known name, not NOT_FOUND
+    watch.cancel();
+    setHealth(service, 'SERVING');
+    expect(watch.written).toEqual(['SERVICE_UNKNOWN', 'SERVING', 'NOT_SERVING', 'UNKNOWN']);
+    expect(other.written).toEqual(['SERVICE_UNKNOWN']);
+  });
+
+  it('per process: a Watch of another server of the process (a restarted one) is told, and starts from the set status', () => {
+    const service = freshName('interop.watched');
+    const before = watchedBy(healthHandlers(new Set(), NO_FAULTS), service);
+    setHealth(service, 'NOT_SERVING');
+    const after = healthHandlers(new Set(), NO_FAULTS);
+    expect(checked(after, service)).toBe('NOT_SERVING');
+    expect(watchedBy(after, service).written).toEqual(['NOT_SERVING']);
+    expect(before.written).toEqual(['SERVICE_UNKNOWN', 'NOT_SERVING']);
+  });
+
+  it('a set status wins over the health faults, which keep their meaning for the names not set', () => {
+    const served = freshName('interop.Served');
+    const notServing = healthHandlers(new Set([served, 'kept.Served']), parseFaults('health-services-not-serving'));
+    const servingAny = healthHandlers(new Set(), parseFaults('health-serving-any'));
+    const watch = watchedBy(notServing, served);
+    expect(checked(notServing, served)).toBe('NOT_SERVING');
+    setHealth(served, 'SERVING');
+    expect(watch.written).toEqual(['NOT_SERVING', 'SERVING']);
+    expect(checked(notServing, served)).toBe('SERVING');
+    expect(checked(notServing, 'kept.Served')).toBe('NOT_SERVING');
+    const name = freshName('interop.any');
+    setHealth(name, 'NOT_SERVING');
+    expect(checked(servingAny, name)).toBe('NOT_SERVING');
+    expect(checked(servingAny, freshName('interop.any'))).toBe('SERVING');
+  });
+
+  it('health-watch-no-updates: the status of when the stream started, then nothing; Check still changes', () => {
+    const service = freshName('interop.watched');
+    const handlers = healthHandlers(new Set(), parseFaults('health-watch-no-updates'));
+    const watch = watchedBy(handlers, service);
+    setHealth(service, 'SERVING');
+    expect(checked(handlers, service)).toBe('SERVING');
+    setHealth(service, 'NOT_SERVING');
+    expect(watch.written).toEqual(['SERVICE_UNKNOWN']);
+    expect(watchedBy(handlers, service).written).toEqual(['NOT_SERVING']);
+  });
+
+  it('health-watch-silent: nothing at all, set statuses included', () => {
+    const service = freshName('interop.watched');
+    const handlers = healthHandlers(new Set(), parseFaults('health-watch-silent'));
+    const watch = watchedBy(handlers, service);
+    setHealth(service, 'SERVING');
+    expect(watch.written).toEqual([]);
+    expect(checked(handlers, service)).toBe('SERVING');
+  });
+});
+
+describe('set_health over the wire (Scripted/Unary, then Health on the same channel)', () => {
+  const setHealthCall = (scripted: ScriptedClient, changes: Array<{ service: string; status: string }>) => ended((cb) => scripted.Unary({ script: { set_health: changes } }, deadline(), cb));
+
+  /** A Watch stream whose messages are awaited one at a time (each wait ends at the call's deadline). */
+  function watchStream(health: HealthClient, service: string) {
+    const call = health.Watch({ service }, deadline());
+    call.on('error', () => undefined);
+    const messages = call[Symbol.asyncIterator]() as AsyncIterator<{ status: string }>;
+    return { next: async () => (await messages.next()).value?.status, cancel: () => call.cancel() };
+  }
+
+  it('the Watch of a fresh name is told SERVING then NOT_SERVING; Check answers the last; the entries of one call apply in order', async () => {
+    await withServer('', async ({ health, scripted }) => {
+      const service = freshName('interop.watched');
+      const watch = watchStream(health, service);
+      try {
+        expect(await watch.next()).toBe('SERVICE_UNKNOWN');
+        expect(await setHealthCall(scripted, [{ service, status: 'SERVING' }])).toMatchObject({ code: grpc.status.OK });
+        expect(await watch.next()).toBe('SERVING');
+        // The same status again is not sent: the next message is the change after it.
+        expect(await setHealthCall(scripted, [{ service, status: 'SERVING' }, { service, status: 'NOT_SERVING' }])).toMatchObject({ code: grpc.status.OK });
+        expect(await watch.next()).toBe('NOT_SERVING');
+        expect(await unary((cb) => health.Check({ service }, deadline(), cb))).toEqual({ status: 'NOT_SERVING' });
+      } finally {
+        watch.cancel();
+      }
+    });
+  });
+
+  it('any other status name ends the call INVALID_ARGUMENT, and sets nothing', async () => {
+    await withServer('', async ({ health, scripted }) => {
+      const service = freshName('interop.watched');
+      expect(await setHealthCall(scripted, [{ service, status: 'SERVICE_UNKNOWN' }])).toEqual({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: `scripted: set_health: unknown status "SERVICE_UNKNOWN" for service "${service}" (expected SERVING, NOT_SERVING, UNKNOWN)`,
+      });
+      expect(await setHealthCall(scripted, [{ service, status: 'serving' }])).toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+      expect(await ended((cb) => health.Check({ service }, deadline(), cb))).toMatchObject({ code: grpc.status.NOT_FOUND });
+    });
+  });
+
+  it('health-watch-no-updates: the Watch is not told, Check is', async () => {
+    await withServer('health-watch-no-updates', async ({ health, scripted }) => {
+      const service = freshName('interop.watched');
+      const call = health.Watch({ service }, deadline());
+      call.on('error', () => undefined);
+      const messages: string[] = [];
+      call.on('data', (m: { status: string }) => messages.push(m.status));
+      const first = new Promise((resolve) => call.once('data', resolve));
+      const closed = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+      await first;
+      for (const status of ['SERVING', 'NOT_SERVING']) expect(await setHealthCall(scripted, [{ service, status }])).toMatchObject({ code: grpc.status.OK });
+      expect(await unary((cb) => health.Check({ service }, deadline(), cb))).toEqual({ status: 'NOT_SERVING' });
+      call.cancel();
+      expect((await closed).code).toBe(grpc.status.CANCELLED);
+      expect(messages).toEqual(['SERVICE_UNKNOWN']);
     });
   });
 });

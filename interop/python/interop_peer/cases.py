@@ -366,7 +366,7 @@ def user_recommend_max_articles(peer: Peer) -> None:
         _expect_article_ids(label, reply, 1000)
 
 
-def _serving_status(status: int) -> str:
+def serving_status(status: int) -> str:
     """SERVING, NOT_SERVING, … (the number, for a value the enum does not name)."""
     try:
         return health_pb2.HealthCheckResponse.ServingStatus.Name(status)
@@ -374,22 +374,32 @@ def _serving_status(status: int) -> str:
         return str(status)
 
 
+def expect_check_status(check: UnaryRpc, service: str, status: str) -> None:
+    """Health/Check{service} answers `status`."""
+    label, reply = check.call(health_pb2.HealthCheckRequest(service=service))
+    expect_equal(label, status, serving_status(reply.status), what="status")
+
+
 def expect_check_serving(check: UnaryRpc, service: str) -> None:
     """Health/Check{service} answers SERVING."""
-    label, reply = check.call(health_pb2.HealthCheckRequest(service=service))
-    expect_equal(label, "SERVING", _serving_status(reply.status), what="status")
+    expect_check_status(check, service, "SERVING")
+
+
+def expect_watch_message(label: str, watch: Any, status: str, which: str) -> None:
+    """The Watch stream's next message (`which`, for failure messages) has `status`; the wait ends
+    at the stream's deadline."""
+    message = succeeds(f"{label}, waiting for {which}", partial(next, watch, None))
+    if message is None:
+        raise CaseFailure(f"{label}: expected {which} with status {status}, got the end of the stream")
+    expect_equal(label, status, serving_status(message.status), what=f"status of {which}")
 
 
 def expect_first_watch_status(stub: health_pb2_grpc.HealthStub, service: str, status: str, timeout: float) -> None:
     """Health/Watch{service}'s first message has `status`; the stream is then cancelled."""
     request = health_pb2.HealthCheckRequest(service=service)
-    label = call_label("Health/Watch", request)
     watch = stub.Watch(request, timeout=timeout)
     try:
-        first = succeeds(label, partial(next, watch, None))
-        if first is None:
-            raise CaseFailure(f"{label}: expected a message with status {status}, got the end of the stream")
-        expect_equal(label, status, _serving_status(first.status), what="status of the first message")
+        expect_watch_message(call_label("Health/Watch", request), watch, status, "the first message")
     finally:
         watch.cancel()
 

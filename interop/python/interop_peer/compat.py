@@ -26,7 +26,10 @@ is left out on any of them (serving.py). The scripted server's `experimental_non
 behaviour (scripted-cancel-ignored) and context.add_callback / is_active work alike in the three.
 So does a restart (script.restart_server_after_ms, serving.py): server.stop(grace) and stop(None)
 close the listeners at once and set their Event once every call has ended, and a new server binds
-the same port again (tests/test_scripted_restart.py runs on the three).
+the same port again (tests/test_scripted_restart.py runs on the three). And so do the executor's
+channel.addresses and channel.lb_policy (scripted_executor.py): gRPC core's ipv4 resolver takes
+`ipv4:A,B` as one channel of two subchannels, and the channel argument grpc.service_config picks
+pick_first or round_robin, in the three alike (tests/test_scripted_balancing.py).
 """
 
 from __future__ import annotations

@@ -9,11 +9,16 @@ grpc_reflection.v1alpha only; grpc/grpc#38576), so the v1 cases (reflection_list
 reflection_file_containing_symbol) fail saying so, without a call (NO_V1). Their checks are
 written for either version (ReflectionApi) and would run on a grpcio-reflection that ships
 grpc_reflection.v1; the tests run them through v1alpha.
+
+health_watch_updates changes a health status through the scripted service
+(interop.scripted.Scripted/Unary with script.set_health), on the channel of its Watch stream, so
+that with --workers both calls reach the same server process (statuses are per process).
 """
 
 from __future__ import annotations
 
 import queue
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,9 +33,16 @@ from google.protobuf.message import DecodeError
 from grpc_reflection.v1alpha import reflection_pb2 as v1alpha_pb2
 from grpc_reflection.v1alpha import reflection_pb2_grpc as v1alpha_pb2_grpc
 
-from .cases import Peer, case, expect_check_serving, expect_first_watch_status
-from .checks import CaseFailure, expect_equal, show, succeeds
-from .protos import health_pb2_grpc
+from .cases import (
+    Peer,
+    case,
+    expect_check_serving,
+    expect_check_status,
+    expect_first_watch_status,
+    expect_watch_message,
+)
+from .checks import CaseFailure, call_label, expect_equal, show, succeeds
+from .protos import health_pb2, health_pb2_grpc, scripted_pb2, scripted_pb2_grpc
 from .support import SERVED_SERVICES
 
 FileDescriptorProto = descriptor_pb2.FileDescriptorProto
@@ -219,6 +231,38 @@ def reflection_file_containing_symbol(peer: Peer) -> None:
 def health_watch_serving(peer: Peer) -> None:
     with peer.channel() as channel:
         expect_first_watch_status(health_pb2_grpc.HealthStub(channel), "", "SERVING", peer.timeout)
+
+
+# health_watch_updates: the name it watches, this prefix and 16 random hex digits (a name no
+# earlier run set: statuses set by script.set_health last as long as the server process).
+WATCHED_PREFIX = "interop.watched."
+
+
+def set_health(scripted: scripted_pb2_grpc.ScriptedStub, service: str, status: str, timeout: float) -> None:
+    """Scripted/Unary with the script {set_health:[{service, status}]}, which must end OK."""
+    change = scripted_pb2.HealthChange(service=service, status=status)
+    request = scripted_pb2.ScriptedRequest(script=scripted_pb2.Script(set_health=[change]))
+    succeeds(f"Scripted/Unary(set_health {show(change)})", partial(scripted.Unary, request, timeout=timeout))
+
+
+@case
+def health_watch_updates(peer: Peer) -> None:
+    service = WATCHED_PREFIX + secrets.token_hex(8)
+    request = health_pb2.HealthCheckRequest(service=service)
+    label = call_label("Health/Watch", request)
+    with peer.channel() as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        scripted = scripted_pb2_grpc.ScriptedStub(channel)
+        # The stream's deadline is the case's: each wait for a message ends there at the latest.
+        watch = health.Watch(request, timeout=peer.timeout)
+        try:
+            expect_watch_message(label, watch, "SERVICE_UNKNOWN", "the first message")
+            for status in ("SERVING", "NOT_SERVING"):
+                set_health(scripted, service, status, peer.timeout)
+                expect_watch_message(label, watch, status, f"the message after set_health {status}")
+            expect_check_status(peer.rpc("Health/Check", health.Check), service, "NOT_SERVING")
+        finally:
+            watch.cancel()
 
 
 @case

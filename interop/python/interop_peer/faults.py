@@ -1,14 +1,14 @@
 """The self-test faults of docs/peer-contract.md: each breaks exactly one server behaviour.
 
-The first twenty-two break the seed and support services and server reflection ("Faults"; the
-last three, reflection-incomplete, health-watch-silent and health-services-not-serving, for the
-discovery suite), the `testing-*` ones grpc.testing.TestService: the first eleven for the
-grpc.testing suite ("Faults for the grpc.testing self-test"), the last three for the
-testing-edges suite ("The `testing-edges` suite"). The
-`scripted-*` ones break interop.scripted.Scripted ("The scripted service and the data suites"):
-scripted_service.py and scripted_values.py (scripted-limits-ignored and scripted-lifecycle-ignored:
-the whole server's message size limits and connection options, serving.py; scripted-shutdown-abrupt:
-the stop of a restart, serving.py).
+The first twenty-three break the seed and support services and server reflection ("Faults"; the
+last four, reflection-incomplete, health-watch-silent, health-services-not-serving and
+health-watch-no-updates, for the discovery suite), the `testing-*` ones grpc.testing.TestService:
+the first eleven for the grpc.testing suite ("Faults for the grpc.testing self-test"), the last
+three for the testing-edges suite ("The `testing-edges` suite"). The `scripted-*` ones break
+interop.scripted.Scripted ("The scripted service and the data suites"): scripted_service.py and
+scripted_values.py (scripted-limits-ignored and scripted-lifecycle-ignored: the whole server's
+message size limits and connection options, serving.py; scripted-shutdown-abrupt: the stop of a
+restart, serving.py; scripted-second-host-ignored: the listeners, serving.py).
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ class Fault(enum.StrEnum):
     HEALTH_WATCH_SILENT = "health-watch-silent"
     # Health calls every served service named NOT_SERVING; "" stays SERVING (support.py).
     HEALTH_SERVICES_NOT_SERVING = "health-services-not-serving"
+    # Health/Watch sends the status of when it started, then nothing: no script.set_health reaches it (support.py).
+    HEALTH_WATCH_NO_UPDATES = "health-watch-no-updates"
     TESTING_EMPTY_PAYLOAD = "testing-empty-payload"
     TESTING_AGGREGATE_OFF = "testing-aggregate-off"
     TESTING_STREAM_DROP_LAST = "testing-stream-drop-last"
@@ -88,6 +90,8 @@ class Fault(enum.StrEnum):
     # The restart of script.restart_server_after_ms stops the server with server.stop(None) instead of
     # the graceful stop: the calls in flight are cancelled (scripted_service.py, serving.py).
     SCRIPTED_SHUTDOWN_ABRUPT = "scripted-shutdown-abrupt"
+    # --second_host is ignored: the server listens on --host (and [::1], the Unix socket) only (serving.py).
+    SCRIPTED_SECOND_HOST_IGNORED = "scripted-second-host-ignored"
 
 
 Faults = frozenset[Fault]

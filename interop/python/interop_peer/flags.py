@@ -165,9 +165,10 @@ class ServerOptions:
     # The largest message the server accepts / sends, in bytes; None: grpcio's default (4 MiB / unlimited).
     max_receive_message_length: int | None = None
     max_send_message_length: int | None = None
-    # Also listen on [::1] at the port bound for --host / on the Unix domain socket at this path
-    # (serving.py); neither is taken with --workers > 1.
+    # Also listen on [::1] / on this IPv4 loopback address (--second_host) at the port bound for
+    # --host, and on the Unix domain socket at this path (serving.py); none is taken with --workers > 1.
     ipv6_loopback: bool = False
+    second_host: str | None = None
     unix_socket: str | None = None
     # --max_concurrent_streams, --max_connection_age_ms, … --keepalive_permit_without_calls (serving.py;
     # every worker's, with --workers).
@@ -217,6 +218,7 @@ def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
     for flag in ("--max_receive_message_length", "--max_send_message_length"):
         parser.add_argument(flag, type=_typed(_int_in(0, MAX_MESSAGE_LENGTH), "message length"), default=None)
     _add_bool(parser, "--ipv6_loopback")
+    parser.add_argument("--second_host", type=_typed(_nonempty, "address"), default=None)
     parser.add_argument("--unix_socket", type=_typed(_nonempty, "path"), default=None)
     for name in LIFECYCLE_INT_FLAGS:
         parser.add_argument(f"--{name}", type=_typed(_int_in(0, MAX_CHANNEL_INT), "number"), default=None)
@@ -233,7 +235,11 @@ def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
         raise FlagError("argument --host: must not be empty")
     if args.require_client_cert and not args.use_tls:
         raise FlagError("argument --require_client_cert: needs --use_tls=true")
-    for flag, given in (("--ipv6_loopback", args.ipv6_loopback), ("--unix_socket", args.unix_socket is not None)):
+    for flag, given in (
+        ("--ipv6_loopback", args.ipv6_loopback),
+        ("--second_host", args.second_host is not None),
+        ("--unix_socket", args.unix_socket is not None),
+    ):
         if given and args.workers > 1:
             raise FlagError(f"argument {flag}: not allowed with --workers > 1")
     return ServerOptions(
@@ -250,6 +256,7 @@ def parse_server_flags(argv: Sequence[str]) -> ServerOptions:
         max_receive_message_length=args.max_receive_message_length,
         max_send_message_length=args.max_send_message_length,
         ipv6_loopback=args.ipv6_loopback,
+        second_host=args.second_host,
         unix_socket=args.unix_socket,
         lifecycle=Lifecycle(
             **{name: getattr(args, name) for name in LIFECYCLE_INT_FLAGS},
@@ -316,7 +323,7 @@ def parse_client_flags(argv: Sequence[str], with_help: bool = True) -> ClientOpt
     # text metadata, scripted-deadline-ignored ignores timeout_ms, scripted-client-limits-ignored
     # lifts every message size limit of its channels, scripted-server-name-ignored,
     # scripted-target-ignored and scripted-authority-ignored ignore channel.server_name, .target
-    # and .authority.
+    # (and .addresses) and .authority.
     parser.add_argument("--client_fault", choices=CLIENT_FAULTS, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not args.server_host:

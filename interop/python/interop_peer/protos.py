@@ -46,7 +46,7 @@ from helloworld import (  # noqa: E402
     streaming_pb2,
     streaming_pb2_grpc,
 )
-from interop import scripted_pb2, server_info_pb2, server_info_pb2_grpc  # noqa: E402
+from interop import scripted_pb2, scripted_pb2_grpc, server_info_pb2, server_info_pb2_grpc  # noqa: E402
 from panda import panda_pb2, panda_pb2_grpc  # noqa: E402
 from rpc_package import hello_world_service_pb2, hello_world_service_pb2_grpc  # noqa: E402
 from test_server import test_server_pb2, test_server_pb2_grpc  # noqa: E402
@@ -67,6 +67,7 @@ __all__ = [
     "panda_pb2",
     "panda_pb2_grpc",
     "scripted_pb2",
+    "scripted_pb2_grpc",
     "server_info_pb2",
     "server_info_pb2_grpc",
     "streaming_pb2",

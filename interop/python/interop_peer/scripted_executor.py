@@ -59,6 +59,12 @@ Deadlines, compression and message sizes:
   `channel.keepalive_time_ms`, `.keepalive_timeout_ms` and `.keepalive_permit_without_calls` are
   the channel's grpc.keepalive_time_ms, grpc.keepalive_timeout_ms and
   grpc.keepalive_permit_without_calls (0/1), given as they are.
+  `channel.addresses` (never with `target`) makes one channel over every address, each a
+  subchannel: the target `ipv4:A,B,…` of gRPC's naming doc (gRPC core's ipv4 resolver, which
+  takes literal addresses), each address with `{host}` and `{port}` replaced as in `target`.
+  `channel.lb_policy` (pick_first, round_robin) is the channel's default service config
+  `{"loadBalancingConfig":[{"NAME":{}}]}`, the channel argument grpc.service_config (the ipv4
+  resolver gives no service config of its own, so this one is used).
 - `$fill_bytes` (top level of a request): taken out before ParseDict, then `values.by` is set to
   that many zero bytes.
 - Bytes longer than 65 536 are reported as {"$sha256": hex, "$length": N} (encode_bytes_value).
@@ -88,8 +94,8 @@ says. `scripted-client-limits-ignored` makes every channel of the executor (the 
 take and send messages of any size: both limits -1, the instruction's `channel` lengths ignored.
 `scripted-server-name-ignored` ignores `channel.server_name`: every channel checks the server's
 certificate against --server_host_override. `scripted-target-ignored` ignores `channel.target`
-(every channel dials --server_host:--server_port), `scripted-authority-ignored`
-`channel.authority`.
+and `channel.addresses` (every channel dials --server_host:--server_port; `lb_policy` still
+applies), `scripted-authority-ignored` `channel.authority`.
 """
 
 from __future__ import annotations
@@ -163,6 +169,8 @@ CHANNEL_MEMBERS = (
     "keepalive_time_ms",
     "keepalive_timeout_ms",
     "keepalive_permit_without_calls",
+    "addresses",
+    "lb_policy",
 )
 # The members of `channel` that are grpcio channel arguments taking an integer >= 0 as it is.
 CHANNEL_INT_OPTIONS = {
@@ -173,8 +181,12 @@ CHANNEL_INT_OPTIONS = {
 }
 # `{run}`, replaced in the requests by the token of the instruction's run.
 RUN_PLACEHOLDER = "{run}"
-# The placeholders of channel.target, by the client flag that replaces them (Peer's fields).
+# The placeholders of channel.target, by the client flag that replaces them (Peer's fields); those
+# of each of channel.addresses.
 TARGET_PLACEHOLDER = re.compile(r"\{(host|port|unix_socket)\}")
+ADDRESS_PLACEHOLDER = re.compile(r"\{(host|port)\}")
+# channel.lb_policy: the load-balancing policies an instruction may name.
+LB_POLICIES = ("pick_first", "round_robin")
 # The longest deadline an instruction may ask for (366 days).
 MAX_TIMEOUT_MS = 31_622_400_000
 # What grpcio can compress with, by the gRPC names the instructions use.
@@ -511,6 +523,11 @@ class ChannelSpec:
     keepalive_time_ms: int | None = None
     keepalive_timeout_ms: int | None = None
     keepalive_permit_without_calls: bool | None = None
+    # The IPv4 host:port addresses the channel dials instead (one channel, a subchannel each),
+    # placeholders unreplaced; never with target.
+    addresses: tuple[str, ...] | None = None
+    # The load-balancing policy of the channel's default service config (LB_POLICIES); None: grpcio's.
+    lb_policy: str | None = None
 
     def peer(self, peer: Peer, server_name_ignored: bool = False, authority_ignored: bool = False) -> Peer:
         """The peer whose channel() makes this channel: `peer` with server_name in place of the
@@ -526,12 +543,18 @@ class ChannelSpec:
 
     def dialled(self, peer: Peer, target_ignored: bool = False) -> str | None:
         """The target this channel dials: `target` with its placeholders replaced by the peer's
-        flags; None (the peer's --server_host:--server_port) without one, or under
-        scripted-target-ignored. InstructionError when it names {unix_socket} and the client has no
+        flags, or `ipv4:A,B,…` of `addresses` (theirs replaced); None (the peer's
+        --server_host:--server_port) without either, or under scripted-target-ignored.
+        InstructionError when the target names {unix_socket} and the client has no
         --server_unix_socket."""
-        if self.target is None or target_ignored:
+        if target_ignored:
             return None
         flags = {"host": peer.host, "port": str(peer.port), "unix_socket": peer.unix_socket}
+        if self.addresses is not None:
+            replaced = (ADDRESS_PLACEHOLDER.sub(lambda match: flags[match.group(1)], text) for text in self.addresses)
+            return "ipv4:" + ",".join(replaced)
+        if self.target is None:
+            return None
 
         def replacement(match: re.Match[str]) -> str:
             value = flags[match.group(1)]
@@ -544,16 +567,19 @@ class ChannelSpec:
 
         return TARGET_PLACEHOLDER.sub(replacement, self.target)
 
-    def options(self, limits_ignored: bool = False) -> tuple[tuple[str, int], ...]:
-        """The size limits and the keepalive settings as grpcio channel options; both limits
-        unlimited under scripted-client-limits-ignored (the keepalive settings as given)."""
-        options: list[tuple[str, int]] = list(_UNLIMITED_OPTIONS) if limits_ignored else []
+    def options(self, limits_ignored: bool = False) -> tuple[tuple[str, int | str], ...]:
+        """The size limits, the keepalive settings and the load-balancing policy as grpcio channel
+        options; both limits unlimited under scripted-client-limits-ignored (the others as given)."""
+        options: list[tuple[str, int | str]] = list(_UNLIMITED_OPTIONS) if limits_ignored else []
         for member, key in CHANNEL_INT_OPTIONS.items():
             value = getattr(self, member)
             if value is not None and not (limits_ignored and key in _LIMIT_KEYS):
                 options.append((key, value))
         if self.keepalive_permit_without_calls is not None:
             options.append(("grpc.keepalive_permit_without_calls", int(self.keepalive_permit_without_calls)))
+        if self.lb_policy is not None:
+            service_config = {"loadBalancingConfig": [{self.lb_policy: {}}]}
+            options.append(("grpc.service_config", json.dumps(service_config, separators=(",", ":"))))
         return tuple(options)
 
 
@@ -643,8 +669,9 @@ def parse_compression(value: Json) -> tuple[grpc.Compression | None, str | None]
 def parse_channel(value: Json) -> ChannelSpec:
     """The instruction's `channel`; InstructionError for anything but an object of CHANNEL_MEMBERS
     with integer lengths and keepalive times >= 0, a compression grpcio has, non-empty server_name,
-    target and authority strings (kept exactly as written) and a boolean
-    keepalive_permit_without_calls."""
+    target and authority strings (kept exactly as written), a boolean
+    keepalive_permit_without_calls, addresses a non-empty list of non-empty strings (not with
+    target) and an lb_policy of LB_POLICIES."""
     if not isinstance(value, dict):
         raise InstructionError(f"channel: expected an object, got {json.dumps(value)}")
     unknown = set(value) - set(CHANNEL_MEMBERS)
@@ -670,6 +697,19 @@ def parse_channel(value: Json) -> ChannelSpec:
     for member in ("server_name", "target", "authority"):
         if member in value and not (isinstance(value[member], str) and value[member]):
             raise InstructionError(f"channel.{member}: expected a non-empty string, got {json.dumps(value[member])}")
+    addresses = None
+    if "addresses" in value:
+        given = value["addresses"]
+        if not (isinstance(given, list) and given and all(isinstance(text, str) and text for text in given)):
+            raise InstructionError(
+                f"channel.addresses: expected a non-empty list of non-empty strings, got {json.dumps(given)}"
+            )
+        if "target" in value:
+            raise InstructionError("channel.addresses: not allowed with channel.target (give one or the other)")
+        addresses = tuple(given)
+    lb_policy = value.get("lb_policy")
+    if "lb_policy" in value and lb_policy not in LB_POLICIES:
+        raise InstructionError(f"channel.lb_policy: expected one of {', '.join(LB_POLICIES)}, got {json.dumps(lb_policy)}")
     return ChannelSpec(
         value.get("max_receive_message_length"),
         value.get("max_send_message_length"),
@@ -680,6 +720,8 @@ def parse_channel(value: Json) -> ChannelSpec:
         value.get("keepalive_time_ms"),
         value.get("keepalive_timeout_ms"),
         permit,
+        addresses,
+        lb_policy,
     )
 
 

@@ -61,6 +61,11 @@ grpcio specifics, each a choice the contract leaves to the library:
 - RequestInfo.active_calls counts the handlers running in this process (ACTIVE_CALLS), and the call
   records (script.call_id, script.report_call) are a table of this process (CALL_RECORDS); with
   --workers each worker has its own. Both outlive a restart's server (below).
+- script.set_health sets the statuses of this process's health service (support.HEALTH_STATUSES,
+  which tells its Watch streams), entry by entry, at the end of step 2; an entry whose status is
+  not SERVING, NOT_SERVING or UNKNOWN ends the call there with INVALID_ARGUMENT (the entries before
+  it stay set), RequestInfo in the trailer as for refused metadata. Like the call records, the
+  statuses are the process's and outlive a restart's server.
 - script.restart_server_after_ms: the handler asks the server's Restart (given at construction by
   serving.py, which knows how to make and bind a server) and goes on with its script; the restart
   stops the server in another thread (`server.stop(grace=30)`, or `server.stop(None)` under
@@ -75,6 +80,7 @@ grpcio specifics, each a choice the contract leaves to the library:
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -93,6 +99,7 @@ from grpc_status import rpc_status
 from .faults import Fault, Faults
 from .protos import scripted_pb2
 from .scripted_values import faulty_values
+from .support import HEALTH_STATUSES, SETTABLE_STATUSES
 
 SERVICE = scripted_pb2.DESCRIPTOR.services_by_name["Scripted"].full_name
 REQUEST_INFO_KEY = "x-scripted-request-info-bin"
@@ -243,6 +250,23 @@ def response_compression(name: str) -> grpc.Compression:
 
 class UnknownCompression(Exception):
     """script.response_compression names an algorithm grpcio does not have; the message is the status message."""
+
+
+class UnknownHealthStatus(Exception):
+    """A script.set_health entry names a status that cannot be set; the message is the status message."""
+
+
+def set_health(changes: Iterable[scripted_pb2.HealthChange]) -> None:
+    """script.set_health: sets each entry's status in this process's health service, in order.
+    UnknownHealthStatus at the first entry whose status is not a settable name (those before it are set)."""
+    for change in changes:
+        status = SETTABLE_STATUSES.get(change.status)
+        if status is None:
+            raise UnknownHealthStatus(
+                f"scripted: set_health: unknown status {json.dumps(change.status, ensure_ascii=False)} for service "
+                f"{json.dumps(change.service, ensure_ascii=False)} (expected {', '.join(SETTABLE_STATUSES)})"
+            )
+        HEALTH_STATUSES.set(change.service, status)
 
 
 def reply_values(reply: scripted_pb2.Reply) -> scripted_pb2.Values | None:
@@ -508,13 +532,22 @@ class Scripted(grpc.GenericRpcHandler):
         if script.call_id:
             call.record_as(script.call_id)
         # 2. The request metadata, the time left, the authority, the peer, the calls running now,
-        # and the record of the call script.report_call names (once it has ended).
+        # and the record of the call script.report_call names (once it has ended); then the
+        # health statuses the script sets.
         info = request_info(context, remaining, faults)
         info.active_calls = ACTIVE_CALLS.count
         if script.report_call:
             info.reported_call.CopyFrom(call.report(script.report_call))
         if not call.go_on():
             return
+        try:
+            set_health(script.set_health)
+        except UnknownHealthStatus as unknown:
+            # Nothing was sent yet; RequestInfo still goes.
+            info.requests.extend(read)
+            context.abort_with_status(
+                _Status(grpc.StatusCode.INVALID_ARGUMENT, str(unknown), [(REQUEST_INFO_KEY, self._info_bytes(info))])
+            )
         # The restart: set off now, the script goes on meanwhile.
         if script.restart_server_after_ms > 0:
             self._restart_server(script.restart_server_after_ms)

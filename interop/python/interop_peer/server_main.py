@@ -1,7 +1,7 @@
 """server --port=P [--host=127.0.0.1] [--use_tls=false] [--tls_cert_file=certs/server.pem]
 [--tls_key_file=certs/server.key] [--require_client_cert=false] [--client_ca_file=certs/ca.pem]
 [--workers=N] [--max_receive_message_length=N] [--max_send_message_length=N] [--ipv6_loopback=true]
-[--unix_socket=PATH] [--max_concurrent_streams=N] [--max_connection_age_ms=N]
+[--second_host=ADDR] [--unix_socket=PATH] [--max_concurrent_streams=N] [--max_connection_age_ms=N]
 [--max_connection_age_grace_ms=N] [--max_connection_idle_ms=N] [--keepalive_time_ms=N]
 [--keepalive_timeout_ms=N] [--keepalive_min_time_ms=N] [--keepalive_permit_without_calls=true]
 [--fault=NAME[,NAME…]]"""
@@ -38,7 +38,7 @@ def main(argv: Sequence[str]) -> int:
             worker=options.worker_child,
             tls=tls,
             limits=MessageLimits(options.max_receive_message_length, options.max_send_message_length),
-            listeners=Listeners(options.ipv6_loopback, options.unix_socket),
+            listeners=Listeners(options.ipv6_loopback, options.second_host, options.unix_socket),
             lifecycle=options.lifecycle,
         )
     )

@@ -1,6 +1,6 @@
-"""One server process: every service on host:port (and on [::1] and a Unix domain socket when
-asked) until SIGTERM/SIGINT, with a new grpc.Server on the same addresses whenever a scripted call
-asks for a restart (Serving)."""
+"""One server process: every service on host:port (and on [::1], a second IPv4 loopback address
+and a Unix domain socket when asked) until SIGTERM/SIGINT, with a new grpc.Server on the same
+addresses whenever a scripted call asks for a restart (Serving)."""
 
 from __future__ import annotations
 
@@ -49,14 +49,18 @@ IPV6_LOOPBACK = "::1"
 
 @dataclass(frozen=True)
 class Listeners:
-    """Where the server listens besides host:port (--ipv6_loopback, --unix_socket)."""
+    """Where the server listens besides host:port (--ipv6_loopback, --second_host, --unix_socket)."""
 
     ipv6_loopback: bool = False  # [::1] at the port bound for host:port
+    second_host: str | None = None  # an IPv4 loopback address (127.0.0.2), at the port bound for host:port
     unix_socket: str | None = None  # the path of a Unix domain socket
 
-    def addresses(self, port: int) -> list[str]:
-        """grpcio's addresses of the extra listeners, once host:port is bound at `port`."""
+    def addresses(self, port: int, faults: Faults = frozenset()) -> list[str]:
+        """grpcio's addresses of the extra listeners, once host:port is bound at `port`; without the
+        second host under scripted-second-host-ignored."""
         addresses = [grpc_address(IPV6_LOOPBACK, port)] if self.ipv6_loopback else []
+        if self.second_host is not None and Fault.SCRIPTED_SECOND_HOST_IGNORED not in faults:
+            addresses.append(grpc_address(self.second_host, port))
         if self.unix_socket is not None:
             addresses.append(f"unix:{self.unix_socket}")
         return addresses
@@ -131,8 +135,9 @@ class ServerConfig:
     tls (None: insecure) serves TLS, and with a client CA demands a client certificate (mTLS).
     limits: the message size flags, for the whole server (scripted-limits-ignored: none).
     lifecycle: the connection lifecycle flags, for every connection (scripted-lifecycle-ignored: none).
-    listeners: the addresses served besides host:port, bound after it (the [::1] one at the port
-    it got) with the same credentials; any that cannot be bound is a failure to start.
+    listeners: the addresses served besides host:port, bound after it (the [::1] and second host
+    ones at the port it got) with the same credentials; any that cannot be bound is a failure to
+    start (scripted-second-host-ignored: no second host).
     """
 
     host: str
@@ -183,15 +188,16 @@ def bind(
     server: grpc.Server, config: ServerConfig, port: int, credentials: grpc.ServerCredentials | None
 ) -> tuple[int, list[str]]:
     """Binds server to host:port (port 0: an ephemeral one), then to the extra listeners (the [::1]
-    one at the port host:port got); returns the port host:port got and the addresses bound,
-    host:port's first. BindError for the first that cannot be bound: grpcio's server raises
-    RuntimeError (_common.validate_port_binding_result, since grpc/grpc#23632 in 2020); gRPC core,
-    grpc.aio and older releases return port 0, taken as a failure too."""
+    and second host ones at the port host:port got); returns the port host:port got and the
+    addresses bound, host:port's first. BindError for the first that cannot be bound: grpcio's
+    server raises RuntimeError (_common.validate_port_binding_result, since grpc/grpc#23632 in
+    2020); gRPC core, grpc.aio and older releases return port 0, taken as a failure too."""
     address = grpc_address(config.host, port)
     try:
         bound = _add_port(server, address, credentials)
         addresses = [grpc_address(config.host, bound)]
-        for address in config.listeners.addresses(bound):  # `address` names the one that failed
+        # `address` names the one that failed.
+        for address in config.listeners.addresses(bound, config.faults):
             _add_port(server, address, credentials)
             addresses.append(address)
     except RuntimeError as err:

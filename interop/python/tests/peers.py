@@ -79,6 +79,7 @@ DISCOVERY_CASES = (
     "reflection_list_v1alpha",
     "reflection_file_containing_symbol",
     "health_watch_serving",
+    "health_watch_updates",
     "health_check_every_service",
 )
 # The discovery cases of grpc.reflection.v1, which no grpcio-reflection built here has a module for

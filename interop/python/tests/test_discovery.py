@@ -44,7 +44,12 @@ V1_METHOD = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
 # What list_services answers, on every release: the names the server gives grpcio-reflection, sorted.
 LISTED = sorted([*SERVED_SERVICES, V1ALPHA_SERVICE])
 NOT_FOUND = grpc.StatusCode.NOT_FOUND.value[0]
-DISCOVERY_FAULTS = (Fault.REFLECTION_INCOMPLETE, Fault.HEALTH_WATCH_SILENT, Fault.HEALTH_SERVICES_NOT_SERVING)
+DISCOVERY_FAULTS = (
+    Fault.REFLECTION_INCOMPLETE,
+    Fault.HEALTH_WATCH_SILENT,
+    Fault.HEALTH_SERVICES_NOT_SERVING,
+    Fault.HEALTH_WATCH_NO_UPDATES,
+)
 # The discovery faults' cases, with the seeds case the health faults break too.
 FAULT_CASES = (*DISCOVERY_CASES, "health_unknown_service")
 Request = reflection_pb2.ServerReflectionRequest
@@ -85,8 +90,13 @@ def test_discovery_fault_breaks_its_cases_on_every_release(python: Path, fault: 
     if fault is Fault.REFLECTION_INCOMPLETE:
         assert 'missing ["interop.scripted.Scripted"]' in failed["reflection_list_v1alpha"]
     elif fault is Fault.HEALTH_WATCH_SILENT:
-        for case in ("health_watch_serving", "health_unknown_service"):
-            assert "expected status OK, got status DEADLINE_EXCEEDED" in failed[case]
+        for case in ("health_watch_serving", "health_unknown_service", "health_watch_updates"):
+            assert ", waiting for the first message: expected status OK, got status DEADLINE_EXCEEDED" in failed[case]
+    elif fault is Fault.HEALTH_WATCH_NO_UPDATES:
+        # The first message came; the one set_health SERVING should have sent never did.
+        expected = ", waiting for the message after set_health SERVING: expected status OK, got status DEADLINE_"
+        assert failed["health_watch_updates"].startswith('Health/Watch("interop.watched.'), failed
+        assert expected in failed["health_watch_updates"], failed
     else:
         # "" passes (the first check): the first served service named is the one that fails.
         for case in ("health_check_every_service", "health_unknown_service"):

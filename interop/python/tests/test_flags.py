@@ -18,7 +18,7 @@ from interop_peer.protos import helloworld_pb2, streaming_pb2
 def test_parse_faults() -> None:
     assert parse_faults("") == frozenset()
     assert parse_faults("again-wrong, single-worker") == {Fault.AGAIN_WRONG, Fault.SINGLE_WORKER}
-    assert len(Fault) == 61  # 22 seeds (discovery's 3 among them), 14 testing-*, 25 scripted-*
+    assert len(Fault) == 63  # 23 seeds (discovery's 4 among them), 14 testing-*, 26 scripted-*
     assert parse_faults("scripted-limits-ignored") == {Fault.SCRIPTED_LIMITS_IGNORED}
     assert parse_faults("scripted-lifecycle-ignored,scripted-cancel-ignored,scripted-shutdown-abrupt") == {
         Fault.SCRIPTED_LIFECYCLE_IGNORED,

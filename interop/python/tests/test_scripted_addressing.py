@@ -168,8 +168,10 @@ def test_server_flags() -> None:
     options = parse_server_flags(["--port=0", "--ipv6_loopback=true", "--unix_socket=/tmp/x/s.sock"])
     assert options.ipv6_loopback and options.unix_socket == "/tmp/x/s.sock"
     plain = parse_server_flags(["--port=0"])
-    assert not plain.ipv6_loopback and plain.unix_socket is None
+    assert not plain.ipv6_loopback and plain.unix_socket is None and plain.second_host is None
     assert parse_server_flags(["--port=0", "--ipv6_loopback", "--workers=1"]).ipv6_loopback
+    assert parse_server_flags(["--port=0", "--second_host=127.0.0.2", "--workers=1"]).second_host == "127.0.0.2"
+    assert parse_server_flags(["--port=0", "--second_host", "127.0.0.3"]).second_host == "127.0.0.3"
 
 
 @pytest.mark.parametrize(
@@ -179,6 +181,8 @@ def test_server_flags() -> None:
         (["--unix_socket=/tmp/x.sock", "--workers=4"], "argument --unix_socket: not allowed with --workers > 1"),
         (["--unix_socket="], "argument --unix_socket: invalid path: must not be empty"),
         (["--ipv6_loopback=maybe"], "argument --ipv6_loopback: invalid boolean"),
+        (["--second_host=127.0.0.2", "--workers=2"], "argument --second_host: not allowed with --workers > 1"),
+        (["--second_host="], "argument --second_host: invalid address: must not be empty"),
     ],
 )
 def test_bad_server_flags_exit_2(flags: list[str], message: str) -> None:
@@ -233,7 +237,7 @@ def test_target_or_authority_that_is_not_a_non_empty_string_is_a_bad_instruction
 def test_unknown_channel_member_names_target_and_authority_among_the_expected() -> None:
     expected = (
         "compression, server_name, target, authority, keepalive_time_ms, keepalive_timeout_ms, "
-        "keepalive_permit_without_calls"
+        "keepalive_permit_without_calls, addresses, lb_policy"
     )
     with pytest.raises(InstructionError, match=f"{expected}\\)$"):
         scripted_executor.parse_channel({"address": "x"})

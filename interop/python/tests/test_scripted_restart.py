@@ -178,17 +178,21 @@ def socket_path() -> Iterator[Path]:
 
 
 def test_restart_serves_every_address_again(tmp_path: Path, socket_path: Path) -> None:
-    # TLS, [::1] and the Unix socket: the restarted server has the same credentials and addresses.
+    # TLS, [::1], the second host and the Unix socket: the restarted server has the same
+    # credentials and addresses.
     cases = {
         "restart": unary({"restart_server_after_ms": 200}, followups=[unary(after_ms=2500)]),
         "ipv6": unary(channel={"target": "ipv6:[::1]:{port}"}),
+        "second_host": unary(channel={"target": "ipv4:127.0.0.2:{port}"}),
         "unix": unary(channel={"target": "unix:{unix_socket}"}),
     }
-    flags = ("--use_tls=true", "--ipv6_loopback=true", f"--unix_socket={socket_path}")
+    flags = ("--use_tls=true", "--ipv6_loopback=true", "--second_host=127.0.0.2", f"--unix_socket={socket_path}")
     with restartable_server(tmp_path, *flags) as (server, log):
         observed = observe(server.port, tmp_path, cases, f"--server_unix_socket={socket_path}", *TLS_CLIENT_FLAGS)
         back = wait_for_line(log, "restart: serving again on")
-    assert back.endswith(f"on 127.0.0.1:{server.port}, [::1]:{server.port}, unix:{socket_path}"), back
+    port = server.port
+    assert back.endswith(f"on 127.0.0.1:{port}, [::1]:{port}, 127.0.0.2:{port}, unix:{socket_path}"), back
+    assert info(observed["second_host"])["authority"] == "foo.test.google.fr"  # the TLS flag's server name
     assert all(code(call) == OK for call in (*observed.values(), observed["restart"]["followups"][0])), observed
     assert info(observed["ipv6"])["peer"].startswith("ipv6:%5B::1%5D:")
     assert info(observed["unix"])["peer"].startswith("unix:")

@@ -3,10 +3,12 @@
  * reflection (v1 and v1alpha, the messages of @grpc/reflection's protos) and health checking.
  * Every RPC has the --rpc_timeout_ms deadline.
  */
+import { randomBytes } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import type { IFileDescriptorProto } from 'protobufjs/ext/descriptor/index.js';
 import { expectEqual, expectOk, expectThat, show } from '../check.js';
 import type { CaseContext } from '../context.js';
+import { unary } from '../rpc.js';
 import { decodeFileDescriptor, type ReflectionRequest, type ReflectionResponse, reflectionStub, type ReflectionVersion } from '../reflection.js';
 import type { CaseFn } from './registry.js';
 import { healthClient } from './seeds.js';
@@ -121,6 +123,31 @@ const reflectionFileContainingSymbol: CaseFn = (ctx) =>
 
 const healthWatchServing: CaseFn = (ctx) => healthClient(ctx).watch('', 'SERVING');
 
+/**
+ * A Watch of a fresh name is told each status `script.set_health` gives that name (through
+ * Scripted/Unary on the Watch's own channel, so the same server process), and Check answers the
+ * last one. Every wait for a Watch message ends at the case's deadline.
+ */
+const healthWatchUpdates: CaseFn = async (ctx) => {
+  const service = `interop.watched.${randomBytes(8).toString('hex')}`;
+  const health = healthClient(ctx);
+  const scripted = ctx.onChannelOf(ctx.protos.interop.scripted.Scripted, health.stub);
+  const watch = health.watchStream(service);
+  try {
+    await watch.next('first message', 'SERVICE_UNKNOWN');
+    for (const to of ['SERVING', 'NOT_SERVING'] as const) {
+      const what = `Scripted/Unary{script:{set_health:[{service:${JSON.stringify(service)},status:${JSON.stringify(to)}}]}}`;
+      await expectOk(what, unary((cb) => scripted.Unary({ script: { set_health: [{ service, status: to }] } }, ctx.deadline(), cb)));
+      await watch.next(`message after set_health ${to}`, to);
+    }
+    const what = `Health/Check{service:${JSON.stringify(service)}}`;
+    const reply = await expectOk(what, health.check(service));
+    expectEqual(`${what} status`, 'NOT_SERVING', reply.status);
+  } finally {
+    watch.cancel();
+  }
+};
+
 const healthCheckEveryService: CaseFn = async (ctx) => {
   const health = healthClient(ctx);
   for (const service of ['', ...SERVED_SERVICES]) await health.serving(service);
@@ -131,5 +158,6 @@ export const DISCOVERY_CASES: Record<string, CaseFn> = {
   reflection_list_v1alpha: reflectionList('v1alpha'),
   reflection_file_containing_symbol: reflectionFileContainingSymbol,
   health_watch_serving: healthWatchServing,
+  health_watch_updates: healthWatchUpdates,
   health_check_every_service: healthCheckEveryService,
 };

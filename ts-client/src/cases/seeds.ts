@@ -248,21 +248,32 @@ export function healthClient(ctx: CaseContext) {
     const reply = await expectOk(what, check(service));
     expectEqual(`${what} status`, 'SERVING', reply.status);
   };
-  /** The first message of `Health/Watch{service}` must have status `expected`; then the client cancels. */
-  const watch = async (service: string, expected: HealthCheckResponse__Output['status']) => {
-    const what = `Health/Watch{service:${JSON.stringify(service)}} first message`;
+  /**
+   * Opens `Health/Watch{service}` (with the case's deadline): `next` checks that the stream's
+   * next message (`message` names it) has status `expected`; `cancel` ends the stream.
+   */
+  const watchStream = (service: string) => {
     const call = health.Watch({ service }, ctx.deadline());
     call.on('error', () => undefined); // CANCELLED, once the client has seen enough
     const messages: AsyncIterator<HealthCheckResponse__Output> = call[Symbol.asyncIterator]();
+    const next = async (message: string, expected: HealthCheckResponse__Output['status']) => {
+      const what = `Health/Watch{service:${JSON.stringify(service)}} ${message}`;
+      const got = await expectOk(what, messages.next());
+      expectThat(what, !got.done, `the stream ended before its ${message}`);
+      expectEqual(`${what} status`, expected, got.value?.status);
+    };
+    return { next, cancel: () => call.cancel() };
+  };
+  /** The first message of `Health/Watch{service}` must have status `expected`; then the client cancels. */
+  const watch = async (service: string, expected: HealthCheckResponse__Output['status']) => {
+    const stream = watchStream(service);
     try {
-      const first = await expectOk(what, messages.next());
-      expectThat(what, !first.done, 'the stream ended before its first message');
-      expectEqual(`${what} status`, expected, first.value?.status);
+      await stream.next('first message', expected);
     } finally {
-      call.cancel();
+      stream.cancel();
     }
   };
-  return { check, serving, watch };
+  return { stub: health, check, serving, watch, watchStream };
 }
 
 const healthUnknownService: CaseFn = async (ctx) => {

@@ -32,6 +32,7 @@ import type { Values__Output } from '../../../ts-common/src/generated/interop/sc
 import { protoRoot } from '../../../ts-common/src/proto.js';
 import type { Faults } from '../faults.js';
 import type { ServerHooks } from '../server.js';
+import { isSettableStatus, SETTABLE_STATUSES, setHealth } from './health.js';
 import { mangleMessage, ValueFaults } from './scripted-faults.js';
 
 export const REQUEST_INFO_TRAILER = 'x-scripted-request-info-bin';
@@ -208,6 +209,7 @@ const EMPTY_SCRIPT: Script__Output = {
   call_id: '',
   report_call: '',
   restart_server_after_ms: 0,
+  set_health: [],
 };
 
 /**
@@ -296,6 +298,14 @@ async function handleScript(shape: Shape, faults: Faults, state: CallState): Pro
     // 2. The record of the call this one asks about, once that one has ended.
     if (script.report_call !== '') reported = await reportedCall(script.report_call, cancelled);
     if (isCancelled()) return;
+    // Then the health statuses the script sets, in order (a status name it cannot set ends the call).
+    for (const { service, status: to } of script.set_health) {
+      if (!isSettableStatus(to)) {
+        finish(status.INVALID_ARGUMENT, `scripted: set_health: unknown status ${JSON.stringify(to)} for service ${JSON.stringify(service)} (expected ${SETTABLE_STATUSES.join(', ')})`, new Metadata());
+        return;
+      }
+      setHealth(service, to);
+    }
     // Restart: set off a graceful shutdown (this call runs on), then the same addresses again.
     if (script.restart_server_after_ms > 0) shape.hooks?.restart(script.restart_server_after_ms);
 

@@ -387,6 +387,8 @@ func TestBadFlagsExitTwo(t *testing.T) {
 		{"--port=0", "--max_send_message_length=2147483648"},
 		{"--port=0", "--workers=2", "--ipv6_loopback=true"},
 		{"--port=0", "--workers=2", "--unix_socket=/tmp/server.sock"},
+		{"--port=0", "--workers=2", "--second_host=127.0.0.2"},
+		{"--port=0", "--second_host=localhost"},
 		{"--port=0", "--unix_socket="},
 		{"--port=0", "--max_concurrent_streams=-1"},
 		{"--port=0", "--max_connection_age_ms=2147483648"},
@@ -425,6 +427,28 @@ func TestIPv6PortTakenExitsOne(t *testing.T) {
 	err = cmd.Run()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "--ipv6_loopback: listen tcp [::1]:") {
+		t.Errorf("%v, stdout %q, stderr %q; want exit 1, nothing, the reason", err, &stdout, &stderr)
+	}
+}
+
+// TestSecondHostPortTakenExitsOne: with --second_host, a port already taken on that address is a
+// start-up failure: exit 1, no listening line, the reason on stderr.
+func TestSecondHostPortTakenExitsOne(t *testing.T) {
+	if buildErr != nil {
+		t.Skipf("cannot build the server binary, skipping: %v", buildErr)
+	}
+	taken, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
+	cmd := exec.Command(serverBin, "--port="+port, "--second_host=127.0.0.2")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "--second_host: listen tcp 127.0.0.2:"+port) {
 		t.Errorf("%v, stdout %q, stderr %q; want exit 1, nothing, the reason", err, &stdout, &stderr)
 	}
 }

@@ -63,16 +63,16 @@ func awaitRefused(t *testing.T, port int) {
 	}
 }
 
-// TestRestartServesTheSameAddresses: after a restart the server serves 127.0.0.1 and [::1] at the
-// port it bound at first (--port=0: not a new ephemeral one) and the Unix socket, without a
-// second listening line; SIGTERM then stops it cleanly (exit 0).
+// TestRestartServesTheSameAddresses: after a restart the server serves 127.0.0.1, [::1] and the
+// --second_host 127.0.0.2 at the port it bound at first (--port=0: not a new ephemeral one) and
+// the Unix socket, without a second listening line; SIGTERM then stops it cleanly (exit 0).
 func TestRestartServesTheSameAddresses(t *testing.T) {
 	socket := servertest.SocketPath(t)
-	s := startServer(t, "--port=0", "--ipv6_loopback=true", "--unix_socket="+socket)
+	s := startServer(t, "--port=0", "--ipv6_loopback=true", "--second_host=127.0.0.2", "--unix_socket="+socket)
 	port := strconv.Itoa(s.port)
 	askRestart(t, dial(t, "127.0.0.1:"+port), 300)
 	awaitRefused(t, s.port)
-	for _, target := range []string{"127.0.0.1:" + port, "[::1]:" + port, "unix:" + socket} {
+	for _, target := range []string{"127.0.0.1:" + port, "[::1]:" + port, "127.0.0.2:" + port, "unix:" + socket} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		// Wait for ready: the server is down for 300 ms, and the channel may be in its backoff.
 		_, err := pb.NewScriptedClient(dial(t, target)).Unary(ctx, &pb.ScriptedRequest{Script: &pb.Script{}}, grpc.WaitForReady(true))
@@ -84,7 +84,7 @@ func TestRestartServesTheSameAddresses(t *testing.T) {
 	if code := s.stop(t, syscall.SIGTERM, 5*time.Second); code != 0 {
 		t.Errorf("exit code %d after the restart; stderr:\n%s", code, &s.stderr)
 	}
-	if want := "restart: serving again on 127.0.0.1:" + port + ", [::1]:" + port + ", " + socket; !strings.Contains(s.stderr.String(), want) {
+	if want := "restart: serving again on 127.0.0.1:" + port + ", [::1]:" + port + ", 127.0.0.2:" + port + ", " + socket; !strings.Contains(s.stderr.String(), want) {
 		t.Errorf("stderr lacks %q:\n%s", want, &s.stderr)
 	}
 }

@@ -27,7 +27,7 @@ var seedsCases = []string{
 // discoveryCases is the discovery suite, in the contract's order.
 var discoveryCases = []string{
 	"reflection_list_v1", "reflection_list_v1alpha", "reflection_file_containing_symbol",
-	"health_watch_serving", "health_check_every_service",
+	"health_watch_serving", "health_watch_updates", "health_check_every_service",
 }
 
 // broken is the contract's table of faults and the cases each must break. single-worker
@@ -54,8 +54,9 @@ var broken = map[faults.Name][]string{
 	// version, and the runner judges it (TestServerInfoVersionObservesTheVersion).
 	faults.VersionWrong:             {},
 	faults.ReflectionIncomplete:     {"reflection_list_v1", "reflection_list_v1alpha", "reflection_file_containing_symbol"},
-	faults.HealthWatchSilent:        {"health_unknown_service", "health_watch_serving"},
+	faults.HealthWatchSilent:        {"health_unknown_service", "health_watch_serving", "health_watch_updates"},
 	faults.HealthServicesNotServing: {"health_unknown_service", "health_check_every_service"},
+	faults.HealthWatchNoUpdates:     {"health_watch_updates"},
 }
 
 // alsoBroken is the cases a fault breaks beyond the contract's table, which lists the cases
@@ -65,6 +66,8 @@ var alsoBroken = map[faults.Name][]string{
 	faults.TestingStreamDropLast: {"status_server_streaming_non_unknown", "streaming_output_interval"},
 	faults.TestingDuplexBuffered: {"status_bidi_non_unknown"},
 	faults.TestingStatusIgnored:  {"status_unary_non_unknown", "status_server_streaming_non_unknown", "status_bidi_non_unknown"},
+	// A fresh name is SERVING to Watch under health-serving-any, not SERVICE_UNKNOWN.
+	faults.HealthServingAny: {"health_watch_updates"},
 }
 
 // singleProcessCases is every seeds and discovery case an in-process server can pass.

@@ -2,6 +2,7 @@ package cases_test
 
 import (
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -122,6 +123,32 @@ func TestReflectionUnknownSymbolChecks(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("against %+v: error %q, want %q", tc.server, got, tc.want)
+		}
+	}
+}
+
+// TestHealthWatchUpdates: health_watch_updates passes against the Go server, twice on one server
+// (each run watches a fresh name, so the first message is SERVICE_UNKNOWN again), and fails
+// against health-watch-no-updates at the wait for SERVING and against health-watch-silent at the
+// wait for the first message, each error naming the call and its fresh name.
+func TestHealthWatchUpdates(t *testing.T) {
+	tgt := target(servertest.Start(t, nil))
+	for run := range 2 {
+		if err := cases.Run("health_watch_updates", tgt); err != nil {
+			t.Errorf("run %d: %v", run+1, err)
+		}
+	}
+	const watch = `^Health/Watch\{service:"interop\.watched\.[0-9a-f]{16}"\}`
+	for _, tc := range []struct {
+		fault faults.Name
+		want  string
+	}{
+		{faults.HealthWatchNoUpdates, watch + ` after set_health SERVING: expected a next message with status SERVING, got status DeadlineExceeded `},
+		{faults.HealthWatchSilent, watch + `: expected a first message with status SERVICE_UNKNOWN, got status DeadlineExceeded `},
+	} {
+		err := cases.Run("health_watch_updates", target(servertest.Start(t, faults.Set{tc.fault: true})))
+		if err == nil || !regexp.MustCompile(tc.want).MatchString(err.Error()) {
+			t.Errorf("health_watch_updates against %s: error %v, want %s…", tc.fault, err, tc.want)
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"google.golang.org/grpc"
+
 	"interopmatrix/gen/health"
 )
 
@@ -28,12 +30,18 @@ func expectWatchFirst(t Target, client health.HealthClient, service, want string
 	if err != nil {
 		return failed(call, err)
 	}
-	first, err := stream.Recv()
+	return expectWatchMessage(stream, call, "first", want)
+}
+
+// expectWatchMessage checks that the next message of a Health/Watch stream (call, as an error
+// names it) has status want; which says which message it is ("first", "next").
+func expectWatchMessage(stream grpc.ServerStreamingClient[health.HealthCheckResponse], call, which, want string) error {
+	msg, err := stream.Recv()
 	switch {
 	case errors.Is(err, io.EOF):
-		return fmt.Errorf("%s: expected a first message with status %s, got the end of the stream", call, want)
+		return fmt.Errorf("%s: expected a %s message with status %s, got the end of the stream", call, which, want)
 	case err != nil:
-		return fmt.Errorf("%s: expected a first message with status %s, got status %s", call, want, describe(err))
+		return fmt.Errorf("%s: expected a %s message with status %s, got status %s", call, which, want, describe(err))
 	}
-	return expect(call+": first message", want, first.GetStatus().String())
+	return expect(call+": "+which+" message", want, msg.GetStatus().String())
 }

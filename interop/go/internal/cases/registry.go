@@ -71,6 +71,7 @@ var discovery = []namedCase{
 	{"reflection_list_v1alpha", reflectionListV1alpha},
 	{"reflection_file_containing_symbol", reflectionFileContainingSymbol},
 	{"health_watch_serving", healthWatchServing},
+	{"health_watch_updates", healthWatchUpdates},
 	{"health_check_every_service", healthCheckEveryService},
 }
 

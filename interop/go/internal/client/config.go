@@ -63,8 +63,8 @@ type Config struct {
 	// against --server_host_override (scripted.Options.ServerNameIgnored).
 	ScriptedServerNameIgnored bool
 	// ScriptedTargetIgnored is --client_fault=scripted-target-ignored: the generic executor
-	// ignores channel.target, every channel dials --server_host:--server_port
-	// (scripted.Options.TargetIgnored).
+	// ignores channel.target and channel.addresses, every channel dials
+	// --server_host:--server_port (scripted.Options.TargetIgnored).
 	ScriptedTargetIgnored bool
 	// ScriptedAuthorityIgnored is --client_fault=scripted-authority-ignored: the generic executor
 	// ignores channel.authority (scripted.Options.AuthorityIgnored).
@@ -99,7 +99,7 @@ func ParseFlags(args []string) (Config, error) {
 		scriptedLenient+" makes the generic executor drop the requests' values and clean the text metadata, "+
 		scriptedDeadlineIgnored+" makes the generic executor ignore timeout_ms, "+
 		scriptedServerNameIgnored+" makes the generic executor ignore channel.server_name, "+
-		scriptedTargetIgnored+" makes the generic executor ignore channel.target, "+
+		scriptedTargetIgnored+" makes the generic executor ignore channel.target and channel.addresses, "+
 		scriptedAuthorityIgnored+" makes the generic executor ignore channel.authority, "+
 		scriptedClientLimitsIgnored+" lifts the message size limits of the generic executor's channels")
 	if err := cli.Parse(fs, args); err != nil {

@@ -39,6 +39,9 @@ const (
 	ReflectionIncomplete     Name = "reflection-incomplete"
 	HealthWatchSilent        Name = "health-watch-silent"
 	HealthServicesNotServing Name = "health-services-not-serving"
+	// HealthWatchNoUpdates: Health/Watch sends the status current when the stream starts, then
+	// nothing more; script.set_health still changes what Check answers.
+	HealthWatchNoUpdates Name = "health-watch-no-updates"
 
 	// The faults of the grpc.testing self-test.
 	TestingEmptyPayload         Name = "testing-empty-payload"
@@ -90,6 +93,9 @@ const (
 	ScriptedLifecycleIgnored Name = "scripted-lifecycle-ignored"
 	// ScriptedCancelIgnored: the scripted handler never looks at cancellation (internal/scripted).
 	ScriptedCancelIgnored Name = "scripted-cancel-ignored"
+	// ScriptedSecondHostIgnored: the server ignores --second_host and listens on --host (and
+	// [::1], the Unix socket when asked) only (internal/server).
+	ScriptedSecondHostIgnored Name = "scripted-second-host-ignored"
 	// ScriptedShutdownAbrupt: the restart of script.restart_server_after_ms shuts the server down
 	// with grpc-go's Stop instead of GracefulStop, cancelling the calls in flight (internal/scripted).
 	ScriptedShutdownAbrupt Name = "scripted-shutdown-abrupt"
@@ -101,7 +107,7 @@ var All = []Name{
 	RecommendShareSet, RecommendNoValidation, RandomConstant, PandaFloat64,
 	StreamTruncate, GreetingsReversed, BidiBuffered, UnaryEvery10thUnavailable, SingleWorker,
 	CountLimitLow, CountLimitNone, ArticleLimitLow, HealthServingAny, VersionWrong,
-	ReflectionIncomplete, HealthWatchSilent, HealthServicesNotServing,
+	ReflectionIncomplete, HealthWatchSilent, HealthServicesNotServing, HealthWatchNoUpdates,
 	TestingEmptyPayload, TestingAggregateOff, TestingStreamDropLast, TestingDuplexBuffered,
 	TestingDuplexExtra, TestingNoEchoMetadata, TestingStatusIgnored, TestingStatusMessageTrimmed,
 	TestingImplementEverything, TestingEmptyCallError, TestingCompressionUnchecked,
@@ -111,7 +117,7 @@ var All = []Name{
 	ScriptedMapKeysOff, ScriptedFloatsFlushed, ScriptedBytesTruncated, ScriptedStringsTruncated,
 	ScriptedPresenceLost, ScriptedRepeatedTruncated, ScriptedRepliesDropLast, ScriptedRequestInfoEmpty,
 	ScriptedPeerIPv4, ScriptedAuthorityDropped, ScriptedReadAll, ScriptedDelayIgnored, ScriptedUnknownDropped, ScriptedLimitsIgnored,
-	ScriptedLifecycleIgnored, ScriptedCancelIgnored, ScriptedShutdownAbrupt,
+	ScriptedLifecycleIgnored, ScriptedCancelIgnored, ScriptedSecondHostIgnored, ScriptedShutdownAbrupt,
 }
 
 // Set is the faults a server runs with; the zero value is a correct server.

@@ -41,16 +41,16 @@ func TestParseRejectsUnknownNames(t *testing.T) {
 	}
 }
 
-func TestAllSixtyOneFaultsRoundTrip(t *testing.T) {
-	if len(All) != 61 {
-		t.Fatalf("the contract has 61 faults (22 seeds and discovery, 11 grpc.testing, 3 testing-edges, 25 scripted), All has %d", len(All))
+func TestAllSixtyThreeFaultsRoundTrip(t *testing.T) {
+	if len(All) != 63 {
+		t.Fatalf("the contract has 63 faults (23 seeds and discovery, 11 grpc.testing, 3 testing-edges, 26 scripted), All has %d", len(All))
 	}
 	all := Set{}
 	for _, n := range All {
 		all[n] = true
 	}
 	back, err := Parse(all.String())
-	if err != nil || len(back) != 61 {
+	if err != nil || len(back) != 63 {
 		t.Fatalf("Parse(%q) = %v, %v", all.String(), back, err)
 	}
 	if got := (Set{}).String(); got != "" {
@@ -63,7 +63,7 @@ func TestNamesAreTheContractsExactly(t *testing.T) {
 		"recommend-share-set,recommend-no-validation,random-constant,panda-float64," +
 		"stream-truncate,greetings-reversed,bidi-buffered,unary-every-10th-unavailable,single-worker," +
 		"count-limit-low,count-limit-none,article-limit-low,health-serving-any,version-wrong," +
-		"reflection-incomplete,health-watch-silent,health-services-not-serving," +
+		"reflection-incomplete,health-watch-silent,health-services-not-serving,health-watch-no-updates," +
 		"testing-empty-payload,testing-aggregate-off,testing-stream-drop-last,testing-duplex-buffered," +
 		"testing-duplex-extra,testing-no-echo-metadata,testing-status-ignored,testing-status-message-trimmed," +
 		"testing-implement-everything,testing-empty-call-error,testing-compression-unchecked," +
@@ -73,7 +73,7 @@ func TestNamesAreTheContractsExactly(t *testing.T) {
 		"scripted-map-keys-off,scripted-floats-flushed,scripted-bytes-truncated,scripted-strings-truncated," +
 		"scripted-presence-lost,scripted-repeated-truncated,scripted-replies-drop-last,scripted-request-info-empty," +
 		"scripted-peer-ipv4,scripted-authority-dropped,scripted-read-all,scripted-delay-ignored,scripted-unknown-dropped,scripted-limits-ignored," +
-		"scripted-lifecycle-ignored,scripted-cancel-ignored,scripted-shutdown-abrupt"
+		"scripted-lifecycle-ignored,scripted-cancel-ignored,scripted-second-host-ignored,scripted-shutdown-abrupt"
 	if got := join(All, ","); got != want {
 		t.Errorf("All = %s\nwant  %s", got, want)
 	}

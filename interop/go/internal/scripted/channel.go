@@ -14,6 +14,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 )
 
 // The executor's channels and per-call options (docs/peer-contract.md, "Client: the generic
@@ -50,18 +52,31 @@ type Channel struct {
 	KeepaliveTimeMs             *int64 `json:"keepalive_time_ms"`
 	KeepaliveTimeoutMs          *int64 `json:"keepalive_timeout_ms"`
 	KeepalivePermitWithoutCalls *bool  `json:"keepalive_permit_without_calls"`
+	// Addresses are IPv4 host:port addresses the channel dials as one channel, one subchannel
+	// each, instead of --server_host:--server_port (never with Target), their placeholders {host}
+	// and {port} replaced: grpc-go has no ipv4: scheme for a static list, so they go to a
+	// resolver/manual resolver of the channel's own (see target).
+	Addresses []string `json:"addresses"`
+	// LBPolicy is the channel's load-balancing policy, pick_first or round_robin, through its
+	// default service config (grpc.WithDefaultServiceConfig).
+	LBPolicy *string `json:"lb_policy"`
 }
 
 // channelMembers are the members of a channel object.
 const channelMembers = "max_receive_message_length, max_send_message_length, compression, server_name, target, authority, " +
-	"keepalive_time_ms, keepalive_timeout_ms, keepalive_permit_without_calls"
+	"keepalive_time_ms, keepalive_timeout_ms, keepalive_permit_without_calls, addresses, lb_policy"
+
+// lbPolicies are the names INSTRUCTION's channel.lb_policy takes.
+var lbPolicies = []string{"pick_first", "round_robin"}
 
 // maxKeepaliveMs bounds the keepalive durations: the longest time.Duration, in ms.
 const maxKeepaliveMs = math.MaxInt64 / int64(time.Millisecond)
 
-// UnmarshalJSON reads a channel object: only its nine members (none of them null), lengths and
+// UnmarshalJSON reads a channel object: only its eleven members (none of them null), lengths and
 // keepalive durations non-negative integers, compression one of identity, gzip, deflate,
-// server_name, target and authority non-empty strings, keepalive_permit_without_calls a boolean.
+// server_name, target and authority non-empty strings, addresses a non-empty list of non-empty
+// strings (not with target), lb_policy one of pick_first, round_robin,
+// keepalive_permit_without_calls a boolean.
 func (c *Channel) UnmarshalJSON(data []byte) error {
 	var members map[string]json.RawMessage
 	if jsonType(data) != "object" || json.Unmarshal(data, &members) != nil {
@@ -89,6 +104,10 @@ func (c *Channel) UnmarshalJSON(data []byte) error {
 			dest = &p.KeepaliveTimeoutMs
 		case "keepalive_permit_without_calls":
 			dest = &p.KeepalivePermitWithoutCalls
+		case "addresses":
+			dest = &p.Addresses
+		case "lb_policy":
+			dest = &p.LBPolicy
 		default:
 			return fmt.Errorf("channel: unknown member %q (its members: %s)", key, channelMembers)
 		}
@@ -111,6 +130,17 @@ func (c *Channel) UnmarshalJSON(data []byte) error {
 	}
 	if p.Compression != nil && !slices.Contains(channelCompressions, *p.Compression) {
 		return fmt.Errorf("channel.compression must be one of %q, got %q", channelCompressions, *p.Compression)
+	}
+	if p.LBPolicy != nil && !slices.Contains(lbPolicies, *p.LBPolicy) {
+		return fmt.Errorf("channel.lb_policy must be one of %q, got %q", lbPolicies, *p.LBPolicy)
+	}
+	if p.Addresses != nil {
+		switch {
+		case p.Target != nil:
+			return errors.New("channel.addresses does not go with channel.target: give one of them")
+		case len(p.Addresses) == 0 || slices.Contains(p.Addresses, ""):
+			return fmt.Errorf("channel.addresses must be a non-empty list of host:port addresses, got %q", p.Addresses)
+		}
 	}
 	// An empty authority is none to grpc-go (grpc.WithAuthority("") derives it from the target).
 	for name, text := range map[string]*string{"server_name": p.ServerName, "target": p.Target, "authority": p.Authority} {
@@ -170,7 +200,9 @@ func (o Options) SharedDialOptions() []grpc.DialOption {
 // channel's credentials, --server_host_override). Its authority is grpc.WithAuthority, which
 // grpc-go refuses (grpc.NewClient fails) on TLS credentials with another server name
 // (clientconn.go, initAuthority); under scripted-authority-ignored there is none. Its keepalive
-// members are grpc.WithKeepaliveParams (see keepaliveParams).
+// members are grpc.WithKeepaliveParams (see keepaliveParams). Its lb_policy is the default
+// service config {"loadBalancingConfig":[{"NAME":{}}]} (grpc.WithDefaultServiceConfig; with no
+// resolver giving a service config of its own, the channel uses it).
 func (c *Channel) dialOptions(opts Options) ([]grpc.DialOption, error) {
 	var calls []grpc.CallOption
 	if c.MaxReceiveMessageLength != nil && !opts.LimitsIgnored {
@@ -191,6 +223,9 @@ func (c *Channel) dialOptions(opts Options) ([]grpc.DialOption, error) {
 	}
 	if kp, ok := c.keepaliveParams(); ok {
 		dial = append(dial, grpc.WithKeepaliveParams(kp))
+	}
+	if c.LBPolicy != nil {
+		dial = append(dial, grpc.WithDefaultServiceConfig(fmt.Sprintf(`{"loadBalancingConfig":[{%q:{}}]}`, *c.LBPolicy)))
 	}
 	if opts.LimitsIgnored {
 		dial = append(dial, limitsIgnored())
@@ -240,19 +275,52 @@ func (c *Channel) keepaliveParams() (kp keepalive.ClientParameters, ok bool) {
 	return kp, true
 }
 
-// target is what the instruction's own channel dials: channel.target with {host}, {port} and
-// {unix_socket} replaced by --server_host, --server_port and --server_unix_socket, or without
-// it (or under scripted-target-ignored) --server_host:--server_port. A target that names
-// {unix_socket} when the client was given no --server_unix_socket cannot run.
-func (c *Channel) target(opts Options) (string, error) {
+// target is what the instruction's own channel dials, and the dial options its resolution needs:
+// channel.target with {host}, {port} and {unix_socket} replaced by --server_host, --server_port
+// and --server_unix_socket; or channel.addresses, {host} and {port} replaced likewise, held by a
+// resolver of the channel's own (see addressesResolver); or without either (or under
+// scripted-target-ignored) --server_host:--server_port. A target that names {unix_socket} when
+// the client was given no --server_unix_socket cannot run.
+func (c *Channel) target(opts Options) (string, []grpc.DialOption, error) {
 	port := strconv.Itoa(opts.Server.Port)
-	if c.Target == nil || opts.TargetIgnored {
-		return net.JoinHostPort(opts.Server.Host, port), nil
+	placeholders := strings.NewReplacer("{host}", opts.Server.Host, "{port}", port, unixSocketPlaceholder, opts.Server.UnixSocket)
+	switch {
+	case opts.TargetIgnored || (c.Target == nil && c.Addresses == nil):
+		return net.JoinHostPort(opts.Server.Host, port), nil, nil
+	case c.Addresses != nil:
+		addresses := make([]string, len(c.Addresses))
+		for i, a := range c.Addresses {
+			addresses[i] = placeholders.Replace(a)
+		}
+		target, resolve := addressesResolver(addresses)
+		return target, resolve, nil
+	case strings.Contains(*c.Target, unixSocketPlaceholder) && opts.Server.UnixSocket == "":
+		return "", nil, fmt.Errorf("channel.target %q names %s, and the client was given no --server_unix_socket", *c.Target, unixSocketPlaceholder)
 	}
-	if strings.Contains(*c.Target, unixSocketPlaceholder) && opts.Server.UnixSocket == "" {
-		return "", fmt.Errorf("channel.target %q names %s, and the client was given no --server_unix_socket", *c.Target, unixSocketPlaceholder)
+	return placeholders.Replace(*c.Target), nil, nil
+}
+
+// addressesScheme is the scheme of the resolver that holds a channel's addresses. The resolver
+// is the channel's own (grpc.WithResolvers), so every channel may use the same scheme.
+const addressesScheme = "interop-addresses"
+
+// addressesResolver is the target and dial option of a channel that dials addresses (host:port,
+// in order) as one channel: grpc-go's resolver/manual resolver, its initial state holding the
+// addresses, given to that channel alone with grpc.WithResolvers, and the target
+// interop-addresses:///backends that names it. grpc-go has no resolver for a static list in a
+// target string (no ipv4: scheme, unlike grpc-core and grpc-js: see TestIPSchemesAreNotGRPCGos);
+// manual.NewBuilderWithScheme and Resolver.InitialState are in every release the peer builds with
+// (grpc-go 1.64 on). The manual resolver hands its state to each channel it is built for again
+// (Build), so a channel that went idle and comes back resolves the same addresses. A new
+// resolver per channel: one may serve a single grpc.ClientConn only (its doc).
+func addressesResolver(addresses []string) (string, []grpc.DialOption) {
+	r := manual.NewBuilderWithScheme(addressesScheme)
+	state := resolver.State{Addresses: make([]resolver.Address, len(addresses))}
+	for i, a := range addresses {
+		state.Addresses[i] = resolver.Address{Addr: a}
 	}
-	return strings.NewReplacer("{host}", opts.Server.Host, "{port}", port, unixSocketPlaceholder, opts.Server.UnixSocket).Replace(*c.Target), nil
+	r.InitialState(state)
+	return addressesScheme + ":///backends", []grpc.DialOption{grpc.WithResolvers(r)}
 }
 
 // unixSocketPlaceholder is what channel.target writes for --server_unix_socket.

@@ -149,8 +149,8 @@ type Options struct {
 	// ServerNameIgnored is --client_fault=scripted-server-name-ignored: channel.server_name is
 	// ignored, every channel checks the server's certificate against --server_host_override.
 	ServerNameIgnored bool
-	// TargetIgnored is --client_fault=scripted-target-ignored: channel.target is ignored, every
-	// channel dials --server_host:--server_port.
+	// TargetIgnored is --client_fault=scripted-target-ignored: channel.target and
+	// channel.addresses are ignored, every channel dials --server_host:--server_port.
 	TargetIgnored bool
 	// AuthorityIgnored is --client_fault=scripted-authority-ignored: channel.authority is ignored.
 	AuthorityIgnored bool
@@ -161,7 +161,7 @@ type Options struct {
 	// instruction with channel.server_name cannot run (unless ServerNameIgnored).
 	ServerName func(name string) (grpc.DialOption, error)
 	// Server is where the channels go: an instruction's own channel dials Server's host and port,
-	// or its channel.target, which names them.
+	// or its channel.target or channel.addresses, which name them.
 	Server Server
 	// Dial makes a new channel to target (grpc.NewClient's target), as the shared one is made
 	// (transport, server name) plus extra: it gives an instruction with "channel" its own.
@@ -531,7 +531,7 @@ func ExecuteWith(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTime
 		if opts.Dial == nil {
 			return nil, errNoDialer
 		}
-		target, err := in.Channel.target(opts)
+		target, resolve, err := in.Channel.target(opts)
 		if err != nil {
 			return nil, err
 		}
@@ -539,6 +539,7 @@ func ExecuteWith(conn grpc.ClientConnInterface, raw json.RawMessage, defaultTime
 		if err != nil {
 			return nil, err
 		}
+		dialOptions = append(dialOptions, resolve...)
 		// grpc.NewClient connects lazily: a TLS handshake that fails (a server name the
 		// certificate does not match), a target its resolver cannot parse (grpc-go has no ipv4:
 		// or ipv6: scheme: dns:///ipv6:[::1]:P), fail the call below, as the application sees

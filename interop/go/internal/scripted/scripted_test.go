@@ -622,7 +622,7 @@ func TestLenientClientFault(t *testing.T) {
 	}
 }
 
-// TestEveryScriptedFaultIsKnown: the contract's 25 scripted faults are in faults.All.
+// TestEveryScriptedFaultIsKnown: the contract's 26 scripted faults are in faults.All.
 func TestEveryScriptedFaultIsKnown(t *testing.T) {
 	n := 0
 	for _, name := range faults.All {
@@ -630,10 +630,10 @@ func TestEveryScriptedFaultIsKnown(t *testing.T) {
 			n++
 		}
 	}
-	if n != 25 {
-		t.Errorf("%d scripted faults, the contract has 25", n)
+	if n != 26 {
+		t.Errorf("%d scripted faults, the contract has 26", n)
 	}
-	if _, err := faults.Parse("scripted-unknown-dropped,scripted-limits-ignored,scripted-peer-ipv4,scripted-authority-dropped,scripted-lifecycle-ignored,scripted-cancel-ignored,scripted-shutdown-abrupt"); err != nil {
+	if _, err := faults.Parse("scripted-unknown-dropped,scripted-limits-ignored,scripted-peer-ipv4,scripted-authority-dropped,scripted-lifecycle-ignored,scripted-cancel-ignored,scripted-second-host-ignored,scripted-shutdown-abrupt"); err != nil {
 		t.Error(err)
 	}
 }

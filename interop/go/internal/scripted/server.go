@@ -6,6 +6,7 @@ package scripted
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"maps"
@@ -31,6 +32,7 @@ import (
 
 	pb "interopmatrix/gen/scripted"
 	"interopmatrix/internal/faults"
+	"interopmatrix/internal/healthstatus"
 )
 
 // The trailers the scripted service defines or uses.
@@ -206,6 +208,16 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 			return nil, w.stop()
 		}
 	}
+	// Then script.set_health, in order: each status set in the process's health table, which
+	// tells the health service's Watch streams. A status name other than SERVING, NOT_SERVING
+	// and UNKNOWN ends the call, before anything is sent (the entries before it are set).
+	for _, change := range script.GetSetHealth() {
+		st, ok := healthstatus.Parse(change.GetStatus())
+		if !ok {
+			return nil, s.refuse(c, info, codes.InvalidArgument, fmt.Sprintf("scripted: set_health: unknown status %q for service %q (SERVING, NOT_SERVING or UNKNOWN)", change.GetStatus(), change.GetService()))
+		}
+		healthstatus.Set(change.GetService(), st)
+	}
 	// Restart (script.restart_server_after_ms): set off now, and the script goes on meanwhile.
 	if ms := script.GetRestartServerAfterMs(); ms > 0 {
 		s.restartServer(ctx, ms)
@@ -229,19 +241,7 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 	// SetSendCompressor -> validateSendCompressor): the call then ends at once, UNIMPLEMENTED.
 	if name := script.GetResponseCompression(); name != "" {
 		if err := grpc.SetSendCompressor(ctx, name); err != nil {
-			// Ended as every error is (step 8): RequestInfo in its trailer.
-			early := info
-			if s.faults.Has(faults.ScriptedRequestInfoEmpty) {
-				early = &pb.RequestInfo{}
-			}
-			if encoded, merr := proto.Marshal(early); merr == nil {
-				_ = c.setTrailer(metadata.Pairs(requestInfoKey, string(encoded)))
-			}
-			refusal := codes.Unimplemented
-			if s.faults.Has(faults.ScriptedStatusUnknown) {
-				refusal = codes.Unknown // as every non-zero code the server ends a call with
-			}
-			return nil, status.Errorf(refusal, "scripted: cannot compress responses with %s: %v", name, err)
+			return nil, s.refuse(c, info, codes.Unimplemented, fmt.Sprintf("scripted: cannot compress responses with %s: %v", name, err))
 		}
 	}
 
@@ -385,6 +385,23 @@ func (s *Service) handle(c call, clientStreams, serverStreams bool) (*pb.Scripte
 		w.record.replySent()
 	}
 	return response, nil
+}
+
+// refuse is the status of a call the handler ends before anything is sent, because its script
+// asks what the server cannot do (code, message): ended as every error is (step 8), with
+// RequestInfo as it stands in its trailer, and under scripted-status-unknown with UNKNOWN, as
+// every non-zero code the server ends a call with.
+func (s *Service) refuse(c call, info *pb.RequestInfo, code codes.Code, message string) error {
+	if s.faults.Has(faults.ScriptedRequestInfoEmpty) {
+		info = &pb.RequestInfo{}
+	}
+	if encoded, err := proto.Marshal(info); err == nil {
+		_ = c.setTrailer(metadata.Pairs(requestInfoKey, string(encoded)))
+	}
+	if s.faults.Has(faults.ScriptedStatusUnknown) {
+		code = codes.Unknown
+	}
+	return status.Error(code, message)
 }
 
 // restartServer sets off the restart of the server this call came on, ms milliseconds of

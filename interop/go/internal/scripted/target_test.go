@@ -207,7 +207,7 @@ func TestTargetInstructionsThatCannotRun(t *testing.T) {
 		`"authority":""`:                  "channel.authority must be a non-empty string",
 		`"target":5`:                      "channel.target",
 		`"authority":null`:                "channel.authority must not be null",
-		`"target":"{host}:{port}","authorty":"example.com"`:    "target, authority, keepalive_time_ms, keepalive_timeout_ms, keepalive_permit_without_calls)",
+		`"target":"{host}:{port}","authorty":"example.com"`:    "target, authority, keepalive_time_ms, keepalive_timeout_ms, keepalive_permit_without_calls, addresses, lb_policy)",
 		`"target":["{host}:{port}"],"authority":"example.com"`: "channel.target",
 	} {
 		instruction := `{"method":"Unary","channel":{` + channel + `},"requests":[{"script":{}}]}`

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"strconv"
 
 	"google.golang.org/grpc"
@@ -28,9 +29,11 @@ type Config struct {
 	// (bytes), nil when absent: grpc-go's defaults (4 MiB to receive, math.MaxInt32 to send).
 	MaxReceive, MaxSend *int
 	// IPv6Loopback is --ipv6_loopback: the server also listens on [::1] at the port it bound for
-	// Host. UnixSocket is --unix_socket: the Unix domain socket it also listens on ("" for none).
-	// Neither goes with --workers.
+	// Host. SecondHost is --second_host: the IPv4 address it also listens on at that port ("" for
+	// none; the fault scripted-second-host-ignored ignores it). UnixSocket is --unix_socket: the
+	// Unix domain socket it also listens on ("" for none). None goes with --workers.
 	IPv6Loopback bool
+	SecondHost   string
 	UnixSocket   string
 	// Lifecycle is the connection lifecycle flags (--max_concurrent_streams, keepalive, …).
 	Lifecycle Lifecycle
@@ -54,6 +57,7 @@ func ParseFlags(args []string) (Config, error) {
 	maxReceive := fs.Int("max_receive_message_length", 0, "the largest message the server accepts, in bytes (default: grpc-go's, 4 MiB)")
 	maxSend := fs.Int("max_send_message_length", 0, "the largest message the server sends, in bytes (default: grpc-go's, unlimited)")
 	fs.BoolVar(&cfg.IPv6Loopback, "ipv6_loopback", false, "also listen on [::1] at the port bound for --host (not with --workers)")
+	fs.StringVar(&cfg.SecondHost, "second_host", "", "also listen on this IPv4 loopback address (e.g. 127.0.0.2) at the port bound for --host (not with --workers)")
 	fs.StringVar(&cfg.UnixSocket, "unix_socket", "", "also listen on the Unix domain socket at this path (not with --workers)")
 	lifecycle := registerLifecycle(fs)
 	fs.StringVar(&faultList, "fault", "", "self-test only: comma-separated fault names")
@@ -78,9 +82,15 @@ func ParseFlags(args []string) (Config, error) {
 		return Config{}, errors.New("--worker_parent is internal: it takes a pid and no --workers")
 	case cli.IsSet(fs, "unix_socket") && cfg.UnixSocket == "":
 		return Config{}, errors.New("--unix_socket must not be empty")
+	// An IPv4 address that cannot be bound (another machine's, --host itself) is not a bad flag
+	// but a start-up failure: listenAll says why, and the command exits 1.
+	case cli.IsSet(fs, "second_host") && !isIPv4(cfg.SecondHost):
+		return Config{}, fmt.Errorf("--second_host must be an IPv4 address (e.g. 127.0.0.2), got %q", cfg.SecondHost)
 	// The workers serve the TCP port alone: an address beside it would be served by one process.
 	case cfg.IPv6Loopback && cfg.Workers > 1:
 		return Config{}, fmt.Errorf("--ipv6_loopback does not go with --workers (got --workers=%d)", cfg.Workers)
+	case cfg.SecondHost != "" && cfg.Workers > 1:
+		return Config{}, fmt.Errorf("--second_host does not go with --workers (got --workers=%d)", cfg.Workers)
 	case cfg.UnixSocket != "" && cfg.Workers > 1:
 		return Config{}, fmt.Errorf("--unix_socket does not go with --workers (got --workers=%d)", cfg.Workers)
 	}
@@ -104,6 +114,12 @@ func ParseFlags(args []string) (Config, error) {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// isIPv4 reports whether text is an IPv4 address in dotted decimal.
+func isIPv4(text string) bool {
+	addr, err := netip.ParseAddr(text)
+	return err == nil && addr.Is4()
 }
 
 // limitOptions are the server options of --max_receive_message_length and

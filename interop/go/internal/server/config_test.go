@@ -76,6 +76,12 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--port=0", "--workers=4", "--unix_socket=/tmp/s.sock"}, "--unix_socket does not go with --workers (got --workers=4)"},
 		{[]string{"--port=0", "--workers=4", "--fault=single-worker", "--ipv6_loopback"}, "--ipv6_loopback does not go with --workers"},
 		{[]string{"--port=0", "--unix_socket="}, "--unix_socket must not be empty"},
+		{[]string{"--port=0", "--second_host=127.0.0.2", "--workers=2"}, "--second_host does not go with --workers (got --workers=2)"},
+		{[]string{"--port=0", "--workers=4", "--fault=single-worker", "--second_host=127.0.0.2"}, "--second_host does not go with --workers"},
+		{[]string{"--port=0", "--second_host="}, `--second_host must be an IPv4 address (e.g. 127.0.0.2), got ""`},
+		{[]string{"--port=0", "--second_host=localhost"}, `--second_host must be an IPv4 address (e.g. 127.0.0.2), got "localhost"`},
+		{[]string{"--port=0", "--second_host=::1"}, "--second_host must be an IPv4 address"},
+		{[]string{"--port=0", "--second_host=127.0.0.2:5000"}, "--second_host must be an IPv4 address"},
 		{[]string{"--port=0", "--ipv6_loopback=yes"}, "ipv6_loopback"},
 		{[]string{"--port=0", "--max_concurrent_streams=-1"}, "--max_concurrent_streams must be in 0..2147483647, got -1"},
 		{[]string{"--port=0", "--max_connection_age_ms=2147483648"}, "--max_connection_age_ms must be in 0..2147483647"},
@@ -155,15 +161,22 @@ func TestMessageLimitFlags(t *testing.T) {
 	}
 }
 
-// TestAddressFlags: --ipv6_loopback and --unix_socket, with one process (--workers=1 too).
+// TestAddressFlags: --ipv6_loopback, --second_host and --unix_socket, with one process
+// (--workers=1 too). --second_host takes any IPv4 address: one that cannot be bound fails the
+// start-up (listenAll), not the flags.
 func TestAddressFlags(t *testing.T) {
-	cfg, err := ParseFlags([]string{"--port=0", "--ipv6_loopback=true", "--unix_socket=/tmp/x/server.sock", "--workers=1"})
-	if err != nil || !cfg.IPv6Loopback || cfg.UnixSocket != "/tmp/x/server.sock" {
+	cfg, err := ParseFlags([]string{"--port=0", "--ipv6_loopback=true", "--second_host=127.0.0.2", "--unix_socket=/tmp/x/server.sock", "--workers=1"})
+	if err != nil || !cfg.IPv6Loopback || cfg.SecondHost != "127.0.0.2" || cfg.UnixSocket != "/tmp/x/server.sock" {
 		t.Errorf("ParseFlags = %+v, %v", cfg, err)
 	}
 	cfg, err = ParseFlags([]string{"--port=0", "--ipv6_loopback=false", "--workers=3"})
-	if err != nil || cfg.IPv6Loopback || cfg.UnixSocket != "" {
+	if err != nil || cfg.IPv6Loopback || cfg.SecondHost != "" || cfg.UnixSocket != "" {
 		t.Errorf("--ipv6_loopback=false --workers=3: %+v, %v", cfg, err)
+	}
+	for _, host := range []string{"127.0.0.1", "192.0.2.1", "127.255.255.254"} {
+		if cfg, err = ParseFlags([]string{"--port=0", "--second_host=" + host}); err != nil || cfg.SecondHost != host {
+			t.Errorf("--second_host=%s: %+v, %v", host, cfg, err)
+		}
 	}
 }
 

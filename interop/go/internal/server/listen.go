@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"interopmatrix/internal/faults"
 )
 
 // listen binds host:port over TCP; with reusePort, other processes may bind the same port
@@ -21,7 +23,8 @@ func listen(host string, port int, reusePort bool) (net.Listener, error) {
 }
 
 // listenAll binds every address the server serves: Host:Port over TCP (with SO_REUSEPORT when
-// workers share it), then with IPv6Loopback [::1] at the port that bound, then with UnixSocket
+// workers share it), then with IPv6Loopback [::1] at the port that bound, then with SecondHost
+// that address at the same port (not under scripted-second-host-ignored), then with UnixSocket
 // that Unix domain socket. It returns the listeners and the TCP port; when one cannot be bound,
 // it closes those it bound (a Unix socket's file with it) and returns the error.
 func (c Config) listenAll() ([]net.Listener, int, error) {
@@ -33,6 +36,9 @@ func (c Config) listenAll() ([]net.Listener, int, error) {
 	var more []extraListener
 	if c.IPv6Loopback {
 		more = append(more, extraListener{"--ipv6_loopback", func() (net.Listener, error) { return listen("::1", port, false) }})
+	}
+	if c.SecondHost != "" && !c.Faults.Has(faults.ScriptedSecondHostIgnored) {
+		more = append(more, extraListener{"--second_host", func() (net.Listener, error) { return listen(c.SecondHost, port, false) }})
 	}
 	if c.UnixSocket != "" {
 		more = append(more, extraListener{"--unix_socket", func() (net.Listener, error) { return net.Listen("unix", c.UnixSocket) }})

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"interopmatrix/internal/faults"
 )
 
 func TestReusePortSharesAPort(t *testing.T) {
@@ -35,11 +37,11 @@ func TestReusePortSharesAPort(t *testing.T) {
 // these test names, for a socket's at most 107 bytes).
 func socketPath(t *testing.T) string { return filepath.Join(t.TempDir(), "server.sock") }
 
-// TestListenAll: --ipv6_loopback binds [::1] at the port --host got, --unix_socket the socket;
-// closing the listeners removes the socket's file.
+// TestListenAll: --ipv6_loopback binds [::1] at the port --host got, --second_host that address
+// at the same port, --unix_socket the socket; closing the listeners removes the socket's file.
 func TestListenAll(t *testing.T) {
 	socket := socketPath(t)
-	listeners, port, err := Config{Host: "127.0.0.1", IPv6Loopback: true, UnixSocket: socket}.listenAll()
+	listeners, port, err := Config{Host: "127.0.0.1", IPv6Loopback: true, SecondHost: "127.0.0.2", UnixSocket: socket}.listenAll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +49,7 @@ func TestListenAll(t *testing.T) {
 	for _, l := range listeners {
 		addresses = append(addresses, l.Addr().Network()+" "+l.Addr().String())
 	}
-	want := []string{"tcp 127.0.0.1:" + strconv.Itoa(port), "tcp [::1]:" + strconv.Itoa(port), "unix " + socket}
+	want := []string{"tcp 127.0.0.1:" + strconv.Itoa(port), "tcp [::1]:" + strconv.Itoa(port), "tcp 127.0.0.2:" + strconv.Itoa(port), "unix " + socket}
 	if strings.Join(addresses, ", ") != strings.Join(want, ", ") {
 		t.Errorf("listening on %q, want %q", addresses, want)
 	}
@@ -65,8 +67,27 @@ func TestListenAll(t *testing.T) {
 	listeners[0].Close()
 }
 
-// TestListenAllFailsWhole: a port taken on [::1], or a socket that cannot be made, fails the
-// start-up, and what was bound is closed again.
+// TestSecondHostIgnoredFault: under scripted-second-host-ignored --second_host binds nothing;
+// the other addresses are bound as without the fault.
+func TestSecondHostIgnoredFault(t *testing.T) {
+	cfg := Config{Host: "127.0.0.1", IPv6Loopback: true, SecondHost: "127.0.0.2", Faults: faults.Set{faults.ScriptedSecondHostIgnored: true}}
+	listeners, port, err := cfg.listenAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addresses []string
+	for _, l := range listeners {
+		addresses = append(addresses, l.Addr().String())
+		l.Close()
+	}
+	if want := []string{"127.0.0.1:" + strconv.Itoa(port), "[::1]:" + strconv.Itoa(port)}; strings.Join(addresses, ", ") != strings.Join(want, ", ") {
+		t.Errorf("listening on %q, want %q", addresses, want)
+	}
+}
+
+// TestListenAllFailsWhole: a port taken on [::1] or on the second host, a second host that is
+// --host itself, or a socket that cannot be made, fails the start-up, and what was bound is
+// closed again.
 func TestListenAllFailsWhole(t *testing.T) {
 	taken, err := listen("::1", 0, false)
 	if err != nil {
@@ -74,20 +95,28 @@ func TestListenAllFailsWhole(t *testing.T) {
 	}
 	defer taken.Close()
 	port := taken.Addr().(*net.TCPAddr).Port
+	takenSecond, err := listen("127.0.0.2", 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer takenSecond.Close()
+	secondPort := takenSecond.Addr().(*net.TCPAddr).Port
 	for _, c := range []struct {
 		cfg  Config
 		want string
 	}{
 		{Config{Host: "127.0.0.1", Port: port, IPv6Loopback: true}, "--ipv6_loopback: listen tcp [::1]:" + strconv.Itoa(port)},
+		{Config{Host: "127.0.0.1", Port: secondPort, SecondHost: "127.0.0.2"}, "--second_host: listen tcp 127.0.0.2:" + strconv.Itoa(secondPort)},
+		{Config{Host: "127.0.0.1", Port: port, SecondHost: "127.0.0.1"}, "--second_host: listen tcp 127.0.0.1:" + strconv.Itoa(port)},
 		{Config{Host: "127.0.0.1", Port: port, UnixSocket: "/nonexistent/dir/server.sock"}, "--unix_socket: listen unix /nonexistent/dir/server.sock"},
 	} {
 		if listeners, _, err := c.cfg.listenAll(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, %v; want an error containing %q", c.cfg, listeners, err, c.want)
 		}
 		// 127.0.0.1 at that port was bound, then closed.
-		again, err := listen("127.0.0.1", port, false)
+		again, err := listen("127.0.0.1", c.cfg.Port, false)
 		if err != nil {
-			t.Fatalf("127.0.0.1:%d was left bound: %v", port, err)
+			t.Fatalf("127.0.0.1:%d was left bound: %v", c.cfg.Port, err)
 		}
 		again.Close()
 	}
@@ -131,7 +160,7 @@ func (w *stopAtListening) Write(p []byte) (int, error) {
 // socket's file is gone.
 func TestServeStopsEveryListener(t *testing.T) {
 	socket := socketPath(t)
-	cfg, err := ParseFlags([]string{"--port=0", "--ipv6_loopback=true", "--unix_socket=" + socket})
+	cfg, err := ParseFlags([]string{"--port=0", "--ipv6_loopback=true", "--second_host=127.0.0.2", "--unix_socket=" + socket})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +178,7 @@ func TestServeStopsEveryListener(t *testing.T) {
 		cancel()
 		t.Fatalf("listening line %q: %v, %v (Serve: %v)", line, err, perr, <-done)
 	}
-	addresses := [][2]string{{"tcp", "127.0.0.1:" + strconv.Itoa(port)}, {"tcp", "[::1]:" + strconv.Itoa(port)}, {"unix", socket}}
+	addresses := [][2]string{{"tcp", "127.0.0.1:" + strconv.Itoa(port)}, {"tcp", "[::1]:" + strconv.Itoa(port)}, {"tcp", "127.0.0.2:" + strconv.Itoa(port)}, {"unix", socket}}
 	for _, a := range addresses {
 		conn, err := net.Dial(a[0], a[1])
 		if err != nil {

@@ -31,9 +31,9 @@ func Run(cfg Config) error {
 
 // Serve serves until ctx is done, then stops gracefully and returns nil. It prints the listening
 // line on stdout once this process and every worker it started are ready. One grpc.Server serves
-// every listener (Host:Port, and [::1] and the Unix socket when asked for), until a scripted
-// call's restart replaces it with a new one on the same addresses (serving); a restart that
-// cannot bind ends Serve with its error.
+// every listener (Host:Port, and [::1], the second host and the Unix socket when asked for),
+// until a scripted call's restart replaces it with a new one on the same addresses (serving); a
+// restart that cannot bind ends Serve with its error.
 func Serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if cfg.ParentPID != 0 && os.Getppid() != cfg.ParentPID {
 		return fmt.Errorf("parent %d exited before this worker started", cfg.ParentPID)
@@ -73,6 +73,9 @@ func Serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		role = fmt.Sprintf("worker of %d", cfg.ParentPID)
 	}
 	log.Printf("serving on %s (%s, %s), faults %q%s", strings.Join(addresses, ", "), role, creds.Info().SecurityProtocol, cfg.Faults, limitsNote(cfg))
+	if cfg.SecondHost != "" && cfg.Faults.Has(faults.ScriptedSecondHostIgnored) {
+		log.Printf("--second_host=%s ignored (scripted-second-host-ignored)", cfg.SecondHost)
+	}
 	logLifecycle(cfg)
 
 	select {

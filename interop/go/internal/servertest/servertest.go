@@ -34,8 +34,8 @@ func Start(tb testing.TB, f faults.Set, opts ...grpc.ServerOption) int {
 }
 
 // Serve runs the server of the command line args (server.ParseFlags, then server.Serve: every
-// address it listens on, --ipv6_loopback's and --unix_socket's included) until the test ends,
-// and returns the port of its listening line.
+// address it listens on, --ipv6_loopback's, --second_host's and --unix_socket's included) until
+// the test ends, and returns the port of its listening line.
 func Serve(tb testing.TB, args ...string) int {
 	tb.Helper()
 	cfg, err := server.ParseFlags(args)

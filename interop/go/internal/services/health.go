@@ -9,10 +9,12 @@ import (
 
 	"interopmatrix/gen/health"
 	"interopmatrix/internal/faults"
+	"interopmatrix/internal/healthstatus"
 )
 
-// healthService is grpc.health.v1.Health: every served service is always SERVING (but for the
-// self-test faults).
+// healthService is grpc.health.v1.Health: every served service is SERVING (but for the
+// self-test faults), and a name the scripted service's set_health gave a status (the process's
+// table, internal/healthstatus) has that status, served or not.
 type healthService struct {
 	health.UnimplementedHealthServer
 	faults faults.Set
@@ -35,36 +37,58 @@ func (h *healthService) serves(service string) bool {
 	return h.served[service] || h.faults.Has(faults.HealthServingAny)
 }
 
-// status is service's health (SERVING), and whether it is served (SERVICE_UNKNOWN, false when
-// not). The fault health-services-not-serving reports every named service NOT_SERVING; "", the
-// whole server (the runner's readiness probe), stays SERVING.
-func (h *healthService) status(service string) (health.HealthCheckResponse_ServingStatus, bool) {
+// status is service's health, whether it is known (SERVICE_UNKNOWN, false when not), and a
+// channel closed when the next set_health of the process may change it. A status set_health gave
+// the name is its status, whatever the faults. Otherwise a served service is SERVING, any other
+// name unknown; the fault health-services-not-serving reports every named service NOT_SERVING
+// ("", the whole server, the runner's readiness probe, stays SERVING).
+func (h *healthService) status(service string) (health.HealthCheckResponse_ServingStatus, bool, <-chan struct{}) {
+	set, ok, changed := healthstatus.Get(service)
 	switch {
+	case ok:
+		return set, true, changed
 	case !h.serves(service):
-		return health.HealthCheckResponse_SERVICE_UNKNOWN, false
+		return health.HealthCheckResponse_SERVICE_UNKNOWN, false, changed
 	case service != "" && h.faults.Has(faults.HealthServicesNotServing):
-		return health.HealthCheckResponse_NOT_SERVING, true
+		return health.HealthCheckResponse_NOT_SERVING, true, changed
 	}
-	return health.HealthCheckResponse_SERVING, true
+	return health.HealthCheckResponse_SERVING, true, changed
 }
 
 func (h *healthService) Check(_ context.Context, req *health.HealthCheckRequest) (*health.HealthCheckResponse, error) {
-	current, served := h.status(req.GetService())
-	if !served {
+	current, known, _ := h.status(req.GetService())
+	if !known {
 		return nil, status.Errorf(codes.NotFound, "unknown service %q", req.GetService())
 	}
 	return &health.HealthCheckResponse{Status: current}, nil
 }
 
-// Watch sends the current status once, then holds the stream open until the client cancels
-// (or the server stops). The fault health-watch-silent sends nothing, and holds it all the same.
+// Watch sends the current status, then each new status of the service as set_health changes it
+// (not one equal to the status it sent last, as grpc-go's own health server does:
+// health/server.go, Watch), until the client cancels (or the server stops). The fault
+// health-watch-silent sends nothing, health-watch-no-updates only the first status; both hold the
+// stream open all the same.
 func (h *healthService) Watch(req *health.HealthCheckRequest, stream grpc.ServerStreamingServer[health.HealthCheckResponse]) error {
-	current, _ := h.status(req.GetService()) // SERVICE_UNKNOWN when not served
-	if !h.faults.Has(faults.HealthWatchSilent) {
-		if err := stream.Send(&health.HealthCheckResponse{Status: current}); err != nil {
-			return err
+	ctx := stream.Context()
+	sent := false
+	var last health.HealthCheckResponse_ServingStatus
+	for !h.faults.Has(faults.HealthWatchSilent) {
+		current, _, changed := h.status(req.GetService()) // SERVICE_UNKNOWN when not known
+		if !sent || current != last {
+			if err := stream.Send(&health.HealthCheckResponse{Status: current}); err != nil {
+				return err
+			}
+			sent, last = true, current
+		}
+		if h.faults.Has(faults.HealthWatchNoUpdates) {
+			break
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return status.FromContextError(ctx.Err()).Err()
 		}
 	}
-	<-stream.Context().Done()
-	return status.FromContextError(stream.Context().Err()).Err()
+	<-ctx.Done()
+	return status.FromContextError(ctx.Err()).Err()
 }
