@@ -56,7 +56,9 @@ export const EXPECTED_DETECTIONS: Readonly<Record<string, SuiteFaults>> = {
   discovery: {
     server: {
       'reflection-incomplete': ['reflection_list_v1', 'reflection_list_v1alpha', 'reflection_file_containing_symbol'],
-      'health-watch-silent': ['health_watch_serving'],
+      'health-watch-silent': ['health_watch_serving', 'health_watch_updates'],
+      'health-watch-no-updates': ['health_watch_updates'],
+      'health-serving-any': ['health_watch_updates'],
       'health-services-not-serving': ['health_check_every_service'],
     },
     client: {},

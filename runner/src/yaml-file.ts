@@ -123,7 +123,7 @@ export interface YamlFile {
 /** Parses YAML text (`file` names it in messages); throws ConfigError with file:line. */
 export function readYaml(text: string, file: string, what: string): YamlFile {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
+  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true, merge: true });
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
     const line = err.linePos?.[0]?.line;

@@ -318,6 +318,43 @@ by_client:
     expect(bad2('description: d\nmethod: Unary\nconcurrent: 0\ncaught_by: [scripted-read-all]\n')).toMatch(/bad2\.yaml:3: concurrent: /);
   });
 
+  test('connections: the calls of one channel counted by the client address the server saw, each carrying enough of them', () => {
+    const c = caseOf(
+      'lb',
+      [
+        'description: d',
+        'method: Unary',
+        'server_args: ["--second_host=127.0.0.2"]',
+        'channel: {addresses: ["{host}:{port}", "127.0.0.2:{port}"], lb_policy: round_robin}',
+        'script: {}',
+        'followups: [{method: Unary, script: {}}, {method: Unary, script: {}}, {method: Unary, script: {}}]',
+        'connections: {count: 2, min_calls_each: 2}',
+        'caught_by: [scripted-second-host-ignored]',
+        '',
+      ].join('\n'),
+    );
+    expect(c.instruction.channel).toEqual({ addresses: ['{host}:{port}', '127.0.0.2:{port}'], lb_policy: 'round_robin' });
+    const at = (peer?: string) => ({ status: { code: 0, message: 'OK' }, responses: [{ request_info: { requests: [{ script: {} }], ...(peer ? { peer } : {}) } }] });
+    const run = (...peers: Array<string | undefined>) => ({ ...at(peers[0]), followups: peers.slice(1).map(at) });
+    expect(judgeScripted(root, c, run('ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:2', 'ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:2'), 'go', 'go')).toBeUndefined();
+    expect(judgeScripted(root, c, run('ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:1'), 'go', 'go')).toMatch(/expected the 4 calls over 2 connections, but the server saw the client at 1 address: ipv4:127\.0\.0\.1:1 ×4/);
+    expect(judgeScripted(root, c, run('ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:2'), 'go', 'go')).toMatch(/expected each of the 2 connections to carry at least 2 of the 4 calls, but the server saw ipv4:127\.0\.0\.1:1 ×3, ipv4:127\.0\.0\.1:2 ×1/);
+    expect(judgeScripted(root, c, run('ipv4:127.0.0.1:1', undefined, 'ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:2'), 'go', 'go')).toMatch(/cannot count the connections: the server reported no client address for follow-up 1/);
+    const bad = (text: string) => {
+      try {
+        caseOf('bad3', text);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        return (err as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(bad('description: d\nmethod: Unary\nconnections: {count: 1}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad3\.yaml:3: connections: the connections of one call cannot spread: add followups/);
+    expect(bad('description: d\nmethod: Unary\nchannel: {target: "x:1", addresses: ["a:1", "b:1"]}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad3\.yaml:3: channel\.addresses: give either target or addresses/);
+    expect(bad('description: d\nmethod: Unary\nchannel: {addresses: ["a:1"]}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad3\.yaml:3: channel\.addresses: /);
+    expect(bad('description: d\nmethod: Unary\nchannel: {lb_policy: grpclb}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad3\.yaml:3: channel\.lb_policy: /);
+  });
+
   test('by_pair: one pairing\'s own expectation wins over the client\'s and the server\'s; no_request_info false lifts the case\'s true', () => {
     const c = caseOf(
       'pair',

@@ -43,6 +43,7 @@ export const SCRIPTED_FAULTS = [
   'scripted-lifecycle-ignored',
   'scripted-cancel-ignored',
   'scripted-shutdown-abrupt',
+  'scripted-second-host-ignored',
   'scripted-peer-ipv4',
   'scripted-authority-dropped',
 ] as const;
@@ -181,8 +182,17 @@ const CaseFile = z.strictObject({
       keepalive_time_ms: z.number().int().min(0).optional(),
       keepalive_timeout_ms: z.number().int().min(0).optional(),
       keepalive_permit_without_calls: z.boolean().optional(),
+      /** IPv4 host:port addresses the channel dials as one channel, one subchannel each; {host} and {port} are replaced by the executor. */
+      addresses: z.array(z.string().regex(/^[^\s,]+:[^\s,:]+$/, 'an IPv4 host:port address, e.g. "127.0.0.2:{port}"')).min(2).optional(),
+      /** The channel's load-balancing policy (its default service config). */
+      lb_policy: z.enum(['pick_first', 'round_robin']).optional(),
     })
     .optional(),
+  /**
+   * Across the call and its follow-ups: the server saw the client at exactly `count` addresses
+   * (RequestInfo.peer: one per connection), each of them carrying at least `min_calls_each` calls.
+   */
+  connections: z.strictObject({ count: z.number().int().min(1), min_calls_each: z.number().int().min(1).default(1) }).optional(),
   /** How long the runner waits for this case's result (default: timeouts.case_ms of matrix.yaml), for a deliberately long case. */
   case_ms: z.number().int().min(1).max(600_000).optional(),
   /** Flags the scripted server is started with for this case (docs/peer-contract.md, "Server"). */
@@ -230,6 +240,8 @@ export interface Instruction {
     keepalive_time_ms?: number;
     keepalive_timeout_ms?: number;
     keepalive_permit_without_calls?: boolean;
+    addresses?: string[];
+    lb_policy?: 'pick_first' | 'round_robin';
   };
   concurrent?: number;
   followups?: FollowupInstruction[];
@@ -267,6 +279,8 @@ export interface ScriptedCase {
   serverArgs: string[];
   /** The runner's wait for this case's result, when longer than timeouts.case_ms. */
   caseMs?: number;
+  /** The connections the call and its follow-ups must spread over (case file `connections`). */
+  connections?: { count: number; min_calls_each: number };
 }
 
 const CASE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
@@ -371,6 +385,8 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
   if (c.channel?.target?.includes(UNIX_SOCKET) && !(c.server_args ?? []).includes(`--unix_socket=${UNIX_SOCKET}`)) {
     throw fail(['channel', 'target'], `names ${UNIX_SOCKET}: the server must listen there, add server_args: ["--unix_socket=${UNIX_SOCKET}"]`);
   }
+  if (c.channel?.addresses && c.channel.target) throw fail(['channel', 'addresses'], 'give either target or addresses, not both');
+  if (c.connections && followups.length === 0) throw fail(['connections'], 'the connections of one call cannot spread: add followups (calls on the same channel)');
   const metadata = metadataOf(c.metadata, []);
   const instruction: Instruction = {
     method: c.method,
@@ -396,6 +412,7 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     caughtBy: c.caught_by,
     serverArgs: c.server_args ?? [],
     ...(c.case_ms !== undefined ? { caseMs: c.case_ms } : {}),
+    ...(c.connections ? { connections: c.connections } : {}),
     ...(c.transports ? { transports: c.transports } : {}),
   };
 }

@@ -181,10 +181,25 @@ export function judgeScripted(root: protobuf.Root, c: ScriptedCase, observed: un
       else if ((first !== next) !== fe.new_connection) problems.push(`${at}: expected ${fe.new_connection ? 'a new connection' : 'the same connection'} as the first call, but the server saw the client at ${JSON.stringify(first)} then ${JSON.stringify(next)}`);
     }
   });
+  if (c.connections) problems.push(...judgeConnections(c.connections, [o, ...followups.map((f) => (isObject(f) ? (f as Obj) : {}))]));
   if (problems.length === 0) return undefined;
   const shown = problems.slice(0, 8);
   if (problems.length > shown.length) shown.push(`… and ${problems.length - shown.length} more`);
   return `${c.file}: ${shown.join('; ')}${because ? ` (this cell's expectation differs: ${because})` : ''}`;
+}
+
+/** Case `connections`: the client addresses the server saw over the calls of one channel (one per connection), counted. */
+function judgeConnections(want: { count: number; min_calls_each: number }, calls: Obj[]): string[] {
+  const peers = calls.map((call) => peerOf(requestInfoOf(call)));
+  const missing = peers.flatMap((p, i) => (p === undefined ? [i === 0 ? 'the first call' : `follow-up ${i}`] : []));
+  if (missing.length > 0) return [`cannot count the connections: the server reported no client address for ${missing.join(', ')}`];
+  const perPeer = new Map<string, number>();
+  for (const p of peers as string[]) perPeer.set(p, (perPeer.get(p) ?? 0) + 1);
+  const seen = [...perPeer].map(([p, n]) => `${p} ×${n}`).join(', ');
+  if (perPeer.size !== want.count) return [`expected the ${calls.length} calls over ${want.count} connection${want.count === 1 ? '' : 's'}, but the server saw the client at ${perPeer.size} address${perPeer.size === 1 ? '' : 'es'}: ${seen}`];
+  const few = [...perPeer].filter(([, n]) => n < want.min_calls_each);
+  if (few.length > 0) return [`expected each of the ${want.count} connections to carry at least ${want.min_calls_each} of the ${calls.length} calls, but the server saw ${seen}`];
+  return [];
 }
 
 function judgeAgainst(root: protobuf.Root, e: Expectation, o: Obj): string[] {
