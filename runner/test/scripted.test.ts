@@ -18,6 +18,17 @@ function caseOf(name: string, text: string): ScriptedCase {
   return loadCaseFile(file, root, `cases/t/${name}.yaml`);
 }
 
+/** The message of the ConfigError a case file gets (a file that loads fails the test). */
+function configErrorOf(name: string, text: string): string {
+  try {
+    caseOf(name, text);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.message;
+  }
+  throw new Error('no error');
+}
+
 const diff = (type: string, expected: unknown, observed: unknown) => compareMessage(root, `interop.scripted.${type}`, expected as never, observed).map((d) => `${d.path}: ${d.text}`);
 
 describe('values: observed against expected, by type', () => {
@@ -94,15 +105,7 @@ caught_by: [scripted-status-unknown]
   });
 
   test('a mistake in a case file is reported with file:line and field', () => {
-    const bad = (text: string) => {
-      try {
-        caseOf('bad', text);
-      } catch (err) {
-        expect(err).toBeInstanceOf(ConfigError);
-        return (err as Error).message;
-      }
-      throw new Error('no error');
-    };
+    const bad = (text: string) => configErrorOf('bad', text);
     expect(bad('description: d\nmethod: Unary\nscript: {replies: [{values: {i64: 1.5}}]}\ncaught_by: [scripted-read-all]\n')).toBe(
       'cases/t/bad.yaml:3: script: replies[0].values.i64: 1.5 is not an integer (write 64-bit integers as strings, e.g. "9007199254740993")',
     );
@@ -304,15 +307,7 @@ by_client:
     // a library's own follow-up expectation replaces the case's
     expect(judgeScripted(root, c, bad, 'go', 'ts')).not.toMatch(/expected a new connection/);
     expect(judgeScripted(root, c, { ...good, concurrent: [], followups: [] }, 'go', 'go')).toMatch(/concurrent calls: expected 1 more reported, got 0; follow-ups: expected 1 reported, got 0/);
-    const bad2 = (text: string) => {
-      try {
-        caseOf('bad2', text);
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        return (err as Error).message;
-      }
-      throw new Error('no error');
-    };
+    const bad2 = (text: string) => configErrorOf('bad2', text);
     expect(bad2('description: d\nmethod: Unary\nexpect: {new_connection: true}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad2\.yaml:3: expect\.new_connection: only a follow-up/);
     expect(bad2('description: d\nmethod: Unary\nfollowups: [{method: Unary, requests: [{}, {}]}]\ncaught_by: [scripted-read-all]\n')).toMatch(/bad2\.yaml:3: followups\[0\]\.requests: Unary sends exactly one request/);
     expect(bad2('description: d\nmethod: Unary\nconcurrent: 0\ncaught_by: [scripted-read-all]\n')).toMatch(/bad2\.yaml:3: concurrent: /);
@@ -340,15 +335,7 @@ by_client:
     expect(judgeScripted(root, c, run('ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:1'), 'go', 'go')).toMatch(/expected the 4 calls over 2 connections, but the server saw the client at 1 address: ipv4:127\.0\.0\.1:1 ×4/);
     expect(judgeScripted(root, c, run('ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:2'), 'go', 'go')).toMatch(/expected each of the 2 connections to carry at least 2 of the 4 calls, but the server saw ipv4:127\.0\.0\.1:1 ×3, ipv4:127\.0\.0\.1:2 ×1/);
     expect(judgeScripted(root, c, run('ipv4:127.0.0.1:1', undefined, 'ipv4:127.0.0.1:1', 'ipv4:127.0.0.1:2'), 'go', 'go')).toMatch(/cannot count the connections: the server reported no client address for follow-up 1/);
-    const bad = (text: string) => {
-      try {
-        caseOf('bad3', text);
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        return (err as Error).message;
-      }
-      throw new Error('no error');
-    };
+    const bad = (text: string) => configErrorOf('bad3', text);
     expect(bad('description: d\nmethod: Unary\nconnections: {count: 1}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad3\.yaml:3: connections: the connections of one call cannot spread: add followups/);
     expect(bad('description: d\nmethod: Unary\nchannel: {target: "x:1", addresses: ["a:1", "b:1"]}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad3\.yaml:3: channel\.addresses: give either target or addresses/);
     expect(bad('description: d\nmethod: Unary\nchannel: {addresses: ["a:1"]}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad3\.yaml:3: channel\.addresses: /);
