@@ -182,8 +182,10 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
   const configFile = join(root, 'matrix.yaml');
   const matrix = loadMatrix(configFile);
   const peers = selfTestPeers(matrix);
-  // A tool is a client only (grpcurl, grpc-health-probe): servers are the peers that have one.
+  // A tool is a client only (grpcurl, grpc-health-probe), the raw HTTP/2 peer a server only:
+  // clients and servers are the peers that have one.
   const servers = peers.filter((p) => matrix.implementations[p]?.server !== undefined);
+  const clients = peers.filter((p) => matrix.implementations[p]?.client !== undefined);
   const detections = { ...EXPECTED_DETECTIONS, ...dataSuiteDetections(matrix) };
   const suites = options.suites ?? Object.keys(detections).filter((s) => s in matrix.suites);
   const runs: FaultRun[] = [];
@@ -192,7 +194,7 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
     const expected = detections[suite] ?? { server: {}, client: {} };
     // Faults do not depend on the transport: one transport the suite runs over is enough.
     const transport = matrix.suites[suite]?.transports?.[0] ?? 'insecure';
-    const selection = { versions: 'default' as const, suites: [suite], transports: [transport], clients: options.clients ?? peers, servers };
+    const selection = { versions: 'default' as const, suites: [suite], transports: [transport], clients: options.clients ?? clients, servers };
     const cases = [...new Set(planCells(matrix, selection).map((c) => c.case))];
     const covered = new Set([...Object.values(expected.server), ...Object.values(expected.client)].flat());
     uncovered.push(...cases.filter((c) => !covered.has(c)).map((c) => `${suite}/${c}`));

@@ -52,8 +52,9 @@ async function pytest(): Promise<Counts> {
   }
 }
 
-async function goTest(): Promise<Counts> {
-  const run = await execa('go', ['test', '-json', '-count=1', './...'], { cwd: join(root, 'interop/go'), reject: false, stderr: 'inherit' });
+/** `go test` of one Go module of ours (interop/go: the Go peer; interop/raw: the raw HTTP/2 peer). */
+async function goTest(module: string): Promise<Counts> {
+  const run = await execa('go', ['test', '-json', '-count=1', './...'], { cwd: join(root, module), reject: false, stderr: 'inherit' });
   let passed = 0;
   let failed = 0;
   for (const line of run.stdout.split('\n')) {
@@ -72,7 +73,7 @@ async function goTest(): Promise<Counts> {
     if (event.Action === 'fail') failed++;
   }
   if (run.exitCode !== 0 && failed === 0) failed = 1;
-  return { name: 'go test', passed, failed };
+  return { name: `go test (${module})`, passed, failed };
 }
 
 async function main(): Promise<number> {
@@ -88,7 +89,8 @@ async function main(): Promise<number> {
   for (const b of broken) counts.push({ name: `build ${b.impl}`, passed: 0, failed: 1 });
   counts.push(await jest(process.argv.slice(2)));
   if (builds.get('python')?.status !== 'failed') counts.push(await pytest());
-  if (builds.get('go')?.status !== 'failed') counts.push(await goTest());
+  if (builds.get('go')?.status !== 'failed') counts.push(await goTest('interop/go'));
+  if (builds.get('raw')?.status !== 'failed') counts.push(await goTest('interop/raw'));
   for (const c of counts) process.stdout.write(`${c.name}: ${c.passed} passed, ${c.failed} failed\n`);
   const passed = counts.reduce((n, c) => n + c.passed, 0);
   const failed = counts.reduce((n, c) => n + c.failed, 0);

@@ -342,6 +342,56 @@ by_client:
     expect(bad('description: d\nmethod: Unary\nchannel: {lb_policy: grpclb}\ncaught_by: [scripted-read-all]\n')).toMatch(/bad3\.yaml:3: channel\.lb_policy: /);
   });
 
+  test('raw cases: the frames compile into the x-raw-response-bin header, with their own channel and no RequestInfo; mistakes name file:line and field', () => {
+    const c = caseOf(
+      'raw',
+      [
+        'description: d',
+        'method: Unary',
+        'script: {}',
+        'raw_response:',
+        '  respond_before_end: true',
+        '  actions:',
+        '    - {headers: [[":status", "200"], ["content-type", "application/grpc"]], split: 4}',
+        '    - {message: {values: {i32: 7}}, frame_size: 1}',
+        '    - {message_hex: "0a00", compressed: true, length: 9}',
+        '    - {rst_stream: CANCEL}',
+        '    - {goaway: ENHANCE_YOUR_CALM, debug: x}',
+        'expect: {status: {code: 1}}',
+        'followups:',
+        '  - {method: Unary, script: {}, raw_response: {actions: [{close: true}]}, expect: {status: {code: 14}}}',
+        'caught_by: [raw-well-behaved]',
+        '',
+      ].join('\n'),
+    );
+    const header = (metadata: Array<{ key: string; value: unknown }>) => {
+      const entry = metadata.find((m) => m.key === 'x-raw-response-bin')!;
+      return JSON.parse(Buffer.from((entry.value as { $bytes: string }).$bytes, 'hex').toString()) as unknown;
+    };
+    expect(header(c.instruction.metadata)).toEqual({
+      respond_before_end: true,
+      actions: [
+        { headers: [[':status', '200'], ['content-type', 'application/grpc']], split: 4 },
+        { message: '0a020807', frame_size: 1 }, // ScriptedResponse{values: {i32: 7}}
+        { message: '0a00', compressed: true, length: 9 },
+        { rst_stream: 8 },
+        { goaway: 11, debug: 'x' },
+      ],
+    });
+    expect(header(c.instruction.followups![0]!.metadata)).toEqual({ respond_before_end: false, actions: [{ close: true }] });
+    expect(c.instruction.channel).toEqual({});
+    expect(c.expect.no_request_info).toBe(true);
+    // judged on what the client saw: no RequestInfo is expected, and nothing is derived from the script
+    expect(judgeScripted(root, c, { status: { code: 1, message: 'Cancelled' }, followups: [{ status: { code: 14, message: 'gone' } }] }, 'go', 'raw')).toBeUndefined();
+    expect(judgeScripted(root, c, { status: { code: 0, message: '' }, responses: [{ values: {} }], followups: [{ status: { code: 14, message: 'gone' } }] }, 'go', 'raw')).toMatch(/status: expected CANCELLED \(1\), got OK/);
+    const bad = (text: string) => configErrorOf('bad4', `description: d\nmethod: Unary\n${text}caught_by: [raw-well-behaved]\n`);
+    expect(bad('raw_response: {actions: [{data: "00", rst_stream: CANCEL}]}\nexpect: {status: {code: 1}}\n')).toMatch(/bad4\.yaml:3: raw_response\.actions\[0\]: one of headers, message, message_hex, data, rst_stream, goaway, sleep_ms, close \(data and rst_stream given\)/);
+    expect(bad('raw_response: {actions: [{rst_stream: OOPS}]}\nexpect: {status: {code: 1}}\n')).toMatch(/bad4\.yaml:3: raw_response\.actions\[0\]\.rst_stream: /);
+    expect(bad('raw_response: {actions: [{message: {values: {i32: "x"}}}]}\nexpect: {status: {code: 1}}\n')).toMatch(/bad4\.yaml:3: raw_response\.actions\[0\]\.message: /);
+    expect(bad('raw_response: {actions: [{close: true}]}\n')).toMatch(/bad4\.yaml:\d+: expect: a raw case says what the client sees: expect\.status/);
+    expect(bad('raw_response: {actions: [{close: true}]}\nexpect: {status: {code: 1}}\nfollowups: [{method: Unary, script: {}}]\n')).toMatch(/bad4\.yaml:5: followups\[0\]: a raw case's follow-up says what the raw server answers: raw_response/);
+  });
+
   test('by_pair: one pairing\'s own expectation wins over the client\'s and the server\'s; no_request_info false lifts the case\'s true', () => {
     const c = caseOf(
       'pair',

@@ -9,6 +9,7 @@ import { basename, join, relative } from 'node:path';
 import type protobuf from 'protobufjs';
 import { z } from 'zod';
 import { ConfigError, issueText, problemsError, readYaml } from '../yaml-file.js';
+import { compileRawResponse, RAW_FAULTS, RAW_HEADER, RawCaseError, RawResponseFile } from './raw.js';
 import { SCRIPTED } from './schema.js';
 import { CaseValueError, validateMessage, type Json } from './values.js';
 
@@ -130,7 +131,7 @@ const Expectation = z.strictObject({
 export type Expectation = z.infer<typeof Expectation>;
 
 /** A legitimate difference of one library: its expectation members replace the case's. */
-const FaultName = z.enum([...SCRIPTED_FAULTS, ...SCRIPTED_CLIENT_FAULTS]);
+const FaultName = z.enum([...SCRIPTED_FAULTS, ...SCRIPTED_CLIENT_FAULTS, ...RAW_FAULTS]);
 
 /**
  * A library's own expectation, with why and where its source says so; `caught_by`: the faults
@@ -154,6 +155,8 @@ const FollowupFile = z.strictObject({
   timeout_ms: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional(),
   script: jsonObject.optional(),
   requests: z.array(jsonObject).optional(),
+  /** The raw server's frames for this call (a raw case's follow-up). */
+  raw_response: RawResponseFile.optional(),
   expect: Expectation.default({}),
 });
 
@@ -214,6 +217,8 @@ const CaseFile = z.strictObject({
   caught_by: z.array(FaultName).min(1),
   /** Only these transports (default: the suite's). */
   transports: z.array(z.string().min(1)).optional(),
+  /** The frames the raw HTTP/2 server (interop/raw) answers with, exactly (suite protocol). */
+  raw_response: RawResponseFile.optional(),
   /** The requests are deliberately not valid for the schema (a string for an int64): not checked, so a library's encoder meets them. */
   invalid_requests: z.literal(true).optional(),
 });
@@ -354,6 +359,15 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
       if ((m.value === undefined) === (m.hex === undefined)) throw fail([...at, 'metadata', i], 'give value (text) or hex (bytes), one of them');
       return { key: m.key, value: m.hex !== undefined ? { $bytes: m.hex.toLowerCase() } : m.value! };
     });
+  /** The request header that carries a raw case's frames (the case's, or a follow-up's at `at`). */
+  const rawHeader = (raw: RawResponseFile, at: PropertyKey[]): Instruction['metadata'][number] => {
+    try {
+      return { key: RAW_HEADER, value: { $bytes: compileRawResponse(root, raw).toString('hex') } };
+    } catch (err) {
+      if (err instanceof RawCaseError) throw fail([...at, ...err.path], err.message);
+      throw err;
+    }
+  };
   const requests = requestsOf(c, []);
   const expect = c.expect;
   const checkExpect = (e: Expectation, at: PropertyKey[]) => {
@@ -373,10 +387,16 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
   if (c.concurrent !== undefined && c.concurrent > 1 && c.cancel_after_responses !== undefined) throw fail(['concurrent'], 'concurrent calls cannot be cancelled (cancel_after_responses): give one or the other');
   const followups = (c.followups ?? []).map((f, i): Followup => {
     checkExpect(f.expect, ['followups', i, 'expect']);
+    const metadata = metadataOf(f.metadata, ['followups', i]);
+    if (f.raw_response) {
+      if (!c.raw_response) throw fail(['followups', i, 'raw_response'], 'only a raw case (raw_response) has follow-ups answered by the raw server');
+      metadata.push(rawHeader(f.raw_response, ['followups', i, 'raw_response']));
+      f.expect.no_request_info ??= true;
+    } else if (c.raw_response) throw fail(['followups', i], 'a raw case\'s follow-up says what the raw server answers: raw_response');
     const instruction: FollowupInstruction = {
       after_ms: f.after_ms,
       method: f.method,
-      metadata: metadataOf(f.metadata, ['followups', i]),
+      metadata,
       requests: requestsOf(f, ['followups', i]),
       ...(f.timeout_ms !== undefined ? { timeout_ms: f.timeout_ms } : {}),
     };
@@ -388,6 +408,15 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
   if (c.channel?.addresses && c.channel.target) throw fail(['channel', 'addresses'], 'give either target or addresses, not both');
   if (c.connections && followups.length === 0) throw fail(['connections'], 'the connections of one call cannot spread: add followups (calls on the same channel)');
   const metadata = metadataOf(c.metadata, []);
+  if (c.raw_response) {
+    // The raw server reads its frames from a request header; it has no handler, so no RequestInfo,
+    // and nothing is derived from a script: the case says what the client must see. Each raw case
+    // gets a channel of its own: a connection the case breaks on purpose breaks no other case.
+    metadata.push(rawHeader(c.raw_response, ['raw_response']));
+    if (!expect.status && expect.local_error === undefined && !expect.status_or_local_error) throw fail(['expect'], 'a raw case says what the client sees: expect.status');
+    expect.no_request_info ??= true;
+    c.channel ??= {};
+  }
   const instruction: Instruction = {
     method: c.method,
     metadata,
