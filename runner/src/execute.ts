@@ -153,8 +153,8 @@ class ServerWatch {
     private serving: Serving,
     private readonly name: string,
     private readonly healthCheckMs: number,
-    /** Starts the server again (the n-th restart); undefined: it cannot be. */
-    private readonly restart?: (n: number) => Promise<Serving>,
+    /** Starts the server again (the n-th restart). */
+    private readonly restart: (n: number) => Promise<Serving>,
   ) {
     this.watchExit();
   }
@@ -182,7 +182,7 @@ class ServerWatch {
 
   /** Whether the server is up, or down but may still be started again. */
   usable(): boolean {
-    return this.reason === undefined || (this.restart !== undefined && this.restarts < MAX_SERVER_RESTARTS);
+    return this.reason === undefined || this.restarts < MAX_SERVER_RESTARTS;
   }
 
   /**
@@ -196,7 +196,7 @@ class ServerWatch {
     await this.checking;
     await this.stopServing();
     try {
-      this.serving = await this.restart!(this.restarts);
+      this.serving = await this.restart(this.restarts);
     } catch (err) {
       this.reason = `${this.reason}; started again, it ${(err as Error).message}`;
       this.restarts = MAX_SERVER_RESTARTS;
@@ -316,7 +316,7 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
     if (err instanceof NetworkError) return failAll(allCells, err.message);
     return failAll(allCells, `server ${group.server} ${(err as Error).message}`, serverRel);
   }
-  const watch = new ServerWatch(first, group.server, matrix.timeouts.health_check_ms, (n) => serve(n));
+  const watch = new ServerWatch(first, group.server, matrix.timeouts.health_check_ms, serve);
   try {
     impls[group.server] = { ...(await identify(group.server, impl, first.handle, probeTls, options.root)), ...installedOf(options, group.server), ...releaseOf(matrix, group.server) };
     for (const pairing of group.pairings) {

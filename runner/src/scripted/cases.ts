@@ -9,6 +9,7 @@ import { basename, join, relative } from 'node:path';
 import type protobuf from 'protobufjs';
 import { z } from 'zod';
 import { ConfigError, issueText, problemsError, readYaml } from '../yaml-file.js';
+import { hex, jsonObject } from './json-schema.js';
 import { compileRawResponse, RAW_FAULTS, RAW_HEADER, RawCaseError, RawResponseFile } from './raw.js';
 import { SCRIPTED } from './schema.js';
 import { CaseValueError, validateMessage, type Json } from './values.js';
@@ -69,10 +70,6 @@ export type PeerFamily = (typeof PEER_FAMILIES)[number];
 /** The placeholder of a server's Unix socket: in `server_args` (the runner gives a fresh path) and in `channel.target`. */
 export const UNIX_SOCKET = '{unix_socket}';
 
-const json: z.ZodType<Json> = z.lazy(() => z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(z.string(), json)]));
-const jsonObject = z.record(z.string(), json);
-
-const hex = z.string().regex(/^([0-9a-fA-F]{2})*$/, 'hex digits, two per byte (e.g. "00ff")');
 /** A metadata value as a case writes it: text, or bytes in hex for a -bin key. */
 const MetadataValue = z.union([z.string(), z.strictObject({ hex })]);
 

@@ -6,6 +6,7 @@
  */
 import type protobuf from 'protobufjs';
 import { z } from 'zod';
+import { hex, json, jsonObject } from './json-schema.js';
 import { SCRIPTED } from './schema.js';
 import { CaseValueError, validateMessage, type Json } from './values.js';
 
@@ -34,8 +35,6 @@ const H2_ERRORS = {
 } as const;
 const h2Error = z.enum(Object.keys(H2_ERRORS) as [keyof typeof H2_ERRORS, ...Array<keyof typeof H2_ERRORS>]);
 
-const hex = z.string().regex(/^([0-9a-fA-F]{2})*$/, 'hex digits, two per byte (e.g. "00ff")');
-const json: z.ZodType<Json> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]));
 const count = z.number().int().min(0);
 
 /** One action of the raw server, by its kind (the one key that names it). */
@@ -43,7 +42,7 @@ const ACTIONS = {
   /** A header block, the fields exactly as written, in order; `split`: cut into CONTINUATION frames of that many bytes. */
   headers: z.strictObject({ headers: z.array(z.tuple([z.string(), z.string()])), end_stream: z.boolean().optional(), split: count.optional() }),
   /** One gRPC message: a ScriptedResponse in proto JSON (`message`) or its bytes (`message_hex`), with a compressed flag and length prefix that may lie, in DATA frames of `frame_size` bytes. */
-  message: z.strictObject({ message: z.record(z.string(), json), compressed: z.boolean().optional(), length: count.optional(), frame_size: count.optional(), end_stream: z.boolean().optional() }),
+  message: z.strictObject({ message: jsonObject, compressed: z.boolean().optional(), length: count.optional(), frame_size: count.optional(), end_stream: z.boolean().optional() }),
   message_hex: z.strictObject({ message_hex: hex, compressed: z.boolean().optional(), length: count.optional(), frame_size: count.optional(), end_stream: z.boolean().optional() }),
   /** One DATA frame of exactly these bytes. */
   data: z.strictObject({ data: hex, end_stream: z.boolean().optional() }),
@@ -59,7 +58,7 @@ const KINDS = Object.keys(ACTIONS) as Kind[];
 export const RawResponseFile = z.strictObject({
   /** Answer right after the request headers, without waiting for the client to half-close. */
   respond_before_end: z.boolean().optional(),
-  actions: z.array(z.record(z.string(), json)).min(1),
+  actions: z.array(jsonObject).min(1),
 });
 export type RawResponseFile = z.infer<typeof RawResponseFile>;
 
