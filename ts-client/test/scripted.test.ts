@@ -717,6 +717,24 @@ describe('channel.target and channel.authority; RequestInfo authority and peer',
   });
 });
 
+describe('an instruction of its own channel has a connection of its own', () => {
+  // grpc-js's global subchannel pool would give a channel the connection of an earlier channel with
+  // the same target and options, closed but not yet gone (and any state a misbehaving peer left there).
+  it('40 own channels with the same target and options, one after the other: 40 connections', async () => {
+    const own = { method: 'Unary', requests: [{}], channel: {} };
+    const peers = await withLimitedServer({}, '', async (port) => {
+      const seen: string[] = [];
+      for (let n = 0; n < 40; n++) {
+        const o = (await runScripted(`own_${n}`, own, target(port))).observed as O;
+        expect(o['status']['code']).toBe(grpc.status.OK);
+        seen.push(lastResponseInfo(o)!['peer']);
+      }
+      return seen;
+    });
+    expect(new Set(peers).size).toBe(40);
+  });
+});
+
 describe('channel.addresses and channel.lb_policy: one channel over two backends', () => {
   const at = (port: number) => ({ host: '127.0.0.1', port, rpcTimeoutMs: 5000 });
   const TWO = ['{host}:{port}', '127.0.0.2:{port}'];

@@ -947,6 +947,12 @@ def close_channels() -> None:
     _channels.clear()
 
 
+# An instruction's own channel has a connection of its own: grpcio's global subchannel pool would
+# give it the connection of an earlier channel with the same target and options that is closed but
+# not yet gone (and any state a misbehaving peer left there, such as its HPACK table).
+_OWN_CONNECTION = ("grpc.use_local_subchannel_pool", 1)
+
+
 def run_instruction(peer: Peer, instruction: Instruction, faults: ExecutorFaults = NO_FAULTS) -> Observed:
     """Makes the call(s) and the follow-ups on the run's shared channel, or on a channel of the
     instruction's own (`channel`), closed after them. faults: the scripted client faults (those of
@@ -960,7 +966,7 @@ def run_instruction(peer: Peer, instruction: Instruction, faults: ExecutorFaults
     target = spec.dialled(peer, faults.target_ignored)
     try:
         channel = spec.peer(peer, faults.server_name_ignored, faults.authority_ignored).channel(
-            target, options=spec.options(faults.limits_ignored), compression=spec.compression
+            target, options=(*spec.options(faults.limits_ignored), _OWN_CONNECTION), compression=spec.compression
         )
     except Exception as err:  # grpcio refused the channel's options (OverflowError past a C int)
         return {"local_error": f"{type(err).__name__}: {err}"}

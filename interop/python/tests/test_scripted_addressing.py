@@ -304,6 +304,21 @@ def test_every_target_kind_reaches_the_server(socket_dir: Path, tmp_path: Path, 
         print(f"{python}: {name}: authority {authority!r}, peer {peer!r}")
 
 
+@pytest.mark.parametrize("python", release_pythons())
+def test_each_own_channel_has_a_connection_of_its_own(server: RunningServer, tmp_path: Path, python: Path) -> None:
+    """Instructions with a channel of their own, made with the same target and options one after
+    the other (each closed before the next is made), reach the server over different connections: grpcio's global subchannel pool would
+    hand the second channel the first one's connection (and with it any state a misbehaving peer
+    left there, such as its HPACK table), so the executor gives each such channel a local pool."""
+    own = {"channel": {}, "method": "Unary", "requests": [{"script": {}}]}
+    cases = {f"own_{n}": own for n in range(40)} | {"target": unary(target="ipv4:{host}:{port}")}
+    observed = observe(server.port, tmp_path, cases, python=python)
+    peers = [addressing(observed[name])[1] for name in cases]
+    for peer in peers:
+        assert_peer(peer, IPV4_PEER)
+    assert len(set(peers)) == len(peers), peers
+
+
 # channel.authority on TLS (the flag's server name override kept). gRPC core lets a call go when its
 # :authority is the channel's own name (grpc.default_authority without its port) or matches the
 # server's certificate (its port left out); else the call fails before it is sent, UNAUTHENTICATED
