@@ -127,6 +127,18 @@ describe('robustness', () => {
     expect(left).toEqual([]);
   }, 90_000);
 
+  it('a server that crashes after other cases of the batch failed: each failed case runs again alone, and only the one that takes the server down again is blamed', async () => {
+    const { results, left } = await runWith(`  ts: {language: typescript, library: grpc-js, client: ${TS_CLIENT}, batch: true}
+  crashing: {language: typescript, library: grpc-js, server: [node, build/ts/ts-server/src/main.js, '--fault=greeting-punctuation,crash-mid-stream']}`, ['--jobs', '1'], FAST, true, THREE);
+    const cells = byId(results);
+    const crashed = /server crashing exited with code 70 during the run[\s\S]*crash-mid-stream: exiting/;
+    expect(cells['ts→crashing/insecure/seeds/greeter_say_hello']).toMatchObject({ status: 'failed', error: expect.stringMatching(/Hello, world/) });
+    expect(cells['ts→crashing/insecure/seeds/greeter_say_hello']?.error).not.toMatch(crashed);
+    expect(cells['ts→crashing/insecure/seeds/stream_server']).toMatchObject({ status: 'failed', error: expect.stringMatching(crashed) });
+    expect(cells['ts→crashing/insecure/seeds/helloworld_service']?.status).toBe('passed');
+    expect(left).toEqual([]);
+  }, 90_000);
+
   it('a server that stops answering fails the case in flight without waiting out every deadline, and is started again for the cells after it', async () => {
     const { results, left } = await runWith(`${TS}
   hanging: {language: typescript, library: grpc-js, server: [node, build/ts/ts-server/src/main.js, --fault=hang-mid-stream]}

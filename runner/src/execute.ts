@@ -415,6 +415,8 @@ async function runAttempt(client: string, cells: Cell[], server: ServerWatch, op
   const oneByOne = !impl.batch || options.noBatch === true;
   const outcomes = new Map<string, Outcome>();
   const queue: Cell[][] = oneByOne ? cells.map((c) => [c]) : [cells];
+  /** Cases run again alone after the server went down in their batch, until one takes it down again. */
+  let suspects: { cases: string[]; reason: string; log: string } | undefined;
   for (let part = 1; queue.length > 0; part++) {
     const batch = queue.shift()!;
     const logFile = oneByOne
@@ -429,11 +431,23 @@ async function runAttempt(client: string, cells: Cell[], server: ServerWatch, op
     // A case that failed while its server went down: the server's reason and log tail say why.
     const serverDown = server.down();
     const share = run.ms / batch.length;
+    if (serverDown && batch.length === 1 && suspects?.cases.includes(batch[0]!.case)) suspects = undefined; // it took the server down again, alone
     if (serverDown && !oneByOne && server.usable()) {
       // The server went down during this batch and will be started again: the first case that
       // did not pass is blamed; the ones after it that did not pass met a server that was gone,
       // and run again against the new one.
       const passed = (c: Cell) => run.reported.get(c.case)?.passed === true;
+      const notPassed = batch.filter((c) => !passed(c));
+      if (notPassed.filter((c) => run.reported.has(c.case)).length > 1) {
+        // Several cases had failed by the time the server was seen going down (known failures
+        // among them, say): which one took it down is not known. Each runs again alone against
+        // the server started again, so the one that takes it down again is blamed, and the
+        // others get their own verdicts.
+        for (const cell of batch.filter(passed)) outcomes.set(cell.case, { ...run.reported.get(cell.case)!, log });
+        suspects = { cases: notPassed.map((c) => c.case), reason: serverDown, log };
+        queue.unshift(...notPassed.map((c) => [c]));
+        continue;
+      }
       const blamed = batch.findIndex((c) => !passed(c));
       if (blamed >= 0) {
         for (const cell of batch.filter(passed)) outcomes.set(cell.case, { ...run.reported.get(cell.case)!, log });
@@ -458,6 +472,14 @@ async function runAttempt(client: string, cells: Cell[], server: ServerWatch, op
     const resume = !oneByOne && pending.length > 1 && !run.cannotStart && server.usable();
     for (const cell of resume ? pending.slice(0, 1) : pending) outcomes.set(cell.case, { passed: false, durationMs: share, log, error: why });
     if (resume) queue.unshift(pending.slice(1));
+  }
+  if (suspects) {
+    // None of them took the server down again alone: a crash that comes and goes is not lost, it
+    // fails the first of them.
+    const first = suspects.cases[0]!;
+    const o = outcomes.get(first);
+    const why = `the server went down while this case's batch ran, and not when each case that had not passed ran again alone (${suspects.cases.join(', ')}): blamed on the first of them\n${suspects.reason}`;
+    outcomes.set(first, { ...(o ?? { durationMs: 0 }), passed: false, log: o?.log ?? suspects.log, error: [o?.error, why].filter(Boolean).join('\n') });
   }
   return outcomes;
 }
@@ -535,10 +557,12 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
             ? judgeScripted(scriptedRoot(protosDir()), spec.scripted, got.observed, baseOf(matrix, cell.client), baseOf(matrix, cell.server), matrix.networks[splitTransport(cell.transport).network]?.expect)
             : judge(spec.runnerChecks, got.observed, { server: cell.server, installed: (i) => options.installed?.get(i) });
       const error = problem ?? got.error;
-      reported.set(got.case, { passed: got.status === 'passed' && problem === undefined, durationMs: got.ms ?? 0, ...(error ? { error } : {}) });
+      const passed = got.status === 'passed' && problem === undefined;
+      reported.set(got.case, { passed, durationMs: got.ms ?? 0, ...(error ? { error } : {}) });
       timings.caseMs += got.ms ?? 0;
       arm(nextCaseMs());
-      if (got.status === 'failed') void server.check();
+      // A case that failed (as the client or the runner judged it): does the server still answer?
+      if (!passed) void server.check();
     },
   });
   clearTimeout(timer);
