@@ -16,7 +16,7 @@ import { hostPort } from '../../ts-common/src/cli.js';
 import { LOADER_OPTIONS, protoRoot } from '../../ts-common/src/proto.js';
 import { CaseContext, type Target } from './context.js';
 import type { CaseResult } from './run-case.js';
-import { InputConverter, InstructionError, Observer, type Json } from './scripted-values.js';
+import { InputConverter, InstructionError, Observer, type Json } from '../../ts-common/src/scripted-values.js';
 
 export const DETAILS_TRAILER = 'grpc-status-details-bin';
 export const REQUEST_INFO_TRAILER = 'x-scripted-request-info-bin';

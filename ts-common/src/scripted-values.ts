@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
-import { LOADER_OPTIONS } from '../../ts-common/src/proto.js';
+import { LOADER_OPTIONS } from './proto.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
