@@ -83,6 +83,11 @@ const Implementation = z.strictObject({
   installed_version: commandLine.optional(),
   /** The peer takes the self-test's --fault (server) and --client_fault (client) flags. */
   self_test: z.boolean().default(false),
+  /**
+   * The peer speaks HTTP/2 frames, no gRPC library (interop/raw): it runs only the cases written
+   * for it, a `raw_response` case as the server and a `raw_request` case as the client.
+   */
+  raw: z.boolean().default(false),
   /** The client has the load mode of `npm run bench` (--bench=unary,server_streaming). */
   bench: z.boolean().default(false),
   /** Per transport, flags that replace the transport's own (for peers with other flag names). */

@@ -123,6 +123,17 @@ function releasesMeet(matrix: Matrix, client: string, server: string, mode: Vers
   return isDefault(client) || isDefault(server);
 }
 
+/**
+ * Whether a case meets a pairing as far as the raw HTTP/2 peer goes (implementations with `raw:
+ * true`): a raw_response case needs it as the server and a library client, a raw_request case
+ * it as the client and a library server, any other case two libraries.
+ */
+function rawSidesMeet(matrix: Matrix, scripted: CaseSpec['scripted'], client: string, server: string): boolean {
+  const isRaw = (impl: string) => matrix.implementations[baseOf(matrix, impl)]?.raw === true;
+  const side = scripted?.raw;
+  return isRaw(server) === (side === 'server') && isRaw(client) === (side === 'client');
+}
+
 /** The base implementation of a release (`python@1.62.3` → `python`). */
 export const baseOf = (matrix: Matrix, impl: string): string => matrix.releases[impl]?.base ?? impl;
 
@@ -145,7 +156,7 @@ export function planCells(matrix: Matrix, selection: Selection = {}): Cell[] {
         .flatMap((t) => networks.filter((n) => runsOn(matrix, n, t, suite, name)).map((n) => (n === DIRECT ? t : `${t}~${n}`)));
       for (const transport of segments) {
         for (const server of servers.filter((v) => !spec.servers || spec.servers.includes(baseOf(matrix, v)))) {
-          for (const client of clients.filter((c) => (!spec.clients || spec.clients.includes(baseOf(matrix, c))) && releasesMeet(matrix, c, server, mode))) {
+          for (const client of clients.filter((c) => (!spec.clients || spec.clients.includes(baseOf(matrix, c))) && releasesMeet(matrix, c, server, mode) && rawSidesMeet(matrix, scripted, c, server))) {
             const cell = { client, server, transport, suite, case: name };
             const id = cellId(cell);
             if (!selection.grep || selection.grep.test(id)) cells.push({ id, ...cell });

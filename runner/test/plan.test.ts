@@ -1,4 +1,6 @@
-import { parseMatrix } from '../src/config.js';
+import { join } from 'node:path';
+import { repoRoot } from '../../ts-common/src/paths.js';
+import { loadMatrix, parseMatrix } from '../src/config.js';
 import { ConfigError } from '../src/config.js';
 import { checkPatterns, groupByServer, parseShard, planCells, shardCells } from '../src/plan.js';
 import { parseDocument, type YAMLSeq } from 'yaml';
@@ -93,6 +95,19 @@ known_failures:
   it('rejects an unknown name, listing what exists', () => {
     expect(() => planCells(matrix, { servers: ['c'] })).toThrow(ConfigError);
     expect(() => planCells(matrix, { clients: ['b'] })).toThrow(/unknown client "b"; available: a/);
+  });
+
+  it('the raw peer (raw: true) meets only its cases: a raw_response case as the server of a library client, a raw_request case as the client of a library server', () => {
+    const repo = loadMatrix(join(repoRoot(), 'matrix.yaml'));
+    const cells = planCells(repo, { versions: 'default', suites: ['protocol', 'grpc.testing'], transports: ['insecure'] });
+    const side = (suite: string, name: string) => repo.suites[suite]!.cases.find((c) => c.name === name)!.scripted?.raw;
+    const pairs = new Set(cells.map((c) => `${side(c.suite, c.case) ?? 'none'}: ${c.client}→${c.server}`));
+    expect([...pairs].sort()).toEqual(
+      ['client: raw→go', 'client: raw→python', 'client: raw→ts', 'server: go→raw', 'server: python→raw', 'server: ts→raw', 'none: go→go', 'none: go→python', 'none: go→ts', 'none: go→upstream-go']
+        .concat(['none: python→go', 'none: python→python', 'none: python→ts', 'none: python→upstream-go', 'none: ts→go', 'none: ts→python', 'none: ts→ts', 'none: ts→upstream-go'])
+        .concat(['none: upstream-go→go', 'none: upstream-go→python', 'none: upstream-go→ts', 'none: upstream-go→upstream-go'])
+        .sort(),
+    );
   });
 
   it('gives cases with their own server flags a server of their own', () => {

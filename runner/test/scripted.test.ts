@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { protosDir } from '../../ts-common/src/paths.js';
 import { caughtByFor, loadCaseFile, type ScriptedCase } from '../src/scripted/cases.js';
-import { derivedExpectation, judgeScripted, peerFamily } from '../src/scripted/judge.js';
+import { derivedExpectation, expectationFor, judgeScripted, peerFamily } from '../src/scripted/judge.js';
 import { scriptedRoot } from '../src/scripted/schema.js';
 import { compareMessage, validateMessage } from '../src/scripted/values.js';
 import { ConfigError } from '../src/yaml-file.js';
@@ -390,6 +391,77 @@ by_client:
     expect(bad('raw_response: {actions: [{message: {values: {i32: "x"}}}]}\nexpect: {status: {code: 1}}\n')).toMatch(/bad4\.yaml:3: raw_response\.actions\[0\]\.message: /);
     expect(bad('raw_response: {actions: [{close: true}]}\n')).toMatch(/bad4\.yaml:\d+: expect: a raw case says what the client sees: expect\.status/);
     expect(bad('raw_response: {actions: [{close: true}]}\nexpect: {status: {code: 1}}\nfollowups: [{method: Unary, script: {}}]\n')).toMatch(/bad4\.yaml:5: followups\[0\]: a raw case's follow-up says what the raw server answers: raw_response/);
+  });
+
+  test('raw_request cases: request_headers become a correct request\'s header block with the case\'s changes; messages encoded (and compressed); nothing derived; mistakes name file:line and field', () => {
+    const c = caseOf(
+      'rawreq',
+      [
+        'description: d',
+        'method: ServerStream',
+        'raw_request:',
+        '  actions:',
+        '    - {request_headers: {set: [[grpc-timeout, 1S], [x-extra, "1"]], drop: [te]}, split: 3}',
+        '    - {message: {script: {}}, frame_size: 1}',
+        '    - {message: {values: {s: "z"}}, compress: gzip, end_stream: true}',
+        '    - {headers: [[":path", "{scheme}://{authority}"]]}',
+        '    - {rst_stream: CANCEL}',
+        '    - {wait: headers}',
+        'timeout_ms: 2000',
+        'expect: {raw: {failed: true}}',
+        'caught_by: [raw-client-well-behaved]',
+        '',
+      ].join('\n'),
+    );
+    const actions = c.instruction.raw_request!.actions;
+    expect(actions[0]).toEqual({
+      headers: [[':method', 'POST'], [':scheme', '{scheme}'], [':path', '/interop.scripted.Scripted/ServerStream'], [':authority', '{authority}'], ['content-type', 'application/grpc'], ['grpc-timeout', '1S'], ['x-extra', '1']],
+      split: 3,
+    });
+    expect(actions[1]).toEqual({ message: '0a00', frame_size: 1 }); // ScriptedRequest{script: {}}
+    expect(actions[2]).toMatchObject({ compressed: true, end_stream: true });
+    const request = root.lookupType('interop.scripted.ScriptedRequest');
+    expect(request.toObject(request.decode(gunzipSync(Buffer.from(actions[2]!['message'] as string, 'hex'))))).toEqual({ values: { s: 'z' } });
+    expect(actions.slice(3)).toEqual([{ headers: [[':path', '{scheme}://{authority}']] }, { rst_stream: 8 }, { wait: 'headers' }]);
+    expect(c.instruction.timeout_ms).toBe(2000);
+    expect(c.raw).toBe('client');
+    // nothing derived from a script: only the case's own expectation
+    expect(expectationFor(c, 'raw', 'go').expect).toEqual({ raw: { failed: true } });
+    const bad = (text: string) => configErrorOf('bad5', `description: d\nmethod: Unary\n${text}caught_by: [raw-client-well-behaved]\n`);
+    expect(bad('raw_request: {actions: [{request_headers: {drop: [grpc-timeout]}}]}\nexpect: {status: {code: 0}}\n')).toMatch(/bad5\.yaml:3: raw_request\.actions\[0\]\.request_headers\.drop: "grpc-timeout" is not a field of the request's header block/);
+    expect(bad('raw_request: {actions: [{data: "00", wait: headers}]}\nexpect: {status: {code: 0}}\n')).toMatch(/bad5\.yaml:3: raw_request\.actions\[0\]: one of request_headers, headers, message, message_hex, data, rst_stream, goaway, sleep_ms, wait \(data and wait given\)/);
+    expect(bad('raw_request: {actions: [{message: {values: {i32: "x"}}}]}\nexpect: {status: {code: 0}}\n')).toMatch(/bad5\.yaml:3: raw_request\.actions\[0\]\.message: /);
+    expect(bad('raw_request: {actions: [{data: ""}]}\n')).toMatch(/bad5\.yaml:\d+: expect: a raw_request case says what the raw client sees: expect\.status or expect\.raw/);
+    expect(bad('script: {}\nraw_request: {actions: [{data: ""}]}\nexpect: {status: {code: 0}}\n')).toMatch(/bad5\.yaml:3: script: a raw_request case sends only its frames/);
+    expect(bad('metadata: [{key: a, value: b}]\nraw_request: {actions: [{data: ""}]}\nexpect: {status: {code: 0}}\n')).toMatch(/bad5\.yaml:3: metadata: a raw_request case sends only its frames: put request metadata in a request_headers action/);
+    expect(bad('script: {}\nexpect: {status: {code: 0}, raw: {failed: true}}\n')).toMatch(/bad5\.yaml:4: expect\.raw: only a raw_request case \(the raw client\) sees the wire/);
+  });
+
+  test('raw_request cases are judged on the wire as a gRPC client reads it: grpc-status (trailers or trailers-only), percent-decoded grpc-message, messages and RequestInfo decoded, expect.raw', () => {
+    const c = caseOf('rawjudge', 'description: d\nmethod: Unary\nraw_request: {actions: [{request_headers: {}}]}\nexpect: {status: {code: 0}, responses: [{values: {s: "é"}}], request_timeout_ms: {min: 900, max: 1000}, trailers: {x-t: ["v"]}, raw: {http_status: 200, end: end_stream, trailers_only: false, header_tokens: {grpc-accept-encoding: [gzip]}}}\ncaught_by: [raw-client-well-behaved]\n');
+    const t = root.lookupType('interop.scripted.ScriptedResponse');
+    const info = root.lookupType('interop.scripted.RequestInfo');
+    const message = Buffer.from(t.encode(t.fromObject({ values: { s: 'é' } })).finish()).toString('hex');
+    const ok = {
+      http_status: '200',
+      headers: [[':status', '200'], ['content-type', 'application/grpc'], ['grpc-accept-encoding', 'identity, deflate,gzip']],
+      messages: [{ compressed: false, hex: message }],
+      trailers: [['grpc-status', '0'], ['grpc-message', ''], ['x-t', 'v'], ['x-scripted-request-info-bin', Buffer.from(info.encode(info.fromObject({ timeout_ms: 950 })).finish()).toString('base64')]],
+      end: 'end_stream',
+    };
+    expect(judgeScripted(root, c, { raw: ok }, 'raw', 'go')).toBeUndefined();
+    const judged = (raw: object) => judgeScripted(root, c, { raw: { ...ok, ...raw } }, 'raw', 'go') ?? '';
+    expect(judged({ trailers: [['grpc-status', '13'], ['grpc-message', 'bad%2C%zz%C3%A9']] })).toMatch(/status: expected OK \(0\), got INTERNAL \(13\) "bad,%zzé"/);
+    expect(judged({ headers: [[':status', '200'], ['grpc-status', '12'], ['grpc-accept-encoding', 'gzip']], end_stream_on_headers: true, trailers: undefined, messages: undefined })).toMatch(/status: expected OK \(0\), got UNIMPLEMENTED \(12\).*expected headers before the end of the stream, got a trailers-only response/);
+    expect(judged({ http_status: '415', end: 'rst_stream', rst_stream: 2 })).toMatch(/HTTP status: expected 200, got "415".*the stream: expected it to end by end_stream, got "rst_stream"/);
+    expect(judged({ headers: [[':status', '200'], ['grpc-accept-encoding', 'identity,deflate']] })).toMatch(/header grpc-accept-encoding: expected it to list gzip, got "identity,deflate"/);
+    expect(judged({ messages: [{ compressed: true, hex: message }] })).toMatch(/responses\[0\]/);
+    const failedCase = caseOf('rawfailed', 'description: d\nmethod: Unary\nraw_request: {actions: [{request_headers: {}}]}\nexpect: {raw: {failed: true, rst_stream: [PROTOCOL_ERROR, CANCEL]}}\ncaught_by: [raw-client-well-behaved]\n');
+    const failed = (raw: object) => judgeScripted(root, failedCase, { raw: { end: 'rst_stream', rst_stream: 1, ...raw } }, 'raw', 'go') ?? '';
+    expect(failed({})).toBe('');
+    expect(failed({ rst_stream: 2 })).toMatch(/RST_STREAM: expected PROTOCOL_ERROR or CANCEL, got INTERNAL_ERROR/);
+    expect(failed({ end: 'timeout', rst_stream: 8 })).toMatch(/expected the call to fail .*got the stream ending by "timeout" without any/);
+    expect(failed({ end: 'end_stream', trailers: [['grpc-status', '0']] })).toMatch(/expected the call to fail .*got grpc-status 0 \(OK\)/);
   });
 
   test('by_pair: one pairing\'s own expectation wins over the client\'s and the server\'s; no_request_info false lifts the case\'s true', () => {

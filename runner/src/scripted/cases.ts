@@ -10,7 +10,7 @@ import type protobuf from 'protobufjs';
 import { z } from 'zod';
 import { ConfigError, issueText, problemsError, readYaml } from '../yaml-file.js';
 import { hex, jsonObject } from './json-schema.js';
-import { compileRawResponse, RAW_FAULTS, RAW_HEADER, RawCaseError, RawResponseFile } from './raw.js';
+import { compileRawRequest, compileRawResponse, h2Error, RAW_CLIENT_FAULTS, RAW_FAULTS, RAW_HEADER, RawCaseError, RawRequestFile, RawResponseFile } from './raw.js';
 import { SCRIPTED } from './schema.js';
 import { CaseValueError, validateMessage, type Json } from './values.js';
 
@@ -81,6 +81,36 @@ const code = z.number().int().min(0).max(16);
 /** A status; `code` may list the codes libraries legitimately differ on (e.g. [8, 13]). */
 const Status = z.strictObject({ code: z.union([code, z.array(code).min(1)]), message: z.string().optional() });
 
+/** How the raw client saw a stream end (interop/raw/README.md, "The raw client"). */
+export const RAW_ENDS = ['end_stream', 'rst_stream', 'connection_closed', 'timeout', 'connect_failed'] as const;
+const oneOrMore = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)]);
+
+/** What the raw client must see on the wire (a raw_request case's `expect.raw`). */
+const RawExpectation = z.strictObject({
+  /** The response's HTTP status (`:status`). */
+  http_status: oneOrMore(z.number().int().min(100).max(599)).optional(),
+  /** How the stream ended. */
+  end: oneOrMore(z.enum(RAW_ENDS)).optional(),
+  /** The code of the server's RST_STREAM. */
+  rst_stream: oneOrMore(h2Error).optional(),
+  /**
+   * A RST_STREAM with one of these codes may stand in for the expected status: a server that
+   * resets the stream when its deadline passes (PROTOCOL-HTTP2.md: RST_STREAM CANCEL from a
+   * server is CANCELLED) instead of sending DEADLINE_EXCEEDED.
+   */
+  instead_rst_stream: oneOrMore(h2Error).optional(),
+  /**
+   * true: the call did not succeed, whichever way the server said so: a grpc-status other than 0,
+   * an HTTP status other than 200, RST_STREAM, or the connection closed; never OK, never a hang.
+   */
+  failed: z.literal(true).optional(),
+  /** true: the server answered with one header block that ended the stream (trailers-only). */
+  trailers_only: z.boolean().optional(),
+  /** Per response header (first header block): tokens its comma-separated value must list, e.g. grpc-accept-encoding: [gzip]. */
+  header_tokens: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).optional(),
+});
+export type RawExpectation = z.infer<typeof RawExpectation>;
+
 /** What the client must observe; a member left out is derived from the script, or not checked. */
 const Expectation = z.strictObject({
   /** The library raised before the call had a status: true, or a text the error must contain. */
@@ -124,11 +154,13 @@ const Expectation = z.strictObject({
     .optional(),
   /** Follow-ups only: true, the server saw this call come from another client address than the first call (a new connection); false, from the same. */
   new_connection: z.boolean().optional(),
+  /** A raw_request case: what the raw client saw on the wire. */
+  raw: RawExpectation.optional(),
 });
 export type Expectation = z.infer<typeof Expectation>;
 
 /** A legitimate difference of one library: its expectation members replace the case's. */
-const FaultName = z.enum([...SCRIPTED_FAULTS, ...SCRIPTED_CLIENT_FAULTS, ...RAW_FAULTS]);
+const FaultName = z.enum([...SCRIPTED_FAULTS, ...SCRIPTED_CLIENT_FAULTS, ...RAW_FAULTS, ...RAW_CLIENT_FAULTS]);
 
 /**
  * A library's own expectation, with why and where its source says so; `caught_by`: the faults
@@ -216,6 +248,8 @@ const CaseFile = z.strictObject({
   transports: z.array(z.string().min(1)).optional(),
   /** The frames the raw HTTP/2 server (interop/raw) answers with, exactly (suite protocol). */
   raw_response: RawResponseFile.optional(),
+  /** The frames the raw HTTP/2 client (interop/raw) sends a library's server, exactly (suite protocol). */
+  raw_request: RawRequestFile.optional(),
   /** The requests are deliberately not valid for the schema (a string for an int64): not checked, so a library's encoder meets them. */
   invalid_requests: z.literal(true).optional(),
 });
@@ -247,6 +281,8 @@ export interface Instruction {
   };
   concurrent?: number;
   followups?: FollowupInstruction[];
+  /** A raw_request case: the raw client's frames (interop/raw/README.md, "The raw client"). */
+  raw_request?: { actions: Array<Record<string, unknown>> };
 }
 
 /** INSTRUCTION `followups`: one call after the previous one ended, on the same channel. */
@@ -283,6 +319,12 @@ export interface ScriptedCase {
   caseMs?: number;
   /** The connections the call and its follow-ups must spread over (case file `connections`). */
   connections?: { count: number; min_calls_each: number };
+  /**
+   * Which side the raw HTTP/2 peer (matrix.yaml `raw: true`) takes: `server` (raw_response: a
+   * library's client meets the raw server), `client` (raw_request: the raw client meets a
+   * library's server); absent, neither (two libraries).
+   */
+  raw?: 'server' | 'client';
 }
 
 const CASE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
@@ -371,6 +413,7 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     e.responses?.forEach((r, i) => check([...at, 'responses', i], `${SCRIPTED}.ScriptedResponse`, r));
     e.request_values?.forEach((r, i) => check([...at, 'request_values', i], `${SCRIPTED}.Values`, r));
     if (e.details && !('error' in e.details && e.details['error'] === true)) check([...at, 'details'], 'google.rpc.Status', e.details);
+    if (e.raw && !c.raw_request) throw fail([...at, 'raw'], 'only a raw_request case (the raw client) sees the wire');
   };
   checkExpect(expect, ['expect']);
   if (expect.new_connection !== undefined) throw fail(['expect', 'new_connection'], 'only a follow-up can be on a new connection (compared with the first call)');
@@ -405,6 +448,21 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
   if (c.channel?.addresses && c.channel.target) throw fail(['channel', 'addresses'], 'give either target or addresses, not both');
   if (c.connections && followups.length === 0) throw fail(['connections'], 'the connections of one call cannot spread: add followups (calls on the same channel)');
   const metadata = metadataOf(c.metadata, []);
+  let rawRequest: Instruction['raw_request'];
+  if (c.raw_request) {
+    // The raw client sends exactly its frames to a library's server and reports what came back:
+    // nothing is derived from a script; the case says what the raw client must see.
+    const others = (['raw_response', 'followups', 'channel', 'concurrent', 'cancel_after_responses', 'compression', 'script', 'requests'] as const).filter((k) => c[k] !== undefined);
+    if (others.length > 0) throw fail([others[0]!], 'a raw_request case sends only its frames: put the request in raw_request (a message action)');
+    if (c.metadata.length > 0) throw fail(['metadata'], 'a raw_request case sends only its frames: put request metadata in a request_headers action (set)');
+    if (!expect.status && !expect.raw) throw fail(['expect'], 'a raw_request case says what the raw client sees: expect.status or expect.raw');
+    try {
+      rawRequest = compileRawRequest(root, c.raw_request, c.method);
+    } catch (err) {
+      if (err instanceof RawCaseError) throw fail(['raw_request', ...err.path], err.message);
+      throw err;
+    }
+  }
   if (c.raw_response) {
     // The raw server reads its frames from a request header; it has no handler, so no RequestInfo,
     // and nothing is derived from a script: the case says what the client must see. Each raw case
@@ -424,6 +482,7 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     ...(c.channel !== undefined ? { channel: c.channel } : {}),
     ...(c.concurrent !== undefined ? { concurrent: c.concurrent } : {}),
     ...(followups.length > 0 ? { followups: followups.map((f) => f.instruction) } : {}),
+    ...(rawRequest ? { raw_request: rawRequest } : {}),
   };
   return {
     name,
@@ -440,5 +499,6 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     ...(c.case_ms !== undefined ? { caseMs: c.case_ms } : {}),
     ...(c.connections ? { connections: c.connections } : {}),
     ...(c.transports ? { transports: c.transports } : {}),
+    ...(c.raw_response ? { raw: 'server' as const } : c.raw_request ? { raw: 'client' as const } : {}),
   };
 }

@@ -5,6 +5,7 @@
  */
 import type protobuf from 'protobufjs';
 import type { Expectation, Instruction, PeerFamily, ScriptedCase } from './cases.js';
+import { judgeRaw, rawObserved, resetWith } from './raw-view.js';
 import { SCRIPTED } from './schema.js';
 import { compareMessage, isObject, observedInteger, show, spaced, type Json } from './values.js';
 
@@ -91,7 +92,8 @@ export function expectationFor(c: ScriptedCase, client: string, server: string):
   const pair = c.byPair[`${client}→${server}`];
   const own: Expectation = { ...c.expect, ...c.byServer[server]?.expect, ...c.byClient[client]?.expect, ...pair?.expect };
   const override = pair ?? c.byClient[client] ?? c.byServer[server];
-  return { expect: combined(derivedExpectation(c), own), ...(override ? { because: override.reason } : {}) };
+  // The raw client sends no script (its frames are the case's): nothing to derive.
+  return { expect: c.raw === 'client' ? own : combined(derivedExpectation(c), own), ...(override ? { because: override.reason } : {}) };
 }
 
 /** The expectation of each follow-up of one cell, the same way. */
@@ -153,13 +155,15 @@ export interface NetworkExpectation {
 
 /** Judges one scripted cell: undefined when the observation meets the expectation, else why not. */
 export function judgeScripted(root: protobuf.Root, c: ScriptedCase, observed: unknown, client: string, server: string, network?: NetworkExpectation): string | undefined {
+  const reported = isObject(observed) ? observed : {};
+  // The raw client reports the wire (`raw`): judged as a gRPC client reads it.
+  const o = isObject(reported['raw']) ? rawObserved(root, reported['raw']) : reported;
   if (network) {
     // Only the end matters on a network that breaks calls: one of its codes, never a success or a local error.
-    const problems = judgeAgainst(root, { status: { code: network.codes } }, isObject(observed) ? observed : {});
+    const problems = judgeAgainst(root, { status: { code: network.codes } }, o);
     return problems.length === 0 ? undefined : `${c.file}: ${problems.join('; ')} (on this network: ${network.reason})`;
   }
   const { expect: e, because } = expectationFor(c, client, server);
-  const o = isObject(observed) ? observed : {};
   const problems = judgeAgainst(root, e, o);
   // `concurrent`: every other call must meet the same expectation.
   const others = Array.isArray(o['concurrent']) ? o['concurrent'] : [];
@@ -223,13 +227,14 @@ function judgeAgainst(root: protobuf.Root, e: Expectation, o: Obj): string[] {
   }
   const status = isObject(o['status']) ? o['status'] : undefined;
   const wantStatus = e.status ?? e.status_or_local_error;
-  if (wantStatus) {
+  if (wantStatus && !(e.raw?.instead_rst_stream && resetWith(e.raw.instead_rst_stream, isObject(o['raw']) ? o['raw'] : {}))) {
     const codes = Array.isArray(wantStatus.code) ? wantStatus.code : [wantStatus.code];
     const wanted = codes.map(codeName).join(' or ');
     if (!status) problems.push(`status: expected ${wanted}, got no status`);
     else if (!codes.includes(status['code'] as number)) problems.push(`status: expected ${wanted}, got ${codeName(status['code'])} ${JSON.stringify(status['message'] ?? '')}`);
     else if (wantStatus.message !== undefined && status['message'] !== wantStatus.message) problems.push(`status message: expected ${JSON.stringify(wantStatus.message)}, got ${show(status['message'])}`);
   }
+  if (e.raw) problems.push(...judgeRaw(e.raw, isObject(o['raw']) ? o['raw'] : {}));
   const received = Array.isArray(o['responses']) ? o['responses'] : [];
   const responses = received.map((r) => {
     if (!isObject(r)) return r;
