@@ -10,12 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/net/http2"
+
+	"interopraw/internal/rawtest"
 )
 
 // The tests here run the program as a process: the test binary runs main's code when
@@ -23,49 +24,26 @@ import (
 
 const serverEnv = "INTEROPRAW_TEST_RUN_SERVER"
 
-func TestMain(m *testing.M) {
-	if os.Getenv(serverEnv) == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
-// lockedBuffer collects a process's stderr.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func TestMain(m *testing.M) { rawtest.Main(m, serverEnv, run) }
 
 // command is the server program, run from the repository root with these flags.
-func command(t *testing.T, args ...string) (*exec.Cmd, *lockedBuffer) {
+func command(t *testing.T, args ...string) (*exec.Cmd, *rawtest.Buffer) {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(self, args...)
-	cmd.Dir = repoRoot(t)
+	cmd.Dir = rawtest.RepoRoot(t)
 	cmd.Env = append(os.Environ(), serverEnv+"=1")
-	stderr := &lockedBuffer{}
+	stderr := &rawtest.Buffer{}
 	cmd.Stderr = stderr
 	return cmd, stderr
 }
 
 type serverProcess struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *rawtest.Buffer
 	lines  chan string   // stdout, line by line; closed at its end
 	exited chan struct{} // closed once the process has exited; then err is set
 	err    error
@@ -108,8 +86,8 @@ func startProcess(t *testing.T, args ...string) (*serverProcess, int) {
 			t.Fatalf("the server printed nothing and closed its stdout; stderr:\n%s", stderr.String())
 		}
 		line = l
-	case <-time.After(hangGuard):
-		t.Fatalf("no listening line in %v", hangGuard)
+	case <-time.After(rawtest.HangGuard):
+		t.Fatalf("no listening line in %v", rawtest.HangGuard)
 	}
 	var ev struct {
 		Event string `json:"event"`
@@ -127,8 +105,8 @@ func (p *serverProcess) wait(t *testing.T) int {
 	t.Helper()
 	select {
 	case <-p.exited:
-	case <-time.After(hangGuard):
-		t.Fatalf("the server did not exit in %v", hangGuard)
+	case <-time.After(rawtest.HangGuard):
+		t.Fatalf("the server did not exit in %v", rawtest.HangGuard)
 	}
 	var ee *exec.ExitError
 	if p.err != nil && !errors.As(p.err, &ee) {
@@ -163,7 +141,7 @@ func TestProcessStopsOnSignal(t *testing.T) {
 			if code := p.wait(t); code != 0 {
 				t.Errorf("exit code %d, want 0", code)
 			}
-			if evs := c.until(sleeping); len(evs) != 1 || !evs[0].eof {
+			if evs := c.until(sleeping); len(evs) != 1 || !evs[0].EOF {
 				t.Errorf("the open connection got %+v, want its end", evs)
 			}
 		})

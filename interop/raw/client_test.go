@@ -8,17 +8,15 @@ import (
 	"io"
 	"log"
 	"net"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
-)
 
-// hangGuard bounds every wait of the tests; no test depends on how long anything takes.
-const hangGuard = 20 * time.Second
+	"interopraw/internal/rawtest"
+	"interopraw/internal/rawwire"
+)
 
 // startServer serves on an ephemeral loopback port in this process and returns its address.
 func startServer(t *testing.T, wellBehaved bool) string {
@@ -35,42 +33,18 @@ func startServer(t *testing.T, wellBehaved bool) string {
 
 // testLogger keeps the server's log and shows it when the test fails.
 func testLogger(t *testing.T) *log.Logger {
-	var mu sync.Mutex
-	var buf bytes.Buffer
+	buf := &rawtest.Buffer{}
 	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if t.Failed() && buf.Len() > 0 {
-			t.Logf("server log:\n%s", buf.String())
+		if s := buf.String(); t.Failed() && s != "" {
+			t.Logf("server log:\n%s", s)
 		}
 	})
-	return log.New(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.Write(p)
-	}), "raw server: ", 0)
+	return log.New(buf, "raw server: ", 0)
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // event is one thing the client saw: a frame, a whole header block (HEADERS and its
 // CONTINUATION frames), or the end of the connection.
-type event struct {
-	typ       http2.FrameType
-	stream    uint32
-	endStream bool
-
-	fields     []hpack.HeaderField // header block, decoded
-	pieces     []int               // header block: the fragment size of each frame
-	endHeaders []bool              // header block: END_HEADERS of each frame
-
-	data   []byte        // DATA payload, GOAWAY debug data
-	code   http2.ErrCode // RST_STREAM, GOAWAY
-	lastID uint32        // GOAWAY
-	eof    bool          // the connection ended
-}
+type event = rawtest.Frame
 
 // testClient is a hand-written HTTP/2 client: it shows every frame the server sends.
 type testClient struct {
@@ -124,14 +98,7 @@ func (c *testClient) check(err error) {
 
 // request is the header block of a gRPC request; doc, if not nil, becomes x-raw-response-bin.
 func request(doc any) []hpack.HeaderField {
-	fields := []hpack.HeaderField{
-		{Name: ":method", Value: "POST"},
-		{Name: ":scheme", Value: "http"},
-		{Name: ":path", Value: "/interop.raw.Raw/Call"},
-		{Name: ":authority", Value: "localhost"},
-		{Name: "content-type", Value: "application/grpc"},
-		{Name: "te", Value: "trailers"},
-	}
+	fields := rawwire.RequestHeaders("http", "/interop.raw.Raw/Call", "localhost")
 	if doc != nil {
 		fields = append(fields, hpack.HeaderField{Name: scriptHeader, Value: encodeDoc(doc)})
 	}
@@ -174,63 +141,34 @@ func (c *testClient) call(doc any) uint32 {
 func (c *testClient) next() event {
 	c.t.Helper()
 	for {
-		c.check(c.nc.SetReadDeadline(time.Now().Add(hangGuard)))
+		c.check(c.nc.SetReadDeadline(time.Now().Add(rawtest.HangGuard)))
 		f, err := c.fr.ReadFrame()
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				c.t.Fatalf("no frame from the server in %v", hangGuard)
+				c.t.Fatalf("no frame from the server in %v", rawtest.HangGuard)
 			}
-			return event{eof: true}
+			return event{EOF: true}
 		}
-		switch f := f.(type) {
-		case *http2.SettingsFrame:
-			if !f.IsAck() {
+		ev, err := rawtest.FrameOf(c.fr, c.dec, f)
+		c.check(err)
+		switch ev.Type {
+		case http2.FrameSettings:
+			if !ev.Ack {
 				c.check(c.fr.WriteSettingsAck())
 			}
-		case *http2.WindowUpdateFrame:
-			c.credit[f.StreamID] += f.Increment
-		case *http2.PingFrame:
-			if f.IsAck() {
-				return event{typ: http2.FramePing, data: f.Data[:]}
+		case http2.FrameWindowUpdate:
+			c.credit[ev.Stream] += ev.Incr
+		case http2.FramePing:
+			if ev.Ack {
+				return ev
 			}
-		case *http2.HeadersFrame:
-			return c.headerBlock(f)
-		case *http2.DataFrame:
-			return event{typ: http2.FrameData, stream: f.StreamID, endStream: f.StreamEnded(), data: bytes.Clone(f.Data())}
-		case *http2.RSTStreamFrame:
-			return event{typ: http2.FrameRSTStream, stream: f.StreamID, code: f.ErrCode}
-		case *http2.GoAwayFrame:
-			return event{typ: http2.FrameGoAway, code: f.ErrCode, lastID: f.LastStreamID, data: bytes.Clone(f.DebugData())}
+		case http2.FrameHeaders, http2.FrameData, http2.FrameRSTStream, http2.FrameGoAway:
+			return ev
 		default:
 			c.t.Fatalf("unexpected frame %v", f)
 		}
 	}
-}
-
-func (c *testClient) headerBlock(f *http2.HeadersFrame) event {
-	c.t.Helper()
-	ev := event{typ: http2.FrameHeaders, stream: f.StreamID, endStream: f.StreamEnded()}
-	block := bytes.Clone(f.HeaderBlockFragment())
-	ev.pieces = append(ev.pieces, len(block))
-	ev.endHeaders = append(ev.endHeaders, f.HeadersEnded())
-	for !ev.endHeaders[len(ev.endHeaders)-1] {
-		f, err := c.fr.ReadFrame()
-		c.check(err)
-		cf, ok := f.(*http2.ContinuationFrame)
-		if !ok || cf.StreamID != ev.stream {
-			c.t.Fatalf("a header block is followed by %v, not a CONTINUATION of stream %d", f, ev.stream)
-		}
-		block = append(block, cf.HeaderBlockFragment()...)
-		ev.pieces = append(ev.pieces, len(cf.HeaderBlockFragment()))
-		ev.endHeaders = append(ev.endHeaders, cf.HeadersEnded())
-	}
-	fields, err := c.dec.DecodeFull(block)
-	if err != nil {
-		c.t.Fatalf("decoding the header block of stream %d: %v", ev.stream, err)
-	}
-	ev.fields = fields
-	return ev
 }
 
 // until returns the events of the given streams, and those of the connection (GOAWAY, its
@@ -245,19 +183,19 @@ func (c *testClient) until(ids ...uint32) []event {
 	var got []event
 	for len(open) > 0 {
 		ev := c.next()
-		if ev.eof {
+		if ev.EOF {
 			return append(got, ev)
 		}
-		if ev.typ == http2.FramePing {
+		if ev.Type == http2.FramePing {
 			continue
 		}
-		if ev.stream == 0 || open[ev.stream] {
+		if ev.Stream == 0 || open[ev.Stream] {
 			got = append(got, ev)
 		} else {
 			c.skipped = append(c.skipped, ev)
 		}
-		if ev.stream != 0 && (ev.endStream || ev.typ == http2.FrameRSTStream) {
-			delete(open, ev.stream)
+		if ev.Stream != 0 && (ev.EndStream || ev.Type == http2.FrameRSTStream) {
+			delete(open, ev.Stream)
 		}
 	}
 	return got
@@ -271,23 +209,14 @@ func (c *testClient) ping(data [8]byte) []event {
 	for {
 		ev := c.next()
 		switch {
-		case ev.eof:
+		case ev.EOF:
 			c.t.Fatal("the connection ended before the PING ack")
-		case ev.typ != http2.FramePing:
+		case ev.Type != http2.FramePing:
 			got = append(got, ev)
-		case bytes.Equal(ev.data, data[:]):
+		case ev.Ping == data:
 			return got
 		}
 	}
-}
-
-// fields builds header fields from name/value pairs.
-func fields(pairs ...string) []hpack.HeaderField {
-	var out []hpack.HeaderField
-	for i := 0; i+1 < len(pairs); i += 2 {
-		out = append(out, hpack.HeaderField{Name: pairs[i], Value: pairs[i+1]})
-	}
-	return out
 }
 
 // pairs is the JSON form of header fields in a headers action.
@@ -297,14 +226,4 @@ func pairs(fs []hpack.HeaderField) [][]string {
 		out = append(out, []string{f.Name, f.Value})
 	}
 	return out
-}
-
-// repoRoot is the repository root, relative to interop/raw where go test runs.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root := "../.."
-	if _, err := os.Stat(root + "/certs/server.pem"); err != nil {
-		t.Fatalf("no certs/server.pem at the repository root: %v", err)
-	}
-	return root
 }

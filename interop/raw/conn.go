@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -12,26 +11,24 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"interopraw/internal/rawwire"
 )
 
 // conn is one HTTP/2 connection. Its read loop (serve) answers SETTINGS and PING, gives back
 // flow-control credit for request DATA and starts a goroutine per stream (stream.go). Every
-// frame written, by the read loop or by a stream, is written under wmu.
+// frame written, by the read loop or by a stream, is written through w, under its lock.
 type conn struct {
 	srv *server
 	nc  net.Conn
 	br  *bufio.Reader
-	fr  *http2.Framer
+	fr  *http2.Framer // w's
 
 	ctx    context.Context // cancelled when the connection ends
 	cancel context.CancelFunc
 
-	wmu      sync.Mutex
-	bw       *bufio.Writer
-	enc      *hpack.Encoder // shared by every stream: its dynamic table follows the frame order
-	hbuf     bytes.Buffer   // what enc writes
-	maxFrame int            // the client's SETTINGS_MAX_FRAME_SIZE
-	werr     error          // the first write error; every later write fails with it
+	w        *rawwire.Writer // its HPACK encoder is shared by every stream
+	maxFrame int             // the client's SETTINGS_MAX_FRAME_SIZE; guarded by w's lock
 
 	mu        sync.Mutex // streams, maxID, goingAway and the flags of every stream
 	streams   map[uint32]*stream
@@ -45,15 +42,14 @@ func newConn(srv *server, nc net.Conn) *conn {
 		srv:      srv,
 		nc:       nc,
 		br:       bufio.NewReader(nc),
-		bw:       bufio.NewWriterSize(nc, 32<<10),
-		maxFrame: 16384,
+		maxFrame: rawwire.DefaultMaxFrameSize,
 		streams:  map[uint32]*stream{},
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	c.fr = http2.NewFramer(c.bw, c.br)
-	c.fr.AllowIllegalWrites = true // a scenario sends what it sends
+	// A failed write closes the connection: that ends the read loop, which cancels every stream.
+	c.w = rawwire.NewWriter(nc, c.br, func() { nc.Close() })
+	c.fr = c.w.Framer
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	c.enc = hpack.NewEncoder(&c.hbuf)
 	return c
 }
 
@@ -71,7 +67,7 @@ func (c *conn) serve() {
 		c.logf("not an HTTP/2 client preface: %q", preface)
 		return
 	}
-	if c.write(func() error { return c.fr.WriteSettings() }) != nil {
+	if c.w.Write(func() error { return c.fr.WriteSettings() }) != nil {
 		return
 	}
 	for {
@@ -89,7 +85,7 @@ func (c *conn) serve() {
 				c.mu.Lock()
 				last := c.maxID
 				c.mu.Unlock()
-				_ = c.write(func() error { return c.fr.WriteGoAway(last, http2.ErrCode(ce), nil) })
+				_ = c.w.Write(func() error { return c.fr.WriteGoAway(last, http2.ErrCode(ce), nil) })
 				return
 			}
 			if !isClosedConn(err) {
@@ -112,7 +108,7 @@ func (c *conn) serve() {
 			}
 		case *http2.PingFrame:
 			if !f.IsAck() {
-				_ = c.write(func() error { return c.fr.WritePing(true, f.Data) })
+				_ = c.w.Write(func() error { return c.fr.WritePing(true, f.Data) })
 			}
 		case *http2.GoAwayFrame:
 			c.onGoAway()
@@ -154,9 +150,8 @@ func (c *conn) onHeaders(f *http2.MetaHeadersFrame) {
 // request is still open, for the stream, so that a client never waits for a window.
 func (c *conn) onData(f *http2.DataFrame) {
 	n := f.Header().Length
-	c.wmu.Lock()
 	if n > 0 {
-		_ = c.writeLocked(func() error {
+		_ = c.w.Write(func() error {
 			if err := c.fr.WriteWindowUpdate(0, n); err != nil {
 				return err
 			}
@@ -166,7 +161,6 @@ func (c *conn) onData(f *http2.DataFrame) {
 			return nil
 		})
 	}
-	c.wmu.Unlock()
 	if f.StreamEnded() {
 		if s := c.streamFor(f.StreamID); s != nil {
 			c.endOfRequest(s)
@@ -175,16 +169,9 @@ func (c *conn) onData(f *http2.DataFrame) {
 }
 
 func (c *conn) onSettings(f *http2.SettingsFrame) {
-	_ = c.write(func() error {
+	_ = c.w.Write(func() error {
 		_ = f.ForeachSetting(func(s http2.Setting) error {
-			switch s.ID {
-			case http2.SettingMaxFrameSize:
-				if s.Valid() == nil {
-					c.maxFrame = int(s.Val)
-				}
-			case http2.SettingHeaderTableSize:
-				c.enc.SetMaxDynamicTableSizeLimit(s.Val)
-			}
+			c.w.ApplySetting(s, &c.maxFrame)
 			return nil
 		})
 		return c.fr.WriteSettingsAck()
@@ -217,29 +204,7 @@ func (c *conn) streamError(se http2.StreamError) {
 	if s := c.forget(se.StreamID); s != nil {
 		s.cancel()
 	}
-	_ = c.write(func() error { return c.fr.WriteRSTStream(se.StreamID, se.Code) })
-}
-
-// write runs fn, which writes frames, under the write mutex, and flushes them.
-func (c *conn) write(fn func() error) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return c.writeLocked(fn)
-}
-
-func (c *conn) writeLocked(fn func() error) error {
-	if c.werr != nil {
-		return c.werr
-	}
-	err := fn()
-	if err == nil {
-		err = c.bw.Flush()
-	}
-	if err != nil {
-		c.werr = err
-		c.nc.Close() // ends the read loop, which cancels every stream
-	}
-	return err
+	_ = c.w.Write(func() error { return c.fr.WriteRSTStream(se.StreamID, se.Code) })
 }
 
 // streamFor returns the stream id if it is open, else nil.
@@ -272,7 +237,7 @@ func (c *conn) endOfRequest(s *stream) {
 	}
 }
 
-// endOfResponse records the server's END_STREAM on s; the caller holds wmu.
+// endOfResponse records the server's END_STREAM on s; the caller holds w's lock.
 func (c *conn) endOfResponse(s *stream) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -8,16 +8,15 @@ package main
 import (
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
+
+	"interopraw/internal/rawcli"
 )
 
 // faultWellBehaved makes the server ignore x-raw-response-bin and answer every call like a
@@ -36,19 +35,15 @@ type config struct {
 	wellBehaved bool
 }
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { rawcli.Main(run) }
 
 // run is the whole program: it returns the exit status (0 after SIGTERM or SIGINT, 1 when the
 // server cannot start, 2 for bad flags).
 func run(args []string, stdout, stderr io.Writer) int {
-	cfg, err := parseFlags(args)
-	if err != nil {
-		fmt.Fprintf(stderr, "raw server: %v\n", err)
+	cfg, logger, ok := rawcli.Start("raw server", args, stderr, parseFlags)
+	if !ok {
 		return 2
 	}
-	logger := log.New(stderr, "raw server: ", 0)
 
 	var tlsConfig *tls.Config
 	if cfg.useTLS {
@@ -87,45 +82,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func parseFlags(args []string) (config, error) {
-	fs := flag.NewFlagSet("server", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := rawcli.NewFlagSet("server")
 	port := fs.String("port", "", "")
 	host := fs.String("host", "127.0.0.1", "")
 	useTLS := fs.Bool("use_tls", false, "")
 	certFile := fs.String("tls_cert_file", "certs/server.pem", "")
 	keyFile := fs.String("tls_key_file", "certs/server.key", "")
 	fault := fs.String("fault", "", "")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return config{}, errors.New(usage)
-		}
-		return config{}, fmt.Errorf("%v (%s)", err, usage)
-	}
-	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected argument %q (%s)", fs.Arg(0), usage)
+	if err := rawcli.Parse(fs, args, usage); err != nil {
+		return config{}, err
 	}
 	cfg := config{host: *host, useTLS: *useTLS, certFile: *certFile, keyFile: *keyFile}
-	if *port == "" {
-		return config{}, fmt.Errorf("--port is required (%s)", usage)
+	var err error
+	if cfg.port, err = rawcli.Port("--port", *port, 0, usage); err != nil {
+		return config{}, err
 	}
-	p, err := strconv.Atoi(*port)
-	if err != nil || p < 0 || p > 65535 {
-		return config{}, fmt.Errorf("--port=%s is not a port number (0 to 65535)", *port)
-	}
-	cfg.port = p
 	if cfg.host == "" {
 		return config{}, errors.New("--host is empty")
 	}
 	if cfg.useTLS && (cfg.certFile == "" || cfg.keyFile == "") {
 		return config{}, errors.New("--use_tls=true needs --tls_cert_file and --tls_key_file")
 	}
-	if *fault != "" {
-		for _, name := range strings.Split(*fault, ",") {
-			if name != faultWellBehaved {
-				return config{}, fmt.Errorf("unknown fault %q (this server has only %s)", name, faultWellBehaved)
-			}
-			cfg.wellBehaved = true
-		}
+	if cfg.wellBehaved, err = rawcli.Fault(*fault, faultWellBehaved, "fault", "server"); err != nil {
+		return config{}, err
 	}
 	return cfg, nil
 }

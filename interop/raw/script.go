@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"golang.org/x/net/http2/hpack"
+
+	"interopraw/internal/rawwire"
 )
 
 // scriptHeader is the request header that holds a call's scenario.
@@ -22,34 +18,38 @@ const scriptHeader = "x-raw-response-bin"
 
 // script is what one call asks the server to do.
 type script struct {
-	actions          []action
+	actions          []rawwire.Action
 	respondBeforeEnd bool // start right after the request HEADERS, not at its END_STREAM
 }
 
-// action is one step of a script; kind says which members apply.
-type action struct {
-	kind string // one of the keys of actionMembers
-
-	fields    []hpack.HeaderField // headers
-	split     int                 // headers: CONTINUATION piece size, 0 for none
-	payload   []byte              // message: the whole length-prefixed message; data: the bytes
-	frameSize int                 // message: DATA frame size, 0 for one frame
-	endStream bool                // headers, message, data
-	code      uint32              // rst_stream, goaway
-	lastID    *uint32             // goaway; nil: the stream's own id
-	debug     string              // goaway
-	sleep     time.Duration       // sleep_ms
+// dialect is how the server reads actions: the kinds both programs take, goaway with a
+// last_stream_id, and close; an error in a member names the action's kind first, and split
+// and frame_size are ints.
+var dialect = rawwire.Dialect{
+	Kinds: []rawwire.Kind{rawwire.Headers, rawwire.Message, rawwire.Data, rawwire.RSTStream,
+		rawwire.GoAway.With("last_stream_id"), rawwire.SleepMS, {Name: "close", Read: readClose}},
+	MemberError: func(kind, member string, err error) error {
+		if member == kind {
+			return fmt.Errorf("%s: %v", member, err)
+		}
+		return fmt.Errorf("%s: %s: %v", kind, member, err)
+	},
+	UnknownMember: func(kind, member string, _ []string) error {
+		return fmt.Errorf("%s: unknown member %q", kind, member)
+	},
+	SignedSizes: true,
 }
 
-// actionMembers lists, for each kind of action, the members it may have besides its own.
-var actionMembers = map[string][]string{
-	"headers":    {"end_stream", "split"},
-	"message":    {"compressed", "length", "frame_size", "end_stream"},
-	"data":       {"end_stream"},
-	"rst_stream": {},
-	"goaway":     {"last_stream_id", "debug"},
-	"sleep_ms":   {},
-	"close":      {},
+// readClose reads {"close": true}: close the TCP connection at once.
+func readClose(o *rawwire.Object, _ *rawwire.Action) error {
+	var yes bool
+	if err := o.Get("close", &yes); err != nil {
+		return err
+	}
+	if !yes {
+		return errors.New(`close: the action is {"close": true}`)
+	}
+	return nil
 }
 
 // scriptFromHeaders finds and decodes the x-raw-response-bin request header.
@@ -80,7 +80,7 @@ func parseScript(doc []byte) (script, error) {
 	if !utf8.Valid(doc) {
 		return script{}, errors.New(scriptHeader + " is not UTF-8")
 	}
-	top, err := members(doc)
+	top, err := rawwire.Members(doc)
 	if err != nil {
 		return script{}, fmt.Errorf("%s: %v", scriptHeader, err)
 	}
@@ -100,165 +100,8 @@ func parseScript(doc []byte) (script, error) {
 	if !ok {
 		return script{}, errors.New("the document has no actions")
 	}
-	var list []json.RawMessage
-	if err := json.Unmarshal(raw, &list); err != nil || list == nil {
-		return script{}, errors.New("actions is not an array")
-	}
-	for i, raw := range list {
-		a, err := parseAction(raw)
-		if err != nil {
-			return script{}, fmt.Errorf("actions[%d]: %v", i, err)
-		}
-		sc.actions = append(sc.actions, a)
+	if sc.actions, err = dialect.ParseActions(raw, "actions", "actions is not an array"); err != nil {
+		return script{}, err
 	}
 	return sc, nil
-}
-
-// members decodes one JSON object into its members, refusing anything after it.
-func members(doc []byte) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	var m map[string]json.RawMessage
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %v", err)
-	}
-	if m == nil {
-		return nil, errors.New("not a JSON object: null")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("text after the JSON object")
-	}
-	return m, nil
-}
-
-func parseAction(raw json.RawMessage) (action, error) {
-	m, err := members(raw)
-	if err != nil {
-		return action{}, err
-	}
-	var kinds []string
-	for name := range m {
-		if _, ok := actionMembers[name]; ok {
-			kinds = append(kinds, name)
-		}
-	}
-	slices.Sort(kinds)
-	if len(kinds) != 1 {
-		return action{}, fmt.Errorf("an action has exactly one of headers, message, data, rst_stream, goaway, sleep_ms, close (this one has %d: %s)",
-			len(kinds), strings.Join(kinds, ", "))
-	}
-	a := action{kind: kinds[0]}
-	for name := range m {
-		if name != a.kind && !slices.Contains(actionMembers[a.kind], name) {
-			return action{}, fmt.Errorf("%s: unknown member %q", a.kind, name)
-		}
-	}
-	// get decodes member name, if present, into v.
-	get := func(name string, v any) error {
-		raw, ok := m[name]
-		if !ok {
-			return nil
-		}
-		if err := json.Unmarshal(raw, v); err != nil {
-			if name == a.kind {
-				return fmt.Errorf("%s: %v", name, err)
-			}
-			return fmt.Errorf("%s: %s: %v", a.kind, name, err)
-		}
-		return nil
-	}
-	if err := get("end_stream", &a.endStream); err != nil {
-		return action{}, err
-	}
-
-	switch a.kind {
-	case "headers":
-		var pairs [][]string
-		if err := get("headers", &pairs); err != nil {
-			return action{}, err
-		}
-		for i, p := range pairs {
-			if len(p) != 2 {
-				return action{}, fmt.Errorf("headers[%d]: a header is [NAME, VALUE], this one has %d strings", i, len(p))
-			}
-			a.fields = append(a.fields, hpack.HeaderField{Name: p[0], Value: p[1]})
-		}
-		if err := get("split", &a.split); err != nil {
-			return action{}, err
-		}
-		if a.split < 0 {
-			return action{}, errors.New("headers: split is negative")
-		}
-
-	case "message":
-		var hexMsg string
-		var compressed bool
-		var length *uint32
-		for _, e := range []error{get("message", &hexMsg), get("compressed", &compressed), get("length", &length), get("frame_size", &a.frameSize)} {
-			if e != nil {
-				return action{}, e
-			}
-		}
-		msg, err := hex.DecodeString(hexMsg)
-		if err != nil {
-			return action{}, fmt.Errorf("message: not hex: %v", err)
-		}
-		if a.frameSize < 0 {
-			return action{}, errors.New("message: frame_size is negative")
-		}
-		n := uint32(len(msg))
-		if length != nil {
-			n = *length
-		}
-		a.payload = make([]byte, 5, 5+len(msg))
-		if compressed {
-			a.payload[0] = 1
-		}
-		binary.BigEndian.PutUint32(a.payload[1:], n)
-		a.payload = append(a.payload, msg...)
-
-	case "data":
-		var hexData string
-		if err := get("data", &hexData); err != nil {
-			return action{}, err
-		}
-		if a.payload, err = hex.DecodeString(hexData); err != nil {
-			return action{}, fmt.Errorf("data: not hex: %v", err)
-		}
-
-	case "rst_stream":
-		if err := get("rst_stream", &a.code); err != nil {
-			return action{}, err
-		}
-
-	case "goaway":
-		if err := get("goaway", &a.code); err != nil {
-			return action{}, err
-		}
-		if err := get("last_stream_id", &a.lastID); err != nil {
-			return action{}, err
-		}
-		if a.lastID != nil && *a.lastID >= 1<<31 {
-			return action{}, errors.New("goaway: last_stream_id is over 2^31-1")
-		}
-		if err := get("debug", &a.debug); err != nil {
-			return action{}, err
-		}
-
-	case "sleep_ms":
-		var ms uint32
-		if err := get("sleep_ms", &ms); err != nil {
-			return action{}, err
-		}
-		a.sleep = time.Duration(ms) * time.Millisecond
-
-	case "close":
-		var yes bool
-		if err := get("close", &yes); err != nil {
-			return action{}, err
-		}
-		if !yes {
-			return action{}, errors.New(`close: the action is {"close": true}`)
-		}
-	}
-	return a, nil
 }

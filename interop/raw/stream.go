@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"interopraw/internal/rawwire"
 )
 
 // stream is one call. Its goroutine (serve) waits for the request as its script says, then
@@ -59,7 +61,7 @@ func (s *stream) awaitRequest() bool {
 	}
 }
 
-func (s *stream) perform(actions []action) {
+func (s *stream) perform(actions []rawwire.Action) {
 	for _, a := range actions {
 		if s.ctx.Err() != nil || s.do(a) != nil {
 			return
@@ -68,49 +70,26 @@ func (s *stream) perform(actions []action) {
 }
 
 // do performs one action.
-func (s *stream) do(a action) error {
+func (s *stream) do(a rawwire.Action) error {
 	c := s.c
-	switch a.kind {
+	switch a.Kind {
 	case "headers":
-		return c.write(func() error {
-			c.hbuf.Reset()
-			for _, f := range a.fields {
-				if err := c.enc.WriteField(f); err != nil {
-					return err
-				}
-			}
-			piece := c.maxFrame
-			if a.split > 0 && a.split < piece {
-				piece = a.split
-			}
-			block := c.hbuf.Bytes()
-			first := block[:min(piece, len(block))]
-			rest := block[len(first):]
-			err := c.fr.WriteHeaders(http2.HeadersFrameParam{
-				StreamID: s.id, BlockFragment: first, EndStream: a.endStream, EndHeaders: len(rest) == 0,
-			})
-			for err == nil && len(rest) > 0 {
-				n := min(piece, len(rest))
-				err = c.fr.WriteContinuation(s.id, n == len(rest), rest[:n])
-				rest = rest[n:]
-			}
-			if err == nil && a.endStream {
+		return c.w.Write(func() error {
+			_, _, err := c.w.WriteHeaderBlock(s.id, a.Fields, rawwire.Piece(c.maxFrame, a.Split), a.EndStream)
+			if err == nil && a.EndStream {
 				c.endOfResponse(s)
 			}
 			return err
 		})
 
 	case "message", "data":
-		return c.write(func() error {
-			piece := c.maxFrame
-			if a.frameSize > 0 && a.frameSize < piece {
-				piece = a.frameSize
-			}
-			rest := a.payload
+		return c.w.Write(func() error {
+			piece := rawwire.Piece(c.maxFrame, a.FrameSize)
+			rest := a.Payload
 			for {
 				n := min(piece, len(rest))
 				last := n == len(rest)
-				if err := c.fr.WriteData(s.id, last && a.endStream, rest[:n]); err != nil {
+				if err := c.fr.WriteData(s.id, last && a.EndStream, rest[:n]); err != nil {
 					return err
 				}
 				rest = rest[n:]
@@ -118,26 +97,26 @@ func (s *stream) do(a action) error {
 					break
 				}
 			}
-			if a.endStream {
+			if a.EndStream {
 				c.endOfResponse(s)
 			}
 			return nil
 		})
 
 	case "rst_stream":
-		err := c.write(func() error { return c.fr.WriteRSTStream(s.id, http2.ErrCode(a.code)) })
+		err := c.w.Write(func() error { return c.fr.WriteRSTStream(s.id, http2.ErrCode(a.Code)) })
 		c.forget(s.id) // the stream is closed: no more WINDOW_UPDATE for it
 		return err
 
 	case "goaway":
 		last := s.id
-		if a.lastID != nil {
-			last = *a.lastID
+		if a.LastID != nil {
+			last = *a.LastID
 		}
-		return c.write(func() error { return c.fr.WriteGoAway(last, http2.ErrCode(a.code), []byte(a.debug)) })
+		return c.w.Write(func() error { return c.fr.WriteGoAway(last, http2.ErrCode(a.Code), []byte(a.Debug)) })
 
 	case "sleep_ms":
-		t := time.NewTimer(a.sleep)
+		t := time.NewTimer(a.Sleep)
 		defer t.Stop()
 		select {
 		case <-t.C:
@@ -148,25 +127,25 @@ func (s *stream) do(a action) error {
 
 	case "close":
 		// Under the write mutex, so that no frame is cut in the middle.
-		return c.write(func() error {
+		return c.w.Write(func() error {
 			c.nc.Close()
 			return net.ErrClosed
 		})
 	}
-	return fmt.Errorf("unknown action kind %q", a.kind)
+	return fmt.Errorf("unknown action kind %q", a.Kind)
 }
 
 // wellBehavedActions answer a call like a correct gRPC server sending one empty message
 // (fault raw-well-behaved).
-var wellBehavedActions = []action{
-	{kind: "headers", fields: []hpack.HeaderField{{Name: ":status", Value: "200"}, {Name: "content-type", Value: "application/grpc"}}},
-	{kind: "message", payload: []byte{0, 0, 0, 0, 0}},
-	{kind: "headers", fields: []hpack.HeaderField{{Name: "grpc-status", Value: "0"}}, endStream: true},
+var wellBehavedActions = []rawwire.Action{
+	{Kind: "headers", Fields: []hpack.HeaderField{{Name: ":status", Value: "200"}, {Name: "content-type", Value: "application/grpc"}}},
+	{Kind: "message", Payload: rawwire.LengthPrefixed(nil, false, 0)},
+	{Kind: "headers", Fields: []hpack.HeaderField{{Name: "grpc-status", Value: "0"}}, EndStream: true},
 }
 
 // internalError is a trailers-only response with status INTERNAL and the message why.
-func internalError(why string) []action {
-	return []action{{kind: "headers", endStream: true, fields: []hpack.HeaderField{
+func internalError(why string) []rawwire.Action {
+	return []rawwire.Action{{Kind: "headers", EndStream: true, Fields: []hpack.HeaderField{
 		{Name: ":status", Value: "200"},
 		{Name: "content-type", Value: "application/grpc"},
 		{Name: "grpc-status", Value: "13"},

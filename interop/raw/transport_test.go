@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/http2"
+
+	"interopraw/internal/rawtest"
 )
 
 // The tests here call the server with golang.org/x/net/http2's own client Transport, over
@@ -33,7 +35,7 @@ func h2cTransport() *http2.Transport {
 // grpcPost makes a gRPC-shaped request (one empty message) whose scenario is doc (nil: none).
 func grpcPost(t *testing.T, rt http.RoundTripper, url string, doc any) (*http.Response, []byte) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	ctx, cancel := context.WithTimeout(context.Background(), rawtest.HangGuard)
 	t.Cleanup(cancel)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/interop.raw.Raw/Call", bytes.NewReader([]byte{0, 0, 0, 0, 0}))
 	if err != nil {
@@ -69,9 +71,9 @@ func TestTransportH2C(t *testing.T) {
 	defer rt.CloseIdleConnections()
 
 	resp, body := grpcPost(t, rt, url, scenario(
-		headersAction(fields(":status", "200", "content-type", "application/grpc", "x-custom", "custom value"), false),
+		headersAction(rawtest.Fields(":status", "200", "content-type", "application/grpc", "x-custom", "custom value"), false),
 		map[string]any{"message": "0a03616263", "frame_size": 2},
-		headersAction(fields("grpc-status", "0", "grpc-message", "fine"), true),
+		headersAction(rawtest.Fields("grpc-status", "0", "grpc-message", "fine"), true),
 	))
 	if resp.StatusCode != 200 || resp.ProtoMajor != 2 {
 		t.Fatalf("status %d over HTTP/%d, want 200 over HTTP/2", resp.StatusCode, resp.ProtoMajor)
@@ -96,7 +98,7 @@ func TestTransportSeesRSTStream(t *testing.T) {
 	url := "http://" + startServer(t, false)
 	rt := h2cTransport()
 	defer rt.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	ctx, cancel := context.WithTimeout(context.Background(), rawtest.HangGuard)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/x", nil)
 	req.Header.Set(scriptHeader, encodeDoc(scenario(map[string]any{"rst_stream": 2})))
@@ -110,7 +112,7 @@ func TestTransportSeesRSTStream(t *testing.T) {
 // clientTLSConfig trusts certs/ca.pem and expects the name of certs/server.pem, with ALPN h2.
 func clientTLSConfig(t *testing.T) *tls.Config {
 	t.Helper()
-	ca, err := os.ReadFile(filepath.Join(repoRoot(t), "certs/ca.pem"))
+	ca, err := os.ReadFile(filepath.Join(rawtest.RepoRoot(t), "certs/ca.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,7 @@ func clientTLSConfig(t *testing.T) *tls.Config {
 // tlsServer serves TLS with certs/server.pem in this process.
 func tlsServer(t *testing.T) (addr string, client *tls.Config) {
 	t.Helper()
-	root := repoRoot(t)
+	root := rawtest.RepoRoot(t)
 	cert, err := tls.LoadX509KeyPair(filepath.Join(root, "certs/server.pem"), filepath.Join(root, "certs/server.key"))
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +170,7 @@ func TestTLSWithALPN(t *testing.T) {
 	id := c.call(scenario(headersAction(okHeaders, false), map[string]any{"rst_stream": 8}))
 	evs := c.until(id)
 	wantCount(t, evs, 2)
-	if evs[1].typ != http2.FrameRSTStream || evs[1].code != http2.ErrCodeCancel {
+	if evs[1].Type != http2.FrameRSTStream || evs[1].Code != http2.ErrCodeCancel {
 		t.Errorf("got %+v, want RST_STREAM CANCEL", evs[1])
 	}
 }

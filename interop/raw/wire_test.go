@@ -12,14 +12,16 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"interopraw/internal/rawtest"
 )
 
 // The tests here drive an in-process server with the hand-written client of client_test.go
 // and check the frames each action puts on the wire.
 
 var (
-	okHeaders  = fields(":status", "200", "content-type", "application/grpc")
-	okTrailers = fields("grpc-status", "0")
+	okHeaders  = rawtest.Fields(":status", "200", "content-type", "application/grpc")
+	okTrailers = rawtest.Fields("grpc-status", "0")
 )
 
 func headersAction(fs []hpack.HeaderField, endStream bool) map[string]any {
@@ -32,27 +34,27 @@ func scenario(actions ...map[string]any) map[string]any {
 
 func wantHeaders(t *testing.T, ev event, want []hpack.HeaderField, endStream bool) {
 	t.Helper()
-	if ev.typ != http2.FrameHeaders {
+	if ev.Type != http2.FrameHeaders {
 		t.Fatalf("got %+v, want a header block", ev)
 	}
-	if !reflect.DeepEqual(ev.fields, want) {
-		t.Errorf("header fields:\n got %v\nwant %v", ev.fields, want)
+	if !reflect.DeepEqual(ev.Fields, want) {
+		t.Errorf("header fields:\n got %v\nwant %v", ev.Fields, want)
 	}
-	if ev.endStream != endStream {
-		t.Errorf("END_STREAM %v, want %v", ev.endStream, endStream)
+	if ev.EndStream != endStream {
+		t.Errorf("END_STREAM %v, want %v", ev.EndStream, endStream)
 	}
 }
 
 func wantData(t *testing.T, ev event, want []byte, endStream bool) {
 	t.Helper()
-	if ev.typ != http2.FrameData {
+	if ev.Type != http2.FrameData {
 		t.Fatalf("got %+v, want DATA", ev)
 	}
-	if !bytes.Equal(ev.data, want) {
-		t.Errorf("DATA %x, want %x", ev.data, want)
+	if !bytes.Equal(ev.Data, want) {
+		t.Errorf("DATA %x, want %x", ev.Data, want)
 	}
-	if ev.endStream != endStream {
-		t.Errorf("END_STREAM %v, want %v", ev.endStream, endStream)
+	if ev.EndStream != endStream {
+		t.Errorf("END_STREAM %v, want %v", ev.EndStream, endStream)
 	}
 }
 
@@ -67,24 +69,24 @@ func TestHeadersAsGivenInOrder(t *testing.T) {
 	c := dial(t, startServer(t, false))
 	// Upper-case names, a value no library would send, a repeated name, trailers before
 	// the pseudo-header: all sent as they are.
-	first := fields(":status", "200", "content-type", "application/grpc", "X-Upper-Case", "Value  with spaces",
+	first := rawtest.Fields(":status", "200", "content-type", "application/grpc", "X-Upper-Case", "Value  with spaces",
 		"x-dup", "1", "x-dup", "2", "x-bad-value", "line\nbreak")
-	second := fields("grpc-status", "0", ":status", "200", "grpc-message", "")
+	second := rawtest.Fields("grpc-status", "0", ":status", "200", "grpc-message", "")
 	id := c.call(scenario(headersAction(first, false), headersAction(second, true)))
 	evs := c.until(id)
 	wantCount(t, evs, 2)
 	wantHeaders(t, evs[0], first, false)
 	wantHeaders(t, evs[1], second, true)
 	for _, ev := range evs {
-		if len(ev.pieces) != 1 || !ev.endHeaders[0] {
-			t.Errorf("header block in %d frames (END_HEADERS %v), want one HEADERS frame", len(ev.pieces), ev.endHeaders)
+		if len(ev.Pieces) != 1 || !ev.EndHeaders[0] {
+			t.Errorf("header block in %d frames (END_HEADERS %v), want one HEADERS frame", len(ev.Pieces), ev.EndHeaders)
 		}
 	}
 }
 
 func TestHeadersSplitIntoContinuation(t *testing.T) {
 	c := dial(t, startServer(t, false))
-	want := fields(":status", "200", "content-type", "application/grpc", "x-long", strings.Repeat("ab", 40))
+	want := rawtest.Fields(":status", "200", "content-type", "application/grpc", "x-long", strings.Repeat("ab", 40))
 	act := headersAction(want, true)
 	act["split"] = 7
 	id := c.call(scenario(act))
@@ -93,19 +95,19 @@ func TestHeadersSplitIntoContinuation(t *testing.T) {
 	ev := evs[0]
 	wantHeaders(t, ev, want, true)
 	total := 0
-	for _, n := range ev.pieces {
+	for _, n := range ev.Pieces {
 		total += n
 	}
-	if len(ev.pieces) != (total+6)/7 || len(ev.pieces) < 3 {
-		t.Fatalf("pieces %v for a %d-byte block, want pieces of 7 bytes", ev.pieces, total)
+	if len(ev.Pieces) != (total+6)/7 || len(ev.Pieces) < 3 {
+		t.Fatalf("pieces %v for a %d-byte block, want pieces of 7 bytes", ev.Pieces, total)
 	}
-	for i, n := range ev.pieces {
-		last := i == len(ev.pieces)-1
+	for i, n := range ev.Pieces {
+		last := i == len(ev.Pieces)-1
 		if !last && n != 7 || last && (n < 1 || n > 7) {
-			t.Errorf("piece %d is %d bytes (pieces %v)", i, n, ev.pieces)
+			t.Errorf("piece %d is %d bytes (pieces %v)", i, n, ev.Pieces)
 		}
-		if ev.endHeaders[i] != last {
-			t.Errorf("END_HEADERS on frame %d is %v (frames %v)", i, ev.endHeaders[i], ev.endHeaders)
+		if ev.EndHeaders[i] != last {
+			t.Errorf("END_HEADERS on frame %d is %v (frames %v)", i, ev.EndHeaders[i], ev.EndHeaders)
 		}
 	}
 }
@@ -114,12 +116,12 @@ func TestHeaderBlockLargerThanAFrame(t *testing.T) {
 	c := dial(t, startServer(t, false))
 	// Random-looking hex does not shrink much under Huffman coding.
 	long := strings.Repeat("0123456789abcdef", 2500) // 40000 characters
-	want := fields(":status", "200", "x-long", long)
+	want := rawtest.Fields(":status", "200", "x-long", long)
 	id := c.call(scenario(headersAction(want, true)))
 	evs := c.until(id)
 	wantCount(t, evs, 1)
 	wantHeaders(t, evs[0], want, true)
-	if p := evs[0].pieces; len(p) < 2 || p[0] != 16384 {
+	if p := evs[0].Pieces; len(p) < 2 || p[0] != 16384 {
 		t.Errorf("pieces %v, want HEADERS of 16384 bytes (the default SETTINGS_MAX_FRAME_SIZE) then CONTINUATION", p)
 	}
 }
@@ -136,7 +138,7 @@ func TestClientMaxFrameSizeIsRespected(t *testing.T) {
 	wantCount(t, evs, 1+3+2)
 	var sizes []int
 	for _, ev := range evs[1:] {
-		sizes = append(sizes, len(ev.data))
+		sizes = append(sizes, len(ev.Data))
 	}
 	if want := []int{20000, 20000, 10000, 20000, 10005}; !reflect.DeepEqual(sizes, want) {
 		t.Errorf("DATA frame sizes %v, want %v", sizes, want)
@@ -191,7 +193,7 @@ func TestRSTStreamCodes(t *testing.T) {
 		id := c.call(scenario(headersAction(okHeaders, false), map[string]any{"rst_stream": uint32(code)}))
 		evs := c.until(id)
 		wantCount(t, evs, 2)
-		if evs[1].typ != http2.FrameRSTStream || evs[1].code != code {
+		if evs[1].Type != http2.FrameRSTStream || evs[1].Code != code {
 			t.Errorf("got %+v, want RST_STREAM %v", evs[1], code)
 		}
 	}
@@ -214,10 +216,10 @@ func TestGoAway(t *testing.T) {
 	))
 	evs := c.until(id)
 	wantCount(t, evs, 5)
-	if ev := evs[0]; ev.typ != http2.FrameGoAway || ev.code != http2.ErrCodeNo || ev.lastID != id || len(ev.data) != 0 {
+	if ev := evs[0]; ev.Type != http2.FrameGoAway || ev.Code != http2.ErrCodeNo || ev.LastID != id || len(ev.Data) != 0 {
 		t.Errorf("got %+v, want GOAWAY NO_ERROR, last stream %d (the call's own), no debug data", ev, id)
 	}
-	if ev := evs[2]; ev.typ != http2.FrameGoAway || ev.code != http2.ErrCodeEnhanceYourCalm || ev.lastID != 1 || string(ev.data) != "too much" {
+	if ev := evs[2]; ev.Type != http2.FrameGoAway || ev.Code != http2.ErrCodeEnhanceYourCalm || ev.LastID != 1 || string(ev.Data) != "too much" {
 		t.Errorf("got %+v, want GOAWAY ENHANCE_YOUR_CALM, last stream 1, debug data \"too much\"", ev)
 	}
 	// The call in flight goes on after the GOAWAY.
@@ -231,7 +233,7 @@ func TestClose(t *testing.T) {
 	evs := c.until(id)
 	wantCount(t, evs, 2)
 	wantHeaders(t, evs[0], okHeaders, false)
-	if !evs[1].eof {
+	if !evs[1].EOF {
 		t.Errorf("got %+v, want the connection closed without GOAWAY", evs[1])
 	}
 }
@@ -276,11 +278,11 @@ func TestUnreadableRequestIsInternal(t *testing.T) {
 			evs := c.until(id)
 			wantCount(t, evs, 1)
 			ev := evs[0]
-			if len(ev.fields) != 4 || !ev.endStream {
+			if len(ev.Fields) != 4 || !ev.EndStream {
 				t.Fatalf("got %+v, want a trailers-only response", ev)
 			}
-			wantHeaders(t, ev, fields(":status", "200", "content-type", "application/grpc", "grpc-status", "13", "grpc-message", ev.fields[3].Value), true)
-			msg := ev.fields[3].Value
+			wantHeaders(t, ev, rawtest.Fields(":status", "200", "content-type", "application/grpc", "grpc-status", "13", "grpc-message", ev.Fields[3].Value), true)
+			msg := ev.Fields[3].Value
 			if !strings.HasPrefix(msg, "raw: ") || !strings.Contains(msg, tc.why) {
 				t.Errorf("grpc-message %q, want \"raw: …%s…\"", msg, tc.why)
 			}
@@ -301,7 +303,7 @@ func TestBase64WithoutPadding(t *testing.T) {
 	id := c.open(append(request(nil), hpack.HeaderField{Name: scriptHeader, Value: value}), true)
 	evs := c.until(id)
 	wantCount(t, evs, 1)
-	wantHeaders(t, evs[0], fields(":status", "200"), true)
+	wantHeaders(t, evs[0], rawtest.Fields(":status", "200"), true)
 }
 
 // Without respond_before_end, nothing is sent before the request's END_STREAM; the request
@@ -366,7 +368,7 @@ func TestConcurrentStreams(t *testing.T) {
 	}
 	got := map[uint32][]byte{}
 	for _, ev := range c.until(ids...) {
-		got[ev.stream] = append(got[ev.stream], ev.data...)
+		got[ev.Stream] = append(got[ev.Stream], ev.Data...)
 	}
 	if len(c.skipped) > 0 {
 		t.Fatalf("the sleeping call sent %+v", c.skipped)
@@ -411,7 +413,7 @@ func TestSettingsAndPing(t *testing.T) {
 func TestHeaderTableSize(t *testing.T) {
 	c := dial(t, startServer(t, false), http2.Setting{ID: http2.SettingHeaderTableSize, Val: 0})
 	for range 3 {
-		id := c.call(scenario(headersAction(fields(":status", "200", "x-same", "again and again"), true)))
+		id := c.call(scenario(headersAction(rawtest.Fields(":status", "200", "x-same", "again and again"), true)))
 		evs := c.until(id)
 		wantCount(t, evs, 1)
 	}
@@ -450,7 +452,7 @@ func TestClientGoAway(t *testing.T) {
 	evs := c.until(id, late)
 	wantCount(t, evs, 4)
 	wantHeaders(t, evs[2], okTrailers, true)
-	if !evs[3].eof {
+	if !evs[3].EOF {
 		t.Errorf("got %+v, want the end of the connection", evs[3])
 	}
 }

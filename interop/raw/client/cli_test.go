@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"interopraw/internal/rawtest"
 )
 
 // The tests here run the program as a process: the test binary runs main's code when
@@ -21,10 +23,10 @@ func runProcess(t *testing.T, args ...string) (int, string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	ctx, cancel := context.WithTimeout(context.Background(), rawtest.HangGuard)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, self, args...)
-	cmd.Dir = repoRoot(t)
+	cmd.Dir = rawtest.RepoRoot(t)
 	cmd.Env = append(os.Environ(), clientEnv+"=1")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -34,7 +36,7 @@ func runProcess(t *testing.T, args ...string) (int, string, string) {
 		t.Fatal(err)
 	}
 	if ctx.Err() != nil {
-		t.Fatalf("the client did not exit in %v; stderr:\n%s", hangGuard, stderr.String())
+		t.Fatalf("the client did not exit in %v; stderr:\n%s", rawtest.HangGuard, stderr.String())
 	}
 	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
 }

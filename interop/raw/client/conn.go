@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +13,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"interopraw/internal/rawwire"
 )
 
 // The client's own settings: no push, a 1 MiB stream window, and the connection window
@@ -31,18 +31,13 @@ const (
 // conn is a case's HTTP/2 connection. Its reader goroutine (readLoop) reads every frame the
 // server sends: it answers SETTINGS and PING, gives DATA's flow-control credit back, and
 // records what arrives on stream 1 until the stream ends. The case's goroutine sends the
-// actions' frames (perform.go). Every frame is written under wmu.
+// actions' frames (perform.go). Every frame is written through w, under its lock.
 type conn struct {
 	log *log.Logger
-	nc  net.Conn // TLS or TCP: the frames
-	tcp net.Conn // the TCP connection under nc
-	fr  *http2.Framer
-	bw  *bufio.Writer
-
-	wmu  sync.Mutex
-	enc  *hpack.Encoder // its table size follows the server's SETTINGS_HEADER_TABLE_SIZE
-	hbuf bytes.Buffer   // what enc writes
-	werr error          // the first write error; every later write fails with it
+	nc  net.Conn        // TLS or TCP: the frames
+	tcp net.Conn        // the TCP connection under nc
+	fr  *http2.Framer   // w's
+	w   *rawwire.Writer // its HPACK table size follows the server's SETTINGS_HEADER_TABLE_SIZE
 
 	mu            sync.Mutex // everything below
 	maxFrame      int        // the server's SETTINGS_MAX_FRAME_SIZE
@@ -68,8 +63,7 @@ func newConn(nc, tcp net.Conn, logger *log.Logger) *conn {
 		log:           logger,
 		nc:            nc,
 		tcp:           tcp,
-		bw:            bufio.NewWriterSize(nc, 32<<10),
-		maxFrame:      16384,
+		maxFrame:      rawwire.DefaultMaxFrameSize,
 		initialWindow: defaultWindow,
 		goAwayCode:    http2.ErrCodeNo,
 		settings:      make(chan struct{}),
@@ -78,9 +72,8 @@ func newConn(nc, tcp net.Conn, logger *log.Logger) *conn {
 		wake:          make(chan struct{}, 1),
 		readerDone:    make(chan struct{}),
 	}
-	c.fr = http2.NewFramer(c.bw, nc)
-	c.fr.AllowIllegalWrites = true // a case sends what it sends
-	c.enc = hpack.NewEncoder(&c.hbuf)
+	c.w = rawwire.NewWriter(nc, nc, nil)
+	c.fr = c.w.Framer
 	return c
 }
 
@@ -90,8 +83,8 @@ func (c *conn) start() error {
 		{ID: http2.SettingEnablePush, Val: 0},
 		{ID: http2.SettingInitialWindowSize, Val: clientWindow},
 	}
-	err := c.write(func() error {
-		if _, err := io.WriteString(c.bw, http2.ClientPreface); err != nil {
+	err := c.w.Write(func() error {
+		if err := c.w.WriteClientPreface(); err != nil {
 			return err
 		}
 		if err := c.fr.WriteSettings(settings...); err != nil {
@@ -102,27 +95,6 @@ func (c *conn) start() error {
 	if err == nil {
 		c.log.Printf("sent the client preface, SETTINGS ENABLE_PUSH=0 INITIAL_WINDOW_SIZE=%d, WINDOW_UPDATE stream=0 incr=%d",
 			clientWindow, clientWindow-defaultWindow)
-	}
-	return err
-}
-
-// write runs fn, which writes frames, under the write mutex, and flushes them.
-func (c *conn) write(fn func() error) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return c.writeLocked(fn)
-}
-
-func (c *conn) writeLocked(fn func() error) error {
-	if c.werr != nil {
-		return c.werr
-	}
-	err := fn()
-	if err == nil {
-		err = c.bw.Flush()
-	}
-	if err != nil {
-		c.werr = err
 	}
 	return err
 }
@@ -223,7 +195,7 @@ func (c *conn) readLoop() {
 		case *http2.PingFrame:
 			c.logf("received %s data=%x", describe(f.Header()), f.Data)
 			if !f.IsAck() && !c.isEnded() {
-				if c.write(func() error { return c.fr.WritePing(true, f.Data) }) == nil {
+				if c.w.Write(func() error { return c.fr.WritePing(true, f.Data) }) == nil {
 					c.logf("sent PING ack data=%x", f.Data)
 				}
 			}
@@ -312,7 +284,7 @@ func (c *conn) onData(f *http2.DataFrame) {
 	if n == 0 {
 		return
 	}
-	err := c.write(func() error {
+	err := c.w.Write(func() error {
 		if err := c.fr.WriteWindowUpdate(0, n); err != nil {
 			return err
 		}
@@ -342,20 +314,11 @@ func (c *conn) onSettings(f *http2.SettingsFrame) {
 	if f.IsAck() {
 		return
 	}
-	c.wmu.Lock()
+	c.w.Lock()
 	c.mu.Lock()
 	_ = f.ForeachSetting(func(s http2.Setting) error {
-		switch s.ID {
-		case http2.SettingMaxFrameSize:
-			if s.Valid() == nil {
-				c.maxFrame = int(s.Val)
-			}
-		case http2.SettingInitialWindowSize:
-			if s.Valid() == nil {
-				c.initialWindow = int64(s.Val) // the stream's window moves by the difference
-			}
-		case http2.SettingHeaderTableSize:
-			c.enc.SetMaxDynamicTableSizeLimit(s.Val)
+		if !c.w.ApplySetting(s, &c.maxFrame) && s.ID == http2.SettingInitialWindowSize && s.Valid() == nil {
+			c.initialWindow = int64(s.Val) // the stream's window moves by the difference
 		}
 		return nil
 	})
@@ -363,10 +326,10 @@ func (c *conn) onSettings(f *http2.SettingsFrame) {
 	first := !c.settingsSeen
 	c.settingsSeen = true
 	c.mu.Unlock()
-	if !ended && c.writeLocked(func() error { return c.fr.WriteSettingsAck() }) == nil {
+	if !ended && c.w.WriteLocked(func() error { return c.fr.WriteSettingsAck() }) == nil {
 		c.logf("sent SETTINGS ack")
 	}
-	c.wmu.Unlock()
+	c.w.Unlock()
 	if first {
 		close(c.settings)
 	}

@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"interopraw/internal/rawtest"
 )
 
 // The fake server: a hand-written HTTP/2 server on the Framer, for what http2.Server will
@@ -19,24 +21,7 @@ import (
 
 // frame is one thing the client sent: a frame, a whole header block (HEADERS and its
 // CONTINUATION frames), or the end of the connection.
-type frame struct {
-	typ       http2.FrameType
-	stream    uint32
-	endStream bool
-	ack       bool
-
-	fields     []hpack.HeaderField // header block, decoded
-	pieces     []int               // header block: the fragment size of each frame
-	endHeaders []bool              // header block: END_HEADERS of each frame
-
-	data     []byte          // DATA payload, GOAWAY debug data
-	code     http2.ErrCode   // RST_STREAM, GOAWAY
-	lastID   uint32          // GOAWAY
-	incr     uint32          // WINDOW_UPDATE
-	settings []http2.Setting // SETTINGS
-	ping     [8]byte         // PING
-	eof      bool            // the connection ended
-}
+type frame = rawtest.Frame
 
 // fakeConn is one connection of the fake server.
 type fakeConn struct {
@@ -67,7 +52,7 @@ func startFake(t *testing.T, serve func(fc *fakeConn)) string {
 			go func() {
 				defer wg.Done()
 				defer nc.Close()
-				_ = nc.SetDeadline(time.Now().Add(hangGuard))
+				_ = nc.SetDeadline(time.Now().Add(rawtest.HangGuard))
 				fc := &fakeConn{t: t, nc: nc, fr: http2.NewFramer(nc, nc), dec: hpack.NewDecoder(4096, nil)}
 				fc.fr.AllowIllegalWrites = true
 				fc.enc = hpack.NewEncoder(&fc.ebuf)
@@ -81,8 +66,8 @@ func startFake(t *testing.T, serve func(fc *fakeConn)) string {
 		go func() { wg.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(hangGuard):
-			t.Errorf("the fake server's connections did not end in %v", hangGuard)
+		case <-time.After(rawtest.HangGuard):
+			t.Errorf("the fake server's connections did not end in %v", rawtest.HangGuard)
 		}
 	})
 	return portOf(ln.Addr().String())
@@ -119,53 +104,16 @@ func (fc *fakeConn) read() frame {
 	f, err := fc.fr.ReadFrame()
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
-			return frame{eof: true}
+			return frame{EOF: true}
 		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			fc.fatalf("nothing from the client in %v", hangGuard)
+			fc.fatalf("nothing from the client in %v", rawtest.HangGuard)
 		}
-		return frame{eof: true, data: []byte(err.Error())}
+		return frame{EOF: true, Data: []byte(err.Error())}
 	}
-	ev := frame{typ: f.Header().Type, stream: f.Header().StreamID}
-	switch f := f.(type) {
-	case *http2.HeadersFrame:
-		ev.endStream = f.StreamEnded()
-		block := append([]byte(nil), f.HeaderBlockFragment()...)
-		ev.pieces = []int{len(block)}
-		ev.endHeaders = []bool{f.HeadersEnded()}
-		for !ev.endHeaders[len(ev.endHeaders)-1] {
-			next, err := fc.fr.ReadFrame()
-			fc.check(err)
-			cf, ok := next.(*http2.ContinuationFrame)
-			if !ok {
-				fc.fatalf("%v after HEADERS without END_HEADERS", next.Header())
-			}
-			block = append(block, cf.HeaderBlockFragment()...)
-			ev.pieces = append(ev.pieces, len(cf.HeaderBlockFragment()))
-			ev.endHeaders = append(ev.endHeaders, cf.HeadersEnded())
-		}
-		fields, err := fc.dec.DecodeFull(block)
-		fc.check(err)
-		ev.fields = fields
-	case *http2.DataFrame:
-		ev.endStream = f.StreamEnded()
-		ev.data = append([]byte(nil), f.Data()...)
-	case *http2.RSTStreamFrame:
-		ev.code = f.ErrCode
-	case *http2.GoAwayFrame:
-		ev.code, ev.lastID, ev.data = f.ErrCode, f.LastStreamID, append([]byte(nil), f.DebugData()...)
-	case *http2.WindowUpdateFrame:
-		ev.incr = f.Increment
-	case *http2.SettingsFrame:
-		ev.ack = f.IsAck()
-		_ = f.ForeachSetting(func(s http2.Setting) error {
-			ev.settings = append(ev.settings, s)
-			return nil
-		})
-	case *http2.PingFrame:
-		ev.ack, ev.ping = f.IsAck(), f.Data
-	}
+	ev, err := rawtest.FrameOf(fc.fr, fc.dec, f)
+	fc.check(err)
 	return ev
 }
 
@@ -175,8 +123,8 @@ func (fc *fakeConn) next() frame {
 	for {
 		f := fc.read()
 		switch {
-		case f.typ == http2.FrameSettings && !f.eof, f.typ == http2.FrameWindowUpdate && !f.eof,
-			f.typ == http2.FramePing && f.ack && !f.eof:
+		case f.Type == http2.FrameSettings && !f.EOF, f.Type == http2.FrameWindowUpdate && !f.EOF,
+			f.Type == http2.FramePing && f.Ack && !f.EOF:
 			continue
 		}
 		return f
@@ -187,7 +135,7 @@ func (fc *fakeConn) next() frame {
 func (fc *fakeConn) request() frame {
 	fc.t.Helper()
 	f := fc.next()
-	if f.eof || f.typ != http2.FrameHeaders || f.stream != 1 {
+	if f.EOF || f.Type != http2.FrameHeaders || f.Stream != 1 {
 		fc.fatalf("got %+v, want the request HEADERS on stream 1", f)
 	}
 	return f
@@ -197,10 +145,10 @@ func (fc *fakeConn) request() frame {
 func (fc *fakeConn) goodbye(code http2.ErrCode) {
 	fc.t.Helper()
 	f := fc.next()
-	if f.eof || f.typ != http2.FrameGoAway || f.code != code || f.lastID != 0 {
+	if f.EOF || f.Type != http2.FrameGoAway || f.Code != code || f.LastID != 0 {
 		fc.fatalf("got %+v, want the client's GOAWAY %v with last stream id 0", f, code)
 	}
-	if f := fc.next(); !f.eof {
+	if f := fc.next(); !f.EOF {
 		fc.fatalf("got %+v after the client's GOAWAY, want the end of the connection", f)
 	}
 }
@@ -219,14 +167,6 @@ func (fc *fakeConn) headers(stream uint32, endStream bool, kv ...string) {
 	fc.t.Helper()
 	fc.check(fc.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: stream, BlockFragment: fc.block(kv...),
 		EndStream: endStream, EndHeaders: true}))
-}
-
-func fields(kv ...string) []hpack.HeaderField {
-	var fs []hpack.HeaderField
-	for i := 0; i+1 < len(kv); i += 2 {
-		fs = append(fs, hpack.HeaderField{Name: kv[i], Value: kv[i+1]})
-	}
-	return fs
 }
 
 // okResponse answers stream 1 like a gRPC server: headers, one message, trailers.

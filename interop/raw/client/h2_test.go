@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/http2"
+
+	"interopraw/internal/rawtest"
 )
 
 // The tests here run the client against golang.org/x/net/http2's own Server, over h2c (prior
@@ -103,7 +105,7 @@ func startH2(t *testing.T, h http.Handler, tlsConfig *tls.Config) string {
 // serverTLS is the TLS configuration of a server with certs/server.pem, ALPN h2.
 func serverTLS(t *testing.T, protos ...string) *tls.Config {
 	t.Helper()
-	root := repoRoot(t)
+	root := rawtest.RepoRoot(t)
 	cert, err := tls.LoadX509KeyPair(filepath.Join(root, "certs/server.pem"), filepath.Join(root, "certs/server.key"))
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +181,7 @@ func TestH2CUppercaseName(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	ca := filepath.Join(repoRoot(t), "certs/ca.pem")
+	ca := filepath.Join(rawtest.RepoRoot(t), "certs/ca.pem")
 	t.Run("override", func(t *testing.T) {
 		h := &grpcHandler{}
 		port := startH2(t, h, serverTLS(t, "h2"))
@@ -233,7 +235,7 @@ func TestFaultWellBehaved(t *testing.T) {
 			var tlsConfig *tls.Config
 			if scheme == "https" {
 				tlsConfig = serverTLS(t, "h2")
-				flags = append(flags, "--use_tls", "--use_test_ca", "--ca_file="+filepath.Join(repoRoot(t), "certs/ca.pem"))
+				flags = append(flags, "--use_tls", "--use_test_ca", "--ca_file="+filepath.Join(rawtest.RepoRoot(t), "certs/ca.pem"))
 			}
 			port := startH2(t, h, tlsConfig)
 			r := runCase(t, port, map[string]any{"raw_request": map[string]any{"actions": []any{map[string]any{"bogus": 1}}}}, flags...)

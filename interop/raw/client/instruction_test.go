@@ -90,19 +90,19 @@ func TestInstructionParses(t *testing.T) {
 		t.Fatalf("%+v", inst)
 	}
 	a := inst.actions
-	if a[0].kind != "headers" || a[0].split != 3 || a[0].endStream || len(a[0].fields) != 2 || a[0].fields[1].Name != "X-A" || a[0].fields[1].Value != "{authority}" {
+	if a[0].Kind != "headers" || a[0].Split != 3 || a[0].EndStream || len(a[0].Fields) != 2 || a[0].Fields[1].Name != "X-A" || a[0].Fields[1].Value != "{authority}" {
 		t.Errorf("headers: %+v", a[0])
 	}
-	if a[1].kind != "message" || hex.EncodeToString(a[1].payload) != "01000000070a0b" || a[1].frameSize != 2 || !a[1].endStream {
+	if a[1].Kind != "message" || hex.EncodeToString(a[1].Payload) != "01000000070a0b" || a[1].FrameSize != 2 || !a[1].EndStream {
 		t.Errorf("message: %+v", a[1])
 	}
-	if hex.EncodeToString(a[2].payload) != "0000000000" || a[2].frameSize != 0 || a[2].endStream {
+	if hex.EncodeToString(a[2].Payload) != "0000000000" || a[2].FrameSize != 0 || a[2].EndStream {
 		t.Errorf("empty message: %+v", a[2])
 	}
-	if a[3].kind != "data" || len(a[3].payload) != 0 || !a[3].endStream {
+	if a[3].Kind != "data" || len(a[3].Payload) != 0 || !a[3].EndStream {
 		t.Errorf("data: %+v", a[3])
 	}
-	if a[4].code != 8 || a[5].code != 2 || a[5].debug != "why" || a[6].sleep.Milliseconds() != 20 || a[7].kind != "wait" {
+	if a[4].Code != 8 || a[5].Code != 2 || a[5].Debug != "why" || a[6].Sleep.Milliseconds() != 20 || a[7].Kind != "wait" {
 		t.Errorf("rst_stream, goaway, sleep_ms, wait: %+v", a[4:])
 	}
 	// With the fault, raw_request is not read at all.

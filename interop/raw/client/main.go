@@ -10,15 +10,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"interopraw/internal/rawcli"
 )
 
 // faultWellBehaved makes the client ignore the cases' actions and make one correct gRPC call
@@ -42,19 +41,16 @@ type config struct {
 	wellBehaved bool
 }
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { rawcli.Main(run) }
 
 // run is the whole program: it returns the exit status (0 when every case line is "passed",
 // 1 otherwise, 2 for bad flags).
 func run(args []string, stdout, stderr io.Writer) int {
-	cfg, err := parseFlags(args)
-	if err != nil {
-		fmt.Fprintf(stderr, "raw client: %v\n", err)
+	cfg, logger, ok := rawcli.Start("raw client", args, stderr, parseFlags)
+	if !ok {
 		return 2
 	}
-	p := newProgram(cfg, log.New(stderr, "raw client: ", 0))
+	p := newProgram(cfg, logger)
 	code := 0
 	for _, name := range cfg.cases {
 		line := p.runCase(name)
@@ -71,8 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func parseFlags(args []string) (config, error) {
-	fs := flag.NewFlagSet("client", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := rawcli.NewFlagSet("client")
 	host := fs.String("server_host", "127.0.0.1", "")
 	port := fs.String("server_port", "", "")
 	testCase := fs.String("test_case", "", "")
@@ -84,28 +79,18 @@ func parseFlags(args []string) (config, error) {
 	timeoutMS := fs.String("rpc_timeout_ms", "5000", "")
 	fault := fs.String("client_fault", "", "")
 	fs.String("server_unix_socket", "", "") // accepted, not used: the raw client dials TCP
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return config{}, errors.New(usage)
-		}
-		return config{}, fmt.Errorf("%v (%s)", err, usage)
-	}
-	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected argument %q (%s)", fs.Arg(0), usage)
+	if err := rawcli.Parse(fs, args, usage); err != nil {
+		return config{}, err
 	}
 	cfg := config{host: *host, casesFile: *casesFile, useTLS: *useTLS, useTestCA: *useTestCA,
 		caFile: *caFile, override: *override}
 	if cfg.host == "" {
 		return config{}, errors.New("--server_host is empty")
 	}
-	if *port == "" {
-		return config{}, fmt.Errorf("--server_port is required (%s)", usage)
+	var err error
+	if cfg.port, err = rawcli.Port("--server_port", *port, 1, usage); err != nil {
+		return config{}, err
 	}
-	p, err := strconv.Atoi(*port)
-	if err != nil || p < 1 || p > 65535 {
-		return config{}, fmt.Errorf("--server_port=%s is not a port number (1 to 65535)", *port)
-	}
-	cfg.port = p
 	if *testCase == "" {
 		return config{}, fmt.Errorf("--test_case is required (%s)", usage)
 	}
@@ -120,13 +105,8 @@ func parseFlags(args []string) (config, error) {
 		return config{}, fmt.Errorf("--rpc_timeout_ms=%s is not a number of milliseconds (1 or more)", *timeoutMS)
 	}
 	cfg.timeout = time.Duration(ms) * time.Millisecond
-	if *fault != "" {
-		for _, name := range strings.Split(*fault, ",") {
-			if name != faultWellBehaved {
-				return config{}, fmt.Errorf("unknown client fault %q (this client has only %s)", name, faultWellBehaved)
-			}
-			cfg.wellBehaved = true
-		}
+	if cfg.wellBehaved, err = rawcli.Fault(*fault, faultWellBehaved, "client fault", "client"); err != nil {
+		return config{}, err
 	}
 	return cfg, nil
 }

@@ -11,36 +11,16 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-)
 
-// hangGuard bounds every wait of the tests; no test depends on how long anything takes.
-const hangGuard = 20 * time.Second
+	"interopraw/internal/rawtest"
+)
 
 // clientEnv makes the test binary run the client's main (cli_test.go runs it as a process).
 const clientEnv = "INTEROPRAW_TEST_RUN_CLIENT"
 
-func TestMain(m *testing.M) {
-	if os.Getenv(clientEnv) == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
-// repoRoot is the repository root, where certs/ is, seen from this package's directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("../../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "certs/server.pem")); err != nil {
-		t.Fatalf("no certs/server.pem at the repository root: %v", err)
-	}
-	return root
-}
+func TestMain(m *testing.M) { rawtest.Main(m, clientEnv, run) }
 
 // writeCases writes a cases file {"cases": cases} and returns its path.
 func writeCases(t *testing.T, cases map[string]any) string {
@@ -80,37 +60,19 @@ type result struct {
 	line string
 }
 
-// syncBuffer collects what the client logs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // runClient runs the client in this process with these flags and returns its exit code, its
 // case lines and its log (shown when the test fails).
 func runClient(t *testing.T, args ...string) (int, []result, string) {
 	t.Helper()
 	var stdout bytes.Buffer
-	stderr := &syncBuffer{}
+	stderr := &rawtest.Buffer{}
 	done := make(chan int, 1)
 	go func() { done <- run(args, &stdout, stderr) }()
 	var code int
 	select {
 	case code = <-done:
-	case <-time.After(hangGuard):
-		t.Fatalf("the client did not return in %v; log:\n%s", hangGuard, stderr.String())
+	case <-time.After(rawtest.HangGuard):
+		t.Fatalf("the client did not return in %v; log:\n%s", rawtest.HangGuard, stderr.String())
 	}
 	t.Cleanup(func() {
 		if t.Failed() {

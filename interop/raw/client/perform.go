@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"interopraw/internal/rawwire"
 )
 
 // errStopped: an action stopped because the stream ended or the deadline passed.
@@ -19,7 +21,7 @@ var errStopped = errors.New("stopped")
 // perform makes the case's connection, waits for the server's SETTINGS, performs the actions
 // in order, waits for the end of stream 1 (or the deadline), closes the connection and
 // returns what came back. The deadline bounds everything from the connection attempt on.
-func (p *program) perform(logger *log.Logger, deadline time.Time, actions []action) *report {
+func (p *program) perform(logger *log.Logger, deadline time.Time, actions []rawwire.Action) *report {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	nc, tcp, err := p.connect(ctx, logger)
@@ -71,7 +73,7 @@ func (c *conn) await(ctx context.Context, ch <-chan struct{}) bool {
 
 // do performs action i; false when the case's actions stop here (the stream ended, the
 // deadline passed, or a write failed).
-func (c *conn) do(ctx context.Context, r *strings.Replacer, i int, a action) bool {
+func (c *conn) do(ctx context.Context, r *strings.Replacer, i int, a rawwire.Action) bool {
 	if c.isEnded() {
 		return false
 	}
@@ -80,32 +82,32 @@ func (c *conn) do(ctx context.Context, r *strings.Replacer, i int, a action) boo
 		return false
 	}
 	var err error
-	switch a.kind {
+	switch a.Kind {
 	case "headers":
-		fields := make([]hpack.HeaderField, len(a.fields))
-		for j, f := range a.fields {
+		fields := make([]hpack.HeaderField, len(a.Fields))
+		for j, f := range a.Fields {
 			fields[j] = hpack.HeaderField{Name: f.Name, Value: r.Replace(f.Value)}
 		}
-		err = c.sendHeaders(fields, a.split, a.endStream)
+		err = c.sendHeaders(fields, a.Split, a.EndStream)
 
 	case "message", "data":
-		err = c.sendData(ctx, a.payload, a.frameSize, a.endStream)
+		err = c.sendData(ctx, a.Payload, a.FrameSize, a.EndStream)
 
 	case "rst_stream":
-		err = c.write(func() error { return c.fr.WriteRSTStream(caseStream, http2.ErrCode(a.code)) })
+		err = c.w.Write(func() error { return c.fr.WriteRSTStream(caseStream, http2.ErrCode(a.Code)) })
 		if err == nil {
-			c.log.Printf("sent RST_STREAM stream=%d code=%d (%v)", caseStream, a.code, http2.ErrCode(a.code))
+			c.log.Printf("sent RST_STREAM stream=%d code=%d (%v)", caseStream, a.Code, http2.ErrCode(a.Code))
 		}
 
 	case "goaway":
-		err = c.write(func() error { return c.fr.WriteGoAway(0, http2.ErrCode(a.code), []byte(a.debug)) })
+		err = c.w.Write(func() error { return c.fr.WriteGoAway(0, http2.ErrCode(a.Code), []byte(a.Debug)) })
 		if err == nil {
-			c.log.Printf("sent GOAWAY last_stream_id=0 code=%d (%v) debug=%q", a.code, http2.ErrCode(a.code), a.debug)
+			c.log.Printf("sent GOAWAY last_stream_id=0 code=%d (%v) debug=%q", a.Code, http2.ErrCode(a.Code), a.Debug)
 		}
 
 	case "sleep_ms":
-		c.log.Printf("sleeping %v", a.sleep)
-		t := time.NewTimer(a.sleep)
+		c.log.Printf("sleeping %v", a.Sleep)
+		t := time.NewTimer(a.Sleep)
 		defer t.Stop()
 		select {
 		case <-t.C:
@@ -122,7 +124,7 @@ func (c *conn) do(ctx context.Context, r *strings.Replacer, i int, a action) boo
 		return c.await(ctx, c.headers)
 
 	default:
-		err = fmt.Errorf("unknown action kind %q", a.kind)
+		err = fmt.Errorf("unknown action kind %q", a.Kind)
 	}
 	if errors.Is(err, errStopped) {
 		if ctx.Err() != nil {
@@ -131,7 +133,7 @@ func (c *conn) do(ctx context.Context, r *strings.Replacer, i int, a action) boo
 		return false
 	}
 	if err != nil {
-		c.writeFailed(ctx, fmt.Sprintf("actions[%d] (%s)", i, a.kind), err)
+		c.writeFailed(ctx, fmt.Sprintf("actions[%d] (%s)", i, a.Kind), err)
 		return false
 	}
 	return true
@@ -157,36 +159,14 @@ func (c *conn) writeFailed(ctx context.Context, what string, err error) {
 // CONTINUATION frames of at most split bytes (0: no limit of its own) and of at most the
 // server's MAX_FRAME_SIZE.
 func (c *conn) sendHeaders(fields []hpack.HeaderField, split int, endStream bool) error {
-	return c.write(func() error {
-		c.hbuf.Reset()
-		for _, f := range fields {
-			if err := c.enc.WriteField(f); err != nil {
-				return err
-			}
-		}
-		piece := c.maxFrameSize()
-		if split > 0 && split < piece {
-			piece = split
-		}
-		block := c.hbuf.Bytes()
-		first := block[:min(piece, len(block))]
-		rest := block[len(first):]
-		sizes := []int{len(first)}
-		err := c.fr.WriteHeaders(http2.HeadersFrameParam{
-			StreamID: caseStream, BlockFragment: first, EndStream: endStream, EndHeaders: len(rest) == 0,
-		})
-		for err == nil && len(rest) > 0 {
-			n := min(piece, len(rest))
-			err = c.fr.WriteContinuation(caseStream, n == len(rest), rest[:n])
-			sizes = append(sizes, n)
-			rest = rest[n:]
-		}
+	return c.w.Write(func() error {
+		block, sizes, err := c.w.WriteHeaderBlock(caseStream, fields, rawwire.Piece(c.maxFrameSize(), split), endStream)
 		if err == nil {
 			flags := "END_HEADERS"
 			if endStream {
 				flags = "END_STREAM|" + flags
 			}
-			c.log.Printf("sent HEADERS stream=%d (%s): %d fields, %d bytes in frames of %v", caseStream, flags, len(fields), len(block), sizes)
+			c.log.Printf("sent HEADERS stream=%d (%s): %d fields, %d bytes in frames of %v", caseStream, flags, len(fields), block, sizes)
 			for _, f := range fields {
 				c.log.Printf("    %s", showField(f))
 			}
@@ -214,7 +194,7 @@ func (c *conn) sendData(ctx context.Context, payload []byte, frameSize int, endS
 		}
 		last := n == len(rest)
 		es := last && endStream
-		if err := c.write(func() error { return c.fr.WriteData(caseStream, es, rest[:n]) }); err != nil {
+		if err := c.w.Write(func() error { return c.fr.WriteData(caseStream, es, rest[:n]) }); err != nil {
 			return err
 		}
 		if es {
@@ -233,14 +213,14 @@ func (c *conn) sendData(ctx context.Context, payload []byte, frameSize int, endS
 // unless the connection has ended, and closes the connection.
 func (c *conn) goodbye() {
 	_ = c.tcp.SetWriteDeadline(time.Now().Add(goodbyeWait)) // also frees a write in progress
-	c.wmu.Lock()
+	c.w.Lock()
 	c.mu.Lock()
 	code, gone := c.goAwayCode, c.gone
 	c.mu.Unlock()
-	if !gone && c.writeLocked(func() error { return c.fr.WriteGoAway(0, code, nil) }) == nil {
+	if !gone && c.w.WriteLocked(func() error { return c.fr.WriteGoAway(0, code, nil) }) == nil {
 		c.log.Printf("sent GOAWAY last_stream_id=0 code=%d (%v)", uint32(code), code)
 	}
-	c.wmu.Unlock()
+	c.w.Unlock()
 	c.log.Printf("closing the connection")
 	c.close()
 }

@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"interopraw/internal/rawtest"
 )
 
 // The tests here run the client (in this process) against the fake server and check every
@@ -41,7 +43,7 @@ func replaced(fc *fakeConn, kv []string) []string {
 
 func wantFields(fc *fakeConn, what string, got []hpack.HeaderField, want ...string) {
 	fc.t.Helper()
-	w := fields(want...)
+	w := rawtest.Fields(want...)
 	if len(got) != len(w) {
 		fc.fatalf("%s: %q, want %q", what, got, w)
 	}
@@ -71,21 +73,21 @@ func TestPrefaceSettingsHeadersAndTrailersOnly(t *testing.T) {
 		fc.handshake()
 		f := fc.read()
 		want := []http2.Setting{{ID: http2.SettingEnablePush, Val: 0}, {ID: http2.SettingInitialWindowSize, Val: 1 << 20}}
-		if f.typ != http2.FrameSettings || f.ack || !slicesEqual(f.settings, want) {
+		if f.Type != http2.FrameSettings || f.Ack || !slicesEqual(f.Settings, want) {
 			fc.fatalf("first frame %+v, want SETTINGS %v", f, want)
 		}
-		if f := fc.read(); f.typ != http2.FrameWindowUpdate || f.stream != 0 || f.incr != 1<<20-65535 {
+		if f := fc.read(); f.Type != http2.FrameWindowUpdate || f.Stream != 0 || f.Incr != 1<<20-65535 {
 			fc.fatalf("second frame %+v, want WINDOW_UPDATE 0 by 1 MiB - 65535", f)
 		}
-		if f := fc.read(); f.typ != http2.FrameSettings || !f.ack {
+		if f := fc.read(); f.Type != http2.FrameSettings || !f.Ack {
 			fc.fatalf("third frame %+v, want the SETTINGS ack", f)
 		}
 		f = fc.read()
-		if f.typ != http2.FrameHeaders || f.stream != 1 || !f.endStream || !slicesEqual(f.endHeaders, []bool{true}) {
+		if f.Type != http2.FrameHeaders || f.Stream != 1 || !f.EndStream || !slicesEqual(f.EndHeaders, []bool{true}) {
 			fc.fatalf("request %+v, want one HEADERS frame on stream 1 with END_STREAM", f)
 		}
 		authority := "127.0.0.1:" + portOf(fc.nc.LocalAddr().String())
-		wantFields(fc, "request headers", f.fields, "X-First", "a", ":method", "POST", ":scheme", "http",
+		wantFields(fc, "request headers", f.Fields, "X-First", "a", ":method", "POST", ":scheme", "http",
 			":authority", authority, "x-both", "http://"+authority+"/{path}", "x-dup", "1", "x-dup", "2", "x-empty", "")
 		fc.headers(1, true, ":status", "200", "content-type", "application/grpc", "grpc-status", "12", "grpc-message", "nope")
 		fc.goodbye(http2.ErrCodeNo)
@@ -101,23 +103,23 @@ func TestHeaderBlocksAreCut(t *testing.T) {
 	port := startFake(t, func(fc *fakeConn) {
 		fc.handshake()
 		f := fc.request()
-		if n := len(f.pieces); n < 3 || f.pieces[n-1] > 7 || f.endStream || !f.endHeaders[n-1] {
+		if n := len(f.Pieces); n < 3 || f.Pieces[n-1] > 7 || f.EndStream || !f.EndHeaders[n-1] {
 			fc.fatalf("split block: pieces %v, END_HEADERS %v, END_STREAM %v; want pieces of 7 bytes, END_HEADERS on the last",
-				f.pieces, f.endHeaders, f.endStream)
+				f.Pieces, f.EndHeaders, f.EndStream)
 		}
-		for i, p := range f.pieces[:len(f.pieces)-1] {
-			if p != 7 || f.endHeaders[i] {
-				fc.fatalf("split block: pieces %v, END_HEADERS %v", f.pieces, f.endHeaders)
+		for i, p := range f.Pieces[:len(f.Pieces)-1] {
+			if p != 7 || f.EndHeaders[i] {
+				fc.fatalf("split block: pieces %v, END_HEADERS %v", f.Pieces, f.EndHeaders)
 			}
 		}
-		wantFields(fc, "split block", f.fields, replaced(fc, request)...)
+		wantFields(fc, "split block", f.Fields, replaced(fc, request)...)
 		for _, split := range []int{0, 20000} {
 			f = fc.next()
-			if f.typ != http2.FrameHeaders || f.stream != 1 || len(f.pieces) != 2 || f.pieces[0] != 16384 ||
-				!slicesEqual(f.endHeaders, []bool{false, true}) || f.endStream != (split > 0) {
+			if f.Type != http2.FrameHeaders || f.Stream != 1 || len(f.Pieces) != 2 || f.Pieces[0] != 16384 ||
+				!slicesEqual(f.EndHeaders, []bool{false, true}) || f.EndStream != (split > 0) {
 				fc.fatalf("big block (split %d): %+v, want HEADERS of 16384 bytes then CONTINUATION", split, f)
 			}
-			wantFields(fc, "big block", f.fields, "x-big", big)
+			wantFields(fc, "big block", f.Fields, "x-big", big)
 		}
 		fc.okResponse([]byte("hi"))
 		fc.goodbye(http2.ErrCodeNo)
@@ -139,17 +141,17 @@ func TestServerSettingsApply(t *testing.T) {
 		fc.dec = hpack.NewDecoder(0, nil)
 		fc.handshake(http2.Setting{ID: http2.SettingMaxFrameSize, Val: 20000}, http2.Setting{ID: http2.SettingHeaderTableSize, Val: 0})
 		f := fc.request()
-		if len(f.pieces) != 2 || f.pieces[0] != 20000 {
-			fc.fatalf("big block pieces %v, want 20000 then the rest", f.pieces)
+		if len(f.Pieces) != 2 || f.Pieces[0] != 20000 {
+			fc.fatalf("big block pieces %v, want 20000 then the rest", f.Pieces)
 		}
 		for range 2 { // the same field again: indexed, it could not be decoded with a table of 0
 			f = fc.next()
-			wantFields(fc, "small block", f.fields, "x-same", "v")
+			wantFields(fc, "small block", f.Fields, "x-same", "v")
 		}
 		var sizes []int
-		for f = fc.next(); f.typ == http2.FrameData; f = fc.next() {
-			sizes = append(sizes, len(f.data))
-			if f.endStream {
+		for f = fc.next(); f.Type == http2.FrameData; f = fc.next() {
+			sizes = append(sizes, len(f.Data))
+			if f.EndStream {
 				break
 			}
 		}
@@ -179,7 +181,7 @@ func TestMessageAndDataActions(t *testing.T) {
 		}
 		for i, w := range want {
 			f := fc.next()
-			if f.typ != http2.FrameData || f.stream != 1 || hexOf(f.data) != w.hex || f.endStream != w.end {
+			if f.Type != http2.FrameData || f.Stream != 1 || hexOf(f.Data) != w.hex || f.EndStream != w.end {
 				fc.fatalf("DATA frame %d: %+v, want %x (END_STREAM %v)", i, f, w.hex, w.end)
 			}
 		}
@@ -199,13 +201,13 @@ func TestResetAndGoAwayActions(t *testing.T) {
 	port := startFake(t, func(fc *fakeConn) {
 		fc.handshake()
 		fc.request()
-		if f := fc.next(); f.typ != http2.FrameRSTStream || f.stream != 1 || f.code != 8 {
+		if f := fc.next(); f.Type != http2.FrameRSTStream || f.Stream != 1 || f.Code != 8 {
 			fc.fatalf("got %+v, want RST_STREAM 8 on stream 1", f)
 		}
-		if f := fc.next(); f.typ != http2.FrameGoAway || f.stream != 0 || f.lastID != 0 || f.code != 11 || string(f.data) != "bye" {
+		if f := fc.next(); f.Type != http2.FrameGoAway || f.Stream != 0 || f.LastID != 0 || f.Code != 11 || string(f.Data) != "bye" {
 			fc.fatalf("got %+v, want GOAWAY 11, last stream 0, debug bye", f)
 		}
-		if f := fc.next(); f.typ != http2.FrameGoAway || f.code != 0 || len(f.data) != 0 {
+		if f := fc.next(); f.Type != http2.FrameGoAway || f.Code != 0 || len(f.Data) != 0 {
 			fc.fatalf("got %+v, want GOAWAY 0 without debug data", f)
 		}
 		fc.check(fc.fr.WriteRSTStream(1, http2.ErrCodeNo))
@@ -226,16 +228,16 @@ func TestWaitHeadersAndPing(t *testing.T) {
 		fc.check(fc.fr.WritePing(false, ping))
 		for {
 			f := fc.read()
-			if f.typ == http2.FrameSettings || f.typ == http2.FrameWindowUpdate {
+			if f.Type == http2.FrameSettings || f.Type == http2.FrameWindowUpdate {
 				continue
 			}
-			if f.typ != http2.FramePing || !f.ack || f.ping != ping {
+			if f.Type != http2.FramePing || !f.Ack || f.Ping != ping {
 				fc.fatalf("got %+v, want the PING ack with the same data before anything else", f)
 			}
 			break
 		}
 		fc.headers(1, false, ":status", "200")
-		if f := fc.next(); f.typ != http2.FrameData || !f.endStream || hexOf(f.data) != "00" {
+		if f := fc.next(); f.Type != http2.FrameData || !f.EndStream || hexOf(f.Data) != "00" {
 			fc.fatalf("got %+v, want DATA 00 with END_STREAM after the headers", f)
 		}
 		fc.headers(1, true, "grpc-status", "0")
@@ -263,7 +265,7 @@ func TestSleep(t *testing.T) {
 	port := startFake(t, func(fc *fakeConn) {
 		fc.handshake()
 		fc.request()
-		if f := fc.next(); f.typ != http2.FrameData || !f.endStream {
+		if f := fc.next(); f.Type != http2.FrameData || !f.EndStream {
 			fc.fatalf("got %+v, want DATA with END_STREAM", f)
 		}
 		fc.headers(1, true, ":status", "200", "grpc-status", "0")
@@ -294,9 +296,9 @@ func TestResponseFramesAsTheyCame(t *testing.T) {
 		for credit[0] < len(body) || credit[1] < len(body) {
 			f := fc.read()
 			switch {
-			case f.typ == http2.FrameWindowUpdate && f.incr == 1 && !f.eof:
-				credit[f.stream]++
-			case f.typ == http2.FrameSettings && !f.eof:
+			case f.Type == http2.FrameWindowUpdate && f.Incr == 1 && !f.EOF:
+				credit[f.Stream]++
+			case f.Type == http2.FrameSettings && !f.EOF:
 			default:
 				fc.fatalf("got %+v, want WINDOW_UPDATEs (credit so far %v)", f, credit)
 			}
@@ -440,10 +442,10 @@ func TestFramesOfOtherStreamsAreIgnored(t *testing.T) {
 		fc.check(fc.fr.WriteRSTStream(3, http2.ErrCodeCancel))
 		for {
 			f := fc.read()
-			if f.typ == http2.FrameWindowUpdate && f.stream == 0 && f.incr == 5 {
+			if f.Type == http2.FrameWindowUpdate && f.Stream == 0 && f.Incr == 5 {
 				break
 			}
-			if f.eof || f.typ != http2.FrameSettings {
+			if f.EOF || f.Type != http2.FrameSettings {
 				fc.fatalf("got %+v, want WINDOW_UPDATE 0 by 5", f)
 			}
 		}
@@ -460,11 +462,11 @@ func TestFlowControl(t *testing.T) {
 			fc.handshake(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
 			fc.request()
 			fc.check(fc.fr.WriteWindowUpdate(1, 4))
-			if f := fc.next(); f.typ != http2.FrameData || hexOf(f.data) != "00000000" || f.endStream {
+			if f := fc.next(); f.Type != http2.FrameData || hexOf(f.Data) != "00000000" || f.EndStream {
 				fc.fatalf("got %+v, want the 4 bytes the window allows", f)
 			}
 			fc.check(fc.fr.WriteWindowUpdate(1, 100))
-			if f := fc.next(); f.typ != http2.FrameData || hexOf(f.data) != "050a03616263" || !f.endStream {
+			if f := fc.next(); f.Type != http2.FrameData || hexOf(f.Data) != "050a03616263" || !f.EndStream {
 				fc.fatalf("got %+v, want the rest with END_STREAM", f)
 			}
 			fc.okResponse(nil)
@@ -482,13 +484,13 @@ func TestFlowControl(t *testing.T) {
 			sum, credit := 0, 65535
 			for {
 				f := fc.next()
-				if f.typ != http2.FrameData || len(f.data) > 16384 {
+				if f.Type != http2.FrameData || len(f.Data) > 16384 {
 					fc.fatalf("got %+v, want DATA of 16384 bytes or less", f)
 				}
-				if sum += len(f.data); sum > credit {
+				if sum += len(f.Data); sum > credit {
 					fc.fatalf("%d bytes of DATA for a connection window of %d", sum, credit)
 				}
-				if f.endStream {
+				if f.EndStream {
 					break
 				}
 				if sum == 65535 {
@@ -535,24 +537,24 @@ func (c *failingConn) Write(p []byte) (int, error) {
 
 func TestWriteError(t *testing.T) {
 	fc := &failingConn{broken: make(chan struct{})}
-	var log syncBuffer
+	var log rawtest.Buffer
 	port := startFake(t, func(s *fakeConn) {
 		s.handshake()
 		s.request()
 		close(fc.broken)
 		s.headers(1, false, ":status", "200")
 		// Once the client has found that it cannot send the message, the server still answers.
-		for deadline := time.Now().Add(hangGuard); !strings.Contains(log.String(), "write failed"); time.Sleep(time.Millisecond) {
+		for deadline := time.Now().Add(rawtest.HangGuard); !strings.Contains(log.String(), "write failed"); time.Sleep(time.Millisecond) {
 			if time.Now().After(deadline) {
 				s.fatalf("the client did not try to send the message")
 			}
 		}
 		s.headers(1, true, "grpc-status", "0")
-		if f := s.next(); !f.eof { // no GOAWAY: the client cannot write any more
+		if f := s.next(); !f.EOF { // no GOAWAY: the client cannot write any more
 			s.fatalf("got %+v, want the end of the connection", f)
 		}
 	})
-	cfg := config{host: "127.0.0.1", port: atoi(port), cases: []string{"c"}, timeout: hangGuard,
+	cfg := config{host: "127.0.0.1", port: atoi(port), cases: []string{"c"}, timeout: rawtest.HangGuard,
 		casesFile: writeCases(t, map[string]any{"c": rawCase(0, headersAction(false, request...),
 			map[string]any{"wait": "headers"}, map[string]any{"message": "", "end_stream": true}, map[string]any{"sleep_ms": 3_600_000})})}
 	p := newProgram(cfg, newTestLogger(&log))
