@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,14 +24,30 @@ func expectServing(t Target, client health.HealthClient, service string) error {
 // expectWatchFirst checks that Health/Watch{service} first sends a message with status want;
 // the client then cancels the stream.
 func expectWatchFirst(t Target, client health.HealthClient, service, want string) error {
+	_, cancel, err := watchFrom(t, client, service, want)
+	if err != nil {
+		return err
+	}
+	cancel() // the client cancels the stream once it has the first message
+	return nil
+}
+
+// watchFrom opens Health/Watch{service}, with the --rpc_timeout_ms deadline, and checks that
+// its first message has status want; the caller cancels the stream when done with it.
+func watchFrom(t Target, client health.HealthClient, service, want string) (grpc.ServerStreamingClient[health.HealthCheckResponse], context.CancelFunc, error) {
 	call := healthCall("Watch", service)
 	ctx, cancel := t.rpcContext()
-	defer cancel() // the client cancels the stream once it has the first message
 	stream, err := client.Watch(ctx, &health.HealthCheckRequest{Service: service})
-	if err != nil {
-		return failed(call, err)
+	if err == nil {
+		err = expectWatchMessage(stream, call, "first", want)
+	} else {
+		err = failed(call, err)
 	}
-	return expectWatchMessage(stream, call, "first", want)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return stream, cancel, nil
 }
 
 // expectWatchMessage checks that the next message of a Health/Watch stream (call, as an error

@@ -21,15 +21,11 @@ func healthWatchUpdates(t Target) error {
 	return t.onChannel(func(conn *grpc.ClientConn) error {
 		client := health.NewHealthClient(conn)
 		call := healthCall("Watch", service)
-		ctx, cancel := t.rpcContext()
-		defer cancel() // the client cancels the stream once it has seen every status
-		stream, err := client.Watch(ctx, &health.HealthCheckRequest{Service: service})
+		stream, cancel, err := watchFrom(t, client, service, "SERVICE_UNKNOWN")
 		if err != nil {
-			return failed(call, err)
-		}
-		if err := expectWatchMessage(stream, call, "first", "SERVICE_UNKNOWN"); err != nil {
 			return err
 		}
+		defer cancel() // the client cancels the stream once it has seen every status
 		for _, status := range []string{"SERVING", "NOT_SERVING"} {
 			if err := setHealth(t, scripted.NewScriptedClient(conn), service, status); err != nil {
 				return err
