@@ -108,6 +108,10 @@ known_failures:
         .concat(['none: upstream-go→go', 'none: upstream-go→python', 'none: upstream-go→ts', 'none: upstream-go→upstream-go'])
         .sort(),
     );
+    // The raw client's requests get a server of their own (the same flags), apart from every other cell of that server.
+    const groups = groupByServer(repo, cells.filter((c) => c.server === 'go'));
+    expect(groups.map((g) => g.id).sort()).toEqual(['go/insecure', 'go/insecure/raw-requests']);
+    expect(groups.find((g) => g.id === 'go/insecure/raw-requests')).toMatchObject({ serverArgs: [], pairings: [{ client: 'raw' }] });
   });
 
   it('gives cases with their own server flags a server of their own', () => {
