@@ -214,22 +214,11 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
         ...(options.jobs ? { jobs: options.jobs } : {}),
       });
       const expects = (c: CellResult) => expected.expects?.(fault, c) ?? true;
-      const judged = (name: string) => results.cells.filter((c) => c.case === name && c.status !== 'known_failure' && expects(c));
-      // A cell is red because a check caught the fault, not because the server never came up
-      // or died (an unknown fault name makes a server exit 2 and would turn every cell red).
-      const caught = (c: CellResult) => c.status === 'failed' && !SERVER_BROKEN.test(c.error ?? '');
-      const knownOnly = (name: string) => {
-        const cells = results.cells.filter((c) => c.case === name && expects(c));
-        return cells.length > 0 && cells.every((c) => c.status === 'known_failure');
-      };
       const run: FaultRun = {
         suite,
         side,
         fault,
-        missed: results.cells.filter((c) => want.includes(c.case) && expects(c) && (c.status === 'passed' || (c.status === 'failed' && !caught(c)))).map((c) => c.id),
-        // A case whose every cell is a known failure (every library diverges from the spec there)
-        // cannot show the fault on its own: it counts as detected when all of them failed.
-        detectedCases: want.filter((name) => (judged(name).length > 0 ? judged(name).every(caught) : knownOnly(name))),
+        ...judgeFaultRun(results.cells, want, expects),
         cells: results.cells.length,
       };
       runs.push(run);
@@ -241,6 +230,28 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
     uncovered,
     pairsExpected: runs.reduce((n, r) => n + (detections[r.suite]?.[r.side][r.fault]?.length ?? 0), 0),
     pairsDetected: runs.reduce((n, r) => n + r.detectedCases.length, 0),
+  };
+}
+
+/**
+ * Of the cells of a run against one fault: the cells of the cases meant to catch it that did
+ * not (`missed`), and the cases that did (`detectedCases`): every cell that can judge (known
+ * failures fail anyway) failed because a check caught the fault, not because the server never
+ * came up or died (an unknown fault name makes a server exit 2 and would turn every cell red).
+ * A case whose every cell is a known failure (every library diverges from the spec there)
+ * cannot show the fault on its own: it counts as detected when all of them failed.
+ */
+export function judgeFaultRun(cells: CellResult[], want: readonly string[], expects: (c: CellResult) => boolean): Pick<FaultRun, 'missed' | 'detectedCases'> {
+  const caught = (c: CellResult) => c.status === 'failed' && !SERVER_BROKEN.test(c.error ?? '');
+  const ofCase = (name: string) => cells.filter((c) => c.case === name && expects(c));
+  const detected = (name: string) => {
+    const all = ofCase(name);
+    const judged = all.filter((c) => c.status !== 'known_failure');
+    return judged.length > 0 ? judged.every(caught) : all.length > 0;
+  };
+  return {
+    missed: cells.filter((c) => want.includes(c.case) && expects(c) && (c.status === 'passed' || (c.status === 'failed' && !caught(c)))).map((c) => c.id),
+    detectedCases: want.filter(detected),
   };
 }
 
