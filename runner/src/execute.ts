@@ -561,8 +561,11 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
       reported.set(got.case, { passed, durationMs: got.ms ?? 0, ...(error ? { error } : {}) });
       timings.caseMs += got.ms ?? 0;
       arm(nextCaseMs());
-      // A case that failed (as the client or the runner judged it): does the server still answer?
-      if (!passed) void server.check();
+      // A case the client failed, or a raw request the runner judged failed (the raw client's
+      // requests can take a server down): does the server still answer? (A library client's
+      // data case judged failed does not ask: a lifecycle case may have the server restarting on
+      // purpose, and a check during its downtime would call it gone.)
+      if (got.status === 'failed' || (!passed && impl.raw)) void server.check();
     },
   });
   clearTimeout(timer);
