@@ -438,19 +438,18 @@ async function runAttempt(client: string, cells: Cell[], server: ServerWatch, op
       // and run again against the new one.
       const passed = (c: Cell) => run.reported.get(c.case)?.passed === true;
       const notPassed = batch.filter((c) => !passed(c));
+      for (const cell of batch.filter(passed)) outcomes.set(cell.case, { ...run.reported.get(cell.case)!, log });
       if (notPassed.filter((c) => run.reported.has(c.case)).length > 1) {
         // Several cases had failed by the time the server was seen going down (known failures
         // among them, say): which one took it down is not known. Each runs again alone against
         // the server started again, so the one that takes it down again is blamed, and the
         // others get their own verdicts.
-        for (const cell of batch.filter(passed)) outcomes.set(cell.case, { ...run.reported.get(cell.case)!, log });
         suspects = { cases: notPassed.map((c) => c.case), reason: serverDown, log };
         queue.unshift(...notPassed.map((c) => [c]));
         continue;
       }
       const blamed = batch.findIndex((c) => !passed(c));
       if (blamed >= 0) {
-        for (const cell of batch.filter(passed)) outcomes.set(cell.case, { ...run.reported.get(cell.case)!, log });
         const o = run.reported.get(batch[blamed]!.case);
         outcomes.set(batch[blamed]!.case, { ...(o ?? { passed: false, durationMs: share }), log, error: [o?.error ?? run.why, serverDown].filter(Boolean).join('\n') });
         const again = batch.slice(blamed + 1).filter((c) => !passed(c));

@@ -6,6 +6,7 @@
  * (reaper.ts) holds a pipe from this process and cleans up when it breaks.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
@@ -23,9 +24,10 @@ let reaper: ResultPromise | undefined;
  */
 export function startReaper(): void {
   if (reaper) return;
+  const script = reaperScript();
   const runId = randomUUID();
   process.env[RUN_TAG] = runId;
-  reaper = execa(process.execPath, [fileURLToPath(new URL('../reaper.js', import.meta.url)), runId], {
+  reaper = execa(process.execPath, [script, runId], {
     detached: true,
     stdin: 'pipe',
     stdout: 'ignore',
@@ -37,6 +39,19 @@ export function startReaper(): void {
   reaper.unref();
   (reaper.stdin as Socket | null)?.unref();
   reaper.stdin?.on('error', () => undefined); // a reaper that died early: nothing to tell it
+}
+
+/**
+ * The reaper's script: beside this module in the build, or — when the runner is loaded from its
+ * TypeScript sources, as jest does for the self-test and the end-to-end tests — in the build of
+ * the same checkout. Without one the runner refuses to start anything: a run without its reaper
+ * leaves its peers behind when it is killed.
+ */
+function reaperScript(): string {
+  const candidates = [new URL('../reaper.js', import.meta.url), new URL('../../../build/ts/runner/src/reaper.js', import.meta.url)].map((u) => fileURLToPath(u));
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) throw new Error(`the reaper's script is missing (looked for ${candidates.join(' and ')}): run \`npm run build\` first`);
+  return found;
 }
 
 /**
