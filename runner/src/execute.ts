@@ -92,10 +92,14 @@ export async function execute(groups: ServerGroup[], options: ExecuteOptions): P
     options.onCell?.(result);
   };
   const limit = pLimit(Math.max(1, options.jobs));
+  // Groups of paced cases (mostly waiting on purpose: deadlines, delays) take little CPU: they
+  // have job slots of their own, as many again, so they overlap the CPU-bound groups instead of
+  // holding their slots while they wait.
+  const pacedLimit = pLimit(Math.max(1, options.jobs));
   // The longest groups first (longest-processing-time scheduling): a long group started last
   // would run alone while the other job slots sit idle.
   const ordered = [...groups].sort((a, b) => groupCost(options.matrix, b) - groupCost(options.matrix, a));
-  await Promise.all(ordered.map((group) => limit(() => runGroup(group, { ...options, timings }, record, implementations))));
+  await Promise.all(ordered.map((group) => (group.paced ? pacedLimit : limit)(() => runGroup(group, { ...options, timings }, record, implementations))));
   return { cells, implementations, timings };
 }
 

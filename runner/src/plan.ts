@@ -28,6 +28,8 @@ export interface ServerGroup {
   serverArgs: string[];
   /** Per client, the cells it runs here, in plan order. */
   pairings: Array<{ client: string; cells: Cell[] }>;
+  /** Its cases mostly wait on purpose (ScriptedCase.paced): it runs beside the CPU-bound groups. */
+  paced?: boolean;
 }
 
 /**
@@ -216,6 +218,8 @@ export function caseSpec(matrix: Matrix, cell: Pick<Cell, 'suite' | 'case'>): Ca
 
 /** The setup part of the id of the server group the raw client's requests get. */
 const RAW_REQUESTS = 'raw-requests';
+/** … and of a group of paced cases (ScriptedCase.paced). */
+const PACED = 'paced';
 
 /** Groups cells by (server, transport, server flags): each group is one server process. */
 export function groupByServer(matrix: Matrix, cells: Cell[]): ServerGroup[] {
@@ -226,11 +230,14 @@ export function groupByServer(matrix: Matrix, cells: Cell[]): ServerGroup[] {
     // The raw client's requests break the protocol on purpose, and some take a server down
     // (a grpc-js before 1.14 on a corrupt gzip request): they get a server of their own, whose
     // restarts are theirs, and no other suite's cells meet a server they broke.
-    const setup = [...serverArgs.map((a) => a.replace(/^--/, '')), ...(spec.scripted?.raw === 'client' ? [RAW_REQUESTS] : [])].join(',');
+    // Paced cases (mostly deliberate waiting) get groups of their own, which the runner runs
+    // beside the CPU-bound groups instead of in their job slots.
+    const paced = spec.scripted?.paced === true;
+    const setup = [...serverArgs.map((a) => a.replace(/^--/, '')), ...(spec.scripted?.raw === 'client' ? [RAW_REQUESTS] : []), ...(paced ? [PACED] : [])].join(',');
     const id = [cell.server, cell.transport, setup].filter((s) => s !== '').join('/');
     let group = groups.get(id);
     if (!group) {
-      group = { id, server: cell.server, transport: cell.transport, serverArgs, pairings: [] };
+      group = { id, server: cell.server, transport: cell.transport, serverArgs, pairings: [], ...(paced ? { paced } : {}) };
       groups.set(id, group);
     }
     let pairing = group.pairings.find((p) => p.client === cell.client);

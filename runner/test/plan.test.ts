@@ -6,6 +6,7 @@ import { checkPatterns, groupByServer, parseShard, planCells, shardCells } from 
 import { parseDocument, type YAMLSeq } from 'yaml';
 import { patternMatches } from '../src/patterns.js';
 import { withVersion } from '../src/versions.js';
+import { declaredWaitMs } from '../src/scripted/cases.js';
 
 const matrix = parseMatrix(
   `implementations:
@@ -112,6 +113,26 @@ known_failures:
     const groups = groupByServer(repo, cells.filter((c) => c.server === 'go'));
     expect(groups.map((g) => g.id).sort()).toEqual(['go/insecure', 'go/insecure/raw-requests']);
     expect(groups.find((g) => g.id === 'go/insecure/raw-requests')).toMatchObject({ serverArgs: [], pairings: [{ client: 'raw' }] });
+  });
+
+  it('gives paced cases (mostly deliberate waiting) server groups of their own, marked to run beside the CPU-bound ones', () => {
+    const repo = loadMatrix(join(repoRoot(), 'matrix.yaml'));
+    const paced = (name: string) => repo.suites['deadlines']!.cases.find((c) => c.name === name)!.scripted!.paced;
+    expect(paced('deadline_server_stream_observed')).toBe(true); // 40 replies 50 ms apart, a 600 ms deadline
+    expect(paced('deadline_30_days')).toBe(false);
+    const cells = planCells(repo, { versions: 'default', suites: ['deadlines'], transports: ['insecure'], servers: ['go'] });
+    const groups = groupByServer(repo, cells);
+    expect(groups.map((g) => [g.id, g.paced === true]).sort()).toEqual([['go/insecure', false], ['go/insecure/paced', true]]);
+    const inPaced = new Set(groups.find((g) => g.paced)!.pairings.flatMap((p) => p.cells.map((c) => c.case)));
+    expect(inPaced.has('deadline_server_stream_observed')).toBe(true);
+    expect(inPaced.has('deadline_30_days')).toBe(false);
+  });
+
+  it('sums the waiting a case declares: delays, pauses, sleeps and a deadline it expects to pass', () => {
+    const instruction = { method: 'ServerStream', metadata: [], requests: [{ script: { replies: [{ delay_ms: 50 }, { delay_ms: 50 }] } }], timeout_ms: 600, followups: [{ after_ms: 100, method: 'Unary', metadata: [], requests: [] }] };
+    expect(declaredWaitMs(instruction as never, { status: { code: 4 } } as never)).toBe(800);
+    expect(declaredWaitMs(instruction as never, { status: { code: 0 } } as never)).toBe(200);
+    expect(declaredWaitMs(instruction as never, { status: { code: [4, 1] } } as never)).toBe(800);
   });
 
   it('gives cases with their own server flags a server of their own', () => {

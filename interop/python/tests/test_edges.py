@@ -33,7 +33,7 @@ EDGES_BREAKS: dict[Fault, dict[str, str]] = {
         "got status OK",
     },
     Fault.TESTING_INTERVAL_IGNORED: {
-        "streaming_output_interval": "expected the third payload at least 90 ms after the first",
+        "streaming_output_interval": "expected the third payload at least 135 ms after the call started",
     },
 }
 

@@ -325,6 +325,37 @@ export interface ScriptedCase {
    * library's server); absent, neither (two libraries).
    */
   raw?: 'server' | 'client';
+  /**
+   * Most of its time is waiting it asks for (delays, follow-ups after a pause, a deadline it
+   * expects to pass): such cases get server groups of their own, run beside the CPU-bound ones.
+   */
+  paced: boolean;
+}
+
+/** From how much declared waiting on a case is paced (see ScriptedCase.paced). */
+export const PACED_MS = 250;
+
+const WAIT_KEYS = new Set(['delay_ms', 'after_ms', 'sleep_ms', 'restart_server_after_ms']);
+
+/**
+ * The waiting a case declares: every delay, pause and sleep of its call, its server's script and
+ * its follow-ups, and the deadline of a call that must end in DEADLINE_EXCEEDED.
+ */
+export function declaredWaitMs(instruction: Instruction, expect: Expectation): number {
+  let sum = 0;
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (typeof v === 'object' && v !== null) {
+      for (const [k, x] of Object.entries(v)) {
+        if (WAIT_KEYS.has(k) && typeof x === 'number') sum += x;
+        else walk(x);
+      }
+    }
+  };
+  walk(instruction);
+  const code = expect.status?.code;
+  if (instruction.timeout_ms !== undefined && (Array.isArray(code) ? code.includes(4) : code === 4)) sum += instruction.timeout_ms;
+  return sum;
 }
 
 const CASE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
@@ -500,5 +531,6 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     ...(c.connections ? { connections: c.connections } : {}),
     ...(c.transports ? { transports: c.transports } : {}),
     ...(c.raw_response ? { raw: 'server' as const } : c.raw_request ? { raw: 'client' as const } : {}),
+    paced: declaredWaitMs(instruction, expect) >= PACED_MS,
   };
 }

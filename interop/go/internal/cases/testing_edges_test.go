@@ -38,7 +38,7 @@ func TestTestingEdgesErrors(t *testing.T) {
 		{faults.TestingStatusUnknown, "status_bidi_non_unknown",
 			`FullDuplexCall: {response_status:{code:6, message:"already exists: edges"}}: expected status AlreadyExists "already exists: edges", got Unknown "already exists: edges"`},
 		{faults.TestingIntervalIgnored, "streaming_output_interval",
-			`StreamingOutputCall{three times {response size 1, interval_us 50000}}: expected the third payload at least 90ms after the first, got it after `},
+			`StreamingOutputCall{three times {response size 1, interval_us 50000}}: expected the third payload at least 135ms after the call started, got it after `},
 	} {
 		err := cases.Run(tc.name, target(servertest.Start(t, faults.Set{tc.fault: true})))
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
