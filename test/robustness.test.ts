@@ -79,6 +79,15 @@ describe('robustness', () => {
     expect(byId(retried.results)['wobbly→ts/insecure/seeds/greeter_say_hello']).toMatchObject({ status: 'flaky', attempts: 2 });
   }, 60_000);
 
+  it('a known failure that fails is not run again, even where a flaky pattern covers it', async () => {
+    const impls = `  ts: {language: typescript, library: grpc-js, server: ${TS_SERVER}}
+  broken: {language: sh, library: none, client: [sh, -c, 'echo always fails >&2; exit 1', client]}`;
+    const lists = 'known_failures:\n  - cell: "broken→ts/insecure/seeds/greeter_say_hello"\n    reason: always broken\nflaky:\n  - cell: "broken→ts/insecure/seeds/*"\n    reason: racy\n';
+    const { results } = await runWith(impls, [], lists);
+    expect(byId(results)['broken→ts/insecure/seeds/greeter_say_hello']).toMatchObject({ status: 'known_failure', attempts: 1 });
+    expect(byId(results)['broken→ts/insecure/seeds/helloworld_service']).toMatchObject({ status: 'failed', attempts: 3 });
+  }, 60_000);
+
   it('a known failure that starts passing is an unexpected pass and fails the run', async () => {
     const known = 'known_failures:\n  - cell: "ts→ts/insecure/seeds/helloworld_service"\n    reason: thought broken\n';
     const { exitCode, results, output } = await runWith(`  ts: {language: typescript, library: grpc-js, server: ${TS_SERVER}, client: ${TS_CLIENT}, batch: true}`, [], known);

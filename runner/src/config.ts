@@ -154,6 +154,11 @@ const Suite = z.strictObject({
   servers: z.array(z.string().min(1)).optional(),
   /** Deliberately slow: runs only when named in --suites (never by default). */
   opt_in: z.boolean().default(false),
+  /**
+   * Its cases mostly wait (a conformance tool's timeouts, say): its server groups run beside the
+   * CPU-bound ones, as a data suite's paced cases do (runner/src/scripted/cases.ts, paced).
+   */
+  paced: z.boolean().default(false),
 });
 
 const Transport = TransportArgs;
@@ -277,6 +282,8 @@ export interface SuiteSpec {
   casesDir?: string;
   /** Runs only when named in --suites. */
   optIn?: boolean;
+  /** Its cases mostly wait: its server groups run beside the CPU-bound ones. */
+  paced?: boolean;
   cases: CaseSpec[];
   transports?: string[];
   clients?: string[];
@@ -466,6 +473,7 @@ export function parseMatrix(text: string, file: string): Matrix {
         ...(s.servers ? { servers: s.servers } : {}),
         ...(s.cases_dir ? { casesDir: s.cases_dir } : {}),
         ...(s.opt_in ? { optIn: true } : {}),
+        ...(s.paced ? { paced: true } : {}),
         cases: (s.cases ?? []).map((c): CaseSpec => {
           if (typeof c !== 'string') return { suite, name: c.name, serverArgs: c.server_args, runnerChecks: c.runner_checks };
           const data = scripted.get(suite)?.find((d) => d.name === c);

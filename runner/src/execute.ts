@@ -22,7 +22,7 @@ import { scriptedRoot } from './scripted/schema.js';
 import { protosDir } from '../../ts-common/src/paths.js';
 import { unusedPort } from '../../ts-common/src/net.js';
 import { HealthProbe, serverInfo, waitServing, waitTcp, type ProbeTls } from './probe.js';
-import { classify, flakyFor, type CellResult, type ImplementationInfo, type Outcome, type Timings } from './results.js';
+import { classify, flakyFor, knownFailureFor, type CellResult, type ImplementationInfo, type Outcome, type Timings } from './results.js';
 
 export interface ExecuteOptions {
   matrix: Matrix;
@@ -388,8 +388,10 @@ async function runPairing(client: string, cells: Cell[], server: ServerWatch, op
     for (const cell of cells) record(cell, { passed: false, durationMs: 0, error: `client ${client}: ${clientBuild.error}` });
     return;
   }
-  // A failed cell is run again up to its retries: --retries, and at least 2 for a listed flaky cell.
+  // A failed cell is run again up to its retries: --retries, and at least 2 for a listed flaky
+  // cell; never a known failure, which is expected to fail (running it again tells nothing).
   const retriesOf = (cell: Cell) => {
+    if (knownFailureFor(cell.id, options.matrix.knownFailures, options.matrix.releases)) return 0;
     const flaky = flakyFor(cell.id, options.matrix.flaky, options.matrix.releases);
     return flaky ? Math.max(options.retries ?? 0, flaky.retries ?? 2) : (options.retries ?? 0);
   };

@@ -113,6 +113,16 @@ export const EXPECTED_DETECTIONS: Readonly<Record<string, SuiteFaults>> = {
   },
 };
 
+/**
+ * The http2 suite: each case is an h2spec test, judged by h2spec itself. Its client fault points
+ * h2spec at a silent peer (the HTTP/2 handshake, then nothing): every test must fail there, so
+ * none passes whatever the server does, and every failure reaches the runner as a red cell.
+ */
+export function h2specDetections(matrix: Matrix): Record<string, SuiteFaults> {
+  const suite = matrix.suites['http2'];
+  return suite ? { http2: { server: {}, client: { 'h2spec-silent-peer': suite.cases.map((c) => c.name) } } } : {};
+}
+
 /** A data suite's faults come from its case files: fault → the cases whose `caught_by` names it. */
 export function dataSuiteDetections(matrix: Matrix): Record<string, SuiteFaults> {
   const out: Record<string, SuiteFaults> = {};
@@ -186,7 +196,7 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
   // A tool is a client only (grpcurl, grpc-health-probe): clients and servers are the peers that have one.
   const servers = peers.filter((p) => matrix.implementations[p]?.server !== undefined);
   const clients = peers.filter((p) => matrix.implementations[p]?.client !== undefined);
-  const detections = { ...EXPECTED_DETECTIONS, ...dataSuiteDetections(matrix) };
+  const detections = { ...EXPECTED_DETECTIONS, ...h2specDetections(matrix), ...dataSuiteDetections(matrix) };
   const suites = options.suites ?? Object.keys(detections).filter((s) => s in matrix.suites);
   const runs: FaultRun[] = [];
   const uncovered: string[] = [];

@@ -91,6 +91,7 @@ async function main(): Promise<number> {
   if (builds.get('python')?.status !== 'failed') counts.push(await pytest());
   if (builds.get('go')?.status !== 'failed') counts.push(await goTest('interop/go'));
   if (builds.get('raw')?.status !== 'failed') counts.push(await goTest('interop/raw'));
+  if (builds.get('h2spec')?.status !== 'failed') counts.push(await goTest('interop/h2spec'));
   for (const c of counts) process.stdout.write(`${c.name}: ${c.passed} passed, ${c.failed} failed\n`);
   const passed = counts.reduce((n, c) => n + c.passed, 0);
   const failed = counts.reduce((n, c) => n + c.failed, 0);
