@@ -36,7 +36,7 @@ describe('matrix.yaml', () => {
     expect(m.suites['grpc.testing']?.cases).toHaveLength(18);
     expect(Object.keys(m.transports)).toEqual(['insecure', 'tls', 'mtls']);
     const defaults = Object.keys(m.implementations).filter((n) => m.releases[n]?.isDefault);
-    expect(defaults).toEqual(['ts', 'python', 'go', 'upstream-go', 'raw', 'grpcurl', 'grpc-health-probe']);
+    expect(defaults).toEqual(['ts', 'python', 'go', 'upstream-go', 'raw', 'grpcurl', 'grpc-health-probe', 'h2spec']);
     // At least three releases of each library (the default first), each other one NAME@VERSION.
     for (const base of ['ts', 'python', 'go']) {
       expect(Object.keys(m.implementations).filter((n) => m.releases[n]?.base === base).length).toBeGreaterThanOrEqual(3);
@@ -118,7 +118,7 @@ describe('matrix.yaml', () => {
   it('every suite and case name of the repository matrix.yaml passes the name rules', () => {
     const file = join(repoRoot(), 'matrix.yaml');
     const m = parseMatrix(readFileSync(file, 'utf8'), file);
-    expect(Object.keys(m.suites)).toEqual(['seeds', 'grpc.testing', 'testing-edges', 'errors', 'metadata', 'values', 'limits', 'compression', 'deadlines', 'lifecycle', 'large', 'tls-names', 'protocol', 'addressing', 'discovery', 'grpcurl', 'health-probe', 'security']);
+    expect(Object.keys(m.suites)).toEqual(['seeds', 'grpc.testing', 'testing-edges', 'errors', 'metadata', 'values', 'limits', 'compression', 'deadlines', 'lifecycle', 'large', 'tls-names', 'protocol', 'addressing', 'discovery', 'grpcurl', 'health-probe', 'security', 'http2']);
     const names = MINIMAL.replace('  seeds:\n    cases: [greeter_say_hello]', '  grpc.testing-2_b:\n    cases: [a.b, c-d_e, X9]');
     expect(parseMatrix(names, 'matrix.yaml').suites['grpc.testing-2_b']?.cases.map((c) => c.name)).toEqual(['a.b', 'c-d_e', 'X9']);
   });
