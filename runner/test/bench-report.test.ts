@@ -43,5 +43,14 @@ describe('bench reports', () => {
     const b = bench(80, 500.04, 2000, 40_000.4);
     expect(renderThroughput(b.throughput)).toMatch(/batched\s+1227\s+15\.3 s\s+80\.0\s+0\.9 s\s+21 × = 7\.6 s\s+286 × = 27\.2 s\s+15\.2 s\s+12\.0 s/);
     expect(renderLoad(b.load!)).toMatch(/ts→go\/insecure\s+2000\s+500\.0\s+2000\.0\s+500\.0\s+40000/);
+    expect(renderThroughput(b.throughput)).not.toMatch(/n\/a/);
+  });
+
+  it('says n/a for start-up and exit when a client ran its cases concurrently (their sum exceeds its run time)', () => {
+    const b = bench(80, 500, 2000, 40_000);
+    b.throughput[0]!.timings = { ...timings, caseMs: 40_000 };
+    const text = renderThroughput(b.throughput);
+    expect(text).toMatch(/27\.2 s\s+40\.0 s\s+n\/a/);
+    expect(text).toMatch(/runs its cases concurrently/);
   });
 });
