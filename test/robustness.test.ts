@@ -123,7 +123,8 @@ describe('robustness', () => {
     const crashed = /server crashing exited with code 70 during the run[\s\S]*crash-mid-stream: exiting/;
     // Each client's stream_server crashes the server; the first two crashes are followed by a restart.
     for (const client of ['ts', 'second', 'third']) {
-      expect(cells[`${client}→crashing/insecure/seeds/greeter_say_hello`]?.status).toBe('passed');
+      const hello = cells[`${client}→crashing/insecure/seeds/greeter_say_hello`];
+      expect([client, hello?.status, hello?.error]).toEqual([client, 'passed', undefined]);
       expect(cells[`${client}→crashing/insecure/seeds/stream_server`]).toMatchObject({ status: 'failed', error: expect.stringMatching(crashed) });
     }
     expect(cells['ts→crashing/insecure/seeds/helloworld_service']?.status).toBe('passed');

@@ -152,6 +152,8 @@ class ServerWatch {
   private readonly listeners = new Set<() => void>();
   private checking: Promise<void> | undefined;
   private restarts = 0;
+  /** Every start again so far (names its log), the confirmed ones included. */
+  private starts = 0;
 
   constructor(
     private serving: Serving,
@@ -190,6 +192,16 @@ class ServerWatch {
   }
 
   /**
+   * Gives back the restart that confirmed a culprit: when several cases had failed by the time
+   * the server went down, each runs again alone, and the one that takes it down again costs a
+   * second restart for the same fault. The two count as one, as when the culprit is plain at
+   * once (once per such crash, so the restarts stay bounded).
+   */
+  confirmed(): void {
+    if (this.restarts > 0) this.restarts--;
+  }
+
+  /**
    * A server that went down is stopped for good and started again, in a fresh log; true when it
    * is up (again). The reason it went down stays with the cells that failed then.
    */
@@ -200,7 +212,7 @@ class ServerWatch {
     await this.checking;
     await this.stopServing();
     try {
-      this.serving = await this.restart(this.restarts);
+      this.serving = await this.restart(++this.starts);
     } catch (err) {
       this.reason = `${this.reason}; started again, it ${(err as Error).message}`;
       this.restarts = MAX_SERVER_RESTARTS;
@@ -437,7 +449,10 @@ async function runAttempt(client: string, cells: Cell[], server: ServerWatch, op
     // A case that failed while its server went down: the server's reason and log tail say why.
     const serverDown = server.down();
     const share = run.ms / batch.length;
-    if (serverDown && batch.length === 1 && suspects?.cases.includes(batch[0]!.case)) suspects = undefined; // it took the server down again, alone
+    if (serverDown && batch.length === 1 && suspects?.cases.includes(batch[0]!.case)) {
+      suspects = undefined; // it took the server down again, alone: the culprit
+      server.confirmed();
+    }
     if (serverDown && !oneByOne && server.usable()) {
       // The server went down during this batch and will be started again: the first case that
       // did not pass is blamed; the ones after it that did not pass met a server that was gone,
