@@ -52,7 +52,7 @@ async function pytest(): Promise<Counts> {
   }
 }
 
-/** `go test` of one Go module of ours (interop/go: the Go peer; interop/raw: the raw HTTP/2 peer). */
+/** `go test` of one Go module of ours (interop/go: the Go peer; interop/raw: the raw HTTP/2 peer; interop/h2spec: the h2spec client). */
 async function goTest(module: string): Promise<Counts> {
   const run = await execa('go', ['test', '-json', '-count=1', './...'], { cwd: join(root, module), reject: false, stderr: 'inherit' });
   let passed = 0;
@@ -72,7 +72,14 @@ async function goTest(module: string): Promise<Counts> {
     if (event.Action === 'pass') passed++;
     if (event.Action === 'fail') failed++;
   }
-  if (run.exitCode !== 0 && failed === 0) failed = 1;
+  if (run.exitCode !== 0 && failed === 0) {
+    // No test failed, yet go test did not succeed (killed, or an error before any test): say how
+    // it ended and what it printed last, so that a CI log shows why.
+    failed = 1;
+    const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
+    const tail = run.stdout.split('\n').filter((l) => l.trim() !== '').slice(-15).join('\n');
+    process.stdout.write(`go test (${module}) ${how} with no failing test${run.isTerminated ? ' (terminated)' : ''}; the last of its output:\n${tail || '(none)'}\n`);
+  }
   return { name: `go test (${module})`, passed, failed };
 }
 
