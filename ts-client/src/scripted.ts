@@ -267,7 +267,10 @@ async function execute(client: ScriptedClient, instruction: Pick<Instruction, 'm
   const options: grpc.CallOptions = { deadline: timeoutMs === 0 ? Date.now() - 1000 : Date.now() + timeoutMs };
   const cancelAfter = instruction.cancel_after_responses;
   const outcome: Omit<Outcome, 'status'> = { responses: [] };
+  // Once cancelled, the responses are those received up to then: data grpc-js still emits
+  // afterwards is not counted (docs/peer-contract.md, cancel_after_responses).
   const onResponse = (call: { cancel(): void }) => (r: ScriptedResponse__Output) => {
+    if (cancelAfter !== undefined && outcome.responses.length >= cancelAfter) return;
     outcome.responses.push(r);
     if (cancelAfter !== undefined && outcome.responses.length === cancelAfter) call.cancel();
   };

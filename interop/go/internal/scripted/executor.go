@@ -657,9 +657,14 @@ func (c *plannedCall) observe(conn grpc.ClientConnInterface, defaultTimeout time
 	if err := stream.CloseSend(); err != nil {
 		return nil, fmt.Errorf("CloseSend: %v", err) // grpc-go documents it never fails
 	}
-	received := func() int { return len(obs.Responses) }
+	// Once the call is cancelled, the responses are those received up to then: a message
+	// grpc-go still hands over from its buffer afterwards (its receive select picks between the
+	// buffered message and the cancelled context at random) is read, to get to the status, and
+	// not counted — as the Python and TypeScript executors stop at the cancel.
+	cancelled := false
 	if c.cancelAfter != nil && *c.cancelAfter == 0 {
 		cancel()
+		cancelled = true
 	}
 	var end error
 	for {
@@ -667,9 +672,13 @@ func (c *plannedCall) observe(conn grpc.ClientConnInterface, defaultTimeout time
 		if end = stream.RecvMsg(resp); end != nil {
 			break
 		}
+		if cancelled {
+			continue
+		}
 		obs.Responses = append(obs.Responses, EncodeMessage(resp.ProtoReflect()))
-		if c.cancelAfter != nil && received() == *c.cancelAfter {
+		if c.cancelAfter != nil && len(obs.Responses) == *c.cancelAfter {
 			cancel()
+			cancelled = true
 		}
 		if !desc.ServerStreams {
 			break // a unary or client-streaming RecvMsg returns nil only once the call ended OK
