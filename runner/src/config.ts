@@ -135,6 +135,8 @@ const CaseEntry = z.union([
     server_args: z.array(z.string()).default([]),
     /** Checks the runner makes on what the client observed (runner/src/checks.ts). */
     runner_checks: z.array(z.enum(runnerCheckNames)).default([]),
+    /** Only these of the suite's clients run the case (a protocol only some of them speak). */
+    clients: z.array(z.string().min(1)).min(1).optional(),
   }),
 ]);
 
@@ -272,6 +274,8 @@ export interface CaseSpec {
   name: string;
   serverArgs: string[];
   runnerChecks: RunnerCheckName[];
+  /** Only these clients (implementation names, any release) run the case; absent: every client of the suite. */
+  clients?: string[];
   /** A data suite's case: what the executor runs and the runner expects. */
   scripted?: ScriptedCase;
 }
@@ -353,6 +357,11 @@ function crossCheck(m: z.infer<typeof MatrixSchema>): Array<{ path: PropertyKey[
       const name = typeof entry === 'string' ? entry : entry.name;
       if (seen.has(name)) problems.push({ path: ['suites', suite, 'cases', i], message: `duplicate case "${name}" (already in suite ${seen.get(name)})` });
       seen.set(name, suite);
+      if (typeof entry === 'string') return;
+      entry.clients?.forEach((c, j) => {
+        if (!m.implementations[c]?.client) problems.push({ path: ['suites', suite, 'cases', i, 'clients', j], message: `unknown client "${c}"` });
+        else if (s.clients && !s.clients.includes(c)) problems.push({ path: ['suites', suite, 'cases', i, 'clients', j], message: `"${c}" is not one of the suite's clients (${s.clients.join(', ')})` });
+      });
     });
   }
   problems.push(...patternProblems(m, 'known_failures'), ...patternProblems(m, 'flaky'));
@@ -475,7 +484,7 @@ export function parseMatrix(text: string, file: string): Matrix {
         ...(s.opt_in ? { optIn: true } : {}),
         ...(s.paced ? { paced: true } : {}),
         cases: (s.cases ?? []).map((c): CaseSpec => {
-          if (typeof c !== 'string') return { suite, name: c.name, serverArgs: c.server_args, runnerChecks: c.runner_checks };
+          if (typeof c !== 'string') return { suite, name: c.name, serverArgs: c.server_args, runnerChecks: c.runner_checks, ...(c.clients ? { clients: c.clients } : {}) };
           const data = scripted.get(suite)?.find((d) => d.name === c);
           return { suite, name: c, serverArgs: data?.serverArgs ?? [], runnerChecks: [], ...(data ? { scripted: data } : {}) };
         }),

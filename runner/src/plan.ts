@@ -151,14 +151,14 @@ export function planCells(matrix: Matrix, selection: Selection = {}): Cell[] {
   const cells: Cell[] = [];
   for (const suite of suites) {
     const spec = matrix.suites[suite]!;
-    for (const { name, scripted } of spec.cases) {
+    for (const { name, scripted, clients: caseClients } of spec.cases) {
       const only = scripted?.transports;
       const segments = transports
         .filter((t) => (!spec.transports || spec.transports.includes(t)) && (!only || only.includes(t)))
         .flatMap((t) => networks.filter((n) => runsOn(matrix, n, t, suite, name)).map((n) => (n === DIRECT ? t : `${t}~${n}`)));
       for (const transport of segments) {
         for (const server of servers.filter((v) => !spec.servers || spec.servers.includes(baseOf(matrix, v)))) {
-          for (const client of clients.filter((c) => (!spec.clients || spec.clients.includes(baseOf(matrix, c))) && releasesMeet(matrix, c, server, mode) && rawSidesMeet(matrix, scripted, c, server))) {
+          for (const client of clients.filter((c) => (!spec.clients || spec.clients.includes(baseOf(matrix, c))) && (!caseClients || caseClients.includes(baseOf(matrix, c))) && releasesMeet(matrix, c, server, mode) && rawSidesMeet(matrix, scripted, c, server))) {
             const cell = { client, server, transport, suite, case: name };
             const id = cellId(cell);
             if (!selection.grep || selection.grep.test(id)) cells.push({ id, ...cell });

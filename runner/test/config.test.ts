@@ -105,6 +105,15 @@ describe('matrix.yaml', () => {
     expect(errorOf(text)).toMatch(new RegExp(`^matrix\\.yaml:11: suites\\.seeds\\.cases\\[1\\]: bad case name ${JSON.stringify(name).replace(/[\\{}*]/g, (c) => `\\${c}`)}: `));
   });
 
+  it("a case's clients must be clients of its suite, at their line", () => {
+    const unknown = MINIMAL.replace('cases: [greeter_say_hello]', 'cases:\n      - name: only_some\n        clients: [nope]');
+    expect(errorOf(unknown)).toMatch(/^matrix\.yaml:11: suites\.seeds\.cases\[0\]\.clients\[0\]: unknown client "nope"/);
+    const outside = MINIMAL.replace('  seeds:\n', '  seeds:\n    clients: [ts]\n')
+      .replace('    client: [node, c.js]\n', '    client: [node, c.js]\n  py:\n    language: python\n    library: grpcio\n    client: [python3, c.py]\n')
+      .replace('cases: [greeter_say_hello]', 'cases:\n      - name: only_some\n        clients: [py]');
+    expect(errorOf(outside)).toMatch(/^matrix\.yaml:\d+: suites\.seeds\.cases\[0\]\.clients\[0\]: "py" is not one of the suite's clients \(ts\)$/);
+  });
+
   it('a case name in the object form is checked too', () => {
     const text = MINIMAL.replace('cases: [greeter_say_hello]', 'cases:\n      - name: "a,b"\n        server_args: [--workers=4]');
     expect(errorOf(text)).toMatch(/^matrix\.yaml:10: suites\.seeds\.cases\[0\]\.name: bad case name "a,b": /);

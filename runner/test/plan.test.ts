@@ -46,6 +46,26 @@ describe('plan', () => {
     expect(planCells(restricted).map((c) => c.id)).toEqual(['a→b/t2/only-a-on-t2/one']);
   });
 
+  it('a case with clients: runs only with those of the suite\'s clients (any release of them)', () => {
+    const m = parseMatrix(
+      `implementations:
+  a: {language: x, library: x, server: [s], client: [c], versions: ["2.0.0", "1.0.0"], other_versions: {client: [c1]}}
+  b: {language: y, library: y, server: [s], client: [c]}
+suites:
+  rpc:
+    servers: [b]
+    cases:
+      - both
+      - name: only-a
+        clients: [a]
+transports:
+  t: {}
+`,
+      'm.yaml',
+    );
+    expect(planCells(m).map((c) => c.id)).toEqual(['a→b/t/rpc/both', 'a@1.0.0→b/t/rpc/both', 'b→b/t/rpc/both', 'a→b/t/rpc/only-a', 'a@1.0.0→b/t/rpc/only-a']);
+  });
+
   it('expands client × server × transport × case into cell ids', () => {
     expect(planCells(matrix).map((c) => c.id)).toEqual([
       'a→a/insecure/seeds/one',
