@@ -4,6 +4,7 @@
  * DOCKER_BASE names a base image (.ci/run sets it after starting dockerd and building the
  * offline base with ci/docker/offline-base.sh); otherwise it is skipped, saying why.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,16 @@ async function containersAndNetworks(): Promise<string[]> {
   return [...ps.stdout.split('\n'), ...nets.stdout.split('\n')].filter((l) => l.startsWith('grpc-interop'));
 }
 
+/**
+ * Compose v2 (the `docker compose` plugin, built from its Go module by ci/docker/compose-v2.sh):
+ * DOCKER_CONFIG folder holding cli-plugins/docker-compose. .ci/run sets COMPOSE_V2_CONFIG; the
+ * other tests run with an empty DOCKER_CONFIG, so they use Compose v1 (`docker-compose`).
+ */
+const composeV2Config = process.env.COMPOSE_V2_CONFIG;
+const hasV1 = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
+/** With docker-compose (v1) installed, the first test runs on it: an empty DOCKER_CONFIG hides any plugin. */
+const v1 = hasV1 ? { NO_COLOR: '1', DOCKER_CONFIG: mkdtempSync(join(tmpdir(), 'docker-config-')) } : { NO_COLOR: '1' };
+
 const describeDocker = base ? describe : describe.skip;
 if (!base) process.stdout.write('docker.test.ts: skipped — set DOCKER_BASE (see .ci/run) to run the Docker launcher tests\n');
 
@@ -33,17 +44,30 @@ describeDocker('--launcher docker', () => {
   it('gives the same cells and statuses as the process launcher, and leaves no container or network', async () => {
     const dockerOut = mkdtempSync(join(tmpdir(), 'docker-smoke-'));
     const processOut = mkdtempSync(join(tmpdir(), 'process-smoke-'));
-    const docker = await execa('node', [cli, ...SMOKE, '--launcher', 'docker', '--docker-base', base!, '--out', dockerOut], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
+    const docker = await execa('node', [cli, ...SMOKE, '--launcher', 'docker', '--docker-base', base!, '--out', dockerOut], { cwd: root, reject: false, all: true, env: v1 });
     const local = await execa('node', [cli, ...SMOKE, '--out', processOut], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
     const inDocker = JSON.parse(readFileSync(join(dockerOut, 'results.json'), 'utf8')) as Results;
     const asProcesses = JSON.parse(readFileSync(join(processOut, 'results.json'), 'utf8')) as Results;
     expect(inDocker.cells).toHaveLength(36);
+    expect(inDocker.launcher).toEqual({ name: 'docker', compose: expect.stringMatching(hasV1 ? /^docker-compose 1\./ : /^docker compose /) });
+    expect(asProcesses.launcher).toEqual({ name: 'process' });
     expect(statusesOf(inDocker)).toEqual(statusesOf(asProcesses));
     expect(inDocker.cells.every((c) => c.status === 'passed')).toBe(true);
     expect(docker.exitCode).toBe(0);
     expect(local.exitCode).toBe(0);
     expect(await containersAndNetworks()).toEqual([]);
   }, 2_400_000); // building three images on a slow vfs disk took up to 20 min here
+
+  (composeV2Config ? it : it.skip)('Compose v2 (the docker compose plugin) runs the same cells with the same statuses', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'docker-v2-'));
+    const run = await execa('node', [cli, ...SMOKE, '--launcher', 'docker', '--docker-base', base!, '--out', out], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1', DOCKER_CONFIG: composeV2Config! } });
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+    expect(results.launcher).toEqual({ name: 'docker', compose: expect.stringMatching(/^docker compose 2\./) });
+    expect(results.cells).toHaveLength(36);
+    expect(results.cells.filter((c) => c.status !== 'passed').map((c) => `${c.id}: ${c.error}`)).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(await containersAndNetworks()).toEqual([]);
+  }, 1_200_000);
 
   it('another release runs from its own image (grpc-js 1.10.11 built beside the default), named by its release', async () => {
     const out = mkdtempSync(join(tmpdir(), 'docker-release-'));

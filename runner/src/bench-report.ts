@@ -10,13 +10,24 @@ import type { Timings } from './results.js';
 export interface ThroughputRun {
   /** `batched` (clients run a pairing per process where they can) or `unbatched` (--no-batch). */
   mode: 'batched' | 'unbatched';
+  /** Where the peers ran (absent: process, in bench.json written before launchers were compared). */
+  launcher?: 'process' | 'docker';
   cells: number;
   wallMs: number;
   cellsPerS: number;
   /** Cells that failed or passed unexpectedly (a healthy run has none). */
   bad: number;
   timings: Timings;
+  /**
+   * CPU seconds during the run: `machine` is every process of the machine (/proc/stat: peers,
+   * the Docker daemon, the runner — and anything else running then), `runner` the runner's own.
+   * Absent where /proc/stat is not there.
+   */
+  cpu?: { machineS: number; runnerS: number };
 }
+
+/** The label of a run in tables and comparisons: `batched`, or `docker batched`. */
+export const runLabel = (r: Pick<ThroughputRun, 'mode' | 'launcher'>): string => (r.launcher && r.launcher !== 'process' ? `${r.launcher} ${r.mode}` : r.mode);
 
 export interface PairingLoad {
   /** client→server/transport */
@@ -55,14 +66,16 @@ function table(rows: string[][]): string {
 
 export function renderThroughput(runs: ThroughputRun[]): string {
   if (runs.length === 0) return '';
-  const rows = [['matrix (warm)', 'cells', 'wall', 'cells/s', 'build', 'server starts', 'client runs (processes)', 'of which cases', 'start-up+exit']];
+  const rows = [['matrix (warm)', 'cells', 'wall', 'cells/s', 'CPU (machine)', 'CPU (runner)', 'build', 'server starts', 'client runs (processes)', 'of which cases', 'start-up+exit']];
   for (const r of runs) {
     const t = r.timings;
     rows.push([
-      r.mode,
+      runLabel(r),
       String(r.cells),
       s(r.wallMs),
       r.cellsPerS.toFixed(1),
+      r.cpu ? `${r.cpu.machineS.toFixed(1)} s` : 'n/a',
+      r.cpu ? `${r.cpu.runnerS.toFixed(1)} s` : 'n/a',
       s(t.buildMs ?? 0),
       `${t.serverStarts} × = ${s(t.serverStartMs)}`,
       `${t.clientRuns}${t.clientProcesses !== undefined ? ` (${t.clientProcesses})` : ''} × = ${s(t.clientMs)}`,
@@ -74,8 +87,21 @@ export function renderThroughput(runs: ThroughputRun[]): string {
   const concurrent = runs.some((r) => r.timings.clientMs < r.timings.caseMs)
     ? '\n(start-up+exit n/a: some client runs its cases concurrently — h2spec runs several tests at once — so the cases add up to more than its run time)'
     : '';
-  const bad = runs.filter((r) => r.bad > 0).map((r) => `\nwarning: the ${r.mode} run had ${r.bad} failing cells (see its results.json)`).join('');
-  return `${table(rows)}\n(time per peer is summed over peers running in parallel, so it can exceed the wall time)${concurrent}${bad}\n`;
+  const bad = runs.filter((r) => r.bad > 0).map((r) => `\nwarning: the ${runLabel(r)} run had ${r.bad} failing cells (see its results.json)`).join('');
+  return `${table(rows)}\n(time per peer is summed over peers running in parallel, so it can exceed the wall time)${concurrent}${launcherRatios(runs)}${bad}\n`;
+}
+
+/** `docker / process (batched): wall 1.4×, machine CPU 1.2×` for each mode both launchers ran. */
+function launcherRatios(runs: ThroughputRun[]): string {
+  const lines: string[] = [];
+  for (const docker of runs.filter((r) => r.launcher === 'docker')) {
+    const local = runs.find((r) => (r.launcher ?? 'process') === 'process' && r.mode === docker.mode);
+    if (!local) continue;
+    const cpu = docker.cpu && local.cpu && local.cpu.machineS > 0 ? `, machine CPU ${(docker.cpu.machineS / local.cpu.machineS).toFixed(2)}×` : '';
+    const same = docker.cells === local.cells ? '' : ` (not the same cells: ${docker.cells} against ${local.cells})`;
+    lines.push(`\ndocker / process (${docker.mode}): wall ${(docker.wallMs / local.wallMs).toFixed(2)}×${cpu}${same}`);
+  }
+  return lines.join('');
 }
 
 export function renderLoad(load: NonNullable<BenchResults['load']>): string {
@@ -114,7 +140,7 @@ export function compareBench(baseline: BenchResults, now: BenchResults, toleranc
     changes.push({ what, baseline: before, now: after, worse, regression: worse > tolerance });
   };
   for (const run of now.throughput) {
-    add(`matrix ${run.mode} cells/s`, baseline.throughput.find((b) => b.mode === run.mode)?.cellsPerS, run.cellsPerS, true);
+    add(`matrix ${runLabel(run)} cells/s`, baseline.throughput.find((b) => runLabel(b) === runLabel(run))?.cellsPerS, run.cellsPerS, true);
   }
   for (const p of now.load?.pairings ?? []) {
     const b = baseline.load?.pairings.find((x) => x.id === p.id);

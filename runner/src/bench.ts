@@ -8,15 +8,17 @@
  *     a fixed, bounded load on loopback.
  * Writes reports/bench.json and prints tables; --baseline FILE compares (exit 1 on a regression).
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { VersionMode } from './plan.js';
 import { intIn, parseOrExit, USAGE_ERROR } from '../../ts-common/src/cli.js';
 import { repoRoot } from '../../ts-common/src/paths.js';
-import { compareBench, readBench, renderChanges, renderLoad, renderThroughput, type BenchResults, type LoadSettings, type PairingLoad, type ThroughputRun } from './bench-report.js';
+import { compareBench, readBench, renderChanges, renderLoad, renderThroughput, runLabel, type BenchResults, type LoadSettings, type PairingLoad, type ThroughputRun } from './bench-report.js';
 import { ensureBuilt } from './build.js';
+import { checkDocker, ensureImages } from './images.js';
+import { planCells } from './plan.js';
 import { ConfigError, loadMatrix, type Matrix } from './config.js';
 import { startReady, tlsOf, transportArgs } from './execute.js';
 import { installCleanup, isStopping } from './launcher/children.js';
@@ -42,6 +44,8 @@ interface Options {
   size: number;
   timeLimitMs: number;
   jobs?: number;
+  launcher: Array<'process' | 'docker'>;
+  dockerBase?: string;
   baseline?: string;
   updateBaseline?: boolean;
   tolerance: number;
@@ -70,30 +74,63 @@ async function throughput(o: Options, root: string, matrix: Matrix, log: (line: 
   const failed = [...built].filter(([, b]) => b.status === 'failed').map(([n, b]) => `${n}: ${b.error}`);
   if (failed.length > 0) throw new ConfigError(`the build failed, so nothing can be measured:\n${failed.join('\n')}`);
   const runs: ThroughputRun[] = [];
-  for (const mode of modes) {
-    log(`matrix, ${mode}…`);
-    const out = join(resolve(o.out), 'bench-runs', mode);
-    const results = await runMatrix({
-      root,
-      configFile: o.config,
-      selection,
-      outDir: out,
-      ...(o.jobs ? { jobs: o.jobs } : {}),
-      reporters: [jsonReporter(out)],
-      ...(mode === 'unbatched' ? { noBatch: true } : {}),
-    });
-    const run: ThroughputRun = {
-      mode,
-      cells: results.cells.length,
-      wallMs: results.durationMs,
-      cellsPerS: Math.round((results.cells.length / (results.durationMs / 1000)) * 10) / 10,
-      bad: results.cells.filter((c) => isBad(c)).length,
-      timings: results.timings!,
-    };
-    log(`  ${run.cells} cells in ${(run.wallMs / 1000).toFixed(1)} s (${run.cellsPerS} cells/s); results: ${relative(process.cwd(), join(out, 'results.json'))}`);
-    runs.push(run);
+  for (const launcher of o.launcher) {
+    // Warm in Docker means the images are built: a first, unmeasured run of the same selection builds them.
+    if (launcher === 'docker') {
+      log('docker images (built now if stale, not measured)…');
+      await checkDocker();
+      const peers = new Set(planCells(matrix, selection).flatMap((c) => [c.client, c.server]));
+      const images = await ensureImages(matrix, peers, { root, logDir: join(resolve(o.out), 'bench-runs', 'build-logs'), onProgress: log, ...(o.dockerBase ? { base: o.dockerBase } : {}) });
+      const broken = [...images].filter(([, b]) => b.status === 'failed').map(([n, b]) => `${n}: ${b.error}`);
+      if (broken.length > 0) throw new ConfigError(`an image could not be built, so Docker cannot be measured:\n${broken.join('\n')}`);
+    }
+    for (const mode of modes) {
+      const label = runLabel({ mode, launcher });
+      log(`matrix, ${label}…`);
+      const out = join(resolve(o.out), 'bench-runs', label.replace(' ', '-'));
+      const before = cpuNow();
+      const results = await runMatrix({
+        root,
+        configFile: o.config,
+        selection,
+        outDir: out,
+        ...(o.jobs ? { jobs: o.jobs } : {}),
+        reporters: [jsonReporter(out)],
+        ...(mode === 'unbatched' ? { noBatch: true } : {}),
+        ...(launcher === 'docker' ? { launcher, ...(o.dockerBase ? { dockerBase: o.dockerBase } : {}) } : {}),
+      });
+      const after = cpuNow();
+      const run: ThroughputRun = {
+        mode,
+        launcher,
+        cells: results.cells.length,
+        wallMs: results.durationMs,
+        cellsPerS: Math.round((results.cells.length / (results.durationMs / 1000)) * 10) / 10,
+        bad: results.cells.filter((c) => isBad(c)).length,
+        timings: results.timings!,
+        ...(before.machineS !== undefined && after.machineS !== undefined ? { cpu: { machineS: round1(after.machineS - before.machineS), runnerS: round1(after.runnerS - before.runnerS) } } : {}),
+      };
+      log(`  ${run.cells} cells in ${(run.wallMs / 1000).toFixed(1)} s (${run.cellsPerS} cells/s); results: ${relative(process.cwd(), join(out, 'results.json'))}`);
+      runs.push(run);
+    }
   }
   return runs;
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** CPU seconds so far: the whole machine's busy time (/proc/stat; undefined elsewhere) and this process's. */
+function cpuNow(): { machineS: number | undefined; runnerS: number } {
+  const usage = process.cpuUsage();
+  const runnerS = (usage.user + usage.system) / 1e6;
+  try {
+    // cpu  user nice system idle iowait irq softirq steal …, in clock ticks (USER_HZ, 100 on Linux)
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return { machineS: (user + nice + system + irq + softirq + steal) / 100, runnerS };
+  } catch {
+    return { machineS: undefined, runnerS };
+  }
 }
 
 function loadPlan(matrix: Matrix, o: Options): { clients: string[]; servers: string[] } {
@@ -230,6 +267,8 @@ async function main(): Promise<number> {
     .option('--size <bytes>', 'load: payload bytes per message', intIn(0, 1_000_000), 16)
     .option('--time-limit-ms <ms>', 'load: time bound of each measurement', intIn(100, 600_000), 20_000)
     .option('--jobs <n>', 'throughput: servers run at once (default: cores)', intIn(1, 64))
+    .addOption(new Option('--launcher <list>', 'throughput: where the peers run, side by side: process, docker (e.g. process,docker prints the ratio)').argParser(list).default(['process']))
+    .option('--docker-base <image>', 'with --launcher docker: the base image of every Dockerfile (the offline base)')
     .option('--baseline <file>', 'compare with this bench.json; exit 1 on a regression')
     .option('--update-baseline', 'with --baseline: write these figures there afterwards')
     .option('--tolerance <ratio>', 'with --baseline: how much worse a figure may get before it counts as a regression', ratio, 0.5);
@@ -237,6 +276,8 @@ async function main(): Promise<number> {
   const unknownPart = o.part.find((p) => p !== 'throughput' && p !== 'load');
   if (unknownPart) throw new ConfigError(`--part: unknown part "${unknownPart}"; available: throughput, load`);
   if (o.updateBaseline && !o.baseline) throw new ConfigError('--update-baseline needs --baseline FILE');
+  const unknownLauncher = o.launcher.find((l) => l !== 'process' && l !== 'docker');
+  if (unknownLauncher) throw new ConfigError(`--launcher: unknown launcher "${unknownLauncher}"; available: process, docker`);
   const baseline = o.baseline && !o.updateBaseline ? readBench(resolve(o.baseline)) : undefined;
   const matrix = loadMatrix(o.config);
   const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -45,9 +45,14 @@ export interface Results {
   timings?: Timings;
   /** What the run was asked to run (absent in results written before it existed). */
   plan?: PlanRecord;
+  /** Where the peers ran (absent in results written before it existed, and in merged shards). */
+  launcher?: LauncherInfo;
   /** Present when the run did not run everything it planned: why, and how many cells were not run. */
   incomplete?: Incomplete;
 }
+
+/** `process`, or `docker` with the Compose that ran the containers (e.g. `docker compose 2.40.3`). */
+export type LauncherInfo = { name: 'process' } | { name: 'docker'; compose: string };
 
 export interface Incomplete {
   /** e.g. `interrupted by SIGTERM`, `runner error: …`, `partial merge: shard 3/3 missing`. */

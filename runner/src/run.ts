@@ -18,7 +18,7 @@ import { tryLock, type Release } from './locks.js';
 import { caseSpec, checkPatterns, groupByServer, planRecord, selectedCells, type Cell, type Selection, type ServerGroup } from './plan.js';
 import type { Reporter } from './reporters/reporter.js';
 import { logWriteFailures } from './launcher/output.js';
-import { notRunCell, type CellResult, type PlanRecord, type Results, type Timings } from './results.js';
+import { notRunCell, type CellResult, type LauncherInfo, type PlanRecord, type Results, type Timings } from './results.js';
 
 export interface RunOptions {
   root: string;
@@ -85,15 +85,17 @@ async function runClaimed(
   const used = new Set(cells.flatMap((c) => [c.client, c.server]));
   const progress = options.onProgress ? { onProgress: options.onProgress } : {};
   let launcher: Launcher;
+  let launcherInfo: LauncherInfo = { name: 'process' };
   let builds: Awaited<ReturnType<typeof ensureBuilt>>;
   const timings = emptyTimings();
   const buildStarted = performance.now();
   if (options.launcher === 'docker') {
     await checkDocker();
-    const executable = await composeExecutable();
+    const compose = await composeExecutable();
+    launcherInfo = { name: 'docker', compose: compose.version };
     const images = await ensureImages(matrix, used, { root: options.root, logDir, ...(options.dockerBase ? { base: options.dockerBase } : {}), ...progress });
     const tags = new Map([...images].flatMap(([impl, o]) => (o.tag ? [[impl, o.tag] as const] : [])));
-    launcher = new DockerLauncher(options.root, tags, join(options.outDir, 'docker-compose.yml'), executable);
+    launcher = new DockerLauncher(options.root, tags, join(options.outDir, 'docker-compose.yml'), compose.executable);
     builds = images;
   } else {
     builds = await ensureBuilt(matrix, used, { root: options.root, logDir, ...progress });
@@ -125,6 +127,7 @@ async function runClaimed(
       cells: all,
       timings: roundTimings(timings),
       plan,
+      launcher: launcherInfo,
       ...(notRun > 0 ? { incomplete: { reason: why, notRun } } : {}),
     };
   };

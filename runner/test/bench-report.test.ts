@@ -41,9 +41,30 @@ describe('bench reports', () => {
 
   it('renders the throughput breakdown and the load table', () => {
     const b = bench(80, 500.04, 2000, 40_000.4);
-    expect(renderThroughput(b.throughput)).toMatch(/batched\s+1227\s+15\.3 s\s+80\.0\s+0\.9 s\s+21 × = 7\.6 s\s+286 × = 27\.2 s\s+15\.2 s\s+12\.0 s/);
+    expect(renderThroughput(b.throughput)).toMatch(/batched\s+1227\s+15\.3 s\s+80\.0\s+n\/a\s+n\/a\s+0\.9 s\s+21 × = 7\.6 s\s+286 × = 27\.2 s\s+15\.2 s\s+12\.0 s/);
     expect(renderLoad(b.load!)).toMatch(/ts→go\/insecure\s+2000\s+500\.0\s+2000\.0\s+500\.0\s+40000/);
-    expect(renderThroughput(b.throughput)).not.toMatch(/n\/a/);
+    b.throughput[0]!.cpu = { machineS: 29.5, runnerS: 4.25 };
+    expect(renderThroughput(b.throughput)).toMatch(/batched\s+1227\s+15\.3 s\s+80\.0\s+29\.5 s\s+4\.3 s\s+0\.9 s/);
+  });
+
+  it('with both launchers: a row each, the docker / process ratios of wall and CPU, and compared per launcher', () => {
+    const b = bench(80, 500, 2000, 40_000);
+    const local = { ...b.throughput[0]!, launcher: 'process' as const, cpu: { machineS: 30, runnerS: 4 } };
+    const docker = { ...local, launcher: 'docker' as const, wallMs: local.wallMs * 1.5, cellsPerS: 53.3, cpu: { machineS: 36, runnerS: 5 } };
+    const text = renderThroughput([local, docker]);
+    expect(text).toMatch(/^docker batched\s+1227\s+23\.0 s\s+53\.3\s+36\.0 s/m);
+    expect(text).toMatch(/^docker \/ process \(batched\): wall 1\.50×, machine CPU 1\.20×$/m);
+    const now = { ...b, throughput: [local, { ...docker, cellsPerS: 20 }] };
+    expect(compareBench({ ...b, throughput: [local, docker] }, now, 0.5).map((c) => [c.what, c.regression]).slice(0, 2)).toEqual([
+      ['matrix batched cells/s', false],
+      ['matrix docker batched cells/s', true],
+    ]);
+  });
+
+  it('a docker run over other cells than the process run says so beside the ratio', () => {
+    const b = bench(80, 500, 2000, 40_000);
+    const docker = { ...b.throughput[0]!, launcher: 'docker' as const, cells: 36 };
+    expect(renderThroughput([b.throughput[0]!, docker])).toMatch(/wall 1\.00× \(not the same cells: 36 against 1227\)/);
   });
 
   it('says n/a for start-up and exit when a client ran its cases concurrently (their sum exceeds its run time)', () => {

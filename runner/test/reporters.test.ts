@@ -90,6 +90,11 @@ describe('terminal report', () => {
     expect(plain(renderGrids(complete()) + renderSummary(complete()))).not.toMatch(/INCOMPLETE/);
   });
 
+  it('the summary names the Compose a Docker run used, and says nothing of the launcher for processes', () => {
+    expect(plain(renderSummary({ ...complete(), launcher: { name: 'docker', compose: 'docker compose 2.40.3' } }))).toMatch(/^launcher: docker \(docker compose 2\.40\.3\)$/m);
+    expect(plain(renderSummary({ ...complete(), launcher: { name: 'process' } }))).not.toMatch(/launcher/);
+  });
+
   it('the reporter prints the banner before the grids and again last', () => {
     let text = '';
     const stream = { isTTY: false, write: (s: string) => (text += s) } as unknown as NodeJS.WriteStream;

@@ -23,10 +23,19 @@ const STOP_GRACE_SECONDS = 3;
 
 type Executable = compose.IDockerComposeOptions['executable'];
 
+/** Which Docker Compose a run uses: how the docker-compose package calls it, and what it says it is. */
+export interface Compose {
+  executable: Executable;
+  /** e.g. `docker compose 2.40.3` (the plugin, v2) or `docker-compose 1.29.2` (standalone, v1). */
+  version: string;
+}
+
 /** `docker compose` (v2) if the plugin is there, else `docker-compose` (v1); a ConfigError if neither. */
-export async function composeExecutable(): Promise<Executable> {
-  if (!(await execa('docker', ['compose', 'version'], { reject: false, stdin: 'ignore' })).failed) return undefined;
-  if (!(await execa('docker-compose', ['version'], { reject: false, stdin: 'ignore' })).failed) return { standalone: true };
+export async function composeExecutable(): Promise<Compose> {
+  const plugin = await execa('docker', ['compose', 'version', '--short'], { reject: false, stdin: 'ignore' });
+  if (!plugin.failed) return { executable: undefined, version: `docker compose ${plugin.stdout.trim().replace(/^v/, '')}` };
+  const standalone = await execa('docker-compose', ['version', '--short'], { reject: false, stdin: 'ignore' });
+  if (!standalone.failed) return { executable: { standalone: true }, version: `docker-compose ${standalone.stdout.trim().replace(/^v/, '')}` };
   throw new ConfigError('--launcher docker: Docker Compose is not installed. Install the Compose plugin (`docker compose`) or docker-compose.');
 }
 

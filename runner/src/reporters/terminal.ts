@@ -110,7 +110,8 @@ export function renderSummary(results: Results): string {
     .join(', ');
   const t = results.timings;
   const time = t ? `\ntime: ${renderTimings(t)}` : '';
-  return `${results.cells.length} cells: ${parts.join(', ')} in ${(results.durationMs / 1000).toFixed(1)} s${versions ? `\nlibraries: ${versions}` : ''}${time}\n${renderBanner(results)}`;
+  const where = results.launcher?.name === 'docker' ? `\nlauncher: docker (${results.launcher.compose})` : '';
+  return `${results.cells.length} cells: ${parts.join(', ')} in ${(results.durationMs / 1000).toFixed(1)} s${versions ? `\nlibraries: ${versions}` : ''}${time}${where}\n${renderBanner(results)}`;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
