@@ -54,6 +54,18 @@ export const EXPECTED_DETECTIONS: Readonly<Record<string, SuiteFaults>> = {
     },
     client: {},
   },
+  netrpc: {
+    server: {
+      'reply-plus-two': ['netrpc_jsonrpc_getinfo', 'netrpc_jsonrpc_beyond_2_53', 'netrpc_jsonrpc_int64_edges', 'netrpc_jsonrpc_wraps', 'netrpc_jsonrpc_pipelined', 'netrpc_gob_getinfo'],
+      'reply-float64': ['netrpc_jsonrpc_beyond_2_53', 'netrpc_jsonrpc_int64_edges', 'netrpc_gob_getinfo'],
+      'reply-saturate': ['netrpc_jsonrpc_wraps', 'netrpc_gob_getinfo'],
+      'panda-text': ['netrpc_http_panda'],
+      'unknown-method-ok': ['netrpc_jsonrpc_unknown_method', 'netrpc_gob_unknown_method'],
+      'ids-swapped': ['netrpc_jsonrpc_pipelined'],
+      'params-coerced': ['netrpc_jsonrpc_not_an_int'],
+    },
+    client: {},
+  },
   discovery: {
     server: {
       'reflection-incomplete': ['reflection_list_v1', 'reflection_list_v1alpha', 'reflection_file_containing_symbol'],

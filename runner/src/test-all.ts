@@ -52,7 +52,7 @@ async function pytest(): Promise<Counts> {
   }
 }
 
-/** `go test` of one Go module of ours (interop/go: the Go peer; interop/raw: the raw HTTP/2 peer; interop/h2spec: the h2spec client). */
+/** `go test` of one Go module of ours (interop/go: the Go peer; interop/raw: the raw HTTP/2 peer; interop/h2spec: the h2spec client; interop/netrpc: the net/rpc Panda server). */
 async function goTest(module: string): Promise<Counts> {
   const run = await execa('go', ['test', '-json', '-count=1', './...'], { cwd: join(root, module), reject: false, stderr: 'inherit' });
   let passed = 0;
@@ -99,6 +99,7 @@ async function main(): Promise<number> {
   if (builds.get('go')?.status !== 'failed') counts.push(await goTest('interop/go'));
   if (builds.get('raw')?.status !== 'failed') counts.push(await goTest('interop/raw'));
   if (builds.get('h2spec')?.status !== 'failed') counts.push(await goTest('interop/h2spec'));
+  if (builds.get('netrpc')?.status !== 'failed') counts.push(await goTest('interop/netrpc'));
   for (const c of counts) process.stdout.write(`${c.name}: ${c.passed} passed, ${c.failed} failed\n`);
   const passed = counts.reduce((n, c) => n + c.passed, 0);
   const failed = counts.reduce((n, c) => n + c.failed, 0);

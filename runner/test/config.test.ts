@@ -35,8 +35,13 @@ describe('matrix.yaml', () => {
     expect(m.suites.seeds?.cases.find((c) => c.name === 'server_info_version')?.runnerChecks).toEqual(['server_version']);
     expect(m.suites['grpc.testing']?.cases).toHaveLength(18);
     expect(Object.keys(m.transports)).toEqual(['insecure', 'tls', 'mtls']);
+    // gob is Go's own encoding: only the Go client runs those netrpc cases.
+    expect(m.suites.netrpc?.cases.filter((c) => c.clients).map((c) => [c.name, c.clients])).toEqual([
+      ['netrpc_gob_getinfo', ['go']],
+      ['netrpc_gob_unknown_method', ['go']],
+    ]);
     const defaults = Object.keys(m.implementations).filter((n) => m.releases[n]?.isDefault);
-    expect(defaults).toEqual(['ts', 'python', 'go', 'upstream-go', 'raw', 'grpcurl', 'grpc-health-probe', 'h2spec']);
+    expect(defaults).toEqual(['ts', 'python', 'go', 'upstream-go', 'raw', 'grpcurl', 'grpc-health-probe', 'h2spec', 'netrpc']);
     // At least three releases of each library (the default first), each other one NAME@VERSION.
     for (const base of ['ts', 'python', 'go']) {
       expect(Object.keys(m.implementations).filter((n) => m.releases[n]?.base === base).length).toBeGreaterThanOrEqual(3);
@@ -127,7 +132,7 @@ describe('matrix.yaml', () => {
   it('every suite and case name of the repository matrix.yaml passes the name rules', () => {
     const file = join(repoRoot(), 'matrix.yaml');
     const m = parseMatrix(readFileSync(file, 'utf8'), file);
-    expect(Object.keys(m.suites)).toEqual(['seeds', 'grpc.testing', 'testing-edges', 'errors', 'metadata', 'values', 'limits', 'compression', 'deadlines', 'lifecycle', 'large', 'tls-names', 'protocol', 'addressing', 'discovery', 'grpcurl', 'health-probe', 'security', 'http2']);
+    expect(Object.keys(m.suites)).toEqual(['seeds', 'grpc.testing', 'testing-edges', 'errors', 'metadata', 'values', 'limits', 'compression', 'deadlines', 'lifecycle', 'large', 'tls-names', 'protocol', 'addressing', 'discovery', 'grpcurl', 'health-probe', 'security', 'netrpc', 'http2']);
     const names = MINIMAL.replace('  seeds:\n    cases: [greeter_say_hello]', '  grpc.testing-2_b:\n    cases: [a.b, c-d_e, X9]');
     expect(parseMatrix(names, 'matrix.yaml').suites['grpc.testing-2_b']?.cases.map((c) => c.name)).toEqual(['a.b', 'c-d_e', 'X9']);
   });

@@ -1,6 +1,6 @@
 """The `seeds` suite's cases, with the exact checks of docs/peer-contract.md (one function each).
-The other suites' cases (testing_cases.py, edges_cases.py, security_cases.py, discovery_cases.py)
-register in the same CASES.
+The other suites' cases (testing_cases.py, edges_cases.py, security_cases.py, discovery_cases.py,
+netrpc_cases.py) register in the same CASES.
 
 A case returns when every check passed and raises CaseFailure otherwise. It may return what the
 library gave it for the runner to judge (Observed, the result line's "observed"; server_info_version),

@@ -39,7 +39,8 @@ import grpc
 from . import testing_cases  # noqa: F401, I001  (registers the grpc.testing cases in CASES)
 from . import edges_cases  # noqa: F401  (registers the testing-edges cases in CASES, after them)
 from . import security_cases  # noqa: F401  (registers the security case in CASES, after them)
-from . import discovery_cases  # noqa: F401  (registers the discovery cases in CASES, last)
+from . import discovery_cases  # noqa: F401  (registers the discovery cases in CASES, after them)
+from . import netrpc_cases  # noqa: F401  (registers the netrpc cases (Go's net/rpc, not gRPC) in CASES, last)
 from . import executor
 from .bench import run_bench
 from .cases import CASES, Observed, Peer

@@ -94,7 +94,10 @@ func TestNamesAreTheContractCases(t *testing.T) {
 	if got := cases.DiscoveryNames(); !slices.Equal(got, discoveryCases) {
 		t.Errorf("DiscoveryNames() = %q, want %q", got, discoveryCases)
 	}
-	if got, want := cases.Names(), slices.Concat(seedsCases, testingCases, testingEdgesCases, discoveryCases, []string{securityCase}); !slices.Equal(got, want) {
+	if got := cases.NetrpcNames(); !slices.Equal(got, netrpcCases) {
+		t.Errorf("NetrpcNames() = %q, want %q", got, netrpcCases)
+	}
+	if got, want := cases.Names(), slices.Concat(seedsCases, testingCases, testingEdgesCases, discoveryCases, []string{securityCase}, netrpcCases); !slices.Equal(got, want) {
 		t.Errorf("Names() = %q, want %q", got, want)
 	}
 }

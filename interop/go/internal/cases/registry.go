@@ -80,8 +80,23 @@ var security = []namedCase{
 	{"mtls_client_without_certificate", mtlsClientWithoutCertificate},
 }
 
+// netrpc is the netrpc suite: Go's net/rpc Panda service (interop/netrpc), not gRPC. The gob
+// cases are the Go client's only (docs/peer-contract.md, "The netrpc suite").
+var netrpc = []namedCase{
+	{"netrpc_jsonrpc_getinfo", netrpcJSONRPCGetinfo},
+	{"netrpc_jsonrpc_beyond_2_53", netrpcJSONRPCBeyond253},
+	{"netrpc_jsonrpc_int64_edges", netrpcJSONRPCInt64Edges},
+	{"netrpc_jsonrpc_wraps", netrpcJSONRPCWraps},
+	{"netrpc_jsonrpc_not_an_int", netrpcJSONRPCNotAnInt},
+	{"netrpc_jsonrpc_unknown_method", netrpcJSONRPCUnknownMethod},
+	{"netrpc_jsonrpc_pipelined", netrpcJSONRPCPipelined},
+	{"netrpc_http_panda", netrpcHTTPPanda},
+	{"netrpc_gob_getinfo", netrpcGobGetinfo},
+	{"netrpc_gob_unknown_method", netrpcGobUnknownMethod},
+}
+
 // registry is every case, suite by suite.
-var registry = slices.Concat(seeds, grpcTesting, testingEdges, discovery, security)
+var registry = slices.Concat(seeds, grpcTesting, testingEdges, discovery, security, netrpc)
 
 func names(list []namedCase) []string {
 	out := make([]string, len(list))
@@ -91,8 +106,8 @@ func names(list []namedCase) []string {
 	return out
 }
 
-// Names lists every case: the seeds, grpc.testing, testing-edges, discovery and security
-// suites, each in the contract's order.
+// Names lists every case: the seeds, grpc.testing, testing-edges, discovery, security and
+// netrpc suites, each in the contract's order.
 func Names() []string { return names(registry) }
 
 // SeedsNames, TestingNames, TestingEdgesNames and DiscoveryNames list the cases of one suite,
@@ -104,6 +119,9 @@ func TestingNames() []string { return names(grpcTesting) }
 func TestingEdgesNames() []string { return names(testingEdges) }
 
 func DiscoveryNames() []string { return names(discovery) }
+
+// NetrpcNames lists the cases of the netrpc suite, in the contract's order.
+func NetrpcNames() []string { return names(netrpc) }
 
 // Run runs the named case against t; an unknown name, like a panic, is a failure.
 func Run(name string, t Target) error {

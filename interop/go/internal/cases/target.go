@@ -1,7 +1,7 @@
 // Package cases holds the client's test cases of the seeds, grpc.testing, testing-edges,
-// discovery and security suites, one function per case, and the registry that runs them by name
-// (docs/peer-contract.md, "Cases of the seeds suite", "Cases of the grpc.testing suite", "The
-// testing-edges suite", "The discovery suite" and "The security suite").
+// discovery, security and netrpc suites, one function per case, and the registry that runs them
+// by name (docs/peer-contract.md, "Cases of the seeds suite", "Cases of the grpc.testing suite",
+// "The testing-edges suite", "The discovery suite", "The security suite" and "The netrpc suite").
 package cases
 
 import (

@@ -1,0 +1,3 @@
+module interopnetrpc
+
+go 1.26.0
