@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { parse } from 'yaml';
 import { repoRoot } from '../ts-common/src/paths.js';
 import type { Results } from '../runner/src/results.js';
 
@@ -49,6 +50,8 @@ describeDocker('--launcher docker', () => {
     const inDocker = JSON.parse(readFileSync(join(dockerOut, 'results.json'), 'utf8')) as Results;
     const asProcesses = JSON.parse(readFileSync(join(processOut, 'results.json'), 'utf8')) as Results;
     expect(inDocker.cells).toHaveLength(36);
+    // One container per implementation for the whole run, whatever the number of cells and batches.
+    expect(Object.keys((parse(readFileSync(join(dockerOut, 'docker-compose.yml'), 'utf8')) as { services: object }).services).sort()).toEqual(['go', 'python', 'ts']);
     expect(inDocker.launcher).toEqual({ name: 'docker', compose: expect.stringMatching(hasV1 ? /^docker-compose 1\./ : /^docker compose /) });
     expect(asProcesses.launcher).toEqual({ name: 'process' });
     expect(statusesOf(inDocker)).toEqual(statusesOf(asProcesses));
@@ -110,9 +113,9 @@ describeDocker('--launcher docker', () => {
       const ps = await execa('docker', ['ps', ...(all ? ['-a'] : []), '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}}']);
       return ps.stdout.split('\n').filter((n) => n !== '');
     };
-    // Wait until the run has servers and a client container up, then kill it outright.
-    for (let i = 0; i < 900 && (await ours(false)).filter((n) => n.includes('client')).length === 0; i++) await new Promise((r) => setTimeout(r, 200));
-    expect((await ours(false)).length).toBeGreaterThan(1);
+    // Wait until the run's containers (one per implementation: ts, python, go) are up, then kill it outright.
+    for (let i = 0; i < 900 && (await ours(false)).length < 3; i++) await new Promise((r) => setTimeout(r, 200));
+    expect((await ours(false)).sort()).toEqual([`${project}-go`, `${project}-python`, `${project}-ts`]);
     run.kill('SIGKILL');
     await run;
     await new Promise((r) => setTimeout(r, 5000));

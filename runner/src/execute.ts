@@ -5,7 +5,6 @@
  * whatever a peer does.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
@@ -287,7 +286,7 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
   const probeTls = tlsOf(transportArgs(matrix, group.server, group.transport).client_args);
   // A case whose server listens on a Unix socket (`--unix_socket={unix_socket}`) gets a fresh one,
   // in a directory of its own that goes with the server (mounted at the same path in containers).
-  const socketDir = group.serverArgs.some((a) => a.includes(UNIX_SOCKET)) ? mkdtempSync(join(tmpdir(), 'grpc-interop-')) : undefined;
+  const socketDir = group.serverArgs.some((a) => a.includes(UNIX_SOCKET)) ? mkdtempSync(join(options.launcher.scratchDir, 'grpc-interop-')) : undefined;
   const unixSocket = socketDir && join(socketDir, 'server.sock');
   const serverArgs = unixSocket ? group.serverArgs.map((a) => a.replaceAll(UNIX_SOCKET, unixSocket)) : group.serverArgs;
   const mounts = socketDir ? [socketDir] : [];

@@ -1,25 +1,31 @@
 /**
- * The Docker launcher: the same peers, in containers, through Docker Compose (the
- * docker-compose package: `docker compose` v2 when present, else `docker-compose` v1). Every
- * server is a Compose service started with `up -d`; every client run is a one-off
- * `run --rm`. All containers use the host network, so every connection stays on loopback, and
- * run from /app, where each image holds the repository layout its commands expect.
- * One Compose project per run (so two runs never collide); `close()` takes it all down.
+ * The Docker launcher: the same peers, in containers that live for the run. Each implementation
+ * (and release) gets one container, started once through Docker Compose (the docker-compose
+ * package: `docker compose` v2 when present, else `docker-compose` v1) before any case runs;
+ * its servers and clients then run inside it with `docker exec`, exactly as the process launcher
+ * runs them locally (same logs, listening line, executors and deadlines), so the number of
+ * containers no longer depends on the number of cells. All containers use the host network, so
+ * every connection stays on loopback, and run from /app, where each image holds the repository
+ * layout its commands expect. The run's log folder and a scratch folder (Unix sockets) are
+ * mounted into every container at the same paths. One Compose project per run (two runs never
+ * collide); `close()` removes it all, and the reaper does if the runner dies.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import * as compose from 'docker-compose';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import { unusedPort } from '../../../ts-common/src/net.js';
 import { ConfigError } from '../config.js';
 import { dockerName } from '../images.js';
-import { trackComposeProject } from './children.js';
-import { lines, openLog } from './output.js';
-import { StartError, type ClientRun, type ClientSpec, type Launcher, type ServerHandle, type ServerSpec } from './launcher.js';
+import { killGroup, trackComposeProject } from './children.js';
+import type { Host } from './host.js';
+import { StartError, type ClientRun, type ClientSpec, type ServerHandle, type ServerSpec } from './launcher.js';
+import { ProcessLauncher } from './process.js';
 
-const LOOPBACK = '127.0.0.1';
-const STOP_GRACE_SECONDS = 3;
+const STOP_GRACE_MS = 3_000;
+/** The environment variable that names a peer inside its container, so that it can be signalled there. */
+const PEER_TAG = 'GRPC_INTEROP_PEER';
 
 type Executable = compose.IDockerComposeOptions['executable'];
 
@@ -44,51 +50,106 @@ interface Service {
   network_mode: 'host';
   working_dir: '/app';
   init: true;
-  container_name?: string;
-  command?: string[];
-  volumes?: string[];
+  container_name: string;
+  command: string[];
+  volumes: string[];
 }
 
-export class DockerLauncher implements Launcher {
-  readonly name = 'docker';
-  /**
-   * Creating a container takes seconds, and with the vfs storage driver (a copy of the whole
-   * image per container) on a busy disk up to a minute or more: measured 12 to 49 s here.
-   */
-  readonly startAllowanceMs = 120_000;
+/** A container per implementation, started by Compose; peers run in it through `docker exec`. */
+class Containers implements Host {
   private readonly services: Record<string, Service> = {};
+  private readonly started = new Map<string, Promise<void>>();
   /** Compose calls under way: the daemon finishes creating their containers even after a stop, so close() waits for them. */
-  private readonly inFlight = new Set<Promise<unknown>>();
-  private serial = 0;
-  private closed = false;
+  readonly inFlight = new Set<Promise<unknown>>();
+  closed = false;
 
-  /**
-   * @param images implementation → image tag
-   * @param composeFile where this run's Compose file is written (kept with the reports)
-   */
   constructor(
-    private readonly root: string,
     private readonly images: Map<string, string>,
     private readonly composeFile: string,
-    private readonly executable: Executable,
-    readonly project = `grpc-interop-${process.pid}`,
-  ) {
-    trackComposeProject(project);
-    // Compose gives up on a Docker API call after 60 s by default; creating a container on vfs can take longer.
-    process.env.COMPOSE_HTTP_TIMEOUT ??= '600';
+    private readonly options: (extra?: Partial<compose.IDockerComposeOptions>) => compose.IDockerComposeOptions,
+    readonly project: string,
+    readonly shared: string[],
+  ) {}
+
+  container(impl: string): string {
+    return `${this.project}-${dockerName(impl)}`;
   }
 
-  private options(extra: Partial<compose.IDockerComposeOptions> = {}): compose.IDockerComposeOptions {
-    return { cwd: this.root, config: this.composeFile, composeOptions: [['--project-name', this.project]], executable: this.executable, ...extra };
-  }
-
-  private image(impl: string): string {
+  private define(impl: string): string {
+    const name = dockerName(impl);
+    if (this.services[name]) return name;
     const image = this.images.get(impl);
     if (!image) throw new StartError(`no image was built for "${impl}"`);
-    return image;
+    // Idle until the run ends; every peer of the implementation is a `docker exec` into it.
+    this.services[name] = { image, network_mode: 'host', working_dir: '/app', init: true, container_name: this.container(impl), command: ['sleep', 'infinity'], volumes: this.shared.map((d) => `${d}:${d}`) };
+    mkdirSync(dirname(this.composeFile), { recursive: true });
+    writeFileSync(this.composeFile, stringify({ version: '2.4', services: this.services }));
+    return name;
   }
 
-  private tracked<T>(call: Promise<T>): Promise<T> {
+  /**
+   * Starts the containers of `impls` with one `up -d`, before the cases: slow storage (creating
+   * a container on vfs took 12 to 49 s here) then costs build time, never a case's deadline.
+   * When that call fails, each container is started on its own so the failure names its peer.
+   */
+  async prepare(impls: string[]): Promise<void> {
+    const wanted = impls.filter((i) => !this.started.has(i));
+    if (wanted.length === 0) return;
+    const names = new Map(wanted.map((i) => [i, this.define(i)]));
+    const together = this.track(compose.upMany([...names.values()], this.options()));
+    const outcome = together.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    for (const [impl, name] of names) {
+      this.started.set(
+        impl,
+        outcome.then(async (err) => {
+          if (err === undefined) return;
+          await this.track(compose.upOne(name, this.options())).catch((e: unknown) => {
+            const out = (e as { err?: string }).err ?? String(e);
+            throw new StartError(`the container of ${impl} did not start (docker compose up ${name}): ${out.trim().split('\n').slice(-3).join(' | ')}`);
+          });
+        }),
+      );
+    }
+    await Promise.allSettled([...this.started.values()]);
+  }
+
+  ready(impl: string): Promise<void> {
+    if (this.closed) return Promise.reject(new StartError('the run is stopping'));
+    const known = this.started.get(impl);
+    if (known) return known;
+    // Not prepared (a peer the plan did not name): started now, on first use.
+    return this.prepare([impl]).then(() => this.started.get(impl) ?? Promise.reject(new StartError(`no container for ${impl}`)));
+  }
+
+  argv(impl: string, command: string[], tag: string, stdin: boolean): string[] {
+    return ['docker', 'exec', ...(stdin ? ['-i'] : []), '-w', '/app', '-e', `${PEER_TAG}=${tag}`, this.container(impl), ...command];
+  }
+
+  /** Signals, inside the container, every process carrying the peer's tag (the peer and whatever it started). */
+  private signal(impl: string, tag: string, signal: 'TERM' | 'KILL' | 'CONT'): Promise<unknown> {
+    const script = 'for d in /proc/[0-9]*; do if grep -qsxz "$0" "$d/environ"; then kill -s "$1" "${d#/proc/}" 2>/dev/null; fi; done; true';
+    return execa('docker', ['exec', this.container(impl), 'sh', '-c', script, `${PEER_TAG}=${tag}`, signal], { reject: false, stdin: 'ignore', timeout: 30_000 });
+  }
+
+  async stop(impl: string, tag: string, pid: number, exited: Promise<unknown>): Promise<void> {
+    let gone = false;
+    void exited.then(() => (gone = true));
+    await this.signal(impl, tag, 'TERM');
+    await this.signal(impl, tag, 'CONT');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS))]);
+    if (!gone) {
+      await this.signal(impl, tag, 'KILL');
+      // The `docker exec` ends with what it ran; should it not, it goes too.
+      const force = setTimeout(() => killGroup(pid, 'SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(force);
+    }
+  }
+
+  track<T>(call: Promise<T>): Promise<T> {
     this.inFlight.add(call);
     call.then(
       () => this.inFlight.delete(call),
@@ -97,110 +158,104 @@ export class DockerLauncher implements Launcher {
     return call;
   }
 
-  /** Adds a service and rewrites the Compose file (services are only ever added). */
-  private define(name: string, service: Service): void {
-    this.services[name] = service;
-    mkdirSync(dirname(this.composeFile), { recursive: true });
-    writeFileSync(this.composeFile, stringify({ version: '2.4', services: this.services }));
+  composeOptions(extra: Partial<compose.IDockerComposeOptions> = {}): compose.IDockerComposeOptions {
+    return this.options(extra);
   }
 
-  async startServer(spec: ServerSpec): Promise<ServerHandle> {
-    if (this.closed) throw new StartError('the run is stopping');
-    // Containers share the host's network: the runner picks the port and hands it over.
-    const port = spec.port ?? (await unusedPort());
-    const args = spec.args.map((a) => (a === '--port=0' ? `--port=${port}` : a));
-    const name = `server-${++this.serial}`;
-    const container = `${this.project}-${name}`;
-    this.define(name, { image: this.image(spec.impl), network_mode: 'host', working_dir: '/app', init: true, container_name: container, command: [...spec.command, ...args], ...(spec.mounts?.length ? { volumes: spec.mounts.map((d) => `${d}:${d}`) } : {}) });
-    try {
-      await this.tracked(compose.upOne(name, this.options()));
-    } catch (err) {
-      const out = (err as { err?: string }).err ?? String(err);
-      throw new StartError(`docker compose up ${name} failed: ${out.trim().split('\n').slice(-5).join('\n')}`);
-    }
-    let alive = true;
-    const exited = execa('docker', ['wait', container], { reject: false, stdin: 'ignore' }).then(async (r) => {
-      alive = false;
-      const log = openLog(spec.logFile, `${[...spec.command, ...args].join(' ')}   (container ${container}, image ${this.image(spec.impl)})`);
-      const logs = await execa('docker', ['logs', container], { reject: false, all: true, stdin: 'ignore' });
-      const how = r.failed ? 'could not be waited for' : `exited with code ${r.stdout.trim()}`;
-      return new Promise<string>((resolve) => log.end(`${logs.all ?? ''}\n[runner] container ${how}\n`, () => resolve(how)));
-    });
-    const stop = async () => {
-      await execa('docker', ['stop', '-t', String(STOP_GRACE_SECONDS), container], { reject: false, stdin: 'ignore' });
-      await exited;
-      await execa('docker', ['rm', '-f', container], { reject: false, stdin: 'ignore' });
-    };
-    return { host: LOOPBACK, port, exited, running: () => alive, stop };
+  get defined(): boolean {
+    return Object.keys(this.services).length > 0;
+  }
+}
+
+export class DockerLauncher extends ProcessLauncher {
+  override readonly name = 'docker';
+  /** A `docker exec` into a running container: the containers themselves are started before the cases. */
+  override readonly startAllowanceMs = 10_000;
+  private readonly containers: Containers;
+  private readonly scratch: string;
+
+  /**
+   * @param images implementation → image tag
+   * @param composeFile where this run's Compose file is written (kept with the reports)
+   * @param shared folders of the host the peers use (the run's logs): mounted at the same paths
+   */
+  constructor(
+    root: string,
+    private readonly images: Map<string, string>,
+    composeFile: string,
+    executable: Executable,
+    shared: string[],
+    readonly project = `grpc-interop-${process.pid}`,
+  ) {
+    const scratch = mkdtempSync(join(tmpdir(), 'grpc-interop-docker-'));
+    const options = (extra: Partial<compose.IDockerComposeOptions> = {}): compose.IDockerComposeOptions => ({ cwd: root, config: composeFile, composeOptions: [['--project-name', project]], executable, ...extra });
+    const containers = new Containers(images, composeFile, options, project, [...shared, scratch]);
+    super(root, containers);
+    this.containers = containers;
+    this.scratch = scratch;
+    trackComposeProject(project);
+    // Compose gives up on a Docker API call after 60 s by default; creating a container on vfs can take longer.
+    process.env.COMPOSE_HTTP_TIMEOUT ??= '600';
   }
 
-  async runClient(spec: ClientSpec): Promise<ClientRun> {
-    if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0, newProcess: false };
-    const service = `client-${dockerName(spec.impl)}`;
-    if (!this.services[service]) this.define(service, { image: this.image(spec.impl), network_mode: 'host', working_dir: '/app', init: true });
-    const container = `${this.project}-client-${++this.serial}`;
-    const log = openLog(spec.logFile, `${[...spec.command, ...spec.args].join(' ')}   (container ${container})`);
-    const started = performance.now();
-    let stdout = '';
-    const split = lines((line) => {
-      stdout += `${line}\n`;
-      spec.onLine?.(line);
-    });
-    let aborted = false;
-    const kill = () => {
-      aborted = true;
-      void execa('docker', ['kill', container], { reject: false, stdin: 'ignore' });
-    };
-    spec.signal.addEventListener('abort', kill, { once: true });
-    let exitCode: number | undefined;
-    try {
-      const result = await this.tracked(compose.run(service, [...spec.command, ...spec.args], this.options({
-        // run() adds -T itself; files the client reads are mounted read-only at the same path.
-        commandOptions: [
-          '--rm',
-          '--name',
-          container,
-          ...[...new Set((spec.files ?? []).map((f) => dirname(f)))].flatMap((d) => ['-v', `${d}:${d}:ro`]),
-          ...(spec.mounts ?? []).flatMap((d) => ['-v', `${d}:${d}`]),
-        ],
-        maxOutputLength: 0,
-        callback: (chunk, source) => {
-          log.write(chunk);
-          if (source === 'stdout') split(chunk);
-        },
-      })));
-      exitCode = result.exitCode ?? 0;
-    } catch (err) {
-      exitCode = (err as { exitCode?: number | null }).exitCode ?? undefined;
-    }
-    spec.signal.removeEventListener('abort', kill);
-    await new Promise<void>((resolve) => log.end(`\n[runner] container exited with code ${exitCode}\n`, () => resolve()));
-    return { exitCode, signal: undefined, aborted, stdout, ms: Math.round(performance.now() - started), newProcess: true };
+  /** Where the runner makes folders a peer uses (Unix sockets): shared with every container. */
+  override get scratchDir(): string {
+    return this.scratch;
   }
 
-  async runCommand(impl: string, command: string[]): Promise<{ ok: boolean; output: string }> {
-    const r = await execa('docker', ['run', '--rm', '--network', 'host', '-w', '/app', '--label', `com.docker.compose.project=${this.project}`, this.image(impl), ...command], { reject: false, all: true, stdin: 'ignore', timeout: 300_000 });
+  /** Starts the containers of these implementations (all at once, before any case). */
+  prepare(impls: Iterable<string>): Promise<void> {
+    return this.containers.prepare([...impls]);
+  }
+
+  /** A path the peer needs must be inside a folder shared with the containers. */
+  private unshared(paths: string[] | undefined): string | undefined {
+    return paths?.find((p) => !this.containers.shared.some((d) => !relative(d, p).startsWith('..')));
+  }
+
+  override async startServer(spec: ServerSpec): Promise<ServerHandle> {
+    const outside = this.unshared(spec.mounts);
+    if (outside) throw new StartError(`${outside} is not in a folder shared with the containers`);
+    return super.startServer(spec);
+  }
+
+  override async runClient(spec: ClientSpec): Promise<ClientRun> {
+    const outside = this.unshared([...(spec.files ?? []), ...(spec.mounts ?? [])]);
+    if (outside) return { exitCode: undefined, signal: undefined, aborted: false, stdout: '', ms: 0, startError: `${outside} is not in a folder shared with the containers`, newProcess: false };
+    return super.runClient(spec);
+  }
+
+  /**
+   * A short command in a one-off container of the image (the run's containers start later, once
+   * the run can be interrupted cleanly): the installed library versions.
+   */
+  override async runCommand(impl: string, command: string[]): Promise<{ ok: boolean; output: string }> {
+    const image = this.images.get(impl);
+    if (!image) return { ok: false, output: `no image was built for "${impl}"` };
+    const r = await execa('docker', ['run', '--rm', '--network', 'host', '-w', '/app', '--label', `com.docker.compose.project=${this.project}`, image, ...command], { reject: false, all: true, stdin: 'ignore', timeout: 300_000 });
     return { ok: !r.failed, output: r.failed ? (r.all ?? r.shortMessage ?? '') : r.stdout };
   }
 
   /**
-   * Removes every container of this run at once (servers and one-off clients carry the Compose
-   * project label), then the project's networks. Fast enough for Ctrl-C: no graceful stops.
+   * Stops the peers, then removes every container of this run at once (they carry the Compose
+   * project label), then the project. Fast enough for Ctrl-C: the peers get a short grace.
    */
-  async close(): Promise<void> {
-    this.closed = true;
-    if (Object.keys(this.services).length === 0) return;
-    // A container asked for just before the stop is created all the same: wait for the calls under
-    // way (a stop by signal is bounded anyway, and the reaper then removes what comes later).
-    await Promise.allSettled([...this.inFlight]);
-    // A container being created as this starts shows up a moment later: look again until none is left.
-    for (let round = 0; round < 10; round++) {
-      const ours = await execa('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${this.project}`], { reject: false, stdin: 'ignore' });
-      const ids = ours.stdout.split('\n').filter((id) => id !== '');
-      if (ids.length === 0 && round > 0) break;
-      if (ids.length > 0) await execa('docker', ['rm', '-f', ...ids], { reject: false, stdin: 'ignore' });
-      await new Promise((resolve) => setTimeout(resolve, 500));
+  override async close(): Promise<void> {
+    this.containers.closed = true;
+    await super.close();
+    if (this.containers.defined) {
+      // A container asked for just before the stop is created all the same: wait for the calls under
+      // way (a stop by signal is bounded anyway, and the reaper then removes what comes later).
+      await Promise.allSettled([...this.containers.inFlight]);
+      for (let round = 0; round < 10; round++) {
+        const ours = await execa('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${this.project}`], { reject: false, stdin: 'ignore' });
+        const ids = ours.stdout.split('\n').filter((id) => id !== '');
+        if (ids.length === 0 && round > 0) break;
+        if (ids.length > 0) await execa('docker', ['rm', '-f', ...ids], { reject: false, stdin: 'ignore' });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
     }
-    await compose.down(this.options({ commandOptions: ['--remove-orphans', '--timeout', '1'] })).catch(() => undefined);
+    if (this.containers.defined) await compose.down(this.containers.composeOptions({ commandOptions: ['--remove-orphans', '--timeout', '1'] })).catch(() => undefined);
+    rmSync(this.scratch, { recursive: true, force: true });
   }
 }

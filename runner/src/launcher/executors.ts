@@ -8,9 +8,10 @@
  */
 import type { WriteStream } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
-import { killGroup, stopGroup, track, untrack } from './children.js';
+import { killGroup, track, untrack } from './children.js';
 import { lines, openLog } from './output.js';
 import type { ClientRun, ClientSpec } from './launcher.js';
+import { nextTag, type Host } from './host.js';
 import { startFailure } from './process.js';
 
 /** The run in flight on an executor: where its output goes, and what ends it. */
@@ -48,6 +49,9 @@ class Executor {
   private constructor(
     readonly child: ResultPromise,
     readonly pid: number,
+    private readonly host: Host,
+    private readonly impl: string,
+    private readonly tag: string,
   ) {
     child.stdout?.on('data', lines((line) => this.onStdout(line)));
     child.stderr?.on('data', lines((line) => this.onStderr(line)));
@@ -64,14 +68,21 @@ class Executor {
     });
   }
 
-  /** Starts `command --executor`; a string says why it could not be started. */
-  static async start(command: string[], cwd: string): Promise<Executor | string> {
-    const child = execa(command[0]!, [...command.slice(1), '--executor'], { cwd, detached: true, stdin: 'pipe', buffer: false, reject: false, cleanup: false });
+  /** Starts `command --executor` of `impl` on `host`; a string says why it could not be started. */
+  static async start(host: Host, impl: string, command: string[], cwd: string): Promise<Executor | string> {
+    try {
+      await host.ready(impl);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    const tag = nextTag();
+    const argv = host.argv(impl, [...command, '--executor'], tag, true);
+    const child = execa(argv[0]!, argv.slice(1), { cwd, detached: true, stdin: 'pipe', buffer: false, reject: false, cleanup: false });
     if (child.pid === undefined) {
       const result = await child;
       return startFailure(command[0]!, result.code, result.shortMessage ?? String(result.message));
     }
-    return new Executor(child, child.pid);
+    return new Executor(child, child.pid, host, impl, tag);
   }
 
   private onStdout(line: string): void {
@@ -130,9 +141,9 @@ class Executor {
     return { exitCode: how.exitCode, signal: how.signal, aborted, stdout, ms: Math.round(performance.now() - started), newProcess: false };
   }
 
-  /** Stops its process group (children.ts stopGroup); resolves once it is gone. */
+  /** Stops it where it runs (locally: its process group, children.ts stopGroup); resolves once it is gone. */
   stop(): Promise<void> {
-    return stopGroup(this.pid, this.exited);
+    return this.host.stop(this.impl, this.tag, this.pid, this.exited);
   }
 }
 
@@ -142,7 +153,10 @@ export class ExecutorPool {
   private runs = 0;
   private closed = false;
 
-  constructor(private readonly cwd: string) {}
+  constructor(
+    private readonly cwd: string,
+    private readonly host: Host,
+  ) {}
 
   async run(spec: ClientSpec): Promise<ClientRun> {
     if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0, newProcess: false };
@@ -153,7 +167,7 @@ export class ExecutorPool {
     const newProcess = executor === undefined;
     if (!executor) {
       const startedAt = performance.now();
-      const made = await Executor.start(spec.command, this.cwd);
+      const made = await Executor.start(this.host, spec.impl, spec.command, this.cwd);
       if (typeof made === 'string') {
         openLog(spec.logFile, `${spec.command.join(' ')} --executor`).end(`[runner] cannot start: ${made}\n`);
         return { exitCode: undefined, signal: undefined, aborted: false, stdout: '', ms: Math.round(performance.now() - startedAt), startError: made, newProcess: false };

@@ -65,6 +65,8 @@ export interface Launcher {
   readonly name: string;
   /** Added to a client's first-case deadline: what starting a peer costs beyond the process. */
   readonly startAllowanceMs: number;
+  /** Where the runner makes folders a peer uses (a server's Unix socket): the peers must see them at the same path. */
+  readonly scratchDir: string;
   startServer(spec: ServerSpec): Promise<ServerHandle>;
   runClient(spec: ClientSpec): Promise<ClientRun>;
   /** Runs a short command where `impl`'s peers run (e.g. `installed_version`): ok and its output. */

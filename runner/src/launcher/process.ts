@@ -1,11 +1,15 @@
 /**
  * The process launcher: peers run as local processes, each in its own process group, with
- * stdout and stderr captured into a log file per peer.
+ * stdout and stderr captured into a log file per peer. Where a peer runs is a `Host`: this
+ * machine (the default), or a container that lives for the run (the Docker launcher), in which
+ * case the local process is the `docker exec` that runs the peer there.
  */
 import type { WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { execa, type ResultPromise } from 'execa';
-import { killGroup, stopGroup, track, untrack } from './children.js';
+import { killGroup, track, untrack } from './children.js';
 import { ExecutorPool } from './executors.js';
+import { LOCAL, nextTag, type Host } from './host.js';
 import { lines, logTail, openLog } from './output.js';
 import { StartError, type ClientRun, type ClientSpec, type Launcher, type ServerHandle, type ServerSpec } from './launcher.js';
 
@@ -16,7 +20,11 @@ interface Spawned {
   pid: number;
   log: WriteStream;
   exited: Promise<string>;
+  impl: string;
+  tag: string;
 }
+
+
 
 /** Why a command could not be started, from the spawn error's code. */
 export function startFailure(command: string, code: string | undefined, message: string): string {
@@ -25,10 +33,18 @@ export function startFailure(command: string, code: string | undefined, message:
   return `${command}: ${message}`;
 }
 
-async function spawn(command: string[], args: string[], logFile: string, cwd: string, onStdoutLine?: (line: string) => void): Promise<Spawned> {
+async function spawn(host: Host, impl: string, command: string[], args: string[], logFile: string, cwd: string, onStdoutLine?: (line: string) => void): Promise<Spawned> {
   const full = [...command, ...args];
   const log = openLog(logFile, full.join(' '));
-  const child = execa(command[0]!, [...command.slice(1), ...args], {
+  const tag = nextTag();
+  try {
+    await host.ready(impl);
+  } catch (err) {
+    await new Promise<void>((resolve) => log.end(`[runner] cannot start: ${(err as Error).message}\n`, () => resolve()));
+    throw err instanceof StartError ? err : new StartError((err as Error).message);
+  }
+  const argv = host.argv(impl, full, tag, false);
+  const child = execa(argv[0]!, argv.slice(1), {
     cwd,
     detached: true,
     stdin: 'ignore',
@@ -56,18 +72,21 @@ async function spawn(command: string[], args: string[], logFile: string, cwd: st
     const how = result.signal ? `killed by ${result.signal}` : `exited with code ${result.exitCode}`;
     return new Promise<string>((resolve) => log.end(`\n[runner] process ${how}\n`, () => resolve(how)));
   });
-  return { child, pid, log, exited };
+  return { child, pid, log, exited, impl, tag };
 }
 
 export class ProcessLauncher implements Launcher {
-  readonly name = 'process';
-  readonly startAllowanceMs = 0;
+  readonly name: string = 'process';
+  readonly startAllowanceMs: number = 0;
   private readonly running = new Set<Spawned>();
   private closed = false;
   private readonly executors: ExecutorPool;
 
-  constructor(private readonly root: string) {
-    this.executors = new ExecutorPool(root);
+  constructor(
+    private readonly root: string,
+    protected readonly host: Host = LOCAL,
+  ) {
+    this.executors = new ExecutorPool(root, host);
   }
 
   async startServer(spec: ServerSpec): Promise<ServerHandle> {
@@ -76,7 +95,7 @@ export class ProcessLauncher implements Launcher {
     const listening = new Promise<number>((resolve) => (onListening = resolve));
     let spawned: Spawned;
     try {
-      spawned = await spawn(spec.command, spec.args, spec.logFile, this.root, (line) => {
+      spawned = await spawn(this.host, spec.impl, spec.command, spec.args, spec.logFile, this.root, (line) => {
         try {
         const msg = JSON.parse(line) as { event?: string; port?: number };
           if (msg.event === 'listening' && typeof msg.port === 'number') onListening(msg.port);
@@ -118,7 +137,7 @@ export class ProcessLauncher implements Launcher {
     let stdout = '';
     let spawned: Spawned;
     try {
-      spawned = await spawn(spec.command, spec.args, spec.logFile, this.root, (line) => {
+      spawned = await spawn(this.host, spec.impl, spec.command, spec.args, spec.logFile, this.root, (line) => {
         stdout += `${line}\n`;
         spec.onLine?.(line);
       });
@@ -147,13 +166,24 @@ export class ProcessLauncher implements Launcher {
     };
   }
 
-  async runCommand(_impl: string, command: string[]): Promise<{ ok: boolean; output: string }> {
-    const r = await execa(command[0]!, command.slice(1), { cwd: this.root, reject: false, all: true, stdin: 'ignore', timeout: 60_000 });
+  /** Where the runner makes folders a peer uses (Unix sockets). */
+  get scratchDir(): string {
+    return tmpdir();
+  }
+
+  async runCommand(impl: string, command: string[]): Promise<{ ok: boolean; output: string }> {
+    try {
+      await this.host.ready(impl);
+    } catch (err) {
+      return { ok: false, output: (err as Error).message };
+    }
+    const argv = this.host.argv(impl, command, nextTag(), false);
+    const r = await execa(argv[0]!, argv.slice(1), { cwd: this.root, reject: false, all: true, stdin: 'ignore', timeout: 300_000 });
     return { ok: !r.failed, output: r.failed ? (r.all ?? r.shortMessage ?? '') : r.stdout };
   }
 
   private stopSpawned(spawned: Spawned): Promise<void> {
-    return stopGroup(spawned.pid, spawned.exited);
+    return this.host.stop(spawned.impl, spawned.tag, spawned.pid, spawned.exited);
   }
 
   async close(): Promise<void> {
