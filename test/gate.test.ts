@@ -84,7 +84,7 @@ describe('the regression gate', () => {
     expect(typo.all).toMatch(/^matrix: no cell matches --clients ts,go --servers ts,go --suites seeds --transports insecure --grep 'ts→go\/insecure\/seeds\/strem_server'; nearest cell ids: ts→go\/insecure\/seeds\/stream_server, /);
     const empty = await matrix('--clients', '', '--out', mkdtempSync(join(tmpdir(), 'none-')));
     expect(empty.exitCode).toBe(2);
-    expect(empty.all).toMatch(/^matrix: --clients: the list is empty; name at least one of: ts, python, go, upstream-go, raw, grpcurl, grpc-health-probe, h2spec$/);
+    expect(empty.all).toMatch(/^matrix: --clients: the list is empty; name at least one of: ts, python, go, cpp, upstream-go, raw, grpcurl, grpc-health-probe, h2spec$/);
     const excluded = await matrix('--suites', 'security', '--transports', 'insecure', '--list');
     expect(excluded.exitCode).toBe(2);
     expect(excluded.all).toMatch(/^matrix: no cell matches --suites security --transports insecure: these filters exclude each other/);

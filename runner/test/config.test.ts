@@ -41,7 +41,7 @@ describe('matrix.yaml', () => {
       ['netrpc_gob_unknown_method', ['go']],
     ]);
     const defaults = Object.keys(m.implementations).filter((n) => m.releases[n]?.isDefault);
-    expect(defaults).toEqual(['ts', 'python', 'go', 'upstream-go', 'raw', 'grpcurl', 'grpc-health-probe', 'h2spec', 'netrpc']);
+    expect(defaults).toEqual(['ts', 'python', 'go', 'cpp', 'upstream-go', 'raw', 'grpcurl', 'grpc-health-probe', 'h2spec', 'netrpc']);
     // At least three releases of each library (the default first), each other one NAME@VERSION.
     for (const base of ['ts', 'python', 'go']) {
       expect(Object.keys(m.implementations).filter((n) => m.releases[n]?.base === base).length).toBeGreaterThanOrEqual(3);

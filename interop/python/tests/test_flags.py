@@ -205,9 +205,22 @@ def test_bad_lifecycle_flags_exit_2_with_one_line(flag: str, capsys: pytest.Capt
     assert captured.err.startswith(f"server: argument {flag.split('=')[0]}: invalid ")
 
 
+# The netrpc suite's JSON-RPC and HTTP cases (the gob ones are the Go client's only).
+NETRPC_CASES = (
+    "netrpc_jsonrpc_getinfo",
+    "netrpc_jsonrpc_beyond_2_53",
+    "netrpc_jsonrpc_int64_edges",
+    "netrpc_jsonrpc_wraps",
+    "netrpc_jsonrpc_not_an_int",
+    "netrpc_jsonrpc_unknown_method",
+    "netrpc_jsonrpc_pipelined",
+    "netrpc_http_panda",
+)
+
+
 def test_every_case_is_registered_in_order() -> None:
     assert tuple(CASES) == (
-        SEED_CASES + TESTING_CASES + EDGES_CASES + ("mtls_client_without_certificate",) + DISCOVERY_CASES
+        SEED_CASES + TESTING_CASES + EDGES_CASES + ("mtls_client_without_certificate",) + DISCOVERY_CASES + NETRPC_CASES
     )
 
 
