@@ -128,17 +128,19 @@ class Containers implements Host {
     return ['docker', 'exec', ...(stdin ? ['-i'] : []), '-w', '/app', '-e', `${PEER_TAG}=${tag}`, this.container(impl), ...command];
   }
 
-  /** Signals, inside the container, every process carrying the peer's tag (the peer and whatever it started). */
-  private signal(impl: string, tag: string, signal: 'TERM' | 'KILL' | 'CONT'): Promise<unknown> {
-    const script = 'for d in /proc/[0-9]*; do if grep -qsxz "$0" "$d/environ"; then kill -s "$1" "${d#/proc/}" 2>/dev/null; fi; done; true';
-    return execa('docker', ['exec', this.container(impl), 'sh', '-c', script, `${PEER_TAG}=${tag}`, signal], { reject: false, stdin: 'ignore', timeout: 30_000 });
+  /**
+   * Sends `signals` in turn, inside the container, to every process carrying the peer's tag (the
+   * peer and whatever it started), in one `docker exec`.
+   */
+  private signal(impl: string, tag: string, ...signals: Array<'TERM' | 'KILL' | 'CONT'>): Promise<unknown> {
+    const script = 'tag="$1"; shift; for s in "$@"; do for d in /proc/[0-9]*; do if grep -qsxz "$tag" "$d/environ"; then kill -s "$s" "${d#/proc/}" 2>/dev/null; fi; done; done; true';
+    return execa('docker', ['exec', this.container(impl), 'sh', '-c', script, 'sh', `${PEER_TAG}=${tag}`, ...signals], { reject: false, stdin: 'ignore', timeout: 30_000 });
   }
 
   async stop(impl: string, tag: string, pid: number, exited: Promise<unknown>): Promise<void> {
     let gone = false;
     void exited.then(() => (gone = true));
-    await this.signal(impl, tag, 'TERM');
-    await this.signal(impl, tag, 'CONT');
+    await this.signal(impl, tag, 'TERM', 'CONT');
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS))]);
     if (!gone) {
       await this.signal(impl, tag, 'KILL');
