@@ -240,8 +240,9 @@ const CaseFile = z.strictObject({
   expect: Expectation.default({}),
   /** One pairing's own expectation, keyed "client→server", over the client's and the server's (which it replaces where both differ). */
   by_pair: z.record(z.string().regex(/^[a-z0-9_.-]+→[a-z0-9_.-]+$/, 'a pairing, "client→server"'), Override).default({}),
-  by_client: z.record(z.string(), Override).default({}),
-  by_server: z.record(z.string(), Override).default({}),
+  /** One implementation's own expectation (or several sharing it: "python, cpp"), over the case's. */
+  by_client: z.record(z.string().regex(/^[a-z0-9_.-]+(, *[a-z0-9_.-]+)*$/, 'implementation names, "python" or "python, cpp"'), Override).default({}),
+  by_server: z.record(z.string().regex(/^[a-z0-9_.-]+(, *[a-z0-9_.-]+)*$/, 'implementation names, "python" or "python, cpp"'), Override).default({}),
   /** Self-test: the server faults that must turn this case red (each in every pairing). */
   caught_by: z.array(FaultName).min(1),
   /** Only these transports (default: the suite's). */
@@ -253,6 +254,10 @@ const CaseFile = z.strictObject({
   /** The requests are deliberately not valid for the schema (a string for an int64): not checked, so a library's encoder meets them. */
   invalid_requests: z.literal(true).optional(),
 });
+
+/** `by_client`/`by_server` keys may name several implementations that share a difference ("python, cpp"): one entry each. */
+const perImplementation = <T>(overrides: Record<string, T>): Record<string, T> =>
+  Object.fromEntries(Object.entries(overrides).flatMap(([key, o]) => key.split(',').map((name) => [name.trim(), o] as const)));
 
 /** The faults that must turn one cell of a case red: its client's or server's own, else the case's. */
 export const caughtByFor = (c: ScriptedCase, client: string, server: string): string[] =>
@@ -522,8 +527,8 @@ export function loadCaseFile(path: string, root: protobuf.Root, display: string)
     instruction,
     expect,
     byPair: c.by_pair,
-    byClient: c.by_client,
-    byServer: c.by_server,
+    byClient: perImplementation(c.by_client),
+    byServer: perImplementation(c.by_server),
     followups,
     caughtBy: c.caught_by,
     serverArgs: c.server_args ?? [],

@@ -13,7 +13,8 @@ export const CODE_NAMES = [
   'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
   'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
 ];
-const codeName = (code: unknown): string => (typeof code === 'number' && CODE_NAMES[code] ? `${CODE_NAMES[code]} (${code})` : show(code));
+const codeName = (code: unknown): string =>
+  typeof code === 'number' && CODE_NAMES[code] ? `${CODE_NAMES[code]} (${code})` : Number.isInteger(code) ? `${String(code)} (no gRPC status code)` : show(code);
 
 type Obj = Record<string, Json>;
 
@@ -296,7 +297,7 @@ function judgeAgainst(root: protobuf.Root, e: Expectation, o: Obj): string[] {
         const n = observedInteger(info['active_calls'] ?? '0');
         const { min, max } = e.request_active_calls;
         if (n === undefined || (min !== undefined && n < BigInt(min)) || (max !== undefined && n > BigInt(max))) {
-          problems.push(`calls the server was handling when this one started (active_calls): expected ${min ?? 0}..${max ?? 'any'}, got ${show(info['active_calls'] ?? 0)}`);
+          problems.push(`calls the server was handling when this one started (active_calls): expected ${min ?? 0}..${max ?? 'any'}, got ${String(n ?? show(info['active_calls']))}`);
         }
       }
       if (e.reported_call) {
@@ -308,7 +309,7 @@ function judgeAgainst(root: protobuf.Root, e: Expectation, o: Obj): string[] {
         else if (ended === undefined || !(ends as string[]).includes(ended)) problems.push(`the earlier call as the server saw it: expected it ${ends.join(' or ')}, got ${show(record['ended'])}`);
         const bounds = e.reported_call.replies_sent;
         if (record && bounds && (sent === undefined || (bounds.min !== undefined && sent < BigInt(bounds.min)) || (bounds.max !== undefined && sent > BigInt(bounds.max)))) {
-          problems.push(`the earlier call as the server saw it: expected ${bounds.min ?? 0}..${bounds.max ?? 'any'} replies sent before it stopped, got ${show(record['replies_sent'] ?? 0)}`);
+          problems.push(`the earlier call as the server saw it: expected ${bounds.min ?? 0}..${bounds.max ?? 'any'} replies sent before it stopped, got ${JSON.stringify(record['replies_sent'] ?? 0)}`);
         }
       }
     }
