@@ -124,10 +124,10 @@ known_failures:
     const side = (suite: string, name: string) => repo.suites[suite]!.cases.find((c) => c.name === name)!.scripted?.raw;
     const pairs = new Set(cells.map((c) => `${side(c.suite, c.case) ?? 'none'}: ${c.client}→${c.server}`));
     expect([...pairs].sort()).toEqual(
-      ['client: raw→go', 'client: raw→python', 'client: raw→ts', 'server: go→raw', 'server: python→raw', 'server: ts→raw', 'none: go→go', 'none: go→python', 'none: go→ts', 'none: go→upstream-go']
+      ['client: raw→cpp', 'client: raw→go', 'client: raw→python', 'client: raw→ts', 'server: cpp→raw', 'server: go→raw', 'server: python→raw', 'server: ts→raw', 'none: go→go', 'none: go→python', 'none: go→ts', 'none: go→upstream-go']
         .concat(['none: python→go', 'none: python→python', 'none: python→ts', 'none: python→upstream-go', 'none: ts→go', 'none: ts→python', 'none: ts→ts', 'none: ts→upstream-go'])
         .concat(['none: upstream-go→go', 'none: upstream-go→python', 'none: upstream-go→ts', 'none: upstream-go→upstream-go'])
-        // the C++ peer takes part in grpc.testing (both roles), not in protocol yet
+        // the C++ peer in grpc.testing and protocol, both roles
         .concat(['none: cpp→cpp', 'none: cpp→go', 'none: cpp→python', 'none: cpp→ts', 'none: cpp→upstream-go', 'none: go→cpp', 'none: python→cpp', 'none: ts→cpp', 'none: upstream-go→cpp'])
         .sort(),
     );
