@@ -100,11 +100,15 @@ describe('npm run matrix -- --suites lifecycle (the default releases, insecure)'
     results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
   }, 600_000);
 
-  it('every pairing of our three peers runs every lifecycle case, and every cell passes', () => {
+  it('every pairing of our four peers runs every lifecycle case, and every cell passes but the C++ client\'s listed known failures', () => {
     const cases = new Set(results.cells.map((c) => c.case));
     expect(cases.size).toBeGreaterThanOrEqual(9);
-    expect(results.cells).toHaveLength(9 * cases.size);
-    expect(results.cells.filter((c) => c.status !== 'passed').map((c) => `${c.id}: ${c.status}: ${c.error}`)).toEqual([]);
+    expect(results.cells).toHaveLength(16 * cases.size);
+    const notPassed = results.cells.filter((c) => c.status !== 'passed');
+    // gRPC C++ 1.51 (matrix.yaml known_failures): restart_downtime against every server, max_connection_idle against grpc-go
+    expect(notPassed.map((c) => `${c.id}: ${c.status}`).sort()).toEqual(
+      ['cpp→cpp/insecure/lifecycle/restart_downtime', 'cpp→go/insecure/lifecycle/max_connection_idle', 'cpp→go/insecure/lifecycle/restart_downtime', 'cpp→python/insecure/lifecycle/restart_downtime', 'cpp→ts/insecure/lifecycle/restart_downtime'].map((id) => `${id}: known_failure`),
+    );
     expect(exitCode).toBe(0);
   });
 });
