@@ -106,3 +106,23 @@ describe('a missing toolchain', () => {
     expect(run.all).not.toMatch(/\n\s+at .*:\d+:\d+/);
   });
 });
+
+describe('--build-only and --save-images', () => {
+  const run = (args: string[]) => execa('node', [cli, ...args, '--out', mkdtempSync(join(tmpdir(), 'matrix-build-only-'))], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
+
+  it('--save-images without --build-only, or without --launcher docker: one line, exit 2, nothing built', async () => {
+    const alone = await run(['--save-images', 'images.tar']);
+    expect(alone.exitCode).toBe(2);
+    expect(alone.all).toBe('matrix: --save-images goes with --build-only (e.g. --build-only --launcher docker --save-images images.tar)');
+    const local = await run(['--build-only', '--save-images', 'images.tar', '--clients', 'ts', '--servers', 'ts', '--suites', 'seeds']);
+    expect(local.exitCode).toBe(2);
+    expect(local.all).toBe('matrix: --save-images needs --launcher docker (it saves the images of the Docker launcher)');
+  });
+
+  it('--build-only builds what the selection needs (here: the TypeScript peers, fresh), one line each, and runs no cell', async () => {
+    const built = await run(['--build-only', '--versions', 'default', '--clients', 'ts', '--servers', 'ts', '--suites', 'seeds']);
+    expect(built.exitCode).toBe(0);
+    expect(built.stdout).toMatch(/^ts\t(fresh|built)\t\d+\.\d s$/);
+    expect(built.all).not.toMatch(/cells|passed/);
+  });
+});

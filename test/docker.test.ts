@@ -5,7 +5,7 @@
  * offline base with ci/docker/offline-base.sh); otherwise it is skipped, saying why.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -87,6 +87,27 @@ describeDocker('--launcher docker', () => {
     expect(readFileSync(join(out, 'docker-compose.yml'), 'utf8')).toMatch(/image: grpc-interop-matrix\/ts-v1\.10\.11:[0-9a-f]{12}/);
     expect(run.exitCode).toBe(0);
     expect(await containersAndNetworks()).toEqual([]);
+  }, 1_200_000);
+
+  it('--build-only --save-images: the images of a selection in one archive; loaded where they were missing, nothing is built again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'docker-images-'));
+    const archive = join(dir, 'images.tar');
+    const args = [cli, '--clients', 'ts@1.10.11', '--servers', 'ts@1.10.11', '--suites', 'seeds', '--transports', 'insecure', '--launcher', 'docker', '--docker-base', base!, '--out', dir, '--build-only'];
+    const saved = await execa('node', [...args, '--save-images', archive], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
+    expect(saved.exitCode).toBe(0);
+    const tag = /^ts@1\.10\.11\t(?:fresh|built)\t[\d.]+ s\t(grpc-interop-matrix\/ts-v1\.10\.11:[0-9a-f]{12})$/m.exec(saved.stdout)?.[1];
+    expect(tag).toMatch(/^grpc-interop-matrix/);
+    expect(saved.stdout).toMatch(`images saved: ${archive}`);
+    const manifest = JSON.parse((await execa('tar', ['-xOf', archive, 'manifest.json'])).stdout) as Array<{ RepoTags: string[] }>;
+    expect(manifest.flatMap((m) => m.RepoTags)).toEqual([tag]);
+    // As on a fresh machine (a shard job of the GitHub workflow): the image is gone, then loaded from the archive.
+    await execa('docker', ['rmi', tag!]);
+    expect((await execa('docker', ['image', 'inspect', tag!], { reject: false })).exitCode).not.toBe(0);
+    await execa('docker', ['load', '-i', archive]);
+    const again = await execa('node', args, { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
+    expect(again.stdout).toMatch(/^ts@1\.10\.11\tfresh\t0\.0 s\t/m);
+    expect(again.exitCode).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
   }, 1_200_000);
 
   it('Ctrl-C writes the results so far, exits 130 and removes every container', async () => {

@@ -36,3 +36,25 @@ describe('ci/github/workflow.yml', () => {
     expect(run.all).toMatch(/timeout-minute/);
   }, 60_000);
 });
+
+describe('ci/github/workflow.yml runs what the CLI accepts', () => {
+  const cli = join(root, 'build/ts/runner/src/cli.js');
+  const text = readFileSync(workflow, 'utf8');
+  /** The arguments after `npm run matrix --` of every run step, with the shard expression filled in. */
+  const matrixRuns = [...text.matchAll(/npm run matrix -- (.+)$/gm)].map((m) => m[1]!.replace(/\$\{\{ matrix\.shard \}\}/g, '1').replace(/"/g, '').split(/\s+/));
+
+  it('builds the images once and shares them: the shard jobs need that job and load its archive', () => {
+    expect(text).toMatch(/npm run matrix -- --launcher docker --build-only --save-images images\.tar/);
+    expect(text).toMatch(/shard:[\s\S]*needs: images[\s\S]*name: interop-images[\s\S]*docker load -i images\.tar/);
+  });
+
+  it('every `npm run matrix --` line of it is a selection the CLI plans (checked with --list)', async () => {
+    const runs = matrixRuns.filter((args) => args[0] !== 'merge');
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    for (const args of runs) {
+      const listed = await execa('node', [cli, ...args, '--list'], { cwd: root, reject: false, all: true });
+      expect({ args, exitCode: listed.exitCode, tail: listed.exitCode === 0 ? '' : listed.all }).toEqual({ args, exitCode: 0, tail: '' });
+      expect(listed.stdout.split('\n').length).toBeGreaterThan(100);
+    }
+  }, 120_000);
+});

@@ -23,7 +23,7 @@ import { markdownReporter, writeMarkdown } from './reporters/markdown.js';
 import { renderFailures, renderGrids, renderSummary, terminalReporter } from './reporters/terminal.js';
 import { exitCodeOf, type Results } from './results.js';
 import { checkWritable } from './files.js';
-import { defaultJobs, runMatrix } from './run.js';
+import { buildOnly, defaultJobs, runMatrix } from './run.js';
 
 interface Options {
   config: string;
@@ -48,6 +48,8 @@ interface Options {
   updateBaseline?: boolean;
   batch: boolean;
   latest?: boolean;
+  buildOnly?: boolean;
+  saveImages?: string;
 }
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -163,6 +165,8 @@ async function main(): Promise<number> {
     .option('--update-baseline', 'with --baseline: write this run\'s results there afterwards')
     .option('--latest', 'also run the newest release of each library, resolved from its registry now (other_versions.latest) and pinned for this run; recorded in results.json')
     .option('--list', 'print the planned cell ids and exit')
+    .option('--build-only', 'build what the selected cells need (with --launcher docker: their images) and exit without running a cell')
+    .option('--save-images <file>', 'with --build-only --launcher docker: also write those images into one archive (docker save), for `docker load` on other machines')
     .addOption(new Option('--server-fault <list>', 'self-test only: start every server with --fault=LIST').hideHelp())
     .addOption(new Option('--client-fault <name>', 'self-test only: run every client with --client_fault=NAME').hideHelp());
   const o = parseOrExit<Options>(program);
@@ -177,6 +181,13 @@ async function main(): Promise<number> {
     return 0;
   }
   const outDir = resolve(o.out);
+  if (o.saveImages && !o.buildOnly) throw new ConfigError('--save-images goes with --build-only (e.g. --build-only --launcher docker --save-images images.tar)');
+  if (o.buildOnly) {
+    const outcomes = await buildOnly({ root, configFile: o.config, selection, outDir, launcher: o.launcher as 'process' | 'docker', ...(o.dockerBase ? { dockerBase: o.dockerBase } : {}), ...(o.saveImages ? { saveImages: o.saveImages } : {}), onProgress: (line) => process.stderr.write(`${line}\n`) });
+    const rows = [...outcomes.values()].map((b) => `${b.impl}\t${b.status}\t${(b.ms / 1000).toFixed(1)} s${b.tag ? `\t${b.tag}` : ''}${b.error ? `\t${b.error}` : ''}\n`);
+    process.stdout.write(`${rows.join('')}${o.saveImages ? `images saved: ${resolve(o.saveImages)}\n` : ''}`);
+    return [...outcomes.values()].some((b) => b.status === 'failed') ? 1 : 0;
+  }
   // The baseline is checked before anything is built or started, not after the whole matrix ran.
   if (o.updateBaseline && !o.baseline) throw new ConfigError('--update-baseline needs --baseline FILE');
   const baselineFile = o.baseline ? resolve(o.baseline) : undefined;

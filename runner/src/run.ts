@@ -3,8 +3,9 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
-import { ensureBuilt, installedVersions } from './build.js';
+import { dirname, join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { ensureBuilt, installedVersions, type BuildOutcome } from './build.js';
 import { checkWritable, describeError } from './files.js';
 import { ConfigError, DIRECT, loadMatrix, splitTransport, type Matrix } from './config.js';
 import { NetworkProxy } from './launcher/network.js';
@@ -74,6 +75,36 @@ export async function runMatrix(options: RunOptions): Promise<Results> {
   } finally {
     await releaseOutDir().catch(() => undefined);
   }
+}
+
+/**
+ * `--build-only`: builds what the selected cells need — the local builds, or with `--launcher
+ * docker` the images — and runs no cell. With `saveImages`, the images go into one archive
+ * (`docker save`), which other machines `docker load` so that their runs build nothing: the
+ * GitHub workflow builds the images once and shares them with its shard jobs that way.
+ */
+export async function buildOnly(options: Pick<RunOptions, 'root' | 'configFile' | 'selection' | 'outDir' | 'launcher' | 'dockerBase' | 'onProgress'> & { saveImages?: string }): Promise<Map<string, BuildOutcome & { tag?: string }>> {
+  const matrix = loadMatrix(options.configFile);
+  checkPatterns(matrix);
+  const used = new Set(selectedCells(matrix, options.selection).flatMap((c) => [c.client, c.server]));
+  const logDir = join(options.outDir, 'logs');
+  const progress = options.onProgress ? { onProgress: options.onProgress } : {};
+  if (options.launcher !== 'docker') {
+    if (options.saveImages) throw new ConfigError('--save-images needs --launcher docker (it saves the images of the Docker launcher)');
+    startReaper();
+    return ensureBuilt(matrix, used, { root: options.root, logDir, ...progress });
+  }
+  await checkDocker();
+  startReaper();
+  const images = await ensureImages(matrix, used, { root: options.root, logDir, ...(options.dockerBase ? { base: options.dockerBase } : {}), ...progress });
+  const tags = [...images.values()].flatMap((o) => (o.tag ? [o.tag] : []));
+  if (options.saveImages && tags.length > 0) {
+    const file = resolve(options.saveImages);
+    checkWritable(dirname(file), `--save-images ${file}`);
+    const saved = await execa('docker', ['save', '-o', file, ...tags], { reject: false, all: true, stdin: 'ignore' });
+    if (saved.failed) throw new ConfigError(`--save-images: docker save failed (exit code ${saved.exitCode}): ${(saved.all ?? '').trim().split('\n').at(-1) ?? ''}`);
+  }
+  return images;
 }
 
 async function runClaimed(
