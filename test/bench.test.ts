@@ -32,6 +32,10 @@ describe('npm run bench', () => {
     expect(run!.timings).toMatchObject({ serverStarts: 4, clientRuns: 8 });
     expect(run!.timings.caseMs).toBeGreaterThan(0);
     expect(run!.timings.clientMs).toBeGreaterThan(run!.timings.caseMs);
+    // The time line: every server group once, every cell in one of them.
+    expect(run!.timings.groups).toHaveLength(4);
+    expect(run!.timings.groups!.reduce((n, g) => n + g.cells, 0)).toBe(4 * 17);
+    for (const g of run!.timings.groups!) expect(g.endMs).toBeGreaterThanOrEqual(g.startMs);
   });
 
   it('measures unary latency and streaming throughput for every pairing', () => {

@@ -88,7 +88,29 @@ export function renderThroughput(runs: ThroughputRun[]): string {
     ? '\n(start-up+exit n/a: some client runs its cases concurrently — h2spec runs several tests at once — so the cases add up to more than its run time)'
     : '';
   const bad = runs.filter((r) => r.bad > 0).map((r) => `\nwarning: the ${runLabel(r)} run had ${r.bad} failing cells (see its results.json)`).join('');
-  return `${table(rows)}\n(time per peer is summed over peers running in parallel, so it can exceed the wall time)${concurrent}${launcherRatios(runs)}${bad}\n`;
+  return `${table(rows)}\n(time per peer is summed over peers running in parallel, so it can exceed the wall time)${concurrent}${timeLines(runs)}${launcherRatios(runs)}${bad}\n`;
+}
+
+/**
+ * Where each run's wall time went, from its server groups' time line: how long the cases took,
+ * how much of it the CPU-bound and the paced groups kept busy, and the group that ended last (a
+ * long group started late leaves job slots idle).
+ */
+function timeLines(runs: ThroughputRun[]): string {
+  const lines: string[] = [];
+  for (const r of runs) {
+    const groups = r.timings.groups;
+    if (!groups || groups.length === 0) continue;
+    const end = Math.max(...groups.map((g) => g.endMs));
+    const busy = (paced: boolean) => {
+      const own = groups.filter((g) => (g.paced === true) === paced);
+      return own.length === 0 ? 'none' : `${own.length} busy ${s(own.reduce((sum, g) => sum + g.endMs - g.startMs, 0))}`;
+    };
+    const last = groups.reduce((a, b) => (b.endMs > a.endMs ? b : a));
+    lines.push(`
+${runLabel(r)}: cases ${s(end)}; CPU-bound groups ${busy(false)}, paced groups ${busy(true)}; last to end: ${last.id} (${last.cells} cells, ${s(last.startMs)} → ${s(last.endMs)})`);
+  }
+  return lines.join('');
 }
 
 /** `docker / process (batched): wall 1.4×, machine CPU 1.2×` for each mode both launchers ran. */

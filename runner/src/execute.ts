@@ -98,7 +98,19 @@ export async function execute(groups: ServerGroup[], options: ExecuteOptions): P
   // The longest groups first (longest-processing-time scheduling): a long group started last
   // would run alone while the other job slots sit idle.
   const ordered = [...groups].sort((a, b) => groupCost(options.matrix, b) - groupCost(options.matrix, a));
-  await Promise.all(ordered.map((group) => (group.paced ? pacedLimit : limit)(() => runGroup(group, { ...options, timings }, record, implementations))));
+  const started = performance.now();
+  const since = () => Math.round(performance.now() - started);
+  timings.groups ??= [];
+  const timed = async (group: ServerGroup) => {
+    const startMs = since();
+    try {
+      await runGroup(group, { ...options, timings }, record, implementations);
+    } finally {
+      const cellCount = group.pairings.reduce((n, p) => n + p.cells.length, 0);
+      timings.groups?.push({ id: group.id, ...(group.paced ? { paced: true } : {}), cells: cellCount, startMs, endMs: since() });
+    }
+  };
+  await Promise.all(ordered.map((group) => (group.paced ? pacedLimit : limit)(() => timed(group))));
   return { cells, implementations, timings };
 }
 

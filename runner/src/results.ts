@@ -96,6 +96,20 @@ export interface Timings {
   clientMs: number;
   /** The cases themselves, as the clients measured them (RPCs and checks). */
   caseMs: number;
+  /**
+   * Each server group's time line, in ms from the start of the cases: where a run's wall time
+   * goes (the group that ends last, job slots left idle). Absent in older results.
+   */
+  groups?: GroupTiming[];
+}
+
+export interface GroupTiming {
+  /** The server group (its log folder), e.g. `go/insecure` or `python@1.62.3/tls/paced`. */
+  id: string;
+  paced?: boolean;
+  cells: number;
+  startMs: number;
+  endMs: number;
 }
 
 /** A raw outcome, before known failures are applied. */

@@ -267,4 +267,4 @@ function writeInstructions(matrix: Matrix, cells: Cell[], logDir: string): strin
   return file;
 }
 
-const roundTimings = (t: Timings): Timings => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v as number)])) as unknown as Timings;
+const roundTimings = (t: Timings): Timings => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v) : v])) as unknown as Timings;

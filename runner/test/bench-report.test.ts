@@ -47,6 +47,20 @@ describe('bench reports', () => {
     expect(renderThroughput(b.throughput)).toMatch(/batched\s+1227\s+15\.3 s\s+80\.0\s+29\.5 s\s+4\.3 s\s+0\.9 s/);
   });
 
+  it('says where the wall time went, from the server groups\' time line (absent in older figures)', () => {
+    const b = bench(80, 500, 2000, 40_000);
+    expect(renderThroughput(b.throughput)).not.toMatch(/last to end/);
+    b.throughput[0]!.timings = {
+      ...timings,
+      groups: [
+        { id: 'go/insecure', cells: 600, startMs: 0, endMs: 9_000 },
+        { id: 'python/tls/paced', paced: true, cells: 27, startMs: 2_000, endMs: 15_100 },
+        { id: 'ts/tls', cells: 600, startMs: 0, endMs: 12_000 },
+      ],
+    };
+    expect(renderThroughput(b.throughput)).toMatch(/^batched: cases 15\.1 s; CPU-bound groups 2 busy 21\.0 s, paced groups 1 busy 13\.1 s; last to end: python\/tls\/paced \(27 cells, 2\.0 s → 15\.1 s\)$/m);
+  });
+
   it('with both launchers: a row each, the docker / process ratios of wall and CPU, and compared per launcher', () => {
     const b = bench(80, 500, 2000, 40_000);
     const local = { ...b.throughput[0]!, launcher: 'process' as const, cpu: { machineS: 30, runnerS: 4 } };
