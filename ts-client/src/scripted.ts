@@ -559,7 +559,9 @@ export async function runScripted(name: string, raw: unknown, target: Target): P
   // An instruction with `channel` gets a channel of its own, closed after it.
   const own = instruction.channel !== undefined ? new CaseContext(ownTarget(target, instruction.channel)) : undefined;
   try {
-    const client = own ? own.client(own.protos.interop.scripted.Scripted, channelOptions(instruction.channel, target.clientFault), ownAddress) : scriptedClient(target);
+    // An own channel gets connections of its own (a local subchannel pool): from grpc-js's global
+    // pool it would share the shared channel's connection, and what it does to that connection.
+    const client = own ? own.client(own.protos.interop.scripted.Scripted, { ...channelOptions(instruction.channel, target.clientFault), 'grpc.use_local_subchannel_pool': 1 }, ownAddress) : scriptedClient(target);
     const timeoutOf = (t: number | undefined) => (target.clientFault === SCRIPTED_DEADLINE_IGNORED ? target.rpcTimeoutMs : (t ?? target.rpcTimeoutMs));
     // `concurrent`: every call started before any is awaited.
     const calls = Array.from({ length: instruction.concurrent ?? 1 }, () => observeCall(root, client, instruction, requests, timeoutOf(instruction.timeout_ms)));

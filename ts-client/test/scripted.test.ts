@@ -733,6 +733,21 @@ describe('an instruction of its own channel has a connection of its own', () => 
     });
     expect(new Set(peers).size).toBe(40);
   });
+
+  it('not the shared channel\'s either (whatever a case does to its connection stays there): shared, own, shared', async () => {
+    const call = { method: 'Unary', requests: [{}] };
+    const peers = await withLimitedServer({}, '', async (port) => {
+      const seen: string[] = [];
+      for (const [name, instruction] of [['shared_1', call], ['own', { ...call, channel: {} }], ['shared_2', call]] as const) {
+        const o = (await runScripted(name, instruction, target(port))).observed as O;
+        expect(o['status']['code']).toBe(grpc.status.OK);
+        seen.push(lastResponseInfo(o)!['peer']);
+      }
+      return seen;
+    });
+    expect(peers[2]).toBe(peers[0]);
+    expect(peers[1]).not.toBe(peers[0]);
+  });
 });
 
 describe('channel.addresses and channel.lb_policy: one channel over two backends', () => {
