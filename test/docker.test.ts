@@ -92,7 +92,7 @@ describeDocker('--launcher docker', () => {
   it('--build-only --save-images: the images of a selection in one archive; loaded where they were missing, nothing is built again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'docker-images-'));
     const archive = join(dir, 'images.tar');
-    const args = [cli, '--clients', 'ts@1.10.11', '--servers', 'ts@1.10.11', '--suites', 'seeds', '--transports', 'insecure', '--launcher', 'docker', '--docker-base', base!, '--out', dir, '--build-only'];
+    const args = [cli, '--versions', 'all', '--clients', 'ts@1.10.11', '--servers', 'ts@1.10.11', '--suites', 'seeds', '--transports', 'insecure', '--launcher', 'docker', '--docker-base', base!, '--out', dir, '--build-only'];
     const saved = await execa('node', [...args, '--save-images', archive], { cwd: root, reject: false, all: true, env: { NO_COLOR: '1' } });
     expect(saved.exitCode).toBe(0);
     const tag = /^ts@1\.10\.11\t(?:fresh|built)\t[\d.]+ s\t(grpc-interop-matrix\/ts-v1\.10\.11:[0-9a-f]{12})$/m.exec(saved.stdout)?.[1];
