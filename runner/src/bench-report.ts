@@ -108,7 +108,7 @@ function timeLines(runs: ThroughputRun[]): string {
     };
     const last = groups.reduce((a, b) => (b.endMs > a.endMs ? b : a));
     lines.push(`
-${runLabel(r)}: cases ${s(end)}; CPU-bound groups ${busy(false)}, paced groups ${busy(true)}; last to end: ${last.id} (${last.cells} cells, ${s(last.startMs)} → ${s(last.endMs)})`);
+${runLabel(r)}: cases ${s(end)}; CPU-bound groups ${busy(false)}, paced groups ${busy(true)}; last to end: ${last.group} (${last.cells} cells, ${s(last.startMs)} → ${s(last.endMs)})`);
   }
   return lines.join('');
 }

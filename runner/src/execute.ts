@@ -107,7 +107,7 @@ export async function execute(groups: ServerGroup[], options: ExecuteOptions): P
       await runGroup(group, { ...options, timings }, record, implementations);
     } finally {
       const cellCount = group.pairings.reduce((n, p) => n + p.cells.length, 0);
-      timings.groups?.push({ id: group.id, ...(group.paced ? { paced: true } : {}), cells: cellCount, startMs, endMs: since() });
+      timings.groups?.push({ group: group.id, ...(group.paced ? { paced: true } : {}), cells: cellCount, startMs, endMs: since() });
     }
   };
   await Promise.all(ordered.map((group) => (group.paced ? pacedLimit : limit)(() => timed(group))));

@@ -104,8 +104,11 @@ export interface Timings {
 }
 
 export interface GroupTiming {
-  /** The server group (its log folder), e.g. `go/insecure` or `python@1.62.3/tls/paced`. */
-  id: string;
+  /**
+   * The server group (its log folder), e.g. `go/insecure` or `python@1.62.3/tls/paced`; not
+   * called `id`, which names cells (report.html counts its cells by it).
+   */
+  group: string;
   paced?: boolean;
   cells: number;
   startMs: number;

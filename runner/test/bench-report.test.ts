@@ -53,9 +53,9 @@ describe('bench reports', () => {
     b.throughput[0]!.timings = {
       ...timings,
       groups: [
-        { id: 'go/insecure', cells: 600, startMs: 0, endMs: 9_000 },
-        { id: 'python/tls/paced', paced: true, cells: 27, startMs: 2_000, endMs: 15_100 },
-        { id: 'ts/tls', cells: 600, startMs: 0, endMs: 12_000 },
+        { group: 'go/insecure', cells: 600, startMs: 0, endMs: 9_000 },
+        { group: 'python/tls/paced', paced: true, cells: 27, startMs: 2_000, endMs: 15_100 },
+        { group: 'ts/tls', cells: 600, startMs: 0, endMs: 12_000 },
       ],
     };
     expect(renderThroughput(b.throughput)).toMatch(/^batched: cases 15\.1 s; CPU-bound groups 2 busy 21\.0 s, paced groups 1 busy 13\.1 s; last to end: python\/tls\/paced \(27 cells, 2\.0 s → 15\.1 s\)$/m);
