@@ -101,14 +101,13 @@ function timeLines(runs: ThroughputRun[]): string {
   for (const r of runs) {
     const groups = r.timings.groups;
     if (!groups || groups.length === 0) continue;
-    const end = Math.max(...groups.map((g) => g.endMs));
     const busy = (paced: boolean) => {
       const own = groups.filter((g) => (g.paced === true) === paced);
       return own.length === 0 ? 'none' : `${own.length} busy ${s(own.reduce((sum, g) => sum + g.endMs - g.startMs, 0))}`;
     };
     const last = groups.reduce((a, b) => (b.endMs > a.endMs ? b : a));
     lines.push(`
-${runLabel(r)}: cases ${s(end)}; CPU-bound groups ${busy(false)}, paced groups ${busy(true)}; last to end: ${last.group} (${last.cells} cells, ${s(last.startMs)} → ${s(last.endMs)})`);
+${runLabel(r)}: cases ${s(last.endMs)}; CPU-bound groups ${busy(false)}, paced groups ${busy(true)}; last to end: ${last.group} (${last.cells} cells, ${s(last.startMs)} → ${s(last.endMs)})`);
   }
   return lines.join('');
 }

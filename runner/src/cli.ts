@@ -182,6 +182,7 @@ async function main(): Promise<number> {
   }
   const outDir = resolve(o.out);
   if (o.saveImages && !o.buildOnly) throw new ConfigError('--save-images goes with --build-only (e.g. --build-only --launcher docker --save-images images.tar)');
+  if (o.saveImages && o.launcher !== 'docker') throw new ConfigError('--save-images needs --launcher docker (it saves the images of the Docker launcher)');
   if (o.buildOnly) {
     const outcomes = await buildOnly({ root, configFile: o.config, selection, outDir, launcher: o.launcher as 'process' | 'docker', ...(o.dockerBase ? { dockerBase: o.dockerBase } : {}), ...(o.saveImages ? { saveImages: o.saveImages } : {}), onProgress: (line) => process.stderr.write(`${line}\n`) });
     const rows = [...outcomes.values()].map((b) => `${b.impl}\t${b.status}\t${(b.ms / 1000).toFixed(1)} s${b.tag ? `\t${b.tag}` : ''}${b.error ? `\t${b.error}` : ''}\n`);

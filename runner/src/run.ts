@@ -89,11 +89,7 @@ export async function buildOnly(options: Pick<RunOptions, 'root' | 'configFile' 
   const used = new Set(selectedCells(matrix, options.selection).flatMap((c) => [c.client, c.server]));
   const logDir = join(options.outDir, 'logs');
   const progress = options.onProgress ? { onProgress: options.onProgress } : {};
-  if (options.launcher !== 'docker') {
-    if (options.saveImages) throw new ConfigError('--save-images needs --launcher docker (it saves the images of the Docker launcher)');
-    startReaper();
-    return ensureBuilt(matrix, used, { root: options.root, logDir, ...progress });
-  }
+  if (options.launcher !== 'docker') return ensureBuilt(matrix, used, { root: options.root, logDir, ...progress });
   await checkDocker();
   startReaper();
   const images = await ensureImages(matrix, used, { root: options.root, logDir, ...(options.dockerBase ? { base: options.dockerBase } : {}), ...progress });
