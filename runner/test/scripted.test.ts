@@ -261,6 +261,29 @@ by_client:
     expect(diff('Values', { by: big.toString('base64') }, { by: { $sha256: other, $length: 69_999 } })).toEqual([`by: expected 70000 bytes with SHA-256 ${digest}, got 69999 bytes with SHA-256 ${other}`]);
   });
 
+  test('long expected bytes are converted once and kept by content: two values of one length stay apart, a case judged again keeps its verdicts', () => {
+    const a = Buffer.alloc(70_000, 1);
+    const b = Buffer.alloc(70_000, 2);
+    const hex = (x: Buffer) => ({ by: { $sha256: createHash('sha256').update(x).digest('hex'), $length: x.length } });
+    for (let i = 0; i < 3; i++) {
+      expect(diff('Values', { by: a.toString('base64') }, hex(a))).toEqual([]);
+      expect(diff('Values', { by: b.toString('base64') }, hex(b))).toEqual([]);
+      expect(diff('Values', { by: a.toString('base64') }, hex(b))).toHaveLength(1);
+    }
+    // A case's expectation is worked out once per pairing and shared by its cells: judging one
+    // cell must not change what the next one is held to.
+    const c = caseOf('again', 'description: d\nmethod: ServerStream\nscript: {replies: [{fill_bytes: 70000}], code: 5, message: gone}\ncaught_by: [scripted-bytes-truncated]\n');
+    const ok = { status: { code: 5, message: 'gone' }, responses: [{ values: hex(Buffer.alloc(70_000)) }], request_info: { requests: [{}] } };
+    const short = { ...ok, responses: [{ values: hex(Buffer.alloc(69_999)) }] };
+    for (let i = 0; i < 2; i++) {
+      expect(judgeScripted(root, c, ok, 'ts', 'go')).toBeUndefined();
+      expect(judgeScripted(root, c, short, 'ts', 'go')).toMatch(/responses\[0\]\.values\.by: expected 70000 bytes/);
+      expect(judgeScripted(root, c, { status: { code: 0, message: '' } }, 'ts', 'go')).toMatch(/status: expected NOT_FOUND \(5\), got OK/);
+    }
+    expect(expectationFor(c, 'ts', 'go')).toBe(expectationFor(c, 'ts', 'go'));
+    expect(expectationFor(c, 'ts', 'go')).not.toBe(expectationFor(c, 'go', 'ts'));
+  });
+
   test('a network that breaks calls judges only the end: one of its codes, never a success, whatever the case expects', () => {
     const c = caseOf('cut', 'description: d\nmethod: ServerStream\nscript: {replies: [{fill_bytes: 100000}]}\ncaught_by: [scripted-bytes-truncated]\n');
     const cut = { codes: [14], reason: 'a cut connection ends UNAVAILABLE' };

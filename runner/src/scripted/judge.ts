@@ -88,8 +88,28 @@ function combined(derived: Expectation, own: Expectation): Expectation {
   return { ...derived, ...own };
 }
 
-/** The expectation of one cell: derived, then the case's own, then the server's and the client's differences. */
+/**
+ * What a (case, client, server) expects, worked out once: a run judges the same pairing's cells
+ * over several transports and releases, and a large payload's expected bytes (zero-filled,
+ * base64) would otherwise be built and converted again for every cell.
+ */
+const perCase = new WeakMap<ScriptedCase, Map<string, { cell: { expect: Expectation; because?: string }; followups: Expectation[] }>>();
+
+function expectationsOf(c: ScriptedCase, client: string, server: string): { cell: { expect: Expectation; because?: string }; followups: Expectation[] } {
+  let pairs = perCase.get(c);
+  if (!pairs) perCase.set(c, (pairs = new Map()));
+  const key = `${client}→${server}`;
+  let found = pairs.get(key);
+  if (!found) pairs.set(key, (found = { cell: cellExpectation(c, client, server), followups: followupsOf(c, client, server) }));
+  return found;
+}
+
+/** The expectation of one cell: derived, then the case's own, then the server's and the client's differences (not to be changed: it is shared by the pairing's cells). */
 export function expectationFor(c: ScriptedCase, client: string, server: string): { expect: Expectation; because?: string } {
+  return expectationsOf(c, client, server).cell;
+}
+
+function cellExpectation(c: ScriptedCase, client: string, server: string): { expect: Expectation; because?: string } {
   const pair = c.byPair[`${client}→${server}`];
   const own: Expectation = { ...c.expect, ...c.byServer[server]?.expect, ...c.byClient[client]?.expect, ...pair?.expect };
   const override = pair ?? c.byClient[client] ?? c.byServer[server];
@@ -99,6 +119,10 @@ export function expectationFor(c: ScriptedCase, client: string, server: string):
 
 /** The expectation of each follow-up of one cell, the same way. */
 export function followupExpectations(c: ScriptedCase, client: string, server: string): Expectation[] {
+  return expectationsOf(c, client, server).followups;
+}
+
+function followupsOf(c: ScriptedCase, client: string, server: string): Expectation[] {
   return c.followups.map((f, i) => combined(derivedFrom(f.instruction), { ...f.expect, ...c.byServer[server]?.followups?.[i], ...c.byClient[client]?.followups?.[i], ...c.byPair[`${client}→${server}`]?.followups?.[i] }));
 }
 

@@ -70,10 +70,36 @@ const showFloat = (n: number): string => (Object.is(n, -0) ? '-0' : String(n));
 /** A mistake in a case file's values (caught when the case is loaded). */
 export class CaseValueError extends Error {}
 
-function base64ToHex(v: unknown, path: string): string {
-  if (typeof v !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(v)) throw new CaseValueError(`${path}: ${JSON.stringify(v)} is not base64 (bytes are written in base64, as in the proto3 JSON mapping)`);
-  return Buffer.from(v, 'base64').toString('hex');
+/** Expected bytes: their hex, length and (once asked) SHA-256. */
+interface ExpectedBytes {
+  hex: string;
+  length: number;
+  sha256?: string;
 }
+
+/**
+ * Long expected bytes already converted: the same expectation is compared for cell after cell,
+ * and checking, converting and hashing half a megabyte each time cost the runner more than the
+ * rest of its judging. Bounded: cleared when full.
+ */
+const longBytes = new Map<string, ExpectedBytes>();
+const LONG_BYTES = 4096;
+const LONG_BYTES_KEPT = 64;
+
+function expectedBytes(v: unknown, path: string): ExpectedBytes {
+  const long = typeof v === 'string' && v.length >= LONG_BYTES ? longBytes.get(v) : undefined;
+  if (long) return long;
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(v)) throw new CaseValueError(`${path}: ${JSON.stringify(v)} is not base64 (bytes are written in base64, as in the proto3 JSON mapping)`);
+  const bytes = Buffer.from(v, 'base64');
+  const got = { hex: bytes.toString('hex'), length: bytes.length };
+  if (v.length >= LONG_BYTES) {
+    if (longBytes.size >= LONG_BYTES_KEPT) longBytes.clear();
+    longBytes.set(v, got);
+  }
+  return got;
+}
+
+const sha256Of = (b: ExpectedBytes): string => (b.sha256 ??= createHash('sha256').update(Buffer.from(b.hex, 'hex')).digest('hex'));
 
 function enumNumber(e: protobuf.Enum, v: unknown): number | undefined {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
@@ -220,11 +246,11 @@ export class Comparer {
       return;
     }
     if (t === 'bytes') {
-      const want = expected === undefined ? '' : base64ToHex(expected, path);
+      const bytes = expected === undefined ? { hex: '', length: 0 } : expectedBytes(expected, path);
+      const want = bytes.hex;
       if (isObject(observed) && typeof observed['$sha256'] === 'string') {
         // Long bytes come as their digest (docs/peer-contract.md, "Value encoding").
-        const bytes = Buffer.from(want, 'hex');
-        const digest = createHash('sha256').update(bytes).digest('hex');
+        const digest = sha256Of(bytes);
         if (observed['$sha256'].toLowerCase() !== digest || observed['$length'] !== bytes.length) {
           this.differ(path, `expected ${bytes.length} bytes with SHA-256 ${digest}, got ${show(observed)}`);
         }
