@@ -266,7 +266,7 @@ async function main(): Promise<number> {
     .option('--messages <n>', 'load: messages of the server stream', intIn(1, 1_000_000), 20_000)
     .option('--size <bytes>', 'load: payload bytes per message', intIn(0, 1_000_000), 16)
     .option('--time-limit-ms <ms>', 'load: time bound of each measurement', intIn(100, 600_000), 20_000)
-    .option('--jobs <n>', 'throughput: servers run at once (default: cores)', intIn(1, 64))
+    .option('--jobs <n>', 'throughput: CPU-bound server groups run at once (default: cores + 2, as npm run matrix)', intIn(1, 64))
     .addOption(new Option('--launcher <list>', 'throughput: where the peers run, side by side: process, docker (e.g. process,docker prints the ratio)').argParser(list).default(['process']))
     .option('--docker-base <image>', 'with --launcher docker: the base image of every Dockerfile (the offline base)')
     .option('--baseline <file>', 'compare with this bench.json; exit 1 on a regression')
