@@ -161,6 +161,11 @@ const Suite = z.strictObject({
    * CPU-bound ones, as a data suite's paced cases do (runner/src/scripted/cases.ts, paced).
    */
   paced: z.boolean().default(false),
+  /**
+   * Its cells break the protocol on purpose and may take a server down (a conformance tool):
+   * they get server groups of their own, so a crash spends only their own server restarts.
+   */
+  own_servers: z.boolean().default(false),
 });
 
 const Transport = TransportArgs;
@@ -288,6 +293,8 @@ export interface SuiteSpec {
   optIn?: boolean;
   /** Its cases mostly wait: its server groups run beside the CPU-bound ones. */
   paced?: boolean;
+  /** Its cells get server groups of their own (they may take a server down on purpose). */
+  ownServers?: boolean;
   cases: CaseSpec[];
   transports?: string[];
   clients?: string[];
@@ -483,6 +490,7 @@ export function parseMatrix(text: string, file: string): Matrix {
         ...(s.cases_dir ? { casesDir: s.cases_dir } : {}),
         ...(s.opt_in ? { optIn: true } : {}),
         ...(s.paced ? { paced: true } : {}),
+        ...(s.own_servers ? { ownServers: true } : {}),
         cases: (s.cases ?? []).map((c): CaseSpec => {
           if (typeof c !== 'string') return { suite, name: c.name, serverArgs: c.server_args, runnerChecks: c.runner_checks, ...(c.clients ? { clients: c.clients } : {}) };
           const data = scripted.get(suite)?.find((d) => d.name === c);

@@ -353,7 +353,7 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
   const watch = new ServerWatch(first, group.server, matrix.timeouts.health_check_ms, serve);
   try {
     impls[group.server] = { ...(await identify(group.server, impl, first.handle, probeTls, options.root)), ...installedOf(options, group.server), ...releaseOf(matrix, group.server) };
-    for (const pairing of group.pairings) {
+    for (const pairing of rotated(group)) {
       if (!(await watch.revive())) failAll(pairing.cells, watch.down()!, relative(options.root, watch.logFile));
       else await runPairing(pairing.client, pairing.cells, watch, { ...options, groupDir }, record);
     }
@@ -361,6 +361,18 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
     await watch.stop();
     removeSocketDir();
   }
+}
+
+/**
+ * A group's pairings, starting at a place of its own: groups running at once then want
+ * different clients' executors (of which there are a few per command) rather than all the first
+ * client's.
+ */
+function rotated(group: ServerGroup): ServerGroup['pairings'] {
+  let h = 0;
+  for (const ch of group.id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  const at = group.pairings.length === 0 ? 0 : h % group.pairings.length;
+  return [...group.pairings.slice(at), ...group.pairings.slice(0, at)];
 }
 
 /** A group's network proxy could not route to its server. */
@@ -562,7 +574,8 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
     const next = batch.find((c) => !reported.has(c.case));
     return Math.max(timeouts.case_ms, (next && caseSpec(matrix, next).scripted?.caseMs) ?? 0);
   };
-  arm(timeouts.client_start_ms + launcher.startAllowanceMs + nextCaseMs());
+  // The first result is due from the client's start: a run may wait for a free executor first.
+  const onStart = () => arm(timeouts.client_start_ms + launcher.startAllowanceMs + nextCaseMs());
   const unsubscribe = server.onDown(() => kill('its server went down'));
   const scripted = batch.some((c) => caseSpec(matrix, c).scripted !== undefined);
   const run = await launcher.runClient({
@@ -582,6 +595,7 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
     ...(impl.executor && options.noBatch !== true ? { executor: true } : {}),
     logFile,
     signal: controller.signal,
+    onStart,
     onLine: (line) => {
       const got = parseCaseLine(line);
       const cell = got && batch.find((c) => c.case === got.case);

@@ -232,8 +232,10 @@ export function groupByServer(matrix: Matrix, cells: Cell[]): ServerGroup[] {
     // restarts are theirs, and no other suite's cells meet a server they broke.
     // Paced cases (mostly deliberate waiting) get groups of their own, which the runner runs
     // beside the CPU-bound groups instead of in their job slots.
+    // A suite with own_servers (h2spec's, which takes grpc-js servers before 1.14 down) the same.
     const paced = spec.scripted?.paced === true || matrix.suites[cell.suite]?.paced === true;
-    const setup = [...serverArgs.map((a) => a.replace(/^--/, '')), ...(spec.scripted?.raw === 'client' ? [RAW_REQUESTS] : []), ...(paced ? [PACED] : [])].join(',');
+    const own = matrix.suites[cell.suite]?.ownServers === true ? [cell.suite] : [];
+    const setup = [...serverArgs.map((a) => a.replace(/^--/, '')), ...(spec.scripted?.raw === 'client' ? [RAW_REQUESTS] : []), ...own, ...(paced ? [PACED] : [])].join(',');
     const id = [cell.server, cell.transport, setup].filter((s) => s !== '').join('/');
     let group = groups.get(id);
     if (!group) {

@@ -150,6 +150,15 @@ known_failures:
     expect(inPaced.has('deadline_30_days')).toBe(false);
   });
 
+  it('gives a suite with own_servers (h2spec\'s, which takes old grpc-js servers down) server groups of its own, apart from other paced cases', () => {
+    const repo = loadMatrix(join(repoRoot(), 'matrix.yaml'));
+    expect(repo.suites['http2']!.ownServers).toBe(true);
+    const cells = planCells(repo, { versions: 'default', suites: ['http2', 'deadlines'], transports: ['insecure'], servers: ['go'] });
+    const groups = groupByServer(repo, cells);
+    expect(groups.map((g) => [g.id, g.paced === true]).sort()).toEqual([['go/insecure', false], ['go/insecure/http2,paced', true], ['go/insecure/paced', true]]);
+    expect(groups.find((g) => g.id === 'go/insecure/http2,paced')!.pairings.map((p) => p.client)).toEqual(['h2spec']);
+  });
+
   it('sums the waiting a case declares: delays, pauses, sleeps and a deadline it expects to pass', () => {
     const instruction = { method: 'ServerStream', metadata: [], requests: [{ script: { replies: [{ delay_ms: 50 }, { delay_ms: 50 }] } }], timeout_ms: 600, followups: [{ after_ms: 100, method: 'Unary', metadata: [], requests: [] }] };
     expect(declaredWaitMs(instruction as never, { status: { code: 4 } } as never)).toBe(800);

@@ -2,9 +2,10 @@
  * Long-lived client executors (docs/peer-contract.md, "Executor mode"): a client that has
  * executor mode is started once as `command --executor` and then takes run after run as JSON
  * lines on stdin, so the number of client processes no longer grows with the number of servers,
- * transports or releases. One run at a time per process; a pool keeps as many processes per
- * command as runs are wanted at once. A process that hangs is killed (the run in flight is
- * reported like a killed one-shot client) and the next run gets a fresh one.
+ * transports or releases. One run at a time per process; a pool keeps up to MAX_PER_COMMAND
+ * processes per command, and a run that finds them all busy waits for one (outside its
+ * deadlines: ClientSpec.onStart). A process that hangs is killed (the run in flight is reported
+ * like a killed one-shot client) and the next run gets a fresh one.
  */
 import type { WriteStream } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
@@ -147,49 +148,110 @@ class Executor {
   }
 }
 
+/**
+ * Executor processes per command at most. Each costs its start-up (about a second of CPU for a
+ * grpc-js one: modules and protos), and with a pool as wide as the runs wanted at once the whole
+ * matrix started up to 16 of one command (its paced groups wait with a client each).
+ */
+export const MAX_PER_COMMAND = 4;
+
 /** Executors by command, started on demand and kept for the next run. */
 export class ExecutorPool {
   private readonly executors = new Map<string, Executor[]>();
+  /** Runs waiting for an executor of their command, first come first served. */
+  private readonly waiting = new Map<string, Array<() => void>>();
+  /** Executors being started, per command (they count against the limit). */
+  private readonly starting = new Map<string, number>();
   private runs = 0;
   private closed = false;
 
   constructor(
     private readonly cwd: string,
     private readonly host: Host,
+    private readonly maxPerCommand = MAX_PER_COMMAND,
   ) {}
 
+  /** Wakes the first run waiting for an executor of `key`. */
+  private wake(key: string): void {
+    this.waiting.get(key)?.shift()?.();
+  }
+
+  /**
+   * Waits for an executor of `key`: a free one (marked busy at once), or leave to start one
+   * (counted at once), so that runs asked together cannot both take the last place. Undefined:
+   * aborted while waiting, or the pool closed.
+   */
+  private async acquire(key: string, list: Executor[], signal: AbortSignal): Promise<Executor | 'start' | undefined> {
+    for (;;) {
+      if (this.closed || signal.aborted) return undefined;
+      const idle = list.find((e) => e.alive && !e.busy);
+      if (idle) {
+        idle.busy = true;
+        return idle;
+      }
+      if (list.length + (this.starting.get(key) ?? 0) < this.maxPerCommand) {
+        this.starting.set(key, (this.starting.get(key) ?? 0) + 1);
+        return 'start';
+      }
+      await new Promise<void>((resolve) => {
+        const queue = this.waiting.get(key) ?? [];
+        this.waiting.set(key, queue);
+        const done = () => {
+          signal.removeEventListener('abort', aborted);
+          resolve();
+        };
+        const aborted = () => {
+          const at = queue.indexOf(done);
+          if (at >= 0) queue.splice(at, 1);
+          done();
+        };
+        queue.push(done);
+        signal.addEventListener('abort', aborted, { once: true });
+      });
+    }
+  }
+
   async run(spec: ClientSpec): Promise<ClientRun> {
-    if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0, newProcess: false };
+    const refused = (): ClientRun => ({ exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0, newProcess: false });
+    if (this.closed || spec.signal.aborted) return refused();
     const key = spec.command.join('\0');
     const list = this.executors.get(key) ?? [];
     this.executors.set(key, list);
-    let executor = list.find((e) => e.alive && !e.busy);
-    const newProcess = executor === undefined;
-    if (!executor) {
+    const got = await this.acquire(key, list, spec.signal);
+    if (got === undefined) return refused();
+    spec.onStart?.();
+    let executor: Executor;
+    if (got === 'start') {
       const startedAt = performance.now();
-      const made = await Executor.start(this.host, spec.impl, spec.command, this.cwd);
+      const made = await Executor.start(this.host, spec.impl, spec.command, this.cwd).finally(() => this.starting.set(key, this.starting.get(key)! - 1));
       if (typeof made === 'string') {
+        this.wake(key);
         openLog(spec.logFile, `${spec.command.join(' ')} --executor`).end(`[runner] cannot start: ${made}\n`);
         return { exitCode: undefined, signal: undefined, aborted: false, stdout: '', ms: Math.round(performance.now() - startedAt), startError: made, newProcess: false };
       }
       executor = made;
+      executor.busy = true;
       list.push(made);
       void made.exited.then(() => {
         const at = list.indexOf(made);
         if (at >= 0) list.splice(at, 1);
+        this.wake(key);
       });
+    } else {
+      executor = got;
     }
-    executor.busy = true;
     try {
-      return { ...(await executor.run(spec, ++this.runs, spec.command)), newProcess };
+      return { ...(await executor.run(spec, ++this.runs, spec.command)), newProcess: got === 'start' };
     } finally {
       executor.busy = false;
+      this.wake(key);
     }
   }
 
   /** Ends every executor: end of file on its stdin, then the signals of stop(). */
   async close(): Promise<void> {
     this.closed = true;
+    for (const queue of this.waiting.values()) for (const wake of queue.splice(0)) wake();
     const all = [...this.executors.values()].flat();
     for (const e of all) e.child.stdin?.end();
     await Promise.all(all.map((e) => Promise.race([e.exited, new Promise((resolve) => setTimeout(resolve, 1000))]).then(() => e.stop())));

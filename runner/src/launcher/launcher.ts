@@ -46,6 +46,12 @@ export interface ClientSpec {
    * long-lived `command --executor` instead of starting `command args`.
    */
   executor?: boolean;
+  /**
+   * Called when the client starts (a process, or an executor taking the run): a run may first
+   * wait for an executor of its command to be free, and that wait is not the client's time.
+   * Every launcher calls it before the client can do anything.
+   */
+  onStart?: () => void;
 }
 
 export interface ClientRun {

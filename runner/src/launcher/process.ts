@@ -131,6 +131,7 @@ export class ProcessLauncher implements Launcher {
   async runClient(spec: ClientSpec): Promise<ClientRun> {
     if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0, newProcess: false };
     if (spec.executor) return this.executors.run(spec);
+    spec.onStart?.();
     const started = performance.now();
     let stdout = '';
     let spawned: Spawned;
