@@ -353,7 +353,7 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
   const watch = new ServerWatch(first, group.server, matrix.timeouts.health_check_ms, serve);
   try {
     impls[group.server] = { ...(await identify(group.server, impl, first.handle, probeTls, options.root)), ...installedOf(options, group.server), ...releaseOf(matrix, group.server) };
-    for (const pairing of rotated(group)) {
+    for (const pairing of group.pairings) {
       if (!(await watch.revive())) failAll(pairing.cells, watch.down()!, relative(options.root, watch.logFile));
       else await runPairing(pairing.client, pairing.cells, watch, { ...options, groupDir }, record);
     }
@@ -361,18 +361,6 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
     await watch.stop();
     removeSocketDir();
   }
-}
-
-/**
- * A group's pairings, starting at a place of its own: groups running at once then want
- * different clients' executors (of which there are a few per command) rather than all the first
- * client's.
- */
-function rotated(group: ServerGroup): ServerGroup['pairings'] {
-  let h = 0;
-  for (const ch of group.id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  const at = group.pairings.length === 0 ? 0 : h % group.pairings.length;
-  return [...group.pairings.slice(at), ...group.pairings.slice(0, at)];
 }
 
 /** A group's network proxy could not route to its server. */
