@@ -20,7 +20,7 @@ import { ConfigError } from '../config.js';
 import { dockerName } from '../images.js';
 import { killGroup, trackComposeProject } from './children.js';
 import type { Host } from './host.js';
-import { StartError, type ClientRun, type ClientSpec, type ServerHandle, type ServerSpec } from './launcher.js';
+import { cannotStart, StartError, type ClientRun, type ClientSpec, type ServerHandle, type ServerSpec } from './launcher.js';
 import { ProcessLauncher } from './process.js';
 
 const STOP_GRACE_MS = 3_000;
@@ -223,7 +223,7 @@ export class DockerLauncher extends ProcessLauncher {
 
   override async runClient(spec: ClientSpec): Promise<ClientRun> {
     const outside = this.unshared([...(spec.files ?? []), ...(spec.mounts ?? [])]);
-    if (outside) return { exitCode: undefined, signal: undefined, aborted: false, stdout: '', ms: 0, startError: `${outside} is not in a folder shared with the containers`, newProcess: false };
+    if (outside) return cannotStart(`${outside} is not in a folder shared with the containers`);
     return super.runClient(spec);
   }
 

@@ -11,7 +11,7 @@ import type { WriteStream } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { killGroup, track, untrack } from './children.js';
 import { lines, openLog } from './output.js';
-import type { ClientRun, ClientSpec } from './launcher.js';
+import { cannotStart, stoppedBeforeStart, type ClientRun, type ClientSpec } from './launcher.js';
 import { nextTag, type Host } from './host.js';
 import { startFailure } from './process.js';
 
@@ -212,13 +212,12 @@ export class ExecutorPool {
   }
 
   async run(spec: ClientSpec): Promise<ClientRun> {
-    const refused = (): ClientRun => ({ exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0, newProcess: false });
-    if (this.closed || spec.signal.aborted) return refused();
+    if (this.closed || spec.signal.aborted) return stoppedBeforeStart(spec.signal);
     const key = spec.command.join('\0');
     const list = this.executors.get(key) ?? [];
     this.executors.set(key, list);
     const got = await this.acquire(key, list, spec.signal);
-    if (got === undefined) return refused();
+    if (got === undefined) return stoppedBeforeStart(spec.signal);
     spec.onStart?.();
     let executor: Executor;
     if (got === 'start') {
@@ -227,7 +226,7 @@ export class ExecutorPool {
       if (typeof made === 'string') {
         this.wake(key);
         openLog(spec.logFile, `${spec.command.join(' ')} --executor`).end(`[runner] cannot start: ${made}\n`);
-        return { exitCode: undefined, signal: undefined, aborted: false, stdout: '', ms: Math.round(performance.now() - startedAt), startError: made, newProcess: false };
+        return cannotStart(made, Math.round(performance.now() - startedAt));
       }
       executor = made;
       executor.busy = true;

@@ -67,6 +67,12 @@ export interface ClientRun {
   newProcess: boolean;
 }
 
+/** A client run stopped before its client started (its signal aborted, or the launcher closing). */
+export const stoppedBeforeStart = (signal: AbortSignal): ClientRun => ({ exitCode: undefined, signal: 'SIGTERM', aborted: signal.aborted, stdout: '', ms: 0, newProcess: false });
+
+/** A client run whose client could not be started at all: why. */
+export const cannotStart = (why: string, ms = 0): ClientRun => ({ exitCode: undefined, signal: undefined, aborted: false, stdout: '', ms, startError: why, newProcess: false });
+
 export interface Launcher {
   readonly name: string;
   /** Added to a client's first-case deadline: what starting a peer costs beyond the process. */

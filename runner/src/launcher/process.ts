@@ -11,7 +11,7 @@ import { killGroup, track, untrack } from './children.js';
 import { ExecutorPool } from './executors.js';
 import { LOCAL, nextTag, type Host } from './host.js';
 import { lines, logTail, openLog } from './output.js';
-import { StartError, type ClientRun, type ClientSpec, type Launcher, type ServerHandle, type ServerSpec } from './launcher.js';
+import { cannotStart, StartError, stoppedBeforeStart, type ClientRun, type ClientSpec, type Launcher, type ServerHandle, type ServerSpec } from './launcher.js';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -129,7 +129,7 @@ export class ProcessLauncher implements Launcher {
   }
 
   async runClient(spec: ClientSpec): Promise<ClientRun> {
-    if (this.closed || spec.signal.aborted) return { exitCode: undefined, signal: 'SIGTERM', aborted: spec.signal.aborted, stdout: '', ms: 0, newProcess: false };
+    if (this.closed || spec.signal.aborted) return stoppedBeforeStart(spec.signal);
     if (spec.executor) return this.executors.run(spec);
     spec.onStart?.();
     const started = performance.now();
@@ -142,7 +142,7 @@ export class ProcessLauncher implements Launcher {
       });
     } catch (err) {
       // A client that cannot be started fails its cells with the reason; the run goes on.
-      return { exitCode: undefined, signal: undefined, aborted: false, stdout: '', ms: 0, startError: (err as Error).message, newProcess: false };
+      return cannotStart((err as Error).message);
     }
     this.running.add(spawned);
     let aborted = false;

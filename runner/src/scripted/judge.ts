@@ -93,9 +93,15 @@ function combined(derived: Expectation, own: Expectation): Expectation {
  * over several transports and releases, and a large payload's expected bytes (zero-filled,
  * base64) would otherwise be built and converted again for every cell.
  */
-const perCase = new WeakMap<ScriptedCase, Map<string, { cell: { expect: Expectation; because?: string }; followups: Expectation[] }>>();
+/** A pairing's expectations: of its cells, and of each follow-up. */
+interface PairExpectations {
+  cell: { expect: Expectation; because?: string };
+  followups: Expectation[];
+}
 
-function expectationsOf(c: ScriptedCase, client: string, server: string): { cell: { expect: Expectation; because?: string }; followups: Expectation[] } {
+const perCase = new WeakMap<ScriptedCase, Map<string, PairExpectations>>();
+
+function expectationsOf(c: ScriptedCase, client: string, server: string): PairExpectations {
   let pairs = perCase.get(c);
   if (!pairs) perCase.set(c, (pairs = new Map()));
   const key = `${client}→${server}`;
