@@ -2,14 +2,14 @@
 # Builds the C++ (gRPC C++) peer with CMake against the system's gRPC C++:
 #   build/cpp/server, build/cpp/client, build/cpp/grpc-version (the gRPC C++ release, from pkg-config)
 # Needs: g++, cmake, pkg-config, and gRPC C++ with its code generator (Debian/Ubuntu:
-#   apt install g++ cmake pkg-config libgrpc++-dev protobuf-compiler-grpc).
+#   apt install g++ cmake pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc nlohmann-json3-dev).
 # A missing piece is one line on stderr naming what to install, and exit status 3.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 out="$repo/build/cpp"
-install_hint="apt install g++ cmake pkg-config libgrpc++-dev protobuf-compiler-grpc (or run it with --launcher docker)"
+install_hint="apt install g++ cmake pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc nlohmann-json3-dev (or run it with --launcher docker)"
 
 missing=()
 for tool in g++ cmake pkg-config protoc grpc_cpp_plugin; do

@@ -2,9 +2,10 @@
  * The Docker launcher: the same peers, in containers that live for the run. Each implementation
  * (and release) gets one container, started once through Docker Compose (the docker-compose
  * package: `docker compose` v2 when present, else `docker-compose` v1) before any case runs;
- * its servers and clients then run inside it with `docker exec`, exactly as the process launcher
- * runs them locally (same logs, listening line, executors and deadlines), so the number of
- * containers no longer depends on the number of cells. All containers use the host network, so
+ * its servers and clients then run inside it, started by its agent (agent.ts: one `docker exec`
+ * for the run, which starts peers there and hands the runner their input and output through
+ * named pipes), exactly as the process launcher runs them locally (same logs, listening line,
+ * executors and deadlines), so the number of containers no longer depends on the number of cells. All containers use the host network, so
  * every connection stays on loopback, and run from /app, where each image holds the repository
  * layout its commands expect. The run's log folder and a scratch folder (Unix sockets) are
  * mounted into every container at the same paths. One Compose project per run (two runs never
@@ -18,14 +19,13 @@ import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { ConfigError } from '../config.js';
 import { dockerName } from '../images.js';
-import { killGroup, trackComposeProject } from './children.js';
-import type { Host } from './host.js';
+import { Agent } from './agent.js';
+import { trackComposeProject } from './children.js';
+import type { Host, Peer } from './host.js';
 import { cannotStart, StartError, type ClientRun, type ClientSpec, type ServerHandle, type ServerSpec } from './launcher.js';
 import { ProcessLauncher } from './process.js';
 
 const STOP_GRACE_MS = 3_000;
-/** The environment variable that names a peer inside its container, so that it can be signalled there. */
-const PEER_TAG = 'GRPC_INTEROP_PEER';
 
 type Executable = compose.IDockerComposeOptions['executable'];
 
@@ -59,6 +59,8 @@ interface Service {
 class Containers implements Host {
   private readonly services: Record<string, Service> = {};
   private readonly started = new Map<string, Promise<void>>();
+  private readonly agents = new Map<string, Promise<Agent>>();
+  private readonly peers = new WeakMap<Peer, { agent: Agent; pid: number }>();
   /** Compose calls under way: the daemon finishes creating their containers even after a stop, so close() waits for them. */
   readonly inFlight = new Set<Promise<unknown>>();
   closed = false;
@@ -69,6 +71,7 @@ class Containers implements Host {
     private readonly options: (extra?: Partial<compose.IDockerComposeOptions>) => compose.IDockerComposeOptions,
     readonly project: string,
     readonly shared: string[],
+    private readonly scratch: string,
   ) {}
 
   container(impl: string): string {
@@ -124,31 +127,39 @@ class Containers implements Host {
     return this.prepare([impl]).then(() => this.started.get(impl) ?? Promise.reject(new StartError(`no container for ${impl}`)));
   }
 
-  argv(impl: string, command: string[], tag: string, stdin: boolean): string[] {
-    return ['docker', 'exec', ...(stdin ? ['-i'] : []), '-w', '/app', '-e', `${PEER_TAG}=${tag}`, this.container(impl), ...command];
-  }
-
-  /**
-   * Sends `signals` in turn, inside the container, to every process carrying the peer's tag (the
-   * peer and whatever it started), in one `docker exec`.
-   */
-  private signal(impl: string, tag: string, ...signals: Array<'TERM' | 'KILL' | 'CONT'>): Promise<unknown> {
-    const script = 'tag="$1"; shift; for s in "$@"; do for d in /proc/[0-9]*; do if grep -qsxz "$tag" "$d/environ"; then kill -s "$s" "${d#/proc/}" 2>/dev/null; fi; done; done; true';
-    return execa('docker', ['exec', this.container(impl), 'sh', '-c', script, 'sh', `${PEER_TAG}=${tag}`, ...signals], { reject: false, stdin: 'ignore', timeout: 30_000 });
-  }
-
-  async stop(impl: string, tag: string, pid: number, exited: Promise<unknown>): Promise<void> {
-    let gone = false;
-    void exited.then(() => (gone = true));
-    await this.signal(impl, tag, 'TERM', 'CONT');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS))]);
-    if (!gone) {
-      await this.signal(impl, tag, 'KILL');
-      // The `docker exec` ends with what it ran; should it not, it goes too.
-      const force = setTimeout(() => killGroup(pid, 'SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(force);
+  /** The agent of `impl`'s container, started once it runs. */
+  private agent(impl: string): Promise<Agent> {
+    let agent = this.agents.get(impl);
+    if (!agent) {
+      agent = this.ready(impl).then(() => Agent.start(this.container(impl), join(this.scratch, 'peers', dockerName(impl))));
+      this.agents.set(impl, agent);
     }
+    return agent;
+  }
+
+  async start(impl: string, command: string[], tag: string, options: { stdin: boolean }): Promise<Peer> {
+    const agent = await this.agent(impl);
+    const peer = await agent.start(command, tag, options.stdin);
+    this.peers.set(peer, { agent, pid: peer.inContainer });
+    return peer;
+  }
+
+  /** SIGTERM and SIGCONT to the peer's process group in its container; SIGKILL after a grace period. */
+  async stop(_impl: string, peer: Peer): Promise<void> {
+    const where = this.peers.get(peer);
+    if (!where) return;
+    let gone = false;
+    void peer.ended.then(() => (gone = true));
+    where.agent.kill(where.pid, 'TERM', 'CONT');
+    await Promise.race([peer.ended, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS))]);
+    if (!gone) where.agent.kill(where.pid, 'KILL');
+    await peer.ended;
+  }
+
+  /** Ends every agent (their peers were stopped before). */
+  async closeAgents(): Promise<void> {
+    const agents = await Promise.allSettled([...this.agents.values()]);
+    await Promise.all(agents.map((a) => (a.status === 'fulfilled' ? a.value.close() : undefined)));
   }
 
   track<T>(call: Promise<T>): Promise<T> {
@@ -191,7 +202,7 @@ export class DockerLauncher extends ProcessLauncher {
   ) {
     const scratch = mkdtempSync(join(tmpdir(), 'grpc-interop-docker-'));
     const options = (extra: Partial<compose.IDockerComposeOptions> = {}): compose.IDockerComposeOptions => ({ cwd: root, config: composeFile, composeOptions: [['--project-name', project]], executable, ...extra });
-    const containers = new Containers(images, composeFile, options, project, [...shared, scratch]);
+    const containers = new Containers(images, composeFile, options, project, [...shared, scratch], scratch);
     super(root, containers);
     this.containers = containers;
     this.scratch = scratch;
@@ -245,6 +256,7 @@ export class DockerLauncher extends ProcessLauncher {
   override async close(): Promise<void> {
     this.containers.closed = true;
     await super.close();
+    await this.containers.closeAgents();
     if (this.containers.defined) {
       // A container asked for just before the stop is created all the same: wait for the calls under
       // way (a stop by signal is bounded anyway, and the reaper then removes what comes later).

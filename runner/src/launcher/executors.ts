@@ -8,12 +8,9 @@
  * like a killed one-shot client) and the next run gets a fresh one.
  */
 import type { WriteStream } from 'node:fs';
-import { execa, type ResultPromise } from 'execa';
-import { killGroup, track, untrack } from './children.js';
 import { lines, openLog } from './output.js';
 import { cannotStart, stoppedBeforeStart, type ClientRun, type ClientSpec } from './launcher.js';
-import { nextTag, type Host } from './host.js';
-import { startFailure } from './process.js';
+import { nextTag, type Host, type Peer } from './host.js';
 
 /** The run in flight on an executor: where its output goes, and what ends it. */
 interface Current {
@@ -48,23 +45,18 @@ class Executor {
   busy = false;
 
   private constructor(
-    readonly child: ResultPromise,
-    readonly pid: number,
+    readonly peer: Peer,
     private readonly host: Host,
     private readonly impl: string,
-    private readonly tag: string,
   ) {
-    child.stdout?.on('data', lines((line) => this.onStdout(line)));
-    child.stderr?.on('data', lines((line) => this.onStderr(line)));
-    child.stdin?.on('error', () => undefined); // it died: the exit below tells the run
-    track(pid);
-    this.exited = child.then((result) => {
+    peer.stdout.on('data', lines((line) => this.onStdout(line)));
+    peer.stderr.on('data', lines((line) => this.onStderr(line)));
+    peer.stdin?.on('error', () => undefined); // it died: the exit below tells the run
+    this.exited = peer.ended.then((ending) => {
       this.alive = false;
-      untrack(pid);
-      killGroup(pid, 'SIGKILL'); // whatever it left behind
-      const how = result.signal ? `killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+      const how = ending.signal ? `killed by ${ending.signal}` : `exited with code ${ending.exitCode}`;
       this.current?.log.write(`\n[runner] executor process ${how}\n`);
-      this.current?.finish({ ...(result.signal ? { signal: result.signal } : { exitCode: result.exitCode ?? undefined }) });
+      this.current?.finish(ending);
       return how;
     });
   }
@@ -73,17 +65,10 @@ class Executor {
   static async start(host: Host, impl: string, command: string[], cwd: string): Promise<Executor | string> {
     try {
       await host.ready(impl);
+      return new Executor(await host.start(impl, [...command, '--executor'], nextTag(), { cwd, stdin: true }), host, impl);
     } catch (err) {
       return (err as Error).message;
     }
-    const tag = nextTag();
-    const argv = host.argv(impl, [...command, '--executor'], tag, true);
-    const child = execa(argv[0]!, argv.slice(1), { cwd, detached: true, stdin: 'pipe', buffer: false, reject: false, cleanup: false });
-    if (child.pid === undefined) {
-      const result = await child;
-      return startFailure(command[0]!, result.code, result.shortMessage ?? String(result.message));
-    }
-    return new Executor(child, child.pid, host, impl, tag);
   }
 
   private onStdout(line: string): void {
@@ -119,7 +104,7 @@ class Executor {
   async run(spec: ClientSpec, run: number, command: string[]): Promise<ClientRun> {
     const started = performance.now();
     const request = JSON.stringify({ run, args: spec.args });
-    const log = openLog(spec.logFile, `${command.join(' ')} --executor  (pid ${this.pid}, run ${run}) <<< ${request}`);
+    const log = openLog(spec.logFile, `${command.join(' ')} --executor  (${this.peer.where}, run ${run}) <<< ${request}`);
     if (this.between !== '') log.write(`[runner] printed by the executor before this run:\n${this.between}`);
     this.between = '';
     let aborted = false;
@@ -133,7 +118,7 @@ class Executor {
     spec.signal.addEventListener('abort', kill, { once: true });
     if (spec.signal.aborted) kill();
     else if (!this.alive) this.current!.finish({ signal: 'SIGKILL' });
-    else this.child.stdin?.write(`${request}\n`);
+    else this.peer.stdin?.write(`${request}\n`);
     const how = await ended;
     spec.signal.removeEventListener('abort', kill);
     const { stdout } = this.current!;
@@ -144,7 +129,7 @@ class Executor {
 
   /** Stops it where it runs (locally: its process group, children.ts stopGroup); resolves once it is gone. */
   stop(): Promise<void> {
-    return this.host.stop(this.impl, this.tag, this.pid, this.exited);
+    return this.host.stop(this.impl, this.peer).then(() => this.exited.then(() => undefined));
   }
 }
 
@@ -252,7 +237,7 @@ export class ExecutorPool {
     this.closed = true;
     for (const queue of this.waiting.values()) for (const wake of queue.splice(0)) wake();
     const all = [...this.executors.values()].flat();
-    for (const e of all) e.child.stdin?.end();
+    for (const e of all) e.peer.stdin?.end();
     await Promise.all(all.map((e) => Promise.race([e.exited, new Promise((resolve) => setTimeout(resolve, 1000))]).then(() => e.stop())));
   }
 }

@@ -10,7 +10,7 @@ import { unusedPort } from '../../../ts-common/src/net.js';
 import type { Toxic } from '../config.js';
 import { stopGroup, track, untrack } from './children.js';
 import { openLog } from './output.js';
-import { startFailure } from './process.js';
+import { startFailure } from './host.js';
 
 const LOOPBACK = '127.0.0.1';
 const READY_MS = 15_000;

@@ -6,71 +6,44 @@
  */
 import type { WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { execa, type ResultPromise } from 'execa';
-import { killGroup, track, untrack } from './children.js';
+import { execa } from 'execa';
 import { ExecutorPool } from './executors.js';
-import { LOCAL, nextTag, type Host } from './host.js';
+import { LOCAL, nextTag, type Host, type Peer } from './host.js';
 import { lines, logTail, openLog } from './output.js';
 import { cannotStart, StartError, stoppedBeforeStart, type ClientRun, type ClientSpec, type Launcher, type ServerHandle, type ServerSpec } from './launcher.js';
 
 const LOOPBACK = '127.0.0.1';
 
 interface Spawned {
-  child: ResultPromise;
-  pid: number;
+  peer: Peer;
   log: WriteStream;
+  /** Resolves once it ended and its log is closed: how it ended, in words. */
   exited: Promise<string>;
   impl: string;
-  tag: string;
-}
-
-/** Why a command could not be started, from the spawn error's code. */
-export function startFailure(command: string, code: string | undefined, message: string): string {
-  if (code === 'ENOENT') return `${command}: no such file or command (is it built, or installed and on PATH?)`;
-  if (code === 'EACCES') return `${command}: permission denied (is it executable?)`;
-  return `${command}: ${message}`;
 }
 
 async function spawn(host: Host, impl: string, command: string[], args: string[], logFile: string, cwd: string, onStdoutLine?: (line: string) => void): Promise<Spawned> {
   const full = [...command, ...args];
   const log = openLog(logFile, full.join(' '));
-  const tag = nextTag();
+  let peer: Peer;
   try {
     await host.ready(impl);
+    peer = await host.start(impl, full, nextTag(), { cwd, stdin: false });
   } catch (err) {
     await new Promise<void>((resolve) => log.end(`[runner] cannot start: ${(err as Error).message}\n`, () => resolve()));
     throw err instanceof StartError ? err : new StartError((err as Error).message);
   }
-  const argv = host.argv(impl, full, tag, false);
-  const child = execa(argv[0]!, argv.slice(1), {
-    cwd,
-    detached: true,
-    stdin: 'ignore',
-    buffer: false,
-    reject: false,
-    cleanup: false,
-  });
-  const pid = child.pid;
-  if (pid === undefined) {
-    const result = await child;
-    const why = startFailure(command[0]!, result.code, result.shortMessage ?? String(result.message));
-    await new Promise<void>((resolve) => log.end(`[runner] cannot start: ${why}\n`, () => resolve()));
-    throw new StartError(why);
-  }
   const split = onStdoutLine ? lines(onStdoutLine) : undefined;
-  child.stdout?.on('data', (chunk: Buffer) => {
+  peer.stdout.on('data', (chunk: Buffer) => {
     log.write(chunk);
     split?.(chunk);
   });
-  child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
-  track(pid);
-  const exited = child.then((result) => {
-    untrack(pid);
-    killGroup(pid, 'SIGKILL'); // whatever it left behind
-    const how = result.signal ? `killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+  peer.stderr.on('data', (chunk: Buffer) => log.write(chunk));
+  const exited = peer.ended.then((ending) => {
+    const how = ending.signal ? `killed by ${ending.signal}` : `exited with code ${ending.exitCode}`;
     return new Promise<string>((resolve) => log.end(`\n[runner] process ${how}\n`, () => resolve(how)));
   });
-  return { child, pid, log, exited, impl, tag };
+  return { peer, log, exited, impl };
 }
 
 export class ProcessLauncher implements Launcher {
@@ -111,7 +84,7 @@ export class ProcessLauncher implements Launcher {
       this.running.delete(spawned);
     });
     const stop = () => this.stopSpawned(spawned);
-    if (spec.port !== undefined) return { host: LOOPBACK, port: spec.port, pid: spawned.pid, exited: spawned.exited, running: () => alive, stop };
+    if (spec.port !== undefined) return { host: LOOPBACK, port: spec.port, ...(spawned.peer.pid !== undefined ? { pid: spawned.peer.pid } : {}), exited: spawned.exited, running: () => alive, stop };
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       listening.then((port) => ({ port })),
@@ -125,7 +98,7 @@ export class ProcessLauncher implements Launcher {
       await stop();
       throw new StartError(`${outcome.failed}\n${logTail(spec.logFile)}`);
     }
-    return { host: LOOPBACK, port: outcome.port, pid: spawned.pid, exited: spawned.exited, running: () => alive, stop };
+    return { host: LOOPBACK, port: outcome.port, ...(spawned.peer.pid !== undefined ? { pid: spawned.peer.pid } : {}), exited: spawned.exited, running: () => alive, stop };
   }
 
   async runClient(spec: ClientSpec): Promise<ClientRun> {
@@ -151,13 +124,13 @@ export class ProcessLauncher implements Launcher {
       void this.stopSpawned(spawned);
     };
     spec.signal.addEventListener('abort', kill, { once: true });
-    const result = await spawned.child;
+    const ending = await spawned.peer.ended;
     await spawned.exited;
     spec.signal.removeEventListener('abort', kill);
     this.running.delete(spawned);
     return {
-      exitCode: result.exitCode,
-      signal: result.signal,
+      exitCode: ending.exitCode,
+      signal: ending.signal,
       aborted,
       stdout,
       ms: Math.round(performance.now() - started),
@@ -177,7 +150,7 @@ export class ProcessLauncher implements Launcher {
   }
 
   private stopSpawned(spawned: Spawned): Promise<void> {
-    return this.host.stop(spawned.impl, spawned.tag, spawned.pid, spawned.exited);
+    return this.host.stop(spawned.impl, spawned.peer).then(() => spawned.exited.then(() => undefined));
   }
 
   async close(): Promise<void> {
