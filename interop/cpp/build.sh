@@ -15,7 +15,10 @@ missing=()
 for tool in g++ cmake pkg-config protoc grpc_cpp_plugin; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
-if ((${#missing[@]} == 0)) && ! pkg-config --exists grpc++; then missing+=("grpc++ (pkg-config)"); fi
+if ((${#missing[@]} == 0)); then
+  pkg-config --exists grpc++ || missing+=("grpc++ (pkg-config)")
+  pkg-config --exists protobuf || missing+=("protobuf (pkg-config: libprotobuf-dev)")
+fi
 if ((${#missing[@]} > 0)); then
   echo "interop/cpp/build.sh: the C++ peer needs ${missing[*]}: $install_hint" >&2
   exit 3
@@ -30,6 +33,9 @@ if [[ ! -f "$reflection/grpc/reflection/v1/reflection.proto" ]]; then
 fi
 
 mkdir -p "$out"
+# A build folder CMake configured for another checkout (a moved or copied repository) is started afresh.
+cache="$out/cmake/CMakeCache.txt"
+if [[ -f "$cache" ]] && ! grep -qxF "CMAKE_HOME_DIRECTORY:INTERNAL=$here" "$cache"; then rm -rf "$out/cmake"; fi
 cmake -S "$here" -B "$out/cmake" -DCMAKE_BUILD_TYPE=Release "-DREFLECTION_PROTOS=$reflection" >"$out/cmake.log" 2>&1 || { tail -20 "$out/cmake.log" >&2; exit 1; }
 jobs="$(nproc 2>/dev/null || echo 2)"
 cmake --build "$out/cmake" -j "$jobs" >"$out/build.log" 2>&1 || { grep -m 20 -E "error|Error" "$out/build.log" >&2 || tail -20 "$out/build.log" >&2; exit 1; }
