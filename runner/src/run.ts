@@ -132,9 +132,6 @@ async function runClaimed(
     builds = await ensureBuilt(matrix, used, { root: options.root, logDir, ...progress });
     launcher = new ProcessLauncher(options.root);
   }
-  // Installed library versions, for the runner's checks: only of servers whose cells need them.
-  const checked = new Set(cells.filter((c) => caseSpec(matrix, c).runnerChecks.length > 0).map((c) => c.server));
-  const installed = await installedVersions(matrix, checked, (impl, command) => launcher.runCommand(impl, command));
   const network = await networkProxy(matrix, cells, options.root, logDir, progress.onProgress);
   timings.buildMs = performance.now() - buildStarted;
   const closeAll = async () => {
@@ -184,12 +181,13 @@ async function runClaimed(
     await closeAll();
   });
 
-  if (containers) {
-    // Every container starts now, before the cases (counted as build time): a slow disk never eats a case's deadline.
-    const started = performance.now();
-    await containers();
-    timings.buildMs = (timings.buildMs ?? 0) + (performance.now() - started);
-  }
+  const started = performance.now();
+  // Every container starts now, before the cases (counted as build time): a slow disk never eats a case's deadline.
+  if (containers) await containers();
+  // Installed library versions, for the runner's checks: only of servers whose cells need them (in their containers, with Docker).
+  const checked = new Set(cells.filter((c) => caseSpec(matrix, c).runnerChecks.length > 0).map((c) => c.server));
+  const installed = await installedVersions(matrix, checked, (impl, command) => launcher.runCommand(impl, command));
+  timings.buildMs = (timings.buildMs ?? 0) + (performance.now() - started);
   for (const r of options.reporters) r.onBegin?.(cells.length);
   const casesFile = writeInstructions(matrix, cells, logDir);
   try {

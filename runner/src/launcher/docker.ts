@@ -21,7 +21,7 @@ import { ConfigError } from '../config.js';
 import { dockerName } from '../images.js';
 import { Agent } from './agent.js';
 import { trackComposeProject } from './children.js';
-import type { Host, Peer } from './host.js';
+import { nextTag, type Host, type Peer } from './host.js';
 import { cannotStart, StartError, type ClientRun, type ClientSpec, type ServerHandle, type ServerSpec } from './launcher.js';
 import { ProcessLauncher } from './process.js';
 
@@ -238,15 +238,21 @@ export class DockerLauncher extends ProcessLauncher {
     return super.runClient(spec);
   }
 
-  /**
-   * A short command in a one-off container of the image (the run's containers start later, once
-   * the run can be interrupted cleanly): the installed library versions.
-   */
+  /** A short command in the implementation's container (e.g. its installed library version), through its agent. */
   override async runCommand(impl: string, command: string[]): Promise<{ ok: boolean; output: string }> {
-    const image = this.images.get(impl);
-    if (!image) return { ok: false, output: `no image was built for "${impl}"` };
-    const r = await execa('docker', ['run', '--rm', '--network', 'host', '-w', '/app', '--label', `com.docker.compose.project=${this.project}`, image, ...command], { reject: false, all: true, stdin: 'ignore', timeout: 300_000 });
-    return { ok: !r.failed, output: r.failed ? (r.all ?? r.shortMessage ?? '') : r.stdout };
+    try {
+      const peer = await this.containers.start(impl, command, nextTag(), { stdin: false });
+      let stdout = '';
+      let all = '';
+      peer.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), (all += chunk.toString())));
+      peer.stderr.on('data', (chunk: Buffer) => (all += chunk.toString()));
+      const timer = setTimeout(() => void this.containers.stop(impl, peer), 300_000);
+      const ending = await peer.ended;
+      clearTimeout(timer);
+      return ending.exitCode === 0 ? { ok: true, output: stdout } : { ok: false, output: all || `exit code ${ending.exitCode ?? ending.signal}` };
+    } catch (err) {
+      return { ok: false, output: (err as Error).message };
+    }
   }
 
   /**
