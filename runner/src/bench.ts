@@ -26,6 +26,7 @@ import { ProcessLauncher } from './launcher/process.js';
 import { jsonReporter } from './reporters/json.js';
 import { isBad } from './results.js';
 import { runMatrix } from './run.js';
+import { systemFailure } from './files.js';
 
 interface Options {
   config: string;
@@ -319,7 +320,7 @@ main().then(
   },
   (err: unknown) => {
     if (err instanceof ConfigError) process.stderr.write(`bench: ${err.message}\n`);
-    else process.stderr.write(`bench: setup failure: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    else process.stderr.write(`bench: ${systemFailure(err) ?? `setup failure: ${err instanceof Error ? err.stack ?? err.message : String(err)}`}\n`);
     process.exit(USAGE_ERROR);
   },
 );

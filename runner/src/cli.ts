@@ -22,7 +22,7 @@ import { htmlReporter, writeHtml } from './reporters/html.js';
 import { markdownReporter, writeMarkdown } from './reporters/markdown.js';
 import { renderFailures, renderGrids, renderSummary, terminalReporter } from './reporters/terminal.js';
 import { exitCodeOf, type Results } from './results.js';
-import { checkWritable } from './files.js';
+import { checkWritable, systemFailure } from './files.js';
 import { buildOnly, defaultJobs, runMatrix } from './run.js';
 
 interface Options {
@@ -242,6 +242,6 @@ const exit = (code: number) => {
 
 main().then(exit, (err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`matrix: ${err.message}\n`);
-  else process.stderr.write(`matrix: setup failure: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  else process.stderr.write(`matrix: ${systemFailure(err) ?? `setup failure: ${err instanceof Error ? err.stack ?? err.message : String(err)}`}\n`);
   exit(USAGE_ERROR);
 });

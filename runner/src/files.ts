@@ -31,6 +31,17 @@ function makeDir(dir: string): void {
   mkdirSync(dir);
 }
 
+/**
+ * One line for an error the system gave (a full disk, a folder that cannot be written: it has a
+ * code and a system call), e.g. `cannot mkdir /out/logs: ENOSPC (no space left on device)`;
+ * undefined for anything else (a defect, whose stack is what helps).
+ */
+export function systemFailure(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof err !== 'object' || err === null || typeof e.code !== 'string' || typeof e.syscall !== 'string') return undefined;
+  return `cannot ${e.syscall}${e.path ? ` ${e.path}` : ''}: ${describeError(err)}`;
+}
+
 /** `ENOSPC (no space left on device)` from a Node file system error. */
 export function describeError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
