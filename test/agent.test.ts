@@ -83,6 +83,13 @@ describeDocker('the agent of a container', () => {
     expect(out.stderr).toMatch(/no-such-peer/);
   });
 
+  it('a peer given up on (it outlived SIGKILL, or its container hangs) counts as killed at once', async () => {
+    const peer = await agent.start(['sleep', '300'], id(), false);
+    agent.abandon(`t${ids}`);
+    expect(await peer.ended).toEqual({ signal: 'SIGKILL' });
+    agent.kill(peer.inContainer, 'KILL');
+  });
+
   it('when its container goes away, running peers end (killed) and new ones are refused with the reason', async () => {
     const peer = await agent.start(['sleep', '300'], id(), false);
     await execa('docker', ['kill', container]);

@@ -163,6 +163,12 @@ export class Agent {
     return { stdout, stderr, ...(input ? { stdin: input } : {}), ended, where: `pid ${pid} in ${this.container}`, inContainer: pid };
   }
 
+  /** Gives up on peer `id` (it outlived SIGKILL, or its container hangs): it counts as killed, and its output is no longer read. */
+  abandon(id: string): void {
+    this.running.get(id)?.({ signal: 'SIGKILL' });
+    this.running.delete(id);
+  }
+
   /** Sends `signals` in turn to the process group of `pid` in the container. */
   kill(pid: number, ...signals: string[]): void {
     if (!this.goneWhy) this.send(`kill ${pid} ${signals.join(' ')}`);

@@ -60,7 +60,7 @@ class Containers implements Host {
   private readonly services: Record<string, Service> = {};
   private readonly started = new Map<string, Promise<void>>();
   private readonly agents = new Map<string, Promise<Agent>>();
-  private readonly peers = new WeakMap<Peer, { agent: Agent; pid: number }>();
+  private readonly peers = new WeakMap<Peer, { agent: Agent; pid: number; id: string }>();
   /** Compose calls under way: the daemon finishes creating their containers even after a stop, so close() waits for them. */
   readonly inFlight = new Set<Promise<unknown>>();
   closed = false;
@@ -140,7 +140,7 @@ class Containers implements Host {
   async start(impl: string, command: string[], tag: string, options: { stdin: boolean }): Promise<Peer> {
     const agent = await this.agent(impl);
     const peer = await agent.start(command, tag, options.stdin);
-    this.peers.set(peer, { agent, pid: peer.inContainer });
+    this.peers.set(peer, { agent, pid: peer.inContainer, id: tag });
     return peer;
   }
 
@@ -152,8 +152,12 @@ class Containers implements Host {
     void peer.ended.then(() => (gone = true));
     where.agent.kill(where.pid, 'TERM', 'CONT');
     await Promise.race([peer.ended, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS))]);
-    if (!gone) where.agent.kill(where.pid, 'KILL');
-    await peer.ended;
+    if (!gone) {
+      where.agent.kill(where.pid, 'KILL');
+      const force = setTimeout(() => where.agent.abandon(where.id), STOP_GRACE_MS);
+      await peer.ended;
+      clearTimeout(force);
+    }
   }
 
   /** Ends every agent (their peers were stopped before). */
