@@ -84,7 +84,8 @@ export class ProcessLauncher implements Launcher {
       this.running.delete(spawned);
     });
     const stop = () => this.stopSpawned(spawned);
-    if (spec.port !== undefined) return { host: LOOPBACK, port: spec.port, ...(spawned.peer.pid !== undefined ? { pid: spawned.peer.pid } : {}), exited: spawned.exited, running: () => alive, stop };
+    const pid = spawned.peer.pid !== undefined ? { pid: spawned.peer.pid } : {};
+    if (spec.port !== undefined) return { host: LOOPBACK, port: spec.port, ...pid, exited: spawned.exited, running: () => alive, stop };
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       listening.then((port) => ({ port })),
@@ -98,7 +99,7 @@ export class ProcessLauncher implements Launcher {
       await stop();
       throw new StartError(`${outcome.failed}\n${logTail(spec.logFile)}`);
     }
-    return { host: LOOPBACK, port: outcome.port, ...(spawned.peer.pid !== undefined ? { pid: spawned.peer.pid } : {}), exited: spawned.exited, running: () => alive, stop };
+    return { host: LOOPBACK, port: outcome.port, ...pid, exited: spawned.exited, running: () => alive, stop };
   }
 
   async runClient(spec: ClientSpec): Promise<ClientRun> {

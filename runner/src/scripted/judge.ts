@@ -88,17 +88,17 @@ function combined(derived: Expectation, own: Expectation): Expectation {
   return { ...derived, ...own };
 }
 
-/**
- * What a (case, client, server) expects, worked out once: a run judges the same pairing's cells
- * over several transports and releases, and a large payload's expected bytes (zero-filled,
- * base64) would otherwise be built and converted again for every cell.
- */
 /** A pairing's expectations: of its cells, and of each follow-up. */
 interface PairExpectations {
   cell: { expect: Expectation; because?: string };
   followups: Expectation[];
 }
 
+/**
+ * What a (case, client, server) expects, worked out once: a run judges the same pairing's cells
+ * over several transports and releases, and a large payload's expected bytes (zero-filled,
+ * base64) would otherwise be built and converted again for every cell.
+ */
 const perCase = new WeakMap<ScriptedCase, Map<string, PairExpectations>>();
 
 function expectationsOf(c: ScriptedCase, client: string, server: string): PairExpectations {
