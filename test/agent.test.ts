@@ -59,13 +59,14 @@ describeDocker('the agent of a container', () => {
   });
 
   it('a peer that ignores SIGTERM ends on SIGKILL, reported as 128 + 9', async () => {
-    const peer = await agent.start(['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 1; done'], id(), false);
+    const name = id();
+    const peer = await agent.start(['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 1; done'], name, false);
     const output = outputOf(peer);
     await new Promise<void>((resolve) => peer.stdout.once('data', () => resolve()));
-    agent.kill(peer.inContainer, 'TERM', 'CONT');
+    agent.kill(name, 'TERM', 'CONT');
     const early = await Promise.race([peer.ended.then(() => 'ended'), new Promise((resolve) => setTimeout(() => resolve('running'), 1500))]);
     expect(early).toBe('running');
-    agent.kill(peer.inContainer, 'KILL');
+    agent.kill(name, 'KILL');
     expect(await output).toMatchObject({ stdout: 'ready\n', exitCode: 137 });
   });
 
@@ -84,10 +85,10 @@ describeDocker('the agent of a container', () => {
   });
 
   it('a peer given up on (it outlived SIGKILL, or its container hangs) counts as killed at once', async () => {
-    const peer = await agent.start(['sleep', '300'], id(), false);
-    agent.abandon(`t${ids}`);
+    const name = id();
+    const peer = await agent.start(['sleep', '300'], name, false);
+    agent.abandon(name);
     expect(await peer.ended).toEqual({ signal: 'SIGKILL' });
-    agent.kill(peer.inContainer, 'KILL');
   });
 
   it('when its container goes away, running peers end (killed) and new ones are refused with the reason', async () => {

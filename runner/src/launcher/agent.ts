@@ -58,6 +58,8 @@ function fifo(path: string, write: boolean): Socket {
 export class Agent {
   private readonly answers = new Map<string, (value: string) => void>();
   private readonly running = new Map<string, (ending: Ending) => void>();
+  /** The pid in the container of every peer started and not yet ended, by id. */
+  private readonly pids = new Map<string, number>();
   private goneWhy: string | undefined;
 
   private constructor(
@@ -94,8 +96,11 @@ export class Agent {
     if (verb === 'exit') {
       this.running.get(id!)?.({ exitCode: Number(value) });
       this.running.delete(id!);
+      this.pids.delete(id!);
       return;
     }
+    // Noted as it arrives: its `exit` line may come in the same read.
+    if (verb === 'pid' && this.running.has(id!)) this.pids.set(id!, Number(value));
     const key = `${verb} ${id}`;
     this.answers.get(key)?.(value ?? '');
     this.answers.delete(key);
@@ -122,7 +127,7 @@ export class Agent {
   }
 
   /** Starts `command` in the container's /app, as peer `id`. */
-  async start(command: string[], id: string, stdin: boolean): Promise<Peer & { inContainer: number }> {
+  async start(command: string[], id: string, stdin: boolean): Promise<Peer> {
     const dir = join(this.root, id);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'cmd'), `cd /app && exec ${shellWords(command)}\n`);
@@ -149,6 +154,7 @@ export class Agent {
     const pid = Number(await started.catch((err: unknown) => {
       for (const s of [stdout, stderr, input]) s?.destroy();
       this.running.delete(id);
+      this.pids.delete(id);
       cleanUp();
       throw err;
     }));
@@ -160,18 +166,20 @@ export class Agent {
       cleanUp();
       return ending;
     });
-    return { stdout, stderr, ...(input ? { stdin: input } : {}), ended, where: `pid ${pid} in ${this.container}`, inContainer: pid };
+    return { stdout, stderr, ...(input ? { stdin: input } : {}), ended, where: `pid ${pid} in ${this.container}` };
   }
 
   /** Gives up on peer `id` (it outlived SIGKILL, or its container hangs): it counts as killed, and its output is no longer read. */
   abandon(id: string): void {
     this.running.get(id)?.({ signal: 'SIGKILL' });
     this.running.delete(id);
+    this.pids.delete(id);
   }
 
-  /** Sends `signals` in turn to the process group of `pid` in the container. */
-  kill(pid: number, ...signals: string[]): void {
-    if (!this.goneWhy) this.send(`kill ${pid} ${signals.join(' ')}`);
+  /** Sends `signals` in turn to the process group of peer `id` in the container (nothing once it has ended). */
+  kill(id: string, ...signals: string[]): void {
+    const pid = this.pids.get(id);
+    if (pid !== undefined && !this.goneWhy) this.send(`kill ${pid} ${signals.join(' ')}`);
   }
 
   /** Ends the agent (end of its input); the peers it started are stopped first by the launcher. */

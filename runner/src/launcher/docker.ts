@@ -60,7 +60,7 @@ class Containers implements Host {
   private readonly services: Record<string, Service> = {};
   private readonly started = new Map<string, Promise<void>>();
   private readonly agents = new Map<string, Promise<Agent>>();
-  private readonly peers = new WeakMap<Peer, { agent: Agent; pid: number; id: string }>();
+  private readonly peers = new WeakMap<Peer, { agent: Agent; id: string }>();
   /** Compose calls under way: the daemon finishes creating their containers even after a stop, so close() waits for them. */
   readonly inFlight = new Set<Promise<unknown>>();
   closed = false;
@@ -140,7 +140,7 @@ class Containers implements Host {
   async start(impl: string, command: string[], tag: string, options: { stdin: boolean }): Promise<Peer> {
     const agent = await this.agent(impl);
     const peer = await agent.start(command, tag, options.stdin);
-    this.peers.set(peer, { agent, pid: peer.inContainer, id: tag });
+    this.peers.set(peer, { agent, id: tag });
     return peer;
   }
 
@@ -150,10 +150,10 @@ class Containers implements Host {
     if (!where) return;
     let gone = false;
     void peer.ended.then(() => (gone = true));
-    where.agent.kill(where.pid, 'TERM', 'CONT');
+    where.agent.kill(where.id, 'TERM', 'CONT');
     await Promise.race([peer.ended, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS))]);
     if (!gone) {
-      where.agent.kill(where.pid, 'KILL');
+      where.agent.kill(where.id, 'KILL');
       const force = setTimeout(() => where.agent.abandon(where.id), STOP_GRACE_MS);
       await peer.ended;
       clearTimeout(force);
