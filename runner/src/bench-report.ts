@@ -106,8 +106,10 @@ function timeLines(runs: ThroughputRun[]): string {
       return own.length === 0 ? 'none' : `${own.length} busy ${s(own.reduce((sum, g) => sum + g.endMs - g.startMs, 0))}`;
     };
     const last = groups.reduce((a, b) => (b.endMs > a.endMs ? b : a));
+    const hosts = r.timings.hosts ?? [];
+    const made = hosts.length === 0 ? '' : `; containers ready from ${s(Math.min(...hosts.map((h) => h.readyMs)))} to ${s(Math.max(...hosts.map((h) => h.readyMs)))} (${hosts.length})`;
     lines.push(`
-${runLabel(r)}: cases ${s(last.endMs)}; CPU-bound groups ${busy(false)}, paced groups ${busy(true)}; last to end: ${last.group} (${last.cells} cells, ${s(last.startMs)} → ${s(last.endMs)})`);
+${runLabel(r)}: cases ${s(last.endMs)}; CPU-bound groups ${busy(false)}, paced groups ${busy(true)}; last to end: ${last.group} (${last.cells} cells, ${s(last.startMs)} → ${s(last.endMs)})${made}`);
   }
   return lines.join('');
 }

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import pLimit from 'p-limit';
+import PQueue from 'p-queue';
 import type { BuildOutcome } from './build.js';
 import { DIRECT, splitTransport, type Matrix } from './config.js';
 import type { NetworkProxy, Route } from './launcher/network.js';
@@ -44,8 +44,11 @@ export interface ExecuteOptions {
   noBatch?: boolean;
   /** Where the time goes, summed over every peer (owned by the caller, like implementations). */
   timings?: Timings;
-  /** The gRPC library version installed per implementation, for the runner's checks. */
-  installed?: Map<string, string | { error: string }>;
+  /**
+   * The gRPC library version installed for an implementation (its `installed_version`, run where
+   * its peers run), for the runner's checks: asked once per server whose cells need it.
+   */
+  installedVersion?: (impl: string) => Promise<string | { error: string } | undefined>;
   /** The instructions of the data suites' cases (--cases_file), written by the caller. */
   casesFile?: string;
   /** The run's network proxy, when a cell is on a network other than direct; else why there is none. */
@@ -82,36 +85,100 @@ export async function execute(groups: ServerGroup[], options: ExecuteOptions): P
   const cells: CellResult[] = [];
   const implementations = options.implementations ?? {};
   for (const [name, impl] of Object.entries(options.matrix.implementations)) {
-    implementations[name] = { language: impl.language, library: impl.library, version: null, ...installedOf(options, name), ...releaseOf(options.matrix, name) };
+    implementations[name] = { language: impl.language, library: impl.library, version: null, ...releaseOf(options.matrix, name) };
   }
+  // Installed library versions: asked once per implementation, kept for the checks as they come.
+  const asked = new Map<string, Promise<string | { error: string } | undefined>>();
+  const installed = new Map<string, string | { error: string }>();
+  const installedVersion = (impl: string) => {
+    if (!asked.has(impl)) asked.set(impl, options.installedVersion?.(impl) ?? Promise.resolve(undefined));
+    return asked.get(impl)!;
+  };
   const timings = options.timings ?? emptyTimings();
   const record = (cell: Cell, outcome: Outcome) => {
     const result = classify(cell, outcome, options.matrix.knownFailures, options.matrix.releases, options.matrix.flaky);
     cells.push(result);
     options.onCell?.(result);
   };
-  const limit = pLimit(Math.max(1, options.jobs));
   // Groups of paced cases (mostly waiting on purpose: deadlines, delays, h2spec's timeouts) take
   // little CPU: they have job slots of their own, PACED_SLOTS times as many, so they overlap the
-  // CPU-bound groups instead of holding their slots while they wait.
-  const pacedLimit = pLimit(Math.max(1, options.jobs) * PACED_SLOTS);
+  // CPU-bound groups instead of holding their slots while they wait. A free slot goes to the
+  // waiting work that ranks first (p-queue's priority), not to the first that asked: work asks once
+  // it can go on (its container is up), and a long group whose container came late must still
+  // start before the short ones.
+  const jobs = Math.max(1, options.jobs);
+  const slots = { cpu: new PQueue({ concurrency: jobs }), paced: new PQueue({ concurrency: jobs * PACED_SLOTS }) };
   // The longest groups first (longest-processing-time scheduling): a long group started last
   // would run alone while the other job slots sit idle.
   const ordered = [...groups].sort((a, b) => groupCost(options.matrix, b) - groupCost(options.matrix, a));
   const started = performance.now();
   const since = () => Math.round(performance.now() - started);
   timings.groups ??= [];
-  const timed = async (group: ServerGroup) => {
-    const startMs = since();
+  const { launcher } = options;
+  // Where peers run (containers) is made the busiest first, while the cases of the first run; an
+  // implementation the run needs no more is released (its container removed) at once.
+  const users = usersOf(groups);
+  launcher.startHosts?.([...users.keys()].sort((a, b) => users.get(b)!.cells - users.get(a)!.cells));
+  if (launcher.hostPending) {
+    const hosts = (timings.hosts ??= []);
+    for (const impl of users.keys()) void (launcher.hostPending(impl) ?? Promise.resolve()).then(() => hosts.push({ impl, readyMs: since() }));
+  }
+  const leave = (impl: string) => {
+    if (--users.get(impl)!.uses === 0) void launcher.release?.(impl).catch(() => undefined);
+  };
+  const timed = async (group: ServerGroup, rank: number) => {
+    let startMs: number | undefined;
+    const left = new Set(group.pairings);
+    const slot = <T>(work: () => Promise<T>): Promise<T> =>
+      (group.paced ? slots.paced : slots.cpu).add(
+        () => {
+          startMs ??= since();
+          return work();
+        },
+        { priority: -rank },
+      );
     try {
-      await runGroup(group, { ...options, timings }, record, implementations);
+      await runGroup(group, { ...options, timings, installedVersion, installed }, record, implementations, {
+        slot,
+        pairingDone: (pairing) => left.delete(pairing) && leave(pairing.client),
+      });
     } finally {
       const cellCount = group.pairings.reduce((n, p) => n + p.cells.length, 0);
-      timings.groups?.push({ group: group.id, ...(group.paced ? { paced: true } : {}), cells: cellCount, startMs, endMs: since() });
+      timings.groups?.push({ group: group.id, ...(group.paced ? { paced: true } : {}), cells: cellCount, startMs: startMs ?? since(), endMs: since() });
+      for (const pairing of left) leave(pairing.client);
+      leave(group.server);
     }
   };
-  await Promise.all(ordered.map((group) => (group.paced ? pacedLimit : limit)(() => timed(group))));
+  // A group asks for a job slot once its server's container is up; of the groups waiting for a
+  // slot, the one first in that order gets it.
+  await Promise.all(
+    ordered.map(async (group, rank) => {
+      await launcher.hostPending?.(group.server);
+      return timed(group, rank);
+    }),
+  );
   return { cells, implementations, timings };
+}
+
+/** Per implementation, how many server groups (as their server) and pairings (as their client) use it, and the cells it takes part in. */
+function usersOf(groups: ServerGroup[]): Map<string, { uses: number; cells: number }> {
+  const users = new Map<string, { uses: number; cells: number }>();
+  const use = (impl: string) => users.get(impl) ?? users.set(impl, { uses: 0, cells: 0 }).get(impl)!;
+  for (const group of groups) {
+    use(group.server).uses++;
+    for (const p of group.pairings) {
+      use(p.client).uses++;
+      use(group.server).cells += p.cells.length;
+      if (p.client !== group.server) use(p.client).cells += p.cells.length;
+    }
+  }
+  return users;
+}
+
+/** The first of a group's pairings whose client can start now (taken from the list), or undefined. */
+function takeReady(pairings: ServerGroup['pairings'], launcher: Launcher): ServerGroup['pairings'][number] | undefined {
+  const now = pairings.findIndex((p) => launcher.hostPending?.(p.client) === undefined);
+  return now < 0 ? undefined : pairings.splice(now, 1)[0];
 }
 
 /**
@@ -126,10 +193,6 @@ function groupCost(matrix: Matrix, group: ServerGroup): number {
   return group.pairings.reduce((sum, p) => sum + p.cells.length * (matrix.implementations[p.client]?.batch ? 1 : 25), 0);
 }
 
-const installedOf = (options: Pick<ExecuteOptions, 'installed'>, impl: string): { installed?: string } => {
-  const v = options.installed?.get(impl);
-  return typeof v === 'string' ? { installed: v } : {};
-};
 
 /** Which declared release an implementation is (for the compatibility view). */
 const releaseOf = (matrix: Matrix, impl: string): { release?: string; base?: string } => {
@@ -143,7 +206,12 @@ type Record_ = (cell: Cell, outcome: Outcome) => void;
 
 /** How long a failed health check waits for the server's exit to show before calling it hung. */
 const EXIT_GRACE_MS = 500;
-type GroupOptions = ExecuteOptions & { timings: Timings };
+type GroupOptions = ExecuteOptions & {
+  timings: Timings;
+  installedVersion: (impl: string) => Promise<string | { error: string } | undefined>;
+  /** The installed versions known so far, for the runner's checks. */
+  installed: Map<string, string | { error: string }>;
+};
 
 /** How often a group's server that crashed or hung is started again for the cells still to run. */
 export const MAX_SERVER_RESTARTS = 2;
@@ -289,7 +357,13 @@ class ServerWatch {
 
 }
 
-async function runGroup(group: ServerGroup, options: GroupOptions, record: Record_, impls: Record<string, ImplementationInfo>): Promise<void> {
+/** How a group gets its job slots, and tells that a pairing is done (its client may be released). */
+interface Turn {
+  slot<T>(work: () => Promise<T>): Promise<T>;
+  pairingDone(pairing: ServerGroup['pairings'][number]): void;
+}
+
+async function runGroup(group: ServerGroup, options: GroupOptions, record: Record_, impls: Record<string, ImplementationInfo>, turn: Turn): Promise<void> {
   const { matrix } = options;
   const allCells = group.pairings.flatMap((p) => p.cells);
   const failAll = (cellsToFail: Cell[], error: string, log?: string) => {
@@ -342,23 +416,43 @@ async function runGroup(group: ServerGroup, options: GroupOptions, record: Recor
       ...(route ? { route } : {}),
     };
   };
-  let first: Serving;
+  // The group works in a job slot; it waits for a client's container outside any slot (and any
+  // deadline), its server up meanwhile.
+  let watch: ServerWatch | undefined;
+  const pairings = [...group.pairings];
+  const runReady = async (serving: ServerWatch) => {
+    for (let pairing = takeReady(pairings, options.launcher); pairing; pairing = takeReady(pairings, options.launcher)) {
+      if (!(await serving.revive())) failAll(pairing.cells, serving.down()!, relative(options.root, serving.logFile));
+      else await runPairing(pairing.client, pairing.cells, serving, { ...options, groupDir }, record);
+      turn.pairingDone(pairing);
+    }
+  };
   try {
-    first = await serve(0);
-  } catch (err) {
-    removeSocketDir();
-    if (err instanceof NetworkError) return failAll(allCells, err.message);
-    return failAll(allCells, `server ${group.server} ${(err as Error).message}`, serverRel);
-  }
-  const watch = new ServerWatch(first, group.server, matrix.timeouts.health_check_ms, serve);
-  try {
-    impls[group.server] = { ...(await identify(group.server, impl, first.handle, probeTls, options.root)), ...installedOf(options, group.server), ...releaseOf(matrix, group.server) };
-    for (const pairing of group.pairings) {
-      if (!(await watch.revive())) failAll(pairing.cells, watch.down()!, relative(options.root, watch.logFile));
-      else await runPairing(pairing.client, pairing.cells, watch, { ...options, groupDir }, record);
+    watch = await turn.slot(async () => {
+      let first: Serving;
+      try {
+        first = await serve(0);
+      } catch (err) {
+        if (err instanceof NetworkError) failAll(allCells, err.message);
+        else failAll(allCells, `server ${group.server} ${(err as Error).message}`, serverRel);
+        return undefined;
+      }
+      const serving = new ServerWatch(first, group.server, matrix.timeouts.health_check_ms, serve);
+      // The installed library version, when a cell checks the server's against it (asked where the server runs).
+      const checked = allCells.some((c) => caseSpec(matrix, c).runnerChecks.length > 0);
+      const version = checked ? await options.installedVersion(group.server) : undefined;
+      if (version !== undefined) options.installed.set(group.server, version);
+      impls[group.server] = { ...(await identify(group.server, impl, first.handle, probeTls, options.root)), ...(typeof version === 'string' ? { installed: version } : {}), ...releaseOf(matrix, group.server) };
+      await runReady(serving);
+      return serving;
+    });
+    while (watch && pairings.length > 0) {
+      await Promise.race(pairings.map((p) => options.launcher.hostPending?.(p.client) ?? Promise.resolve()));
+      const serving = watch;
+      await turn.slot(() => runReady(serving));
     }
   } finally {
-    await watch.stop();
+    await watch?.stop();
     removeSocketDir();
   }
 }
@@ -595,7 +689,7 @@ async function runClient(client: string, batch: Cell[], server: ServerWatch, opt
           ? undefined
           : spec.scripted
             ? judgeScripted(scriptedRoot(protosDir()), spec.scripted, got.observed, baseOf(matrix, cell.client), baseOf(matrix, cell.server), matrix.networks[splitTransport(cell.transport).network]?.expect)
-            : judge(spec.runnerChecks, got.observed, { server: cell.server, installed: (i) => options.installed?.get(i) });
+            : judge(spec.runnerChecks, got.observed, { server: cell.server, installed: (i) => options.installed.get(i) });
       const error = problem ?? got.error;
       const passed = got.status === 'passed' && problem === undefined;
       reported.set(got.case, { passed, durationMs: got.ms ?? 0, ...(error ? { error } : {}) });

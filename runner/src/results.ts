@@ -101,6 +101,8 @@ export interface Timings {
    * goes (the group that ends last, job slots left idle). Absent in older results.
    */
   groups?: GroupTiming[];
+  /** When the place each implementation's peers run (its container) was ready, in ms from the start of the cases. */
+  hosts?: Array<{ impl: string; readyMs: number }>;
 }
 
 export interface GroupTiming {

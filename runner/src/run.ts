@@ -114,7 +114,6 @@ async function runClaimed(
   const progress = options.onProgress ? { onProgress: options.onProgress } : {};
   let launcher: Launcher;
   let launcherInfo: LauncherInfo = { name: 'process' };
-  let containers: (() => Promise<void>) | undefined;
   let builds: Awaited<ReturnType<typeof ensureBuilt>>;
   const timings = emptyTimings();
   const buildStarted = performance.now();
@@ -127,7 +126,6 @@ async function runClaimed(
     const docker = new DockerLauncher(options.root, tags, join(options.outDir, 'docker-compose.yml'), compose.executable, [logDir]);
     launcher = docker;
     builds = images;
-    containers = () => docker.prepare([...used].filter((impl) => tags.has(impl)));
   } else {
     builds = await ensureBuilt(matrix, used, { root: options.root, logDir, ...progress });
     launcher = new ProcessLauncher(options.root);
@@ -181,13 +179,9 @@ async function runClaimed(
     await closeAll();
   });
 
-  const started = performance.now();
-  // Every container starts now, before the cases (counted as build time): a slow disk never eats a case's deadline.
-  if (containers) await containers();
-  // Installed library versions, for the runner's checks: only of servers whose cells need them (in their containers, with Docker).
-  const checked = new Set(cells.filter((c) => caseSpec(matrix, c).runnerChecks.length > 0).map((c) => c.server));
-  const installed = await installedVersions(matrix, checked, (impl, command) => launcher.runCommand(impl, command));
-  timings.buildMs = (timings.buildMs ?? 0) + (performance.now() - started);
+  // Containers are made while the cases run (the busiest first); a case never waits for one inside its deadlines.
+  // Installed library versions, for the runner's checks: asked where the server runs, when its cells need them.
+  const installedVersion = async (impl: string) => (await installedVersions(matrix, [impl], (i, command) => launcher.runCommand(i, command))).get(impl);
   for (const r of options.reporters) r.onBegin?.(cells.length);
   const casesFile = writeInstructions(matrix, cells, logDir);
   try {
@@ -199,7 +193,7 @@ async function runClaimed(
       ...(options.noBatch ? { noBatch: true } : {}),
       launcher,
       ...network,
-      installed,
+      installedVersion,
       root: options.root,
       logDir,
       jobs: options.jobs ?? defaultJobs(),

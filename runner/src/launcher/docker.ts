@@ -1,8 +1,9 @@
 /**
  * The Docker launcher: the same peers, in containers that live for the run. Each implementation
  * (and release) gets one container, started once through Docker Compose (the docker-compose
- * package: `docker compose` v2 when present, else `docker-compose` v1) before any case runs;
- * its servers and clients then run inside it, started by its agent (agent.ts: one `docker exec`
+ * package: `docker compose` v2 when present, else `docker-compose` v1) — the busiest first, and
+ * a server group or a client waits for its container outside every deadline — and removed once
+ * the run needs it no more; its servers and clients then run inside it, started by its agent (agent.ts: one `docker exec`
  * for the run, which starts peers there and hands the runner their input and output through
  * named pipes), exactly as the process launcher runs them locally (same logs, listening line,
  * executors and deadlines), so the number of containers no longer depends on the number of cells. All containers use the host network, so
@@ -11,11 +12,12 @@
  * mounted into every container at the same paths. One Compose project per run (two runs never
  * collide); `close()` removes it all, and the reaper does if the runner dies.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import * as compose from 'docker-compose';
 import { execa } from 'execa';
+import pLimit from 'p-limit';
 import { stringify } from 'yaml';
 import { ConfigError } from '../config.js';
 import { dockerName } from '../images.js';
@@ -26,6 +28,12 @@ import { cannotStart, StartError, type ClientRun, type ClientSpec, type ServerHa
 import { ProcessLauncher } from './process.js';
 
 const STOP_GRACE_MS = 3_000;
+
+/**
+ * Containers made at once. On vfs, making one copies its whole image: more at once only share
+ * the disk, and the first cases wait for the last container of the batch.
+ */
+const CONCURRENT_CREATES = 2;
 
 type Executable = compose.IDockerComposeOptions['executable'];
 
@@ -59,6 +67,9 @@ interface Service {
 class Containers implements Host {
   private readonly services: Record<string, Service> = {};
   private readonly started = new Map<string, Promise<void>>();
+  /** Implementations whose container is up, or failed to come up. */
+  private readonly made = new Set<string>();
+  private readonly creates = pLimit(CONCURRENT_CREATES);
   private readonly agents = new Map<string, Promise<Agent>>();
   private readonly peers = new WeakMap<Peer, { agent: Agent; id: string }>();
   /** Compose calls under way: the daemon finishes creating their containers even after a stop, so close() waits for them. */
@@ -85,46 +96,84 @@ class Containers implements Host {
     if (!image) throw new StartError(`no image was built for "${impl}"`);
     // Idle until the run ends; every peer of the implementation is a `docker exec` into it.
     this.services[name] = { image, network_mode: 'host', working_dir: '/app', init: true, container_name: this.container(impl), command: ['sleep', 'infinity'], volumes: this.shared.map((d) => `${d}:${d}`) };
+    // Written whole and renamed into place: a Compose call under way reads the file too.
     mkdirSync(dirname(this.composeFile), { recursive: true });
-    writeFileSync(this.composeFile, stringify({ version: '2.4', services: this.services }));
+    const next = `${this.composeFile}.${process.pid}.tmp`;
+    writeFileSync(next, stringify({ version: '2.4', services: this.services }));
+    renameSync(next, this.composeFile);
     return name;
   }
 
   /**
-   * Starts the containers of `impls` with one `up -d`, before the cases: slow storage (creating
-   * a container on vfs took 12 to 49 s here) then costs build time, never a case's deadline.
-   * When that call fails, each container is started on its own so the failure names its peer.
+   * Starts making the containers of `impls` in this order, CONCURRENT_CREATES at a time, in the
+   * background: the cases of the first ones run while the later ones are made (on vfs each is a
+   * whole copy of its image: 136 s for the whole matrix's 16 when they all came first).
    */
-  async prepare(impls: string[]): Promise<void> {
-    const wanted = impls.filter((i) => !this.started.has(i));
-    if (wanted.length === 0) return;
-    const names = new Map(wanted.map((i) => [i, this.define(i)]));
-    const together = this.track(compose.upMany([...names.values()], this.options()));
-    const outcome = together.then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    for (const [impl, name] of names) {
-      this.started.set(
-        impl,
-        outcome.then(async (err) => {
-          if (err === undefined) return;
-          await this.track(compose.upOne(name, this.options())).catch((e: unknown) => {
-            const out = (e as { err?: string }).err ?? String(e);
-            throw new StartError(`the container of ${impl} did not start (docker compose up ${name}): ${out.trim().split('\n').slice(-3).join(' | ')}`);
-          });
-        }),
+  warm(impls: string[]): void {
+    const wanted = impls.filter((i) => !this.started.has(i) && this.images.has(i));
+    for (const impl of wanted) this.define(impl);
+    for (const impl of wanted) {
+      const up = this.creates(() => this.up(impl));
+      this.started.set(impl, up);
+      void up.then(
+        () => this.made.add(impl),
+        () => this.made.add(impl),
       );
     }
-    await Promise.allSettled([...this.started.values()]);
+  }
+
+  private async up(impl: string): Promise<void> {
+    if (this.closed) throw new StartError('the run is stopping');
+    const name = dockerName(impl);
+    await this.track(compose.upOne(name, this.options())).catch((e: unknown) => {
+      const out = (e as { err?: string }).err ?? String(e);
+      throw new StartError(`the container of ${impl} did not start (docker compose up ${name}): ${out.trim().split('\n').slice(-3).join(' | ')}`);
+    });
+  }
+
+  /** Settles once `impl`'s container is up or failed; undefined when it already has. */
+  pending(impl: string): Promise<void> | undefined {
+    if (this.made.has(impl)) return undefined;
+    if (!this.started.has(impl)) this.warm([impl]);
+    const up = this.started.get(impl);
+    return up?.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   ready(impl: string): Promise<void> {
     if (this.closed) return Promise.reject(new StartError('the run is stopping'));
-    const known = this.started.get(impl);
-    if (known) return known;
-    // Not prepared (a peer the plan did not name): started now, on first use.
-    return this.prepare([impl]).then(() => this.started.get(impl) ?? Promise.reject(new StartError(`no container for ${impl}`)));
+    if (!this.started.has(impl)) {
+      // Not warmed (a peer the plan did not name): made now, on first use.
+      try {
+        this.define(impl);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      this.warm([impl]);
+    }
+    return this.started.get(impl)!;
+  }
+
+  /**
+   * Removes `impl`'s container once its peers are done (the run needs it no more), in the
+   * background of the cases still running: its agent ends, then `docker rm -f`. A peer asked
+   * for later makes it again.
+   */
+  async remove(impl: string): Promise<void> {
+    const up = this.started.get(impl);
+    if (!up) return;
+    this.started.delete(impl);
+    this.made.delete(impl);
+    const agent = this.agents.get(impl);
+    this.agents.delete(impl);
+    await up.catch(() => undefined);
+    await agent?.then(
+      (a) => a.close(),
+      () => undefined,
+    );
+    await this.track(execa('docker', ['rm', '-f', this.container(impl)], { reject: false, stdin: 'ignore' }));
   }
 
   /** The agent of `impl`'s container, started once it runs. */
@@ -186,7 +235,7 @@ class Containers implements Host {
 
 export class DockerLauncher extends ProcessLauncher {
   override readonly name = 'docker';
-  /** A `docker exec` into a running container: the containers themselves are started before the cases. */
+  /** A peer starts through its container's agent: the container itself is waited for outside every deadline. */
   override readonly startAllowanceMs = 10_000;
   private readonly containers: Containers;
   private readonly scratch: string;
@@ -220,9 +269,19 @@ export class DockerLauncher extends ProcessLauncher {
     return this.scratch;
   }
 
-  /** Starts the containers of these implementations (all at once, before any case). */
-  prepare(impls: Iterable<string>): Promise<void> {
-    return this.containers.prepare([...impls]);
+  /** Starts making the containers of these implementations, in this order, in the background. */
+  startHosts(impls: string[]): void {
+    this.containers.warm(impls);
+  }
+
+  hostPending(impl: string): Promise<void> | undefined {
+    return this.containers.pending(impl);
+  }
+
+  /** The run needs no more peers of `impl`: its executors end, and its container is removed. */
+  override async release(impl: string): Promise<void> {
+    await super.release(impl);
+    await this.containers.remove(impl);
   }
 
   /** A path the peer needs must be inside a folder shared with the containers. */

@@ -43,11 +43,13 @@ class Executor {
   readonly exited: Promise<string>;
   alive = true;
   busy = false;
+  /** Ending: the run needs its implementation no more (ExecutorPool.release), so no run takes it. */
+  retired = false;
 
   private constructor(
     readonly peer: Peer,
     private readonly host: Host,
-    private readonly impl: string,
+    readonly impl: string,
   ) {
     peer.stdout.on('data', lines((line) => this.onStdout(line)));
     peer.stderr.on('data', lines((line) => this.onStderr(line)));
@@ -169,7 +171,7 @@ export class ExecutorPool {
   private async acquire(key: string, list: Executor[], signal: AbortSignal): Promise<Executor | 'start' | undefined> {
     for (;;) {
       if (this.closed || signal.aborted) return undefined;
-      const idle = list.find((e) => e.alive && !e.busy);
+      const idle = list.find((e) => e.alive && !e.retired && !e.busy);
       if (idle) {
         idle.busy = true;
         return idle;
@@ -236,8 +238,21 @@ export class ExecutorPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const queue of this.waiting.values()) for (const wake of queue.splice(0)) wake();
-    const all = [...this.executors.values()].flat();
-    for (const e of all) e.peer.stdin?.end();
-    await Promise.all(all.map((e) => Promise.race([e.exited, new Promise((resolve) => setTimeout(resolve, 1000))]).then(() => e.stop())));
+    await ExecutorPool.end([...this.executors.values()].flat());
+  }
+
+  /**
+   * Ends the idle executors of `impl`: the run needs it no more. (One still busy ends with the
+   * pool; a run asked for later starts a fresh one.)
+   */
+  async release(impl: string): Promise<void> {
+    const idle = [...this.executors.values()].flat().filter((e) => e.impl === impl && !e.busy);
+    for (const e of idle) e.retired = true;
+    await ExecutorPool.end(idle);
+  }
+
+  private static async end(executors: Executor[]): Promise<void> {
+    for (const e of executors) e.peer.stdin?.end();
+    await Promise.all(executors.map((e) => Promise.race([e.exited, new Promise((resolve) => setTimeout(resolve, 1000))]).then(() => e.stop())));
   }
 }

@@ -83,6 +83,20 @@ export interface Launcher {
   runClient(spec: ClientSpec): Promise<ClientRun>;
   /** Runs a short command where `impl`'s peers run (e.g. `installed_version`): ok and its output. */
   runCommand(impl: string, command: string[]): Promise<{ ok: boolean; output: string }>;
+  /**
+   * Where the peers of `impl` run must first be made (a container): `startHosts` begins making
+   * them, in this order (the first needed first), in the background. A launcher that runs peers
+   * here has nothing to make.
+   */
+  startHosts?(impls: string[]): void;
+  /**
+   * Settles once peers of `impl` can be started (never rejects: a host that could not be made
+   * says why when its first peer starts), or undefined when they can be now. The runner waits
+   * for it outside every deadline, so slow storage never turns into a failed case.
+   */
+  hostPending?(impl: string): Promise<void> | undefined;
+  /** No peer of `impl` will be started any more in this run: what it keeps for them can go (executors, its container). */
+  release?(impl: string): Promise<void>;
   /** Stops everything this launcher started that is still running. */
   close(): Promise<void>;
 }

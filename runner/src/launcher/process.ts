@@ -150,6 +150,11 @@ export class ProcessLauncher implements Launcher {
     return { ok: !r.failed, output: r.failed ? (r.all ?? r.shortMessage ?? '') : r.stdout };
   }
 
+  /** Ends the executors of `impl`: no run asks for them any more. */
+  async release(impl: string): Promise<void> {
+    await this.executors.release(impl);
+  }
+
   private stopSpawned(spawned: Spawned): Promise<void> {
     return this.host.stop(spawned.impl, spawned.peer).then(() => spawned.exited.then(() => undefined));
   }
