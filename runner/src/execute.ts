@@ -217,7 +217,7 @@ type GroupOptions = ExecuteOptions & {
 export const MAX_SERVER_RESTARTS = 2;
 
 /** One start of a group's server: the process, where clients reach it, its health probe and its log. */
-interface Serving {
+export interface Serving {
   handle: ServerHandle;
   /** Where clients connect: the server, or the proxy of its network in front of it; and the server's Unix socket, if it has one. */
   target: { host: string; port: number; unixSocket?: string };
@@ -233,10 +233,12 @@ interface Serving {
  * MAX_SERVER_RESTARTS times), so that only the case in flight is blamed; past that, every cell
  * still to run against it fails at once.
  */
-class ServerWatch {
+export class ServerWatch {
   private reason: string | undefined;
   private readonly listeners = new Set<() => void>();
   private checking: Promise<void> | undefined;
+  /** The check asked for while one was in flight: it follows that one. */
+  private again: Promise<void> | undefined;
   private restarts = 0;
   /** Every start again so far (names its log), the confirmed ones included. */
   private starts = 0;
@@ -295,7 +297,7 @@ class ServerWatch {
     if (this.reason === undefined) return true;
     if (!this.usable()) return false;
     this.restarts++;
-    await this.checking;
+    await this.settled();
     await this.stopServing();
     try {
       this.serving = await this.restart(++this.starts);
@@ -328,11 +330,25 @@ class ServerWatch {
     return () => this.listeners.delete(fn);
   }
 
-  /** After a failed case: is the server still answering? (One check at a time.) */
+  /**
+   * After a failed case: is the server still answering? One check at a time; asked while one is
+   * in flight, another follows it (at most one waits): the check in flight may have been answered
+   * before the failure that asks, by a server that went down since. (Found in Docker, where a
+   * server's exit is seen later: a raw request took a grpc-js 1.8 server down while a check
+   * asked by an earlier case was in flight; it answered SERVING, and the cases after the crash
+   * failed as if the server had answered them.)
+   */
   check(): Promise<void> {
+    if (this.checking) {
+      this.again ??= this.checking.then(() => {
+        this.again = undefined;
+        return this.check();
+      });
+      return this.again;
+    }
     const { health, handle } = this.serving;
     if (!health || this.reason !== undefined) return Promise.resolve();
-    this.checking ??= health.check(this.healthCheckMs).then(async (answer) => {
+    this.checking = health.check(this.healthCheckMs).then(async (answer) => {
       // A server that is exiting refuses the check before its exit is seen: give the exit a
       // moment to arrive, so that it is reported as what it is.
       const exited = answer !== undefined && (await Promise.race([handle.exited.then(() => true), delay(EXIT_GRACE_MS).then(() => false)]));
@@ -344,9 +360,9 @@ class ServerWatch {
     return this.checking;
   }
 
-  /** Waits for a check in flight, so a hung server is known before the next client starts. */
+  /** Waits for the checks in flight and asked, so a hung server is known before the next client starts. */
   async settled(): Promise<void> {
-    await this.checking;
+    while (this.checking || this.again) await (this.again ?? this.checking);
   }
 
   private markDown(reason: string): void {
