@@ -92,8 +92,7 @@ class Containers implements Host {
   private define(impl: string): string {
     const name = dockerName(impl);
     if (this.services[name]) return name;
-    const image = this.images.get(impl);
-    if (!image) throw new StartError(`no image was built for "${impl}"`);
+    const image = this.images.get(impl)!; // warm() defines only implementations with an image
     // Idle until the run ends; every peer of the implementation is a `docker exec` into it.
     this.services[name] = { image, network_mode: 'host', working_dir: '/app', init: true, container_name: this.container(impl), command: ['sleep', 'infinity'], volumes: this.shared.map((d) => `${d}:${d}`) };
     // Written whole and renamed into place: a Compose call under way reads the file too.
@@ -145,12 +144,8 @@ class Containers implements Host {
   ready(impl: string): Promise<void> {
     if (this.closed) return Promise.reject(new StartError('the run is stopping'));
     if (!this.started.has(impl)) {
+      if (!this.images.has(impl)) return Promise.reject(new StartError(`no image was built for "${impl}"`));
       // Not warmed (a peer the plan did not name): made now, on first use.
-      try {
-        this.define(impl);
-      } catch (err) {
-        return Promise.reject(err);
-      }
       this.warm([impl]);
     }
     return this.started.get(impl)!;
